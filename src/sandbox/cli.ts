@@ -1,0 +1,152 @@
+#!/usr/bin/env node
+/**
+ * Run the notebooks sandbox from a terminal:
+ *
+ *   node dist/sandbox/cli.js [--port N] [--host 127.0.0.1] [--state FILE] [--no-seed] [--allow-remote]
+ *
+ * Prints the base URL, the sandbox's full-scope key and a ready-to-paste curl line to stdout;
+ * logs one line per request to stderr; exits cleanly on SIGINT/SIGTERM.
+ */
+import { realpathSync } from "node:fs";
+import { isIP } from "node:net";
+import { fileURLToPath } from "node:url";
+import { type RecordedRequest, type Sandbox, startSandbox } from "./index.js";
+
+interface CliOptions {
+  port: number;
+  host: string;
+  state: string | undefined;
+  seed: boolean;
+  allowRemote: boolean;
+}
+
+const USAGE =
+  "usage: posthog-notebooks-sandbox [--port N] [--host 127.0.0.1] [--state FILE] [--no-seed] [--allow-remote]";
+
+export function parseArgs(argv: string[]): CliOptions {
+  const opts: CliOptions = { port: 0, host: "127.0.0.1", state: undefined, seed: true, allowRemote: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    const [flag, inline] =
+      arg.startsWith("--") && arg.includes("=")
+        ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+        : [arg, undefined];
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
+      return v;
+    };
+    switch (flag) {
+      case "--port": {
+        const v = value();
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port must be 0-65535, got ${v}`);
+        opts.port = n;
+        break;
+      }
+      case "--host":
+        opts.host = value();
+        break;
+      case "--state":
+        opts.state = value();
+        break;
+      case "--no-seed":
+        opts.seed = false;
+        break;
+      case "--allow-remote":
+        opts.allowRemote = true;
+        break;
+      case "--help":
+      case "-h":
+        throw new Error(USAGE);
+      default:
+        throw new Error(`unknown argument ${arg}\n${USAGE}`);
+    }
+  }
+  return opts;
+}
+
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "");
+  if (h === "localhost") return true;
+  if (isIP(h) === 4) return h.startsWith("127.");
+  if (isIP(h) === 6) return h === "::1" || h === "0:0:0:0:0:0:0:1";
+  return false;
+}
+
+function logLine(r: RecordedRequest, startedAt: number): string {
+  const ms = Date.now() - startedAt;
+  const query = Object.keys(r.query).length > 0 ? `?${new URLSearchParams(r.query).toString()}` : "";
+  return `${new Date(r.at).toISOString()} ${r.method} ${r.path}${query} ${r.status === 0 ? "RESET" : r.status} ${ms}ms`;
+}
+
+async function main(): Promise<void> {
+  let opts: CliOptions;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
+    process.exit(2);
+  }
+  if (!isLoopback(opts.host) && !opts.allowRemote) {
+    process.stderr.write(
+      `Refusing to listen on ${opts.host}: the sandbox accepts a well-known key. Pass --allow-remote to expose it anyway.\n`,
+    );
+    process.exit(2);
+  }
+  let sandbox: Sandbox;
+  try {
+    sandbox = await startSandbox({
+      host: opts.host,
+      port: opts.port,
+      seed: opts.seed,
+      ...(opts.state !== undefined ? { stateFile: opts.state } : {}),
+      maxRecordedRequests: 1000,
+      onRequest: (r) => process.stderr.write(`${logLine(r, r.at)}\n`),
+      onInternalError: (e) => process.stderr.write(`internal error: ${(e as Error)?.stack ?? String(e)}\n`),
+    });
+  } catch (e) {
+    process.stderr.write(`Could not start the sandbox: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+  const key = sandbox.defaultKey;
+  process.stdout.write(
+    [
+      "PostHog notebooks sandbox (local only; the key below is not a real PostHog key)",
+      `  base URL: ${sandbox.url}`,
+      `  key:      ${key}`,
+      `  project:  1 (also @current)`,
+      "",
+      `curl -H "Authorization: Bearer ${key}" ${sandbox.url}/api/projects/@current/notebooks/`,
+      "",
+    ].join("\n"),
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`${signal}: shutting down\n`);
+    sandbox
+      .close()
+      .then(() => process.exit(0))
+      .catch((e: unknown) => {
+        process.stderr.write(`Error while closing: ${(e as Error).message}\n`);
+        process.exit(1);
+      });
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+function invokedDirectly(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) void main();

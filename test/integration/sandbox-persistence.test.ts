@@ -1,0 +1,205 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type Sandbox, type SandboxOptions, startSandbox } from "../../src/sandbox/index.js";
+
+const NB = "/api/projects/1/notebooks/";
+
+async function call(
+  sb: Sandbox,
+  method: string,
+  path: string,
+  body?: unknown,
+  // biome-ignore lint/suspicious/noExplicitAny: responses are free-form JSON, asserted field by field
+): Promise<{ status: number; json: any }> {
+  const headers: Record<string, string> = { Authorization: `Bearer ${sb.defaultKey}` };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const res = await fetch(`${sb.url}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : undefined };
+}
+
+let dir: string;
+let file: string;
+const running: Sandbox[] = [];
+async function start(opts: SandboxOptions = {}) {
+  const sb = await startSandbox({ stateFile: file, ...opts });
+  running.push(sb);
+  return sb;
+}
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "notebooks-sandbox-"));
+  file = join(dir, "state.json");
+});
+afterEach(async () => {
+  for (const sb of running.splice(0)) await sb.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const leftovers = async () => (await readdir(dir)).filter((f) => f.includes(".tmp-"));
+
+describe("persistence", () => {
+  it("survives a restart: notebooks, versions, deletions and activity", async () => {
+    const first = await start();
+    const created = (await call(first, "POST", NB, { title: "Persistent" })).json;
+    await call(first, "PATCH", `${NB}${created.short_id}/`, {
+      content: { type: "doc", content: [] },
+      version: 0,
+    });
+    const gone = (await call(first, "POST", NB, { title: "Deleted" })).json;
+    await call(first, "PATCH", `${NB}${gone.short_id}/`, { deleted: true });
+    await first.close();
+    expect(existsSync(file)).toBe(true);
+    expect(await leftovers()).toEqual([]);
+
+    const second = await start();
+    const again = await call(second, "GET", `${NB}${created.short_id}/`);
+    expect(again.status).toBe(200);
+    expect(again.json).toMatchObject({
+      id: created.id,
+      title: "Persistent",
+      version: 1,
+      created_at: created.created_at,
+    });
+    expect((await call(second, "GET", NB)).json.count).toBe(1);
+    expect((await call(second, "PATCH", `${NB}${gone.short_id}/`, { deleted: false })).status).toBe(200);
+    const activity = await call(second, "GET", `${NB}${created.short_id}/activity/`);
+    expect(activity.json.results.map((e: { activity: string }) => e.activity)).toEqual([
+      "updated",
+      "created",
+    ]);
+    // Timestamps keep moving forward after a restart.
+    const later = (await call(second, "POST", NB, {})).json;
+    expect(Date.parse(later.created_at)).toBeGreaterThanOrEqual(Date.parse(again.json.last_modified_at));
+    expect(later.created_at).not.toBe(again.json.last_modified_at);
+  });
+
+  it("writes after every mutation, atomically, without leaving temp files", async () => {
+    const sb = await start();
+    await Promise.all(Array.from({ length: 40 }, (_, i) => call(sb, "POST", NB, { title: `n${i}` })));
+    await sb.flush();
+    const state = JSON.parse(await readFile(file, "utf8"));
+    expect(state.notebooks).toHaveLength(40);
+    expect(state.activity).toHaveLength(40);
+    expect(await leftovers()).toEqual([]);
+    await call(sb, "PATCH", `${NB}${state.notebooks[0].short_id}/`, { title: "renamed" });
+    await sb.flush();
+    const after = JSON.parse(await readFile(file, "utf8"));
+    expect(after.notebooks[0].title).toBe("renamed");
+  });
+
+  it("persists bulk seeds and direct inserts", async () => {
+    const sb = await start();
+    await sb.seedNotebooks(120);
+    sb.insertNotebook({ short_id: "inserted", title: "direct" });
+    await sb.close();
+    const again = await start();
+    expect((await call(again, "GET", `${NB}?limit=1`)).json.count).toBe(121);
+  });
+
+  it("seeds only a fresh state", async () => {
+    const first = await start({ seed: true });
+    expect((await call(first, "GET", NB)).json.count).toBe(4);
+    await first.close();
+    const second = await start({ seed: true });
+    expect((await call(second, "GET", NB)).json.count).toBe(4);
+  });
+
+  it("refuses to start on a file that is not a sandbox state", async () => {
+    await writeFile(file, "{ not json");
+    await expect(startSandbox({ stateFile: file })).rejects.toThrow();
+    await writeFile(file, JSON.stringify({ hello: "world" }));
+    await expect(startSandbox({ stateFile: file })).rejects.toThrow(/not a notebooks sandbox state file/);
+  });
+
+  it("keeps nothing on disk without a state file", async () => {
+    const sb = await startSandbox();
+    running.push(sb);
+    await call(sb, "POST", NB, {});
+    await sb.flush();
+    expect(await readdir(dir)).toEqual([]);
+  });
+});
+
+// The CLI runs from the build output (`npm test` builds before running vitest); skipped when
+// dist/sandbox/cli.js is missing or older than the sources.
+const cliPath = join(process.cwd(), "dist/sandbox/cli.js");
+const cliFresh = (() => {
+  if (!existsSync(cliPath)) return false;
+  const built = statSync(cliPath).mtimeMs;
+  const srcDir = join(process.cwd(), "src/sandbox");
+  return ["cli.ts", "index.ts", "routes.ts", "store.ts", "auth.ts"].every(
+    (f) => statSync(join(srcDir, f)).mtimeMs <= built,
+  );
+})();
+
+describe.skipIf(!cliFresh)("CLI", () => {
+  let child: ChildProcess | undefined;
+  afterEach(() => {
+    child?.kill("SIGKILL");
+    child = undefined;
+  });
+
+  function run(args: string[]): {
+    proc: ChildProcess;
+    stdout: () => string;
+    stderr: () => string;
+    exited: Promise<number | null>;
+  } {
+    const proc = spawn(process.execPath, [cliPath, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    child = proc;
+    let out = "";
+    let err = "";
+    proc.stdout?.on("data", (c) => {
+      out += c;
+    });
+    proc.stderr?.on("data", (c) => {
+      err += c;
+    });
+    const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
+    return { proc, stdout: () => out, stderr: () => err, exited };
+  }
+
+  async function waitFor(check: () => boolean, ms = 5000) {
+    const until = Date.now() + ms;
+    while (!check()) {
+      if (Date.now() > until) throw new Error("timed out");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  it("prints the URL, key and a curl line, logs requests to stderr, and exits on SIGTERM", async () => {
+    const state = join(dir, "cli.json");
+    const cli = run(["--state", state]);
+    await waitFor(() => cli.stdout().includes("curl"));
+    const url = /base URL: (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.stdout())?.[1];
+    const key = /key: +(phx_\w+)/.exec(cli.stdout())?.[1];
+    expect(url).toBeDefined();
+    expect(key).toMatch(/^phx_[A-Za-z0-9]{43}$/);
+    expect(cli.stdout()).toContain(
+      `curl -H "Authorization: Bearer ${key}" ${url}/api/projects/@current/notebooks/`,
+    );
+    const res = await fetch(`${url}/api/projects/@current/notebooks/`, {
+      headers: { Authorization: `Bearer ${key}` },
+    });
+    expect(((await res.json()) as { count: number }).count).toBe(4);
+    await waitFor(() => cli.stderr().includes("GET /api/projects/@current/notebooks/ 200"));
+    cli.proc.kill("SIGTERM");
+    expect(await cli.exited).toBe(0);
+    expect(existsSync(state)).toBe(true);
+  });
+
+  it("refuses a non-loopback host without --allow-remote", async () => {
+    const cli = run(["--host", "0.0.0.0", "--no-seed"]);
+    expect(await cli.exited).toBe(2);
+    expect(cli.stderr()).toContain("--allow-remote");
+  });
+});
