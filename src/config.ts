@@ -1,0 +1,215 @@
+/**
+ * Configuration: environment variables and command-line flags → one typed, validated object.
+ * A bad configuration is a `ConfigError`; the entry point prints its one-line message and exits 2.
+ */
+import { parseArgs } from "node:util";
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export type ProjectId = number | "@current";
+
+export interface Config {
+  /** `posthog` talks to `host`; `sandbox` starts the embedded sandbox and talks to it over loopback. */
+  mode: "posthog" | "sandbox";
+  /** Personal API key; in sandbox mode, filled in once the sandbox is up. */
+  apiKey: string | undefined;
+  /** Origin of the PostHog instance, without a trailing slash (e.g. `https://us.posthog.com`). */
+  host: string;
+  projectId: ProjectId;
+  readOnly: boolean;
+  logLevel: LogLevel;
+  allowInsecureHttp: boolean;
+  /** Upstream timeouts in milliseconds. */
+  timeouts: { connect: number; headers: number; body: number };
+  /** Where the sandbox keeps its state (sandbox mode only); in memory when absent. */
+  sandboxStateFile: string | undefined;
+  command: "serve" | "help" | "version";
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export const DEFAULT_HOST = "https://us.posthog.com";
+
+export const ENVIRONMENT = {
+  POSTHOG_PERSONAL_API_KEY: "Personal API key (phx_…) with the notebook scopes; required unless --sandbox.",
+  POSTHOG_HOST: `PostHog origin: ${DEFAULT_HOST} (default), https://eu.posthog.com or a self-hosted URL.`,
+  POSTHOG_PROJECT_ID: 'Project id (an integer) or "@current" (default: the key owner\'s current project).',
+  POSTHOG_MCP_LOG_LEVEL: `Log level on stderr, like --log-level (default: info).`,
+  POSTHOG_MCP_TIMEOUT_MS: "Upstream response timeout in milliseconds (default: 30000).",
+} as const;
+
+export const FLAGS = {
+  "--sandbox": "Serve a local PostHog-compatible sandbox (no account needed); npm start does this.",
+  "--sandbox-state FILE": "Keep the sandbox's notebooks in FILE across restarts (default: in memory).",
+  "--read-only": "Hide and refuse every tool that writes.",
+  "--log-level LEVEL": `One of ${LOG_LEVELS.join(", ")} (logs go to stderr).`,
+  "--allow-insecure-http": "Allow sending the key over plain http:// to a host that is not loopback.",
+  "--help": "Show this help.",
+  "--version": "Print the version.",
+} as const;
+
+const LOOPBACK_HOSTNAMES = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
+
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK_HOSTNAMES.has(hostname) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+/** Parses and checks `POSTHOG_HOST`: an http(s) origin with nothing else in it. */
+export function parseHost(raw: string, allowInsecureHttp: boolean): string {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new ConfigError(
+      `POSTHOG_HOST "${raw}" is not a URL: set it to an origin such as ${DEFAULT_HOST} or https://eu.posthog.com.`,
+    );
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new ConfigError(
+      `POSTHOG_HOST must start with https:// (got ${url.protocol}//): for example ${DEFAULT_HOST}.`,
+    );
+  }
+  if (url.username || url.password) {
+    throw new ConfigError(
+      "POSTHOG_HOST must not contain credentials: put the key in POSTHOG_PERSONAL_API_KEY.",
+    );
+  }
+  if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash) {
+    throw new ConfigError(
+      `POSTHOG_HOST must be an origin without a path, query or fragment: use ${url.origin} instead of ${raw.trim()}.`,
+    );
+  }
+  if (url.protocol === "http:" && !isLoopbackHost(url.hostname) && !allowInsecureHttp) {
+    throw new ConfigError(
+      `POSTHOG_HOST ${url.origin} uses plain http://, which would send the API key unencrypted: use https://, or pass --allow-insecure-http if you really mean it.`,
+    );
+  }
+  return url.origin;
+}
+
+export function parseProjectId(raw: string): ProjectId {
+  const value = raw.trim();
+  if (value === "@current") return "@current";
+  if (/^[1-9]\d{0,15}$/.test(value)) return Number(value);
+  throw new ConfigError(
+    `POSTHOG_PROJECT_ID "${raw}" must be a project id (a positive integer, shown in PostHog's project settings) or "@current".`,
+  );
+}
+
+function parseLogLevel(raw: string): LogLevel {
+  const value = raw.trim().toLowerCase();
+  if ((LOG_LEVELS as readonly string[]).includes(value)) return value as LogLevel;
+  throw new ConfigError(`Log level "${raw}" is not one of ${LOG_LEVELS.join(", ")}.`);
+}
+
+function parseTimeout(raw: string | undefined): number {
+  if (raw === undefined || raw.trim() === "") return 30_000;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 100 || value > 600_000) {
+    throw new ConfigError(
+      `POSTHOG_MCP_TIMEOUT_MS "${raw}" must be a whole number of milliseconds between 100 and 600000.`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Builds the configuration from argv (without `node` and the script) and the environment.
+ * Throws `ConfigError` with a one-line, actionable message when something is off.
+ */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
+  let parsed: ReturnType<typeof parseFlags>;
+  try {
+    parsed = parseFlags(argv);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(`${message.replace(/\.$/, "")}. Run with --help to see the flags.`);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length > 0) {
+    throw new ConfigError(`Unexpected argument "${positionals[0]}". Run with --help to see the flags.`);
+  }
+  const allowInsecureHttp = values["allow-insecure-http"] === true;
+  const timeout = parseTimeout(env.POSTHOG_MCP_TIMEOUT_MS);
+  const base = {
+    readOnly: values["read-only"] === true,
+    logLevel: parseLogLevel(values["log-level"] ?? env.POSTHOG_MCP_LOG_LEVEL ?? "info"),
+    allowInsecureHttp,
+    timeouts: { connect: Math.min(10_000, timeout), headers: timeout, body: timeout },
+    projectId: parseProjectId(env.POSTHOG_PROJECT_ID?.trim() || "@current"),
+  };
+  const command = values.help ? "help" : values.version ? "version" : "serve";
+
+  if (values.sandbox) {
+    return {
+      ...base,
+      command,
+      mode: "sandbox",
+      apiKey: undefined,
+      host: "http://127.0.0.1",
+      sandboxStateFile: values["sandbox-state"],
+    };
+  }
+  if (values["sandbox-state"] !== undefined) {
+    throw new ConfigError(
+      "--sandbox-state only applies with --sandbox: add --sandbox, or drop --sandbox-state.",
+    );
+  }
+  const host = parseHost(env.POSTHOG_HOST?.trim() || DEFAULT_HOST, allowInsecureHttp);
+  const apiKey = env.POSTHOG_PERSONAL_API_KEY?.trim();
+  if (command === "serve" && !apiKey) {
+    throw new ConfigError(
+      "POSTHOG_PERSONAL_API_KEY is not set: create a personal API key with the notebook scopes in PostHog (Settings → Personal API keys) and set it, or pass --sandbox to try the server without an account.",
+    );
+  }
+  return {
+    ...base,
+    command,
+    mode: "posthog",
+    apiKey: apiKey || undefined,
+    host,
+    sandboxStateFile: undefined,
+  };
+}
+
+function parseFlags(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      sandbox: { type: "boolean" },
+      "sandbox-state": { type: "string" },
+      "read-only": { type: "boolean" },
+      "log-level": { type: "string" },
+      "allow-insecure-http": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean", short: "v" },
+    },
+  });
+}
+
+export function helpText(version: string): string {
+  const pad = (s: string) => s.padEnd(24);
+  return [
+    `posthog-notebooks-mcp ${version}: an MCP server (stdio) for PostHog Notebooks.`,
+    "",
+    "Usage:",
+    "  posthog-notebooks-mcp [flags]          serve MCP over stdin/stdout",
+    "  posthog-notebooks-mcp --sandbox        serve against a local sandbox, no account needed",
+    "",
+    "Flags:",
+    ...Object.entries(FLAGS).map(([flag, text]) => `  ${pad(flag)}${text}`),
+    "",
+    "Environment:",
+    ...Object.entries(ENVIRONMENT).map(([name, text]) => `  ${pad(name)}${text}`),
+    "",
+    "Client configuration (Claude Desktop, Claude Code, VS Code, Cursor):",
+    '  {"mcpServers": {"posthog-notebooks": {"command": "npx", "args": ["-y", "posthog-notebooks-mcp"],',
+    '                  "env": {"POSTHOG_PERSONAL_API_KEY": "phx_…"}}}}',
+    "",
+  ].join("\n");
+}

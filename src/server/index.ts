@@ -1,0 +1,68 @@
+/**
+ * The MCP server: the SDK's low-level `Server`, with handlers generated from the operations table.
+ * (`McpServer` would hide tools by itself, but it cannot name the missing scope of a cached tool,
+ * nor page `resources/list`; owning the handlers keeps one response convention everywhere.)
+ */
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import {
+  CallToolRequestSchema,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ListToolsRequestSchema,
+  ReadResourceRequestSchema,
+} from "@modelcontextprotocol/sdk/types.js";
+import { OPERATIONS } from "../operations.js";
+import { serverInstructions } from "./instructions.js";
+import { listResources, listResourceTemplates, readResource } from "./resources.js";
+import type { Session } from "./session.js";
+import { callTool, isAvailable, listTools } from "./tools.js";
+
+export function createServer(session: Session): Server {
+  const server = new Server(
+    { name: "posthog-notebooks-mcp", title: "PostHog Notebooks", version: session.version },
+    {
+      capabilities: {
+        tools: { listChanged: true },
+        resources: { listChanged: false },
+        logging: {},
+      },
+      instructions: serverInstructions({
+        readOnly: session.config.readOnly,
+        sandbox: session.config.mode === "sandbox",
+      }),
+    },
+  );
+
+  server.setRequestHandler(ListToolsRequestSchema, async () => {
+    await session.grants.settled();
+    return { tools: listTools(session) };
+  });
+  server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
+    callTool(session, request.params.name, request.params.arguments, extra.signal),
+  );
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => listResourceTemplates());
+  server.setRequestHandler(ListResourcesRequestSchema, (request, extra) =>
+    listResources(session, request.params?.cursor, extra.signal),
+  );
+  server.setRequestHandler(ReadResourceRequestSchema, (request, extra) =>
+    readResource(session, request.params.uri, extra.signal),
+  );
+
+  // When the key's grants change, tell clients whose cached tool list is now wrong.
+  let offered = availableNames(session);
+  session.grants.onChange(() => {
+    const now = availableNames(session);
+    if (now !== offered) {
+      offered = now;
+      session.logger.info({ tools: now }, "the set of usable tools changed");
+      if (server.transport) void server.sendToolListChanged().catch(() => undefined);
+    }
+  });
+  return server;
+}
+
+function availableNames(session: Session): string {
+  return OPERATIONS.filter((op) => isAvailable(op, session))
+    .map((op) => op.name)
+    .join(",");
+}

@@ -1,0 +1,139 @@
+/**
+ * How upstream payloads are shown to agents: compact, stable shapes (and their zod schemas, which
+ * become each tool's `outputSchema`). Full user objects shrink to who they are; huge activity
+ * values are clipped.
+ */
+import { z } from "zod";
+import type { ActivityEntry, Notebook, NotebookMinimal, User } from "../posthog/schemas.js";
+
+export const PersonOut = z.object({
+  uuid: z.string().nullable(),
+  name: z.string().nullable(),
+  email: z.string().nullable(),
+});
+export type PersonOut = z.infer<typeof PersonOut>;
+
+export function person(user: User | null | undefined): PersonOut | null {
+  if (!user) return null;
+  const name = [user.first_name, user.last_name].filter(Boolean).join(" ").trim();
+  return { uuid: user.uuid ?? null, name: name || null, email: user.email ?? null };
+}
+
+export const NotebookSummaryOut = z.object({
+  short_id: z.string(),
+  title: z.string().nullable(),
+  created_at: z.string().nullable(),
+  created_by: PersonOut.nullable(),
+  last_modified_at: z.string().nullable(),
+  last_modified_by: PersonOut.nullable(),
+  user_access_level: z.string().nullable(),
+});
+export type NotebookSummaryOut = z.infer<typeof NotebookSummaryOut>;
+
+export function notebookSummary(nb: NotebookMinimal): NotebookSummaryOut {
+  return {
+    short_id: nb.short_id,
+    title: nb.title ?? null,
+    created_at: nb.created_at ?? null,
+    created_by: person(nb.created_by),
+    last_modified_at: nb.last_modified_at ?? null,
+    last_modified_by: person(nb.last_modified_by),
+    user_access_level: nb.user_access_level ?? null,
+  };
+}
+
+export const NotebookOut = NotebookSummaryOut.extend({
+  version: z.number().int(),
+  deleted: z.boolean(),
+  url: z.string().nullable().describe("Where a person opens the notebook in PostHog."),
+  text_content: z.string().nullable(),
+  content: z
+    .unknown()
+    .describe("The document: TipTap/ProseMirror JSON ({type: 'doc', content: [...]}) or null."),
+});
+export type NotebookOut = z.infer<typeof NotebookOut>;
+
+export function notebookFull(nb: Notebook, url: string | null): NotebookOut {
+  return {
+    ...notebookSummary(nb),
+    version: nb.version,
+    deleted: nb.deleted ?? false,
+    url,
+    text_content: nb.text_content ?? null,
+    content: nb.content ?? null,
+  };
+}
+
+/** What a write returns: enough to go on (the new version) without echoing the document back. */
+export const NotebookWriteOut = NotebookSummaryOut.extend({
+  version: z.number().int(),
+  deleted: z.boolean(),
+  url: z.string().nullable(),
+});
+export type NotebookWriteOut = z.infer<typeof NotebookWriteOut>;
+
+export function notebookWritten(nb: Notebook, url: string | null): NotebookWriteOut {
+  return { ...notebookSummary(nb), version: nb.version, deleted: nb.deleted ?? false, url };
+}
+
+const MAX_VALUE_CHARS = 400;
+
+/** Keeps an activity value readable: small values as they are, big ones (documents) as a note. */
+function clipValue(value: unknown): unknown {
+  if (value === undefined) return null;
+  const json = JSON.stringify(value);
+  if (json === undefined || json.length <= MAX_VALUE_CHARS) return value;
+  if (typeof value === "string") return `${value.slice(0, MAX_VALUE_CHARS)}… [${value.length} characters]`;
+  return `[${json.length} characters of JSON omitted; retrieve the notebook for its current content]`;
+}
+
+export const ActivityOut = z.object({
+  activity: z.string(),
+  created_at: z.string().nullable(),
+  user: z.string().nullable().describe("Who did it (email or first name); null for system changes."),
+  short_id: z.string().nullable(),
+  title: z.string().nullable(),
+  changes: z.array(
+    z.object({
+      field: z.string().nullable(),
+      action: z.string().nullable(),
+      before: z.unknown(),
+      after: z.unknown(),
+    }),
+  ),
+});
+export type ActivityOut = z.infer<typeof ActivityOut>;
+
+export function activity(entry: ActivityEntry): ActivityOut {
+  return {
+    activity: entry.activity,
+    created_at: entry.created_at ?? null,
+    user: entry.user?.email ?? entry.user?.first_name ?? null,
+    short_id: entry.detail?.short_id ?? entry.item_id ?? null,
+    title: entry.detail?.name ?? null,
+    changes: (entry.detail?.changes ?? []).map((change) => ({
+      field: change.field ?? null,
+      action: change.action ?? null,
+      before: clipValue(change.before),
+      after: clipValue(change.after),
+    })),
+  };
+}
+
+/** The query parameters of an absolute `next`/`previous` URL from PostHog. */
+export function queryOf(url: string | null | undefined): URLSearchParams | null {
+  if (!url) return null;
+  try {
+    return new URL(url).searchParams;
+  } catch {
+    return null;
+  }
+}
+
+/** A whole number from a query parameter, or undefined. */
+export function intParam(params: URLSearchParams | null, name: string): number | undefined {
+  const raw = params?.get(name);
+  if (raw === null || raw === undefined) return undefined;
+  const value = Number(raw);
+  return Number.isInteger(value) ? value : undefined;
+}

@@ -1,0 +1,133 @@
+/**
+ * Resources: each notebook's text_content at `posthog://notebooks/{short_id}`. The listing is paged
+ * with MCP cursors mapped onto PostHog's offsets, so a project of any size lists page by page.
+ */
+import {
+  type ListResourcesResult,
+  type ListResourceTemplatesResult,
+  McpError,
+  type ReadResourceResult,
+} from "@modelcontextprotocol/sdk/types.js";
+import { ShortId } from "../operations.js";
+import { UpstreamError } from "../posthog/client.js";
+import { describeTransportError, missingScope, ToolError } from "../posthog/errors.js";
+import { NotebookPageSchema, NotebookSchema } from "../posthog/schemas.js";
+import { grantsAllow } from "../posthog/scopes.js";
+import type { Session } from "./session.js";
+import { createOpContext } from "./tools.js";
+
+export const NOTEBOOK_URI_TEMPLATE = "posthog://notebooks/{short_id}";
+const URI_PATTERN = /^posthog:\/\/notebooks\/([^/?#]+)$/;
+export const RESOURCE_PAGE_SIZE = 100;
+
+/** JSON-RPC error code the MCP specification gives to "resource not found". */
+export const RESOURCE_NOT_FOUND = -32002;
+
+export function notebookUri(shortId: string): string {
+  return `posthog://notebooks/${shortId}`;
+}
+
+export function listResourceTemplates(): ListResourceTemplatesResult {
+  return {
+    resourceTemplates: [
+      {
+        uriTemplate: NOTEBOOK_URI_TEMPLATE,
+        name: "notebook-text",
+        title: "Notebook text",
+        description: "The plain text (text_content) of a PostHog notebook, by short id.",
+        mimeType: "text/plain",
+      },
+    ],
+  };
+}
+
+function encodeCursor(offset: number): string {
+  return Buffer.from(`offset:${offset}`).toString("base64url");
+}
+
+function decodeCursor(cursor: string | undefined): number {
+  if (cursor === undefined) return 0;
+  const match = /^offset:(\d{1,9})$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
+  if (!match?.[1])
+    throw new McpError(-32602, "Invalid cursor: pass the nextCursor of a previous resources/list.");
+  return Number(match[1]);
+}
+
+/** Turns a tool-style failure into the JSON-RPC error a resource request answers with. */
+function asMcpError(error: unknown, session: Session, uri?: string): McpError {
+  if (error instanceof McpError) return error;
+  if (error instanceof ToolError) {
+    const { reason, message } = error.failure;
+    if ((reason === "not_found" || reason === "deleted") && uri) {
+      return new McpError(RESOURCE_NOT_FOUND, `Resource not found: ${message}`, { uri });
+    }
+    return new McpError(-32603, message, { reason });
+  }
+  if (error instanceof UpstreamError) {
+    const failure = describeTransportError(error, {
+      tool: "resources",
+      host: session.config.host,
+      projectId: session.config.projectId,
+    });
+    return new McpError(-32603, failure.message, { reason: failure.reason });
+  }
+  session.logger.error({ err: error }, "unexpected error serving a resource");
+  return new McpError(-32603, "Reading the resource failed inside this server; try again.");
+}
+
+function requireRead(session: Session): void {
+  if (!grantsAllow(session.grants.current, "notebook:read")) {
+    throw new McpError(-32603, missingScope("resources", "notebook:read", session.config.host).message);
+  }
+}
+
+export async function listResources(
+  session: Session,
+  cursor: string | undefined,
+  signal: AbortSignal,
+): Promise<ListResourcesResult> {
+  const offset = decodeCursor(cursor);
+  requireRead(session);
+  const ctx = createOpContext(session, "resources/list", session.config.projectId, signal);
+  try {
+    const page = await ctx.call(
+      { method: "GET", segments: ["notebooks"], query: { limit: RESOURCE_PAGE_SIZE, offset } },
+      NotebookPageSchema,
+    );
+    const resources = page.results.map((nb) => ({
+      uri: notebookUri(nb.short_id),
+      name: nb.short_id,
+      title: nb.title || `Untitled notebook ${nb.short_id}`,
+      mimeType: "text/plain",
+      ...(nb.last_modified_at ? { annotations: { lastModified: nb.last_modified_at } } : {}),
+    }));
+    const more = page.next !== null && page.next !== undefined && page.results.length > 0;
+    return { resources, ...(more ? { nextCursor: encodeCursor(offset + page.results.length) } : {}) };
+  } catch (error) {
+    throw asMcpError(error, session);
+  }
+}
+
+export async function readResource(
+  session: Session,
+  uri: string,
+  signal: AbortSignal,
+): Promise<ReadResourceResult> {
+  const match = URI_PATTERN.exec(uri);
+  const shortId = match?.[1] ? decodeURIComponent(match[1]) : undefined;
+  if (!shortId || !ShortId.safeParse(shortId).success) {
+    throw new McpError(
+      RESOURCE_NOT_FOUND,
+      `Resource not found: ${uri} is not a notebook URI (posthog://notebooks/{short_id}).`,
+      { uri },
+    );
+  }
+  requireRead(session);
+  const ctx = createOpContext(session, "resources/read", session.config.projectId, signal, shortId);
+  try {
+    const nb = await ctx.call({ method: "GET", segments: ["notebooks", shortId] }, NotebookSchema);
+    return { contents: [{ uri, mimeType: "text/plain", text: nb.text_content ?? "" }] };
+  } catch (error) {
+    throw asMcpError(error, session, uri);
+  }
+}

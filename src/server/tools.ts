@@ -1,0 +1,260 @@
+/**
+ * Tools, generated from the operations table: their listing (only what the key and the mode allow)
+ * and their dispatch (validate → check scope, mode and project → proxy → one response convention).
+ */
+import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import type { ProjectId } from "../config.js";
+import {
+  OPERATIONS,
+  type OpContext,
+  type Operation,
+  type OpRequest,
+  ProjectIdArg,
+  type SessionMemory,
+} from "../operations.js";
+import { projectPath, UpstreamError, type UpstreamResponse } from "../posthog/client.js";
+import {
+  describeHttpError,
+  describeTransportError,
+  type ErrorContext,
+  isScopeRefusal,
+  missingScope,
+  ToolError,
+  type ToolFailure,
+} from "../posthog/errors.js";
+import { grantsAllow, keySettingsUrl, projectAllowed } from "../posthog/scopes.js";
+import type { Session } from "./session.js";
+
+interface Compiled {
+  op: Operation;
+  schema: z.ZodObject;
+  tool: Tool;
+}
+
+const compiled = new Map<string, Compiled>();
+
+function compile(op: Operation): Compiled {
+  let entry = compiled.get(op.name);
+  if (!entry) {
+    const schema = z.strictObject({ ...op.input, project_id: ProjectIdArg.optional() });
+    const inputSchema = z.toJSONSchema(schema, { io: "input", target: "draft-7" }) as Tool["inputSchema"];
+    const outputSchema = z.toJSONSchema(op.output, {
+      io: "output",
+      target: "draft-7",
+    }) as Tool["outputSchema"];
+    delete (inputSchema as Record<string, unknown>).$schema;
+    delete (outputSchema as Record<string, unknown>).$schema;
+    entry = {
+      op,
+      schema,
+      tool: {
+        name: op.name,
+        title: op.title,
+        description: op.description,
+        inputSchema,
+        outputSchema,
+        annotations: { title: op.title, ...op.annotations },
+      },
+    };
+    compiled.set(op.name, entry);
+  }
+  return entry;
+}
+
+/** Whether `op` is offered right now: allowed by the mode and by what the key holds. */
+export function isAvailable(op: Operation, session: Session): boolean {
+  if (op.writes && session.config.readOnly) return false;
+  return grantsAllow(session.grants.current, op.scope);
+}
+
+export function listTools(session: Session): Tool[] {
+  return OPERATIONS.filter((op) => isAvailable(op, session)).map((op) => compile(op).tool);
+}
+
+/** Every tool, whatever the key: for documentation and snapshots. */
+export function allTools(): Tool[] {
+  return OPERATIONS.map((op) => compile(op).tool);
+}
+
+export function errorResult(failure: ToolFailure): CallToolResult {
+  return {
+    isError: true,
+    content: [{ type: "text", text: failure.message }],
+  };
+}
+
+function describeIssues(toolName: string, error: z.ZodError, schema: z.ZodObject): string {
+  const known = Object.keys(schema.shape);
+  const parts = error.issues.map((issue) => {
+    if (issue.code === "unrecognized_keys") {
+      return `unknown argument${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")} (accepted: ${known.join(", ")})`;
+    }
+    const path = issue.path.length > 0 ? issue.path.join(".") : "arguments";
+    if (issue.code === "invalid_type" && issue.input === undefined) return `${path} is required`;
+    if (issue.code === "invalid_union") {
+      if (issue.path[0] === "project_id")
+        return `${path} must be a project id (a positive integer) or '@current'`;
+      const custom = issue.errors.flat().find((inner) => inner.code === "custom");
+      return `${path} ${custom?.message ?? "has the wrong type or shape"}`;
+    }
+    return `${path} ${issue.message.replace(/^Invalid input: /, "").replace(/^expected/, "must be")}`;
+  });
+  return `Invalid arguments for ${toolName}: ${parts.join("; ")}. Nothing was sent to PostHog; correct the arguments and call again.`;
+}
+
+/** Runs one tool call. Never throws: every failure is an `isError` result the agent can act on. */
+export async function callTool(
+  session: Session,
+  name: string,
+  rawArgs: Record<string, unknown> | undefined,
+  signal: AbortSignal,
+): Promise<CallToolResult> {
+  const op = OPERATIONS.find((candidate) => candidate.name === name);
+  if (!op) {
+    const names = listTools(session).map((tool) => tool.name);
+    return errorResult({
+      reason: "unknown_tool",
+      message: `There is no tool named "${name}". Available tools: ${names.join(", ")}.`,
+    });
+  }
+  const { config, logger } = session;
+  if (op.writes && config.readOnly) {
+    return errorResult({
+      reason: "read_only",
+      message: `${op.name} changes notebooks, and this server runs with --read-only, so nothing was sent. Remove --read-only from the server's arguments in the MCP client configuration to allow writes.`,
+    });
+  }
+  const { schema } = compile(op);
+  const parsed = schema.safeParse(rawArgs ?? {});
+  if (!parsed.success) {
+    return errorResult({
+      reason: "invalid_arguments",
+      message: describeIssues(op.name, parsed.error, schema),
+    });
+  }
+  const { project_id, ...args } = parsed.data as Record<string, unknown> & { project_id?: ProjectId };
+  const projectId: ProjectId = project_id ?? config.projectId;
+
+  const grants = await session.grants.fresh();
+  if (grants.status === "rejected") {
+    return errorResult({
+      reason: "key_rejected",
+      message: `PostHog rejected the personal API key (${grants.reason}), so nothing was sent. Create a new personal API key at ${keySettingsUrl(config.host)}, set it as POSTHOG_PERSONAL_API_KEY in the MCP client's configuration and restart the server.`,
+    });
+  }
+  if (!grantsAllow(grants, op.scope)) {
+    return errorResult(missingScope(op.name, op.scope, config.host));
+  }
+  if (!projectAllowed(grants, projectId)) {
+    const allowed = grants.status === "known" ? (grants.scopedTeams ?? []).join(", ") : "";
+    return errorResult({
+      reason: "project_not_allowed",
+      message: `The personal API key is limited to project${allowed.includes(",") ? "s" : ""} ${allowed}, not project ${projectId}, so nothing was sent. Pass one of those as project_id, or add project ${projectId} to the key at ${keySettingsUrl(config.host)}.`,
+    });
+  }
+
+  const shortId = typeof args.short_id === "string" ? args.short_id : undefined;
+  const ctx = createOpContext(session, op.name, projectId, signal, shortId);
+  const started = performance.now();
+  try {
+    const result = await op.run(args, ctx);
+    const structured = result.structured as Record<string, unknown>;
+    logger.debug({ tool: op.name, ms: Math.round(performance.now() - started) }, "tool call succeeded");
+    return {
+      content: [{ type: "text", text: `${result.summary}\n${JSON.stringify(structured)}` }],
+      structuredContent: structured,
+    };
+  } catch (error) {
+    const failure =
+      error instanceof ToolError
+        ? error.failure
+        : error instanceof UpstreamError
+          ? describeTransportError(error, ctx.errorContext())
+          : unexpected(error, op.name, session);
+    logger.info(
+      { tool: op.name, reason: failure.reason, ms: Math.round(performance.now() - started) },
+      "tool call failed",
+    );
+    return errorResult(failure);
+  }
+}
+
+function unexpected(error: unknown, tool: string, session: Session): ToolFailure {
+  session.logger.error({ err: error, tool }, "unexpected error in a tool call");
+  return {
+    reason: "internal_error",
+    message: `${tool} failed inside this server (${error instanceof Error ? error.name : "error"}). Nothing more is known; try again, and report it if it repeats.`,
+  };
+}
+
+/** The upstream access an operation (or a resource read) runs with, bound to one project. */
+export function createOpContext(
+  session: Session,
+  tool: string,
+  projectId: ProjectId,
+  signal: AbortSignal,
+  shortId?: string,
+): OpContext & { errorContext(): ErrorContext } {
+  const errorContext = (): ErrorContext => ({
+    tool,
+    host: session.config.host,
+    projectId,
+    shortId,
+    deletedHere: shortId !== undefined && session.memory.deleted.has(shortId),
+  });
+  const send = (req: OpRequest): Promise<UpstreamResponse> =>
+    session.client.request({
+      method: req.method,
+      path: projectPath(projectId, ...req.segments),
+      query: req.query,
+      body: req.body,
+      signal,
+    });
+
+  const validate = <T>(response: UpstreamResponse, schema: z.ZodType<T>): T => {
+    const checked = schema.safeParse(response.body);
+    if (!checked.success) {
+      session.logger.warn({ tool, issues: checked.error.issues.slice(0, 3) }, "unexpected upstream shape");
+      throw new ToolError({
+        reason: "bad_upstream_answer",
+        message: `PostHog answered ${tool} with data of an unexpected shape (${z.prettifyError(checked.error).split("\n")[0]}). This PostHog version may differ from what this server supports; try again, and report it if it repeats.`,
+      });
+    }
+    return checked.data;
+  };
+
+  const fail = (response: UpstreamResponse): never => {
+    throw new ToolError(describeHttpError(response, errorContext()));
+  };
+
+  /** Sends, and when PostHog refuses the key or a scope, re-reads the grants before answering. */
+  const exchange = async (req: OpRequest): Promise<UpstreamResponse> => {
+    const response = await send(req);
+    if (response.status === 401 || (response.status === 403 && isScopeRefusal(response.body))) {
+      await session.grants.refresh();
+    }
+    return response;
+  };
+
+  return {
+    projectId,
+    signal,
+    errorContext,
+    memory: session.memory,
+    webUrl: (shortId) => session.webUrl(projectId, shortId),
+    fail,
+    async call(req, schema) {
+      const response = await exchange(req);
+      if (response.status < 200 || response.status >= 300) fail(response);
+      return validate(response, schema);
+    },
+    async attempt(req, schema) {
+      const response = await exchange(req);
+      if (response.status < 200 || response.status >= 300) return { ok: false, response };
+      return { ok: true, data: validate(response, schema) };
+    },
+  };
+}
+
+export type { SessionMemory };

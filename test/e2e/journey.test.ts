@@ -1,0 +1,110 @@
+/**
+ * A new user's first session, as the issue's "done" describes it: the sandbox entry of mcp.json,
+ * started by a real MCP client over stdio, taken through a notebook's whole life.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { assertBuilt, childEnv, ROOT } from "../helpers/binary.js";
+
+interface ServerEntry {
+  command: string;
+  args: string[];
+  env?: Record<string, string>;
+}
+
+let client: Client;
+
+beforeAll(async () => {
+  assertBuilt();
+  const config = JSON.parse(readFileSync(join(ROOT, "mcp.json"), "utf8")) as {
+    mcpServers: Record<string, ServerEntry>;
+  };
+  const entry = Object.values(config.mcpServers).find((server) => server.args.includes("--sandbox"));
+  if (!entry) throw new Error("mcp.json has no --sandbox entry");
+  const command = entry.command === "node" ? process.execPath : entry.command;
+  client = new Client({ name: "journey", version: "1.0.0" });
+  await client.connect(
+    new StdioClientTransport({
+      command,
+      args: entry.args,
+      env: childEnv(entry.env),
+      cwd: ROOT,
+      stderr: "ignore",
+    }),
+  );
+});
+afterAll(async () => {
+  await client?.close();
+});
+
+async function call(name: string, args: Record<string, unknown>): Promise<CallToolResult> {
+  return (await client.callTool({ name, arguments: args })) as CallToolResult;
+}
+const text = (result: CallToolResult) => (result.content[0]?.type === "text" ? result.content[0].text : "");
+const data = <T>(result: CallToolResult) => {
+  expect(result.isError, text(result)).toBeFalsy();
+  return result.structuredContent as T;
+};
+
+it("create → list → retrieve → update → conflict → destroy → deleted → restore", async () => {
+  const paragraph = (t: string) => ({ type: "paragraph", content: [{ type: "text", text: t }] });
+  const heading = {
+    type: "heading",
+    attrs: { level: 1 },
+    content: [{ type: "text", text: "Onboarding funnel" }],
+  };
+
+  const created = data<{ short_id: string; version: number }>(
+    await call("notebooks-create", {
+      title: "Onboarding funnel",
+      content: { type: "doc", content: [heading, paragraph("Step 2 loses 40% of users.")] },
+      text_content: "Onboarding funnel\nStep 2 loses 40% of users.",
+    }),
+  );
+  const id = created.short_id;
+
+  const listed = data<{ results: { short_id: string }[] }>(
+    await call("notebooks-list", { search: "onboarding" }),
+  );
+  expect(listed.results.map((r) => r.short_id)).toContain(id);
+
+  const read = data<{ version: number; text_content: string }>(
+    await call("notebooks-retrieve", { short_id: id }),
+  );
+  expect(read.text_content).toContain("40%");
+
+  const updated = data<{ version: number }>(
+    await call("notebooks-partial-update", {
+      short_id: id,
+      version: read.version,
+      content: { type: "doc", content: [heading, paragraph("Step 2 loses 40% of users; fixed in 1.4.")] },
+    }),
+  );
+  expect(updated.version).toBe(read.version + 1);
+
+  const stale = await call("notebooks-partial-update", {
+    short_id: id,
+    version: read.version,
+    content: { type: "doc", content: [heading, paragraph("An older edit.")] },
+  });
+  expect(stale.isError).toBe(true);
+  expect(text(stale)).toMatch(/changed by someone else.*notebooks-retrieve.*new version/);
+
+  expect(data<{ deleted: boolean }>(await call("notebooks-destroy", { short_id: id })).deleted).toBe(true);
+
+  const gone = await call("notebooks-retrieve", { short_id: id });
+  expect(gone.isError).toBe(true);
+  expect(text(gone)).toMatch(
+    /is deleted.*Restore it with notebooks-partial-update \{"short_id": "\w+", "deleted": false\}/,
+  );
+
+  data(await call("notebooks-partial-update", { short_id: id, deleted: false }));
+  const back = data<{ deleted: boolean; version: number }>(
+    await call("notebooks-retrieve", { short_id: id }),
+  );
+  expect(back).toMatchObject({ deleted: false, version: updated.version });
+});
