@@ -123,9 +123,11 @@ export class PostHogClient {
         signal: req.signal,
       });
     } catch (error) {
-      throw this.#describe(error, url);
+      throw req.signal?.aborted
+        ? new UpstreamError("aborted", "the request was cancelled")
+        : this.#describe(error, url);
     }
-    const text = await this.#readBody(response, url);
+    const text = await this.#readBody(response, url, req.signal);
     let parsed: unknown;
     const contentType = String(response.headers["content-type"] ?? "");
     if (text.length > 0 && (contentType.includes("json") || /^\s*[[{]/.test(text))) {
@@ -152,7 +154,7 @@ export class PostHogClient {
     return { status: response.statusCode, headers: response.headers, body: parsed, text };
   }
 
-  async #readBody(response: Dispatcher.ResponseData, url: URL): Promise<string> {
+  async #readBody(response: Dispatcher.ResponseData, url: URL, signal?: AbortSignal): Promise<string> {
     const declared = Number(response.headers["content-length"] ?? Number.NaN);
     if (Number.isFinite(declared) && declared > this.#maxBodyBytes) {
       response.body.destroy();
@@ -171,6 +173,7 @@ export class PostHogClient {
       }
     } catch (error) {
       if (error instanceof UpstreamError) throw error;
+      if (signal?.aborted) throw new UpstreamError("aborted", "the request was cancelled");
       throw this.#describe(error, url);
     }
     return Buffer.concat(chunks).toString("utf8");
