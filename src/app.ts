@@ -7,6 +7,7 @@ import type { Config } from "./config.js";
 import { createLogger, type Logger } from "./logger.js";
 import { PostHogClient } from "./posthog/client.js";
 import { KeyGrants } from "./posthog/grants.js";
+import type { RateLimits } from "./posthog/rate-limit.js";
 import type { Sandbox } from "./sandbox/index.js";
 import { createServer } from "./server/index.js";
 import { createSession, type Session } from "./server/session.js";
@@ -25,6 +26,10 @@ export interface AppOptions {
   logger?: Logger;
   /** Upstream connections at most (default 8). */
   connections?: number;
+  /** Client-side request budget (default PostHog's 480/min and 4800/h); false disables it. */
+  rateLimits?: RateLimits | false;
+  /** How long upstream retries may wait in all (default 30 s). */
+  retryBudgetMs?: number;
 }
 
 export async function createApp(input: Config, options: AppOptions = {}): Promise<App> {
@@ -52,6 +57,9 @@ export async function createApp(input: Config, options: AppOptions = {}): Promis
     userAgent: USER_AGENT,
     timeouts: config.timeouts,
     connections: options.connections ?? 8,
+    logger,
+    ...(options.rateLimits === undefined ? {} : { rateLimits: options.rateLimits }),
+    ...(options.retryBudgetMs === undefined ? {} : { retryBudgetMs: options.retryBudgetMs }),
   });
   const grants = new KeyGrants(client, logger);
   // Read the key's grants while the rest starts; the first tools/list waits for them.

@@ -2,8 +2,12 @@
  * The one way this server talks to PostHog: undici with a keep-alive agent for the process,
  * bounded timeouts, the key in the Authorization header only, and bodies read with a size limit.
  */
+
+import type { Logger } from "pino";
 import { Agent, type Dispatcher, errors as undiciErrors } from "undici";
 import type { ProjectId } from "../config.js";
+import { retryAfterSeconds } from "./errors.js";
+import { RateLimitExceeded, RateLimiter, type RateLimits, sleep } from "./rate-limit.js";
 
 export type HttpMethod = "GET" | "POST" | "PATCH";
 
@@ -27,7 +31,7 @@ export interface UpstreamResponse {
   text: string;
 }
 
-export type UpstreamFailure = "timeout" | "network" | "aborted" | "malformed" | "too-large";
+export type UpstreamFailure = "timeout" | "network" | "aborted" | "malformed" | "too-large" | "rate-limited";
 
 /** A request that produced no usable HTTP answer. Never carries the key. */
 export class UpstreamError extends Error {
@@ -52,6 +56,20 @@ export interface ClientOptions {
   connections?: number;
   /** Largest response body accepted, in bytes. */
   maxBodyBytes?: number;
+  /** Client-side request budget (default: PostHog's personal-key limits); false disables it. */
+  rateLimits?: RateLimits | false;
+  /** How long retries may wait in all, in milliseconds (default 30 s). */
+  retryBudgetMs?: number;
+  logger?: Pick<Logger, "warn" | "debug">;
+}
+
+/** Statuses worth another try for a read: throttling and a gateway's passing trouble. */
+const RETRY_STATUSES = new Set([429, 502, 503, 504]);
+const MAX_ATTEMPTS = 4;
+
+/** Exponential backoff with jitter: 250 ms, 500 ms, 1 s… each scaled by a random 50–100 %. */
+function backoffMs(retry: number): number {
+  return Math.round(Math.min(4_000, 250 * 2 ** retry) * (0.5 + Math.random() / 2));
 }
 
 /** `/api/projects/{id}/...segments/` with every segment percent-encoded. */
@@ -69,9 +87,15 @@ export class PostHogClient {
   readonly #maxBodyBytes: number;
   readonly #dispatcher: Dispatcher;
   readonly #agent: Agent;
+  readonly #limiter: RateLimiter | undefined;
+  readonly #retryBudgetMs: number;
+  readonly #logger: ClientOptions["logger"];
 
   constructor(options: ClientOptions) {
     this.host = options.host;
+    this.#limiter = options.rateLimits === false ? undefined : new RateLimiter(options.rateLimits);
+    this.#retryBudgetMs = options.retryBudgetMs ?? 30_000;
+    this.#logger = options.logger;
     this.#apiKey = options.apiKey;
     this.#userAgent = options.userAgent;
     this.#maxBodyBytes = options.maxBodyBytes ?? 32 * 1024 * 1024;
@@ -97,7 +121,67 @@ export class PostHogClient {
     return this.#apiKey ? text.split(this.#apiKey).join("[redacted]") : text;
   }
 
+  /**
+   * Sends one request, retrying what is safe to retry: reads (GET) on 429, 502, 503, 504 and reset
+   * connections, with backoff and jitter, honouring Retry-After or the seconds in a 429's detail,
+   * within the retry budget; writes only when the request provably never reached the server.
+   * (undici's retry interceptor cannot read a 429's body, where PostHog says when to come back.)
+   */
   async request(req: UpstreamRequest): Promise<UpstreamResponse> {
+    const started = performance.now();
+    for (let attempt = 1; ; attempt++) {
+      const remaining = this.#retryBudgetMs - (performance.now() - started);
+      try {
+        await this.#limiter?.acquire(req.signal);
+      } catch (error) {
+        if (error instanceof RateLimitExceeded) {
+          throw new UpstreamError(
+            "rate-limited",
+            `this server held the request back: ${error.message}`,
+            true,
+          );
+        }
+        throw new UpstreamError("aborted", "the request was cancelled");
+      }
+      let response: UpstreamResponse;
+      try {
+        response = await this.#once(req);
+      } catch (error) {
+        if (!(error instanceof UpstreamError) || attempt >= MAX_ATTEMPTS) throw error;
+        const reset = error.kind === "network" && /reset/.test(error.message);
+        const retryable = error.neverSent || (req.method === "GET" && (reset || error.kind === "malformed"));
+        const wait = backoffMs(attempt - 1);
+        if (!retryable || wait > remaining) throw error;
+        this.#logger?.warn(
+          { method: req.method, path: req.path, attempt, waitMs: wait, reason: error.kind },
+          "retrying",
+        );
+        await this.#pause(wait, req.signal);
+        continue;
+      }
+      if (req.method !== "GET" || !RETRY_STATUSES.has(response.status) || attempt >= MAX_ATTEMPTS)
+        return response;
+      const told = response.status === 429 ? retryAfterSeconds(response) : undefined;
+      const wait =
+        told === undefined ? backoffMs(attempt - 1) : told * 1000 + Math.round(Math.random() * 250);
+      if (wait > remaining) return response;
+      this.#logger?.warn(
+        { method: req.method, path: req.path, attempt, waitMs: wait, status: response.status },
+        "retrying",
+      );
+      await this.#pause(wait, req.signal);
+    }
+  }
+
+  async #pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    try {
+      await sleep(ms, signal);
+    } catch {
+      throw new UpstreamError("aborted", "the request was cancelled");
+    }
+  }
+
+  async #once(req: UpstreamRequest): Promise<UpstreamResponse> {
     const url = new URL(req.path, this.host);
     for (const [name, value] of Object.entries(req.query ?? {})) {
       if (value !== undefined && value !== null) url.searchParams.set(name, String(value));

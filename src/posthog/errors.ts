@@ -202,6 +202,11 @@ export function describeTransportError(error: UpstreamError, ctx: ErrorContext):
         reason: "network",
         message: `Could not reach PostHog (${error.message}). Check POSTHOG_HOST (${ctx.host}) and your network connection, then try again.`,
       };
+    case "rate-limited":
+      return {
+        reason: "rate_limited",
+        message: `Too many PostHog requests in a short time (${error.message}); nothing was sent. Wait a minute and try again: personal API keys are allowed 480 requests a minute and 4800 an hour.`,
+      };
     case "malformed":
     case "too-large":
       return {

@@ -6,7 +6,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import pino from "pino";
-import { type App, createApp } from "../../src/app.js";
+import { type App, type AppOptions, createApp } from "../../src/app.js";
 import type { Config, ProjectId } from "../../src/config.js";
 import {
   type RecordedRequest,
@@ -25,6 +25,7 @@ export interface HarnessOptions {
   /** An already running sandbox to point at (it is not closed by the harness). */
   upstream?: Sandbox;
   config?: Partial<Config>;
+  app?: AppOptions;
 }
 
 export interface Harness {
@@ -72,7 +73,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     projectId: options.projectId ?? "@current",
     ...options.config,
   });
-  const app = await createApp(config, { logger: pino({ level: "silent" }) });
+  const app = await createApp(config, { logger: pino({ level: "silent" }), ...options.app });
   const client = new Client({ name: "harness", version: "1.0.0" }, { capabilities: {} });
   const notifications: string[] = [];
   client.fallbackNotificationHandler = async (notification) => {
