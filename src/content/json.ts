@@ -1,0 +1,53 @@
+/**
+ * Plain JSON shapes of a TipTap/ProseMirror notebook document (PostHog's v1 format), and the few
+ * guards the converters share. Everything here is data-only: no I/O, no module-level work.
+ */
+
+export interface MarkJSON {
+  type: string;
+  attrs?: Record<string, unknown>;
+}
+
+export interface NodeJSON {
+  type: string;
+  attrs?: Record<string, unknown>;
+  content?: NodeJSON[];
+  marks?: MarkJSON[];
+  text?: string;
+}
+
+export interface DocJSON {
+  type: "doc";
+  content: NodeJSON[];
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+export function isNodeJSON(value: unknown): value is NodeJSON {
+  return isRecord(value) && typeof value.type === "string";
+}
+
+/** Children of a node that are themselves nodes; anything else in `content` is ignored. */
+export function childNodes(node: unknown): NodeJSON[] {
+  if (!isRecord(node) || !Array.isArray(node.content)) return [];
+  return node.content.filter(isNodeJSON);
+}
+
+/** The node type of PostHog's v2 ("Markdown notebook") wrapper node. */
+export const MARKDOWN_NOTEBOOK_NODE_TYPE = "ph-markdown-notebook";
+/** PostHog always writes this nodeId for the v2 wrapper node. */
+export const MARKDOWN_NOTEBOOK_NODE_ID = "markdown-notebook-v2";
+
+/** The single `ph-markdown-notebook` node of a v2 document, or null for anything else. */
+export function markdownNotebookNode(content: unknown): NodeJSON | null {
+  if (!isRecord(content) || !Array.isArray(content.content) || content.content.length !== 1) return null;
+  const only: unknown = content.content[0];
+  return isNodeJSON(only) && only.type === MARKDOWN_NOTEBOOK_NODE_TYPE ? only : null;
+}
+
+/** Copy an object's own entries into a fresh plain object (keeps a literal `__proto__` key as data). */
+export function plainObject(entries: Iterable<readonly [string, unknown]>): Record<string, unknown> {
+  return Object.fromEntries(entries) as Record<string, unknown>;
+}
