@@ -22,9 +22,11 @@ export interface Config {
   allowInsecureHttp: boolean;
   /** Upstream timeouts in milliseconds. */
   timeouts: { connect: number; headers: number; body: number };
+  /** Most characters of notebook text one tool result carries (about 4 characters a token). */
+  maxResultChars: number;
   /** Where the sandbox keeps its state (sandbox mode only); in memory when absent. */
   sandboxStateFile: string | undefined;
-  command: "serve" | "help" | "version";
+  command: "serve" | "help" | "version" | "doctor";
 }
 
 export class ConfigError extends Error {
@@ -39,6 +41,8 @@ export const ENVIRONMENT = {
   POSTHOG_PROJECT_ID: 'Project id (an integer) or "@current" (default: the key owner\'s current project).',
   POSTHOG_MCP_LOG_LEVEL: `Log level on stderr, like --log-level (default: info).`,
   POSTHOG_MCP_TIMEOUT_MS: "Upstream response timeout in milliseconds (default: 30000).",
+  POSTHOG_MCP_MAX_RESULT_CHARS:
+    "Most characters of notebook text in one result (default: 80000, about 20,000 tokens).",
 } as const;
 
 export const FLAGS = {
@@ -105,6 +109,17 @@ function parseLogLevel(raw: string): LogLevel {
   throw new ConfigError(`Log level "${raw}" is not one of ${LOG_LEVELS.join(", ")}.`);
 }
 
+function parseMaxChars(raw: string | undefined): number {
+  if (raw === undefined || raw.trim() === "") return 80_000;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1_000 || value > 10_000_000) {
+    throw new ConfigError(
+      `POSTHOG_MCP_MAX_RESULT_CHARS "${raw}" must be a whole number of characters between 1000 and 10000000.`,
+    );
+  }
+  return value;
+}
+
 function parseTimeout(raw: string | undefined): number {
   if (raw === undefined || raw.trim() === "") return 30_000;
   const value = Number(raw);
@@ -129,8 +144,12 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     throw new ConfigError(`${message.replace(/\.$/, "")}. Run with --help to see the flags.`);
   }
   const { values, positionals } = parsed;
-  if (positionals.length > 0) {
-    throw new ConfigError(`Unexpected argument "${positionals[0]}". Run with --help to see the flags.`);
+  const doctor = positionals[0] === "doctor";
+  const extra = positionals.slice(doctor ? 1 : 0);
+  if (extra.length > 0) {
+    throw new ConfigError(
+      `Unexpected argument "${extra[0]}". Run with --help to see the commands and flags.`,
+    );
   }
   const allowInsecureHttp = values["allow-insecure-http"] === true;
   const timeout = parseTimeout(env.POSTHOG_MCP_TIMEOUT_MS);
@@ -139,9 +158,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     logLevel: parseLogLevel(values["log-level"] ?? env.POSTHOG_MCP_LOG_LEVEL ?? "info"),
     allowInsecureHttp,
     timeouts: { connect: Math.min(10_000, timeout), headers: timeout, body: timeout },
+    maxResultChars: parseMaxChars(env.POSTHOG_MCP_MAX_RESULT_CHARS),
     projectId: parseProjectId(env.POSTHOG_PROJECT_ID?.trim() || "@current"),
   };
-  const command = values.help ? "help" : values.version ? "version" : "serve";
+  const command = values.help ? "help" : values.version ? "version" : doctor ? "doctor" : "serve";
 
   if (values.sandbox) {
     return {
@@ -160,7 +180,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   }
   const host = parseHost(env.POSTHOG_HOST?.trim() || DEFAULT_HOST, allowInsecureHttp);
   const apiKey = env.POSTHOG_PERSONAL_API_KEY?.trim();
-  if (command === "serve" && !apiKey) {
+  if ((command === "serve" || command === "doctor") && !apiKey) {
     throw new ConfigError(
       "POSTHOG_PERSONAL_API_KEY is not set: create a personal API key with the notebook scopes in PostHog (Settings → Personal API keys) and set it, or pass --sandbox to try the server without an account.",
     );
@@ -200,6 +220,7 @@ export function helpText(version: string): string {
     "Usage:",
     "  posthog-notebooks-mcp [flags]          serve MCP over stdin/stdout",
     "  posthog-notebooks-mcp --sandbox        serve against a local sandbox, no account needed",
+    "  posthog-notebooks-mcp doctor           check the configuration, host, key, scopes and project",
     "",
     "Flags:",
     ...Object.entries(FLAGS).map(([flag, text]) => `  ${pad(flag)}${text}`),

@@ -2,6 +2,7 @@
  * The notebook list filters of PostHog's `NotebookViewSet._filter_list_request`, the
  * `order` parameter, and the recording-comment extraction of `recording_comments`.
  */
+import { commentsInNotebook, type RecordingComment } from "../content/recording-comments.js";
 import { relativeDateParse } from "./dates.js";
 import { errors } from "./errors.js";
 import type { StoredNotebook } from "./store.js";
@@ -12,8 +13,6 @@ import {
   type Micros,
   normalizeUuid,
   pythonInt,
-  pythonStr,
-  sha256Hex,
 } from "./util.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -305,13 +304,7 @@ export function orderNotebooks(notebooks: StoredNotebook[], order: string | unde
 // Recording comments
 // ---------------------------------------------------------------------------------------------
 
-export interface RecordingComment {
-  timeInRecording: unknown;
-  comment: unknown;
-  notebookShortId: string;
-  notebookTitle: string | null;
-  id: string;
-}
+export type { RecordingComment };
 
 type NotebookLike = Pick<StoredNotebook, "short_id" | "title" | "content">;
 
@@ -326,32 +319,7 @@ type NotebookLike = Pick<StoredNotebook, "short_id" | "title" | "content">;
  */
 export function extractRecordingComments(notebooks: NotebookLike[], recordingId: string): RecordingComment[] {
   const clauses = parseContains(`recording:${recordingId}`);
-  const comments: RecordingComment[] = [];
-  for (const notebook of notebooks) {
-    if (!matchesContains(notebook.content, clauses)) continue;
-    const nodes = topLevelContent(notebook.content);
-    if (!Array.isArray(nodes)) continue;
-    for (const node of nodes) {
-      if (!isPlainObject(node) || node.type !== "paragraph") continue;
-      const children = Array.isArray(node.content) ? node.content : [];
-      if (children.length !== 2) continue;
-      const first = children[0];
-      const second = children[1];
-      const attrs = isPlainObject(first) && isPlainObject(first.attrs) ? first.attrs : {};
-      const sessionRecordingId = attrs.sessionRecordingId ?? null;
-      const playbackTime = attrs.playbackTime ?? null;
-      if (sessionRecordingId !== recordingId || playbackTime === null) continue;
-      const text = isPlainObject(second) ? (second.text ?? null) : null;
-      comments.push({
-        timeInRecording: playbackTime,
-        comment: text,
-        notebookShortId: notebook.short_id,
-        notebookTitle: notebook.title,
-        id: sha256Hex(
-          `${notebook.short_id}-${pythonStr(notebook.title)}-${pythonStr(text)}-${pythonStr(playbackTime)}`,
-        ),
-      });
-    }
-  }
-  return comments;
+  return notebooks
+    .filter((notebook) => matchesContains(notebook.content, clauses))
+    .flatMap((notebook) => commentsInNotebook(notebook, recordingId));
 }

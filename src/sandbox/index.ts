@@ -29,7 +29,7 @@ export {
   type RecordingComment,
   stem,
 } from "./filters.js";
-export { deriveTextContent, SEED_INSIGHT_SHORT_ID, SEED_RECORDING_ID } from "./seed.js";
+export { SEED_INSIGHT_SHORT_ID, SEED_RECORDING_ID } from "./seed.js";
 export type {
   Fault,
   NotebookInit,

@@ -1,90 +1,10 @@
 /**
  * Realistic seed notebooks for the CLI (and `seed: true`), with `text_content` derived the way
- * PostHog's web editor derives it (see the format reference): every block after the very first
- * emits "\n" first, PostHog nodes emit their serialized text (plus "\n" when it does not end in
- * one) instead of their children, text nodes emit their text.
+ * PostHog's web editor derives it (the content module's walk).
  */
-import { isPlainObject } from "./util.js";
+import { deriveTextContent } from "../content/text-content.js";
 
 type Node = Record<string, unknown>;
-
-const INLINE = new Set(["text", "hardBreak", "ph-replay-timestamp", "ph-backlink", "ph-mention"]);
-
-function formatPlaybackTime(ms: unknown): string {
-  const total = typeof ms === "number" && ms > 0 ? Math.floor(ms / 1000) : 0;
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = total % 60;
-  const two = (n: number) => String(n).padStart(2, "0");
-  const full = `${two(h)}:${two(m)}:${two(s)}`;
-  return full.startsWith("00:") ? full.slice(3) : full;
-}
-
-function hogqlOf(query: unknown): string | null {
-  if (!isPlainObject(query)) return null;
-  if (query.kind === "HogQLQuery" && typeof query.query === "string") return query.query;
-  if (isPlainObject(query.source)) return hogqlOf(query.source);
-  return null;
-}
-
-/** The serialized text of a PostHog node (only the node types the seeds use, plus a title fallback). */
-function serializePosthogNode(node: Node): string {
-  const attrs = isPlainObject(node.attrs) ? node.attrs : {};
-  const title = typeof attrs.title === "string" ? attrs.title : "";
-  let text = "";
-  switch (node.type) {
-    case "ph-query":
-      text = hogqlOf(attrs.query) ?? title;
-      break;
-    case "ph-recording":
-      text = typeof attrs.id === "string" ? attrs.id : title;
-      break;
-    case "ph-person":
-      text = `${title} ${typeof attrs.id === "string" ? attrs.id : ""}`.trim();
-      break;
-    case "ph-replay-timestamp":
-      text = `${formatPlaybackTime(attrs.playbackTime)}:`;
-      break;
-    case "ph-markdown-notebook":
-      text = typeof attrs.markdown === "string" ? attrs.markdown : "";
-      break;
-    default:
-      text = title;
-  }
-  return text && !text.endsWith("\n") ? `${text}\n` : text;
-}
-
-/** PostHog's `textContent(doc)` walk for v1 documents (v2: the Markdown). */
-export function deriveTextContent(doc: unknown): string {
-  if (!isPlainObject(doc) || !Array.isArray(doc.content)) return "";
-  const nodes = doc.content as unknown[];
-  if (nodes.length === 1 && isPlainObject(nodes[0]) && nodes[0].type === "ph-markdown-notebook") {
-    const attrs = nodes[0].attrs;
-    return isPlainObject(attrs) && typeof attrs.markdown === "string" ? attrs.markdown : "";
-  }
-  let out = "";
-  let first = true;
-  const walk = (node: unknown) => {
-    if (!isPlainObject(node)) return;
-    const type = String(node.type ?? "");
-    const isBlock = !INLINE.has(type);
-    if (isBlock) {
-      if (!first) out += "\n";
-      first = false;
-    }
-    if (type.startsWith("ph-")) {
-      out += serializePosthogNode(node);
-      return;
-    }
-    if (type === "text") {
-      out += typeof node.text === "string" ? node.text : "";
-      return;
-    }
-    if (Array.isArray(node.content)) for (const child of node.content) walk(child);
-  };
-  for (const node of nodes) walk(node);
-  return out;
-}
 
 const text = (t: string, marks?: Node[]): Node =>
   marks ? { type: "text", text: t, marks } : { type: "text", text: t };

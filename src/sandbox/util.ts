@@ -230,32 +230,6 @@ export function jsonbContains(container: unknown, contained: unknown): boolean {
  * (the recording-comment id hash). Floats that happen to be integral print without `.0` here,
  * because JSON parsing in JavaScript cannot tell `1000` from `1000.0`.
  */
-export function pythonStr(v: unknown): string {
-  if (v === null || v === undefined) return "None";
-  if (v === true) return "True";
-  if (v === false) return "False";
-  if (typeof v === "string") return v;
-  return pythonRepr(v);
-}
-
-function pythonRepr(v: unknown): string {
-  if (v === null || v === undefined) return "None";
-  if (v === true) return "True";
-  if (v === false) return "False";
-  if (typeof v === "number") {
-    if (Number.isInteger(v)) return String(v);
-    return String(v);
-  }
-  if (typeof v === "string") return `'${v.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
-  if (Array.isArray(v)) return `[${v.map(pythonRepr).join(", ")}]`;
-  if (isPlainObject(v)) {
-    return `{${Object.entries(v)
-      .map(([k, x]) => `${pythonRepr(k)}: ${pythonRepr(x)}`)
-      .join(", ")}}`;
-  }
-  return String(v);
-}
-
 export function sha256Hex(s: string): string {
   return createHash("sha256").update(s, "utf8").digest("hex");
 }

@@ -6,14 +6,26 @@
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import {
   CallToolRequestSchema,
+  CompleteRequestSchema,
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
   ReadResourceRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import { OPERATIONS } from "../operations.js";
 import { serverInstructions } from "./instructions.js";
-import { listResources, listResourceTemplates, readResource } from "./resources.js";
+import {
+  completeShortId,
+  listResources,
+  listResourceTemplates,
+  NOTEBOOK_MARKDOWN_URI_TEMPLATE,
+  NOTEBOOK_URI_TEMPLATE,
+  notebookMarkdownUri,
+  notebookUri,
+  readResource,
+} from "./resources.js";
 import type { Session } from "./session.js";
 import { callTool, isAvailable, listTools } from "./tools.js";
 
@@ -23,7 +35,8 @@ export function createServer(session: Session): Server {
     {
       capabilities: {
         tools: { listChanged: true },
-        resources: { listChanged: false },
+        resources: { listChanged: true, subscribe: true },
+        completions: {},
         logging: {},
       },
       instructions: serverInstructions({
@@ -47,6 +60,34 @@ export function createServer(session: Session): Server {
   server.setRequestHandler(ReadResourceRequestSchema, (request, extra) =>
     readResource(session, request.params.uri, extra.signal),
   );
+
+  server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
+    const { ref, argument } = request.params;
+    const templates = [NOTEBOOK_URI_TEMPLATE, NOTEBOOK_MARKDOWN_URI_TEMPLATE];
+    if (ref.type !== "ref/resource" || !templates.includes(ref.uri) || argument.name !== "short_id") {
+      return { completion: { values: [] } };
+    }
+    const values = await completeShortId(session, argument.value, extra.signal);
+    return { completion: { values, hasMore: false } };
+  });
+
+  // Subscriptions: clients hear when a notebook they watch is changed through this server.
+  const subscribed = new Set<string>();
+  server.setRequestHandler(SubscribeRequestSchema, async (request) => {
+    subscribed.add(request.params.uri);
+    return {};
+  });
+  server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
+    subscribed.delete(request.params.uri);
+    return {};
+  });
+  session.changeListeners.add((shortId, listed) => {
+    if (!server.transport) return;
+    for (const uri of [notebookUri(shortId), notebookMarkdownUri(shortId)]) {
+      if (subscribed.has(uri)) void server.sendResourceUpdated({ uri }).catch(() => undefined);
+    }
+    if (listed) void server.sendResourceListChanged().catch(() => undefined);
+  });
 
   // When the key's grants change, tell clients whose cached tool list is now wrong.
   let offered = availableNames(session);

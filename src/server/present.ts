@@ -46,23 +46,31 @@ export const NotebookOut = NotebookSummaryOut.extend({
   version: z.number().int(),
   deleted: z.boolean(),
   url: z.string().nullable().describe("Where a person opens the notebook in PostHog."),
-  text_content: z.string().nullable(),
-  content: z
-    .unknown()
-    .describe("The document: TipTap/ProseMirror JSON ({type: 'doc', content: [...]}) or null."),
+  format: z
+    .enum(["v1", "v2", "empty", "other"])
+    .describe("v1: rich TipTap JSON; v2: PostHog's Markdown notebook; empty: no content yet."),
+  markdown: z
+    .string()
+    .optional()
+    .describe("The document as PostHog-flavoured Markdown (format markdown or both)."),
+  range: z
+    .object({
+      offset: z.number().int(),
+      length: z.number().int(),
+      total: z.number().int(),
+      next_offset: z.number().int().nullable(),
+    })
+    .optional()
+    .describe("Which characters of the Markdown this result holds; next_offset reads on."),
+  content: z.unknown().optional().describe("The document as TipTap/ProseMirror JSON (format json or both)."),
+  text_content: z
+    .string()
+    .nullable()
+    .optional()
+    .describe("Plain text PostHog searches (format json or both)."),
+  note: z.string().optional(),
 });
 export type NotebookOut = z.infer<typeof NotebookOut>;
-
-export function notebookFull(nb: Notebook, url: string | null): NotebookOut {
-  return {
-    ...notebookSummary(nb),
-    version: nb.version,
-    deleted: nb.deleted ?? false,
-    url,
-    text_content: nb.text_content ?? null,
-    content: nb.content ?? null,
-  };
-}
 
 /** What a write returns: enough to go on (the new version) without echoing the document back. */
 export const NotebookWriteOut = NotebookSummaryOut.extend({

@@ -13,11 +13,14 @@ import { UpstreamError } from "../posthog/client.js";
 import { describeTransportError, missingScope, ToolError } from "../posthog/errors.js";
 import { NotebookPageSchema, NotebookSchema } from "../posthog/schemas.js";
 import { grantsAllow } from "../posthog/scopes.js";
+import { toMarkdown } from "./documents.js";
 import type { Session } from "./session.js";
 import { createOpContext } from "./tools.js";
+import { stripInvisible } from "./untrusted.js";
 
 export const NOTEBOOK_URI_TEMPLATE = "posthog://notebooks/{short_id}";
-const URI_PATTERN = /^posthog:\/\/notebooks\/([^/?#]+)$/;
+export const NOTEBOOK_MARKDOWN_URI_TEMPLATE = "posthog://notebooks/{short_id}/markdown";
+const URI_PATTERN = /^posthog:\/\/notebooks\/([^/?#]+)(\/markdown)?$/;
 export const RESOURCE_PAGE_SIZE = 100;
 
 /** JSON-RPC error code the MCP specification gives to "resource not found". */
@@ -25,6 +28,10 @@ export const RESOURCE_NOT_FOUND = -32002;
 
 export function notebookUri(shortId: string): string {
   return `posthog://notebooks/${shortId}`;
+}
+
+export function notebookMarkdownUri(shortId: string): string {
+  return `posthog://notebooks/${shortId}/markdown`;
 }
 
 export function listResourceTemplates(): ListResourceTemplatesResult {
@@ -36,6 +43,13 @@ export function listResourceTemplates(): ListResourceTemplatesResult {
         title: "Notebook text",
         description: "The plain text (text_content) of a PostHog notebook, by short id.",
         mimeType: "text/plain",
+      },
+      {
+        uriTemplate: NOTEBOOK_MARKDOWN_URI_TEMPLATE,
+        name: "notebook-markdown",
+        title: "Notebook as Markdown",
+        description: "A PostHog notebook as Markdown, PostHog components included as tags, by short id.",
+        mimeType: "text/markdown",
       },
     ],
   };
@@ -97,7 +111,7 @@ export async function listResources(
     const resources = page.results.map((nb) => ({
       uri: notebookUri(nb.short_id),
       name: nb.short_id,
-      title: nb.title || `Untitled notebook ${nb.short_id}`,
+      title: stripInvisible(nb.title || `Untitled notebook ${nb.short_id}`),
       mimeType: "text/plain",
       ...(nb.last_modified_at ? { annotations: { lastModified: nb.last_modified_at } } : {}),
     }));
@@ -126,8 +140,50 @@ export async function readResource(
   const ctx = createOpContext(session, "resources/read", session.config.projectId, signal, shortId);
   try {
     const nb = await ctx.call({ method: "GET", segments: ["notebooks", shortId] }, NotebookSchema);
-    return { contents: [{ uri, mimeType: "text/plain", text: nb.text_content ?? "" }] };
+    if (match?.[2]) {
+      const markdown = await toMarkdown(nb.content);
+      return { contents: [{ uri, mimeType: "text/markdown", text: stripInvisible(markdown) }] };
+    }
+    return { contents: [{ uri, mimeType: "text/plain", text: stripInvisible(nb.text_content ?? "") }] };
   } catch (error) {
     throw asMcpError(error, session, uri);
+  }
+}
+
+const COMPLETIONS = 20;
+
+/**
+ * Completes `{short_id}` in the notebook URI templates: notebooks whose id starts with what was
+ * typed, then notebooks whose title or text matches it (PostHog's search), newest first.
+ */
+export async function completeShortId(
+  session: Session,
+  typed: string,
+  signal: AbortSignal,
+): Promise<string[]> {
+  if (!grantsAllow(session.grants.current, "notebook:read")) return [];
+  const value = typed.trim();
+  const ctx = createOpContext(session, "completion", session.config.projectId, signal);
+  const recent = ctx.call(
+    { method: "GET", segments: ["notebooks"], query: { limit: 100 } },
+    NotebookPageSchema,
+  );
+  const searched =
+    value.length >= 2
+      ? ctx.call(
+          { method: "GET", segments: ["notebooks"], query: { limit: COMPLETIONS, search: value } },
+          NotebookPageSchema,
+        )
+      : undefined;
+  try {
+    const [byId, byText] = await Promise.all([recent, searched]);
+    const prefix = value.toLowerCase();
+    const ids = [
+      ...(byId?.results ?? []).filter((nb) => nb.short_id.toLowerCase().startsWith(prefix)),
+      ...(byText?.results ?? []),
+    ].map((nb) => nb.short_id);
+    return [...new Set(ids)].slice(0, COMPLETIONS);
+  } catch {
+    return [];
   }
 }

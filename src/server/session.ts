@@ -17,12 +17,23 @@ export interface Session {
   version: string;
   /** Where a person opens a notebook in PostHog's web app; null in the sandbox, which has none. */
   webUrl(projectId: ProjectId, shortId: string): string | null;
+  /** Called after this server changed a notebook (`listed`: the listing changed too). */
+  notebookChanged(shortId: string, listed: boolean): void;
+  /** Listeners for `notebookChanged` (the server's resource notifications). */
+  readonly changeListeners: Set<(shortId: string, listed: boolean) => void>;
 }
 
-export function createSession(parts: Omit<Session, "memory" | "webUrl">): Session {
+export function createSession(
+  parts: Omit<Session, "memory" | "webUrl" | "notebookChanged" | "changeListeners">,
+): Session {
+  const changeListeners = new Set<(shortId: string, listed: boolean) => void>();
   return {
     ...parts,
     memory: { personalKeyRefused: new Set(), deleted: new Set() },
+    changeListeners,
+    notebookChanged(shortId, listed) {
+      for (const listener of changeListeners) listener(shortId, listed);
+    },
     webUrl(projectId, shortId) {
       if (parts.config.mode === "sandbox") return null;
       const project = projectId === "@current" ? "" : `/project/${projectId}`;

@@ -10,6 +10,7 @@ import {
   type OpContext,
   type Operation,
   type OpRequest,
+  type OpResult,
   ProjectIdArg,
   type SessionMemory,
 } from "../operations.js";
@@ -25,6 +26,7 @@ import {
 } from "../posthog/errors.js";
 import { grantsAllow, keySettingsUrl, projectAllowed } from "../posthog/scopes.js";
 import type { Session } from "./session.js";
+import { stripInvisibleDeep, untrustedBlock } from "./untrusted.js";
 
 interface Compiled {
   op: Operation;
@@ -158,11 +160,14 @@ export async function callTool(
   const ctx = createOpContext(session, op.name, projectId, signal, shortId);
   const started = performance.now();
   try {
+    // Whatever people wrote is shown without invisible or control characters.
     const result = await op.run(args, ctx);
+    result.structured = stripInvisibleDeep(result.structured);
     const structured = result.structured as Record<string, unknown>;
     logger.debug({ tool: op.name, ms: Math.round(performance.now() - started) }, "tool call succeeded");
+    if (result.changed) session.notebookChanged(result.changed.shortId, result.changed.listed);
     return {
-      content: [{ type: "text", text: `${result.summary}\n${JSON.stringify(structured)}` }],
+      content: [{ type: "text", text: resultText(result, session.config.maxResultChars) }],
       structuredContent: structured,
     };
   } catch (error) {
@@ -178,6 +183,25 @@ export async function callTool(
     );
     return errorResult(failure);
   }
+}
+
+/**
+ * The text block: the summary sentence, the structured result as compact JSON, and notebook text
+ * (fenced, marked as people's data) after it. Held to the result cap, saying so when cut.
+ */
+function resultText(result: OpResult<unknown>, cap: number): string {
+  let data = result.structured as Record<string, unknown>;
+  if (result.document) {
+    const omit = new Set(result.document.omit);
+    data = Object.fromEntries(Object.entries(data).filter(([key]) => !omit.has(key)));
+  }
+  let text = `${result.summary}\n${JSON.stringify(data)}`;
+  if (result.document) text += `\n${untrustedBlock(result.document.text)}`;
+  const limit = cap + 4_000;
+  if (text.length > limit) {
+    text = `${text.slice(0, limit)}\n[Cut at ${limit} characters: ask for less, with a smaller limit or a narrower filter.]`;
+  }
+  return text;
 }
 
 function unexpected(error: unknown, tool: string, session: Session): ToolFailure {
@@ -242,6 +266,7 @@ export function createOpContext(
     signal,
     errorContext,
     memory: session.memory,
+    maxResultChars: session.config.maxResultChars,
     webUrl: (shortId) => session.webUrl(projectId, shortId),
     fail,
     async call(req, schema) {

@@ -51,20 +51,10 @@ const data = <T>(result: CallToolResult) => {
 };
 
 it("create → list → retrieve → update → conflict → destroy → deleted → restore", async () => {
-  const paragraph = (t: string) => ({ type: "paragraph", content: [{ type: "text", text: t }] });
-  const heading = {
-    type: "heading",
-    attrs: { level: 1 },
-    content: [{ type: "text", text: "Onboarding funnel" }],
-  };
-
-  const created = data<{ short_id: string; version: number }>(
-    await call("notebooks-create", {
-      title: "Onboarding funnel",
-      content: { type: "doc", content: [heading, paragraph("Step 2 loses 40% of users.")] },
-      text_content: "Onboarding funnel\nStep 2 loses 40% of users.",
-    }),
+  const created = data<{ short_id: string; version: number; title: string }>(
+    await call("notebooks-create", { markdown: "# Onboarding funnel\n\nStep 2 loses 40% of users." }),
   );
+  expect(created.title).toBe("Onboarding funnel");
   const id = created.short_id;
 
   const listed = data<{ results: { short_id: string }[] }>(
@@ -72,16 +62,16 @@ it("create → list → retrieve → update → conflict → destroy → deleted
   );
   expect(listed.results.map((r) => r.short_id)).toContain(id);
 
-  const read = data<{ version: number; text_content: string }>(
+  const read = data<{ version: number; markdown: string }>(
     await call("notebooks-retrieve", { short_id: id }),
   );
-  expect(read.text_content).toContain("40%");
+  expect(read.markdown).toBe("# Onboarding funnel\n\nStep 2 loses 40% of users.");
 
   const updated = data<{ version: number }>(
     await call("notebooks-partial-update", {
       short_id: id,
       version: read.version,
-      content: { type: "doc", content: [heading, paragraph("Step 2 loses 40% of users; fixed in 1.4.")] },
+      markdown: `${read.markdown} Fixed in 1.4.`,
     }),
   );
   expect(updated.version).toBe(read.version + 1);
@@ -89,7 +79,7 @@ it("create → list → retrieve → update → conflict → destroy → deleted
   const stale = await call("notebooks-partial-update", {
     short_id: id,
     version: read.version,
-    content: { type: "doc", content: [heading, paragraph("An older edit.")] },
+    markdown: "# An older edit",
   });
   expect(stale.isError).toBe(true);
   expect(text(stale)).toMatch(/changed by someone else.*notebooks-retrieve.*new version/);
@@ -103,8 +93,9 @@ it("create → list → retrieve → update → conflict → destroy → deleted
   );
 
   data(await call("notebooks-partial-update", { short_id: id, deleted: false }));
-  const back = data<{ deleted: boolean; version: number }>(
+  const back = data<{ deleted: boolean; version: number; markdown: string }>(
     await call("notebooks-retrieve", { short_id: id }),
   );
   expect(back).toMatchObject({ deleted: false, version: updated.version });
+  expect(back.markdown).toContain("Fixed in 1.4.");
 });

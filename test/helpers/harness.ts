@@ -53,6 +53,7 @@ export function testConfig(host: string, apiKey: string, overrides: Partial<Conf
     logLevel: "silent",
     allowInsecureHttp: false,
     timeouts: { connect: 2_000, headers: 5_000, body: 5_000 },
+    maxResultChars: 80_000,
     sandboxStateFile: undefined,
     command: "serve",
     ...overrides,

@@ -19,6 +19,10 @@ describe("resources", () => {
     const { resourceTemplates } = await h.client.listResourceTemplates();
     expect(resourceTemplates).toEqual([
       expect.objectContaining({ uriTemplate: "posthog://notebooks/{short_id}", mimeType: "text/plain" }),
+      expect.objectContaining({
+        uriTemplate: "posthog://notebooks/{short_id}/markdown",
+        mimeType: "text/markdown",
+      }),
     ]);
   });
 
@@ -49,7 +53,7 @@ describe("resources", () => {
   });
 
   it("lists page by page with cursors mapped onto offsets", async () => {
-    await h.sandbox.seedNotebooks(230);
+    await h.sandbox.seedNotebooks(1_050);
     h.mark();
     const seen = new Set<string>();
     let cursor: string | undefined;
@@ -64,7 +68,7 @@ describe("resources", () => {
       cursor = page.nextCursor;
       pages++;
     } while (cursor);
-    expect(seen.size).toBeGreaterThanOrEqual(230);
+    expect(seen.size).toBeGreaterThanOrEqual(1_050);
     expect(pages).toBe(Math.ceil(seen.size / 100));
     const offsets = h.upstream().map((r) => r.query.offset);
     expect(offsets).toEqual(Array.from({ length: pages }, (_, i) => String(i * 100)));

@@ -10,7 +10,6 @@ import {
   parseContains,
   stem,
 } from "../../src/sandbox/filters.js";
-import { deriveTextContent } from "../../src/sandbox/seed.js";
 import type { StoredNotebook } from "../../src/sandbox/store.js";
 import { sha256Hex } from "../../src/sandbox/util.js";
 
@@ -308,33 +307,5 @@ describe("extractRecordingComments", () => {
       "abc12345",
       "abc12345",
     ]);
-  });
-});
-
-describe("deriveTextContent", () => {
-  it("reproduces the format reference's example", () => {
-    const d = doc(
-      { type: "heading", attrs: { level: 1 }, content: [{ type: "text", text: "Title" }] },
-      { type: "paragraph", content: [{ type: "text", text: "Hello" }] },
-      {
-        type: "ph-query",
-        attrs: { query: { kind: "DataTableNode", source: { kind: "HogQLQuery", query: "select 1" } } },
-      },
-      {
-        type: "bulletList",
-        content: [
-          { type: "listItem", content: [{ type: "paragraph", content: [{ type: "text", text: "a" }] }] },
-          { type: "listItem", content: [{ type: "paragraph", content: [{ type: "text", text: "b" }] }] },
-        ],
-      },
-      { type: "paragraph", content: [{ type: "text", text: "end" }] },
-    );
-    expect(deriveTextContent(d)).toBe("Title\nHello\nselect 1\n\n\n\na\n\nb\nend");
-  });
-
-  it("uses the Markdown for a v2 notebook", () => {
-    expect(deriveTextContent(doc({ type: "ph-markdown-notebook", attrs: { markdown: "# Hi" } }))).toBe(
-      "# Hi",
-    );
   });
 });
