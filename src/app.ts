@@ -30,6 +30,8 @@ export interface AppOptions {
   rateLimits?: RateLimits | false;
   /** How long upstream retries may wait in all (default 30 s). */
   retryBudgetMs?: number;
+  /** Largest upstream response body accepted, in bytes (default 32 MiB). */
+  maxBodyBytes?: number;
 }
 
 export async function createApp(input: Config, options: AppOptions = {}): Promise<App> {
@@ -60,6 +62,7 @@ export async function createApp(input: Config, options: AppOptions = {}): Promis
     logger,
     ...(options.rateLimits === undefined ? {} : { rateLimits: options.rateLimits }),
     ...(options.retryBudgetMs === undefined ? {} : { retryBudgetMs: options.retryBudgetMs }),
+    ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
   });
   const grants = new KeyGrants(client, logger);
   // Read the key's grants while the rest starts; the first tools/list waits for them.

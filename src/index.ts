@@ -6,26 +6,35 @@
 import { writeSync } from "node:fs";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { createApp } from "./app.js";
-import { ConfigError, helpText, loadConfig } from "./config.js";
+import { type Config, ConfigError, helpText, loadConfig } from "./config.js";
+import { StdinGuard } from "./server/stdin-guard.js";
 import { VERSION } from "./version.js";
 
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
   let config: ReturnType<typeof loadConfig>;
   try {
-    config = loadConfig(process.argv.slice(2), process.env);
+    config = loadConfig(argv, process.env);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`posthog-notebooks-mcp: ${error.message}\n`);
-      process.exit(2);
+    if (!(error instanceof ConfigError)) throw error;
+    if (argv[0] === "doctor") {
+      writeSync(1, `✗ configuration: ${error.message}\nSome checks failed: see the fix above.\n`);
+      process.exit(1);
     }
-    throw error;
+    process.stderr.write(`posthog-notebooks-mcp: ${error.message}\n`);
+    process.exit(2);
   }
-  // --help and --version answer a person at a terminal, not an MCP client: stdout is theirs.
+  // --help, --version and doctor answer a person at a terminal, not an MCP client: stdout is theirs.
   if (config.command === "help") return void writeSync(1, helpText(VERSION));
   if (config.command === "version") return void writeSync(1, `${VERSION}\n`);
+  if (config.command === "doctor") process.exit(await doctor(config));
 
   const app = await createApp(config);
-  const transport = new StdioServerTransport();
+  // The SDK's transport reads lines that are well-formed JSON-RPC; the guard answers the rest.
+  const guard = new StdinGuard();
+  process.stdin.pipe(guard);
+  const transport = new StdioServerTransport(guard, process.stdout);
+  guard.reply = (message) => void transport.send(message).catch(() => undefined);
   let stopping = false;
   const stop = async (why: string, code = 0) => {
     if (stopping) return;
@@ -36,8 +45,11 @@ async function main(): Promise<void> {
     await app.close();
     process.exit(code);
   };
-  process.stdin.on("end", () => void stop("stdin closed"));
-  process.stdin.on("close", () => void stop("stdin closed"));
+  // A tick later, so the last lines reach the transport through the guard first.
+  process.stdin.on("end", () => setImmediate(() => void stop("stdin closed")));
+  process.stdin.on("close", () => setImmediate(() => void stop("stdin closed")));
+  // The client stopped reading (EPIPE): nobody is left to answer; without a listener this crashes.
+  process.stdout.on("error", () => void stop("stdout closed"));
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
   transport.onclose = () => void stop("transport closed");
@@ -59,6 +71,23 @@ async function main(): Promise<void> {
         "",
       ].join("\n"),
     );
+  }
+}
+
+async function doctor(config: Config): Promise<number> {
+  const { formatReport, runDoctor } = await import("./doctor.js");
+  let sandbox: { url: string; defaultKey: string; close(): Promise<void> } | undefined;
+  if (config.mode === "sandbox") {
+    const { startSandbox } = await import("./sandbox/index.js");
+    sandbox = await startSandbox({ seed: true });
+    config = { ...config, host: sandbox.url };
+  }
+  try {
+    const report = await runDoctor(config, sandbox?.defaultKey ?? config.apiKey ?? "");
+    writeSync(1, formatReport(report));
+    return report.ok ? 0 : 1;
+  } finally {
+    await sandbox?.close();
   }
 }
 

@@ -29,6 +29,8 @@ export interface UpstreamResponse {
   body: unknown;
   /** Raw text of the body, for summaries of non-JSON answers. */
   text: string;
+  /** The request's method: an error answer to a write may leave its outcome unknown. */
+  method?: HttpMethod;
 }
 
 export type UpstreamFailure = "timeout" | "network" | "aborted" | "malformed" | "too-large" | "rate-limited";
@@ -36,6 +38,8 @@ export type UpstreamFailure = "timeout" | "network" | "aborted" | "malformed" | 
 /** A request that produced no usable HTTP answer. Never carries the key. */
 export class UpstreamError extends Error {
   override name = "UpstreamError";
+  /** The failed request's method, set by `request`: a write that may have arrived must not be blindly repeated. */
+  method?: HttpMethod;
   constructor(
     readonly kind: UpstreamFailure,
     message: string,
@@ -147,6 +151,7 @@ export class PostHogClient {
       try {
         response = await this.#once(req);
       } catch (error) {
+        if (error instanceof UpstreamError) error.method = req.method;
         if (!(error instanceof UpstreamError) || attempt >= MAX_ATTEMPTS) throw error;
         const reset = error.kind === "network" && /reset/.test(error.message);
         const retryable = error.neverSent || (req.method === "GET" && (reset || error.kind === "malformed"));
@@ -235,7 +240,7 @@ export class PostHogClient {
         response.statusCode,
       );
     }
-    return { status: response.statusCode, headers: response.headers, body: parsed, text };
+    return { status: response.statusCode, headers: response.headers, body: parsed, text, method: req.method };
   }
 
   async #readBody(response: Dispatcher.ResponseData, url: URL, signal?: AbortSignal): Promise<string> {
@@ -264,10 +269,11 @@ export class PostHogClient {
   }
 
   #tooLarge(status: number): UpstreamError {
-    const mb = Math.round(this.#maxBodyBytes / 1024 / 1024);
+    const mib = this.#maxBodyBytes / 1024 / 1024;
+    const limit = mib >= 1 ? `${Math.round(mib)} MB` : `${Math.ceil(this.#maxBodyBytes / 1024)} KB`;
     return new UpstreamError(
       "too-large",
-      `PostHog's answer is larger than the ${mb} MB this server accepts`,
+      `PostHog's answer is larger than the ${limit} this server accepts`,
       false,
       status,
     );

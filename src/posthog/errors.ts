@@ -3,7 +3,7 @@
  * saying what happened and what to do next. Upstream bodies are summarised, never dumped.
  */
 import { z } from "zod";
-import type { UpstreamError, UpstreamResponse } from "./client.js";
+import type { HttpMethod, UpstreamError, UpstreamResponse } from "./client.js";
 import { keySettingsUrl } from "./scopes.js";
 
 /** PostHog's error envelope (drf-exceptions-hog); every field optional because not every 4xx uses it. */
@@ -79,6 +79,16 @@ export function isScopeRefusal(body: unknown): string | undefined {
 
 export function isPersonalKeyRefusal(status: number, body: unknown): boolean {
   return status === 403 && /does not support personal api key/i.test(upstreamDetail(body) ?? "");
+}
+
+/**
+ * What to do after a write (POST, PATCH) whose answer was lost or was a server error: PostHog may
+ * have applied it, and calling the tool again blindly could create a second notebook or apply an
+ * update twice. Reads, and writes that provably never arrived, are simply tried again.
+ */
+function checkBeforeRepeating(method: HttpMethod | undefined, tool: string): string | undefined {
+  if (method !== "POST" && method !== "PATCH") return undefined;
+  return `PostHog may have made the change before the answer was lost: check with notebooks-retrieve or notebooks-list before calling ${tool} again, so that it is not made twice.`;
 }
 
 function projectLabel(projectId: number | "@current"): string {
@@ -174,9 +184,12 @@ export function describeHttpError(response: UpstreamResponse, ctx: ErrorContext)
     default: {
       const summary = detail ?? (response.text ? `"${clip(response.text, 120)}"` : "no details");
       if (status >= 500) {
+        const unsure = checkBeforeRepeating(response.method, ctx.tool);
         return {
           reason: "upstream_error",
-          message: `PostHog answered ${status} (a server error on PostHog's side: ${summary}). Try again in a few seconds; if it persists, check https://status.posthog.com.`,
+          message: unsure
+            ? `PostHog answered ${status} (a server error on PostHog's side: ${summary}). ${unsure} If it persists, check https://status.posthog.com.`
+            : `PostHog answered ${status} (a server error on PostHog's side: ${summary}). Try again in a few seconds; if it persists, check https://status.posthog.com.`,
         };
       }
       return {
@@ -189,18 +202,26 @@ export function describeHttpError(response: UpstreamResponse, ctx: ErrorContext)
 
 /** Turns a transport failure (no usable HTTP answer) into the sentence the agent reads. */
 export function describeTransportError(error: UpstreamError, ctx: ErrorContext): ToolFailure {
+  const unsure = error.neverSent ? undefined : checkBeforeRepeating(error.method, ctx.tool);
   switch (error.kind) {
     case "aborted":
-      return { reason: "cancelled", message: `${ctx.tool} was cancelled before PostHog answered.` };
+      return {
+        reason: "cancelled",
+        message: `${ctx.tool} was cancelled before PostHog answered.${unsure ? ` ${unsure}` : ""}`,
+      };
     case "timeout":
       return {
         reason: "timeout",
-        message: `PostHog did not answer in time (${error.message}). Try again; if it keeps happening, check POSTHOG_HOST (${ctx.host}) and your network, or raise POSTHOG_MCP_TIMEOUT_MS.`,
+        message: unsure
+          ? `PostHog did not answer in time (${error.message}). ${unsure} If it keeps happening, raise POSTHOG_MCP_TIMEOUT_MS.`
+          : `PostHog did not answer in time (${error.message}). Try again; if it keeps happening, check POSTHOG_HOST (${ctx.host}) and your network, or raise POSTHOG_MCP_TIMEOUT_MS.`,
       };
     case "network":
       return {
         reason: "network",
-        message: `Could not reach PostHog (${error.message}). Check POSTHOG_HOST (${ctx.host}) and your network connection, then try again.`,
+        message: unsure
+          ? `Could not reach PostHog (${error.message}). ${unsure}`
+          : `Could not reach PostHog (${error.message}). Check POSTHOG_HOST (${ctx.host}) and your network connection, then try again.`,
       };
     case "rate-limited":
       return {
@@ -208,10 +229,18 @@ export function describeTransportError(error: UpstreamError, ctx: ErrorContext):
         message: `Too many PostHog requests in a short time (${error.message}); nothing was sent. Wait a minute and try again: personal API keys are allowed 480 requests a minute and 4800 an hour.`,
       };
     case "malformed":
+      return {
+        reason: "bad_upstream_answer",
+        message: unsure
+          ? `${error.message}. ${unsure}`
+          : `${error.message}. This is usually a proxy or an outage between you and PostHog; try again in a few seconds.`,
+      };
     case "too-large":
       return {
         reason: "bad_upstream_answer",
-        message: `${error.message}. This is usually a proxy or an outage between you and PostHog; try again in a few seconds.`,
+        message: unsure
+          ? `${error.message}. ${unsure}`
+          : `${error.message}, so it cannot be passed on; trying again will not help. Ask for less where the tool allows it (a smaller limit, a narrower filter).`,
       };
   }
 }

@@ -1,7 +1,12 @@
 /**
  * Client-side limits that keep this server under PostHog's per-key rate limits (480 requests a
  * minute, 4800 an hour), so an agent firing many calls at once gets answers rather than 429s.
- * Two token buckets, both must have a token; a caller waits for one, up to a bound.
+ *
+ * PostHog counts with DRF's SimpleRateThrottle: a sliding window, at most N requests in any
+ * minute (and any hour). A token bucket of N tokens refilling N a minute lets nearly 2N through
+ * in a minute's window (the full bucket, then the refill), so this keeps the same sliding windows
+ * PostHog does, with a margin for the time requests take to arrive. A caller waits for room, up
+ * to a bound; past it the request is refused here, before PostHog would refuse it.
  */
 
 export interface RateLimits {
@@ -11,33 +16,31 @@ export interface RateLimits {
 
 export const POSTHOG_PERSONAL_KEY_LIMITS: RateLimits = { perMinute: 480, perHour: 4800 };
 
-class Bucket {
-  #tokens: number;
-  #updated: number;
+/** Added to each window: PostHog counts arrivals, which come a little after the sends. */
+const MARGIN_MS = 1_000;
+
+/** At most `limit` requests in any `windowMs`, counted from when they were let through. */
+class SlidingWindow {
+  /** When the requests still in the window were let through, oldest first. */
+  readonly #sent: number[] = [];
 
   constructor(
-    readonly capacity: number,
-    readonly refillPerMs: number,
+    readonly limit: number,
+    readonly windowMs: number,
     private readonly now: () => number,
-  ) {
-    this.#tokens = capacity;
-    this.#updated = now();
-  }
+  ) {}
 
-  #refill(): void {
-    const at = this.now();
-    this.#tokens = Math.min(this.capacity, this.#tokens + (at - this.#updated) * this.refillPerMs);
-    this.#updated = at;
-  }
-
-  /** Milliseconds until a token is available (0: now). */
+  /** Milliseconds until one more request fits (0: now). */
   waitMs(): number {
-    this.#refill();
-    return this.#tokens >= 1 ? 0 : Math.ceil((1 - this.#tokens) / this.refillPerMs);
+    const at = this.now();
+    while (this.#sent.length > 0 && (this.#sent[0] as number) <= at - this.windowMs) this.#sent.shift();
+    if (this.#sent.length < this.limit) return 0;
+    const oldestToLeave = this.#sent[this.#sent.length - this.limit] as number;
+    return Math.max(1, Math.ceil(oldestToLeave + this.windowMs - at));
   }
 
   take(): void {
-    this.#tokens -= 1;
+    this.#sent.push(this.now());
   }
 }
 
@@ -49,25 +52,25 @@ export class RateLimitExceeded extends Error {
 }
 
 export class RateLimiter {
-  readonly #buckets: Bucket[];
+  readonly #windows: SlidingWindow[];
 
   constructor(
     limits: RateLimits = POSTHOG_PERSONAL_KEY_LIMITS,
     private readonly maxWaitMs = 30_000,
     now: () => number = () => performance.now(),
   ) {
-    this.#buckets = [
-      new Bucket(limits.perMinute, limits.perMinute / 60_000, now),
-      new Bucket(limits.perHour, limits.perHour / 3_600_000, now),
+    this.#windows = [
+      new SlidingWindow(limits.perMinute, 60_000 + MARGIN_MS, now),
+      new SlidingWindow(limits.perHour, 3_600_000 + MARGIN_MS, now),
     ];
   }
 
-  /** Takes a token, waiting if needed; throws `RateLimitExceeded` when the wait would be too long. */
+  /** Takes a place in every window, waiting if needed; throws `RateLimitExceeded` when the wait would be too long. */
   async acquire(signal?: AbortSignal): Promise<void> {
     for (;;) {
-      const wait = Math.max(...this.#buckets.map((b) => b.waitMs()));
+      const wait = Math.max(...this.#windows.map((w) => w.waitMs()));
       if (wait === 0) {
-        for (const bucket of this.#buckets) bucket.take();
+        for (const window of this.#windows) window.take();
         return;
       }
       if (wait > this.maxWaitMs) throw new RateLimitExceeded(wait);

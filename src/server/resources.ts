@@ -122,6 +122,11 @@ export async function listResources(
   }
 }
 
+/** The text itself, minus invisible characters, and never the key. */
+function shown(session: Session, text: string): string {
+  return session.client.redact(stripInvisible(text));
+}
+
 export async function readResource(
   session: Session,
   uri: string,
@@ -142,9 +147,9 @@ export async function readResource(
     const nb = await ctx.call({ method: "GET", segments: ["notebooks", shortId] }, NotebookSchema);
     if (match?.[2]) {
       const markdown = await toMarkdown(nb.content);
-      return { contents: [{ uri, mimeType: "text/markdown", text: stripInvisible(markdown) }] };
+      return { contents: [{ uri, mimeType: "text/markdown", text: shown(session, markdown) }] };
     }
-    return { contents: [{ uri, mimeType: "text/plain", text: stripInvisible(nb.text_content ?? "") }] };
+    return { contents: [{ uri, mimeType: "text/plain", text: shown(session, nb.text_content ?? "") }] };
   } catch (error) {
     throw asMcpError(error, session, uri);
   }

@@ -26,7 +26,7 @@ import {
 } from "../posthog/errors.js";
 import { grantsAllow, keySettingsUrl, projectAllowed } from "../posthog/scopes.js";
 import type { Session } from "./session.js";
-import { stripInvisibleDeep, untrustedBlock } from "./untrusted.js";
+import { mapStringsDeep, stripInvisible, untrustedBlock } from "./untrusted.js";
 
 interface Compiled {
   op: Operation;
@@ -112,6 +112,19 @@ export async function callTool(
   rawArgs: Record<string, unknown> | undefined,
   signal: AbortSignal,
 ): Promise<CallToolResult> {
+  const result = await dispatch(session, name, rawArgs, signal);
+  // Whatever a result repeats back (an argument name, a tool name), it never carries the key.
+  for (const block of result.content)
+    if (block.type === "text") block.text = session.client.redact(block.text);
+  return result;
+}
+
+async function dispatch(
+  session: Session,
+  name: string,
+  rawArgs: Record<string, unknown> | undefined,
+  signal: AbortSignal,
+): Promise<CallToolResult> {
   const op = OPERATIONS.find((candidate) => candidate.name === name);
   if (!op) {
     const names = listTools(session).map((tool) => tool.name);
@@ -162,7 +175,10 @@ export async function callTool(
   try {
     // Whatever people wrote is shown without invisible or control characters.
     const result = await op.run(args, ctx);
-    result.structured = stripInvisibleDeep(result.structured);
+    // …and never the key, should someone have pasted it into a notebook.
+    result.structured = mapStringsDeep(result.structured, (text) =>
+      session.client.redact(stripInvisible(text)),
+    );
     const structured = result.structured as Record<string, unknown>;
     logger.debug({ tool: op.name, ms: Math.round(performance.now() - started) }, "tool call succeeded");
     if (result.changed) session.notebookChanged(result.changed.shortId, result.changed.listed);
@@ -240,10 +256,12 @@ export function createOpContext(
     const checked = schema.safeParse(response.body);
     if (!checked.success) {
       session.logger.warn({ tool, issues: checked.error.issues.slice(0, 3) }, "unexpected upstream shape");
-      throw new ToolError({
-        reason: "bad_upstream_answer",
-        message: `PostHog answered ${tool} with data of an unexpected shape (${z.prettifyError(checked.error).split("\n")[0]}). This PostHog version may differ from what this server supports; try again, and report it if it repeats.`,
-      });
+      const what = `PostHog answered ${tool} with data of an unexpected shape (${z.prettifyError(checked.error).split("\n")[0]}).`;
+      const next =
+        response.method === "GET"
+          ? "This PostHog version may differ from what this server supports; try again, and report it if it repeats."
+          : "The change was probably made: check with notebooks-retrieve or notebooks-list before calling again, and report this if it repeats.";
+      throw new ToolError({ reason: "bad_upstream_answer", message: `${what} ${next}` });
     }
     return checked.data;
   };

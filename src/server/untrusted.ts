@@ -16,16 +16,21 @@ export function stripInvisible(text: string): string {
   return text.replace(/\r\n?/g, "\n").replace(INVISIBLE, "");
 }
 
-/** Applies `stripInvisible` to every string inside a JSON value. */
-export function stripInvisibleDeep<T>(value: T): T {
-  if (typeof value === "string") return stripInvisible(value) as T;
-  if (Array.isArray(value)) return value.map((item) => stripInvisibleDeep(item)) as T;
+/** Applies `fn` to every string inside a JSON value (keys stay as they are). */
+export function mapStringsDeep<T>(value: T, fn: (text: string) => string): T {
+  if (typeof value === "string") return fn(value) as T;
+  if (Array.isArray(value)) return value.map((item) => mapStringsDeep(item, fn)) as T;
   if (value && typeof value === "object") {
     return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, stripInvisibleDeep(v)]),
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, mapStringsDeep(v, fn)]),
     ) as T;
   }
   return value;
+}
+
+/** Applies `stripInvisible` to every string inside a JSON value. */
+export function stripInvisibleDeep<T>(value: T): T {
+  return mapStringsDeep(value, stripInvisible);
 }
 
 export const UNTRUSTED_NOTE =

@@ -91,6 +91,16 @@ describe("notebooks-create", () => {
     );
     expect(h.upstream()).toHaveLength(0);
   });
+
+  it("never repeats the key back, even as an argument or tool name", async () => {
+    const asArgument = await h.call("notebooks-create", { [h.key]: "x" });
+    const asTool = await h.call(h.key, {});
+    for (const result of [asArgument, asTool]) {
+      expect(result.isError).toBe(true);
+      expect(JSON.stringify(result)).not.toContain(h.key);
+      expect(textOf(result)).toContain("[redacted]");
+    }
+  });
 });
 
 describe("notebooks-retrieve", () => {
