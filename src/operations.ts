@@ -35,6 +35,7 @@ import {
   NotebookWriteOut,
   notebookSummary,
   notebookWritten,
+  person,
   queryOf,
 } from "./server/present.js";
 import { stripInvisible } from "./server/untrusted.js";
@@ -120,8 +121,7 @@ function operation<Shape extends z.ZodRawShape, Out>(op: Operation<Shape, Out>):
 
 export const ShortId = z
   .string()
-  .regex(/^[A-Za-z0-9]{1,32}$/, "must be a notebook short id: letters and digits only, like 'aB3dE6gH'")
-  .describe("The notebook's short id (from notebooks-list or the notebook's URL).");
+  .regex(/^[A-Za-z0-9]{1,32}$/, "must be a notebook short id: letters and digits only, like 'aB3dE6gH'");
 
 export const ProjectIdArg = z
   .union([
@@ -136,14 +136,9 @@ export const ProjectIdArg = z
 
 export const RecordingId = z
   .string()
-  .regex(/^[A-Za-z0-9._-]{1,200}$/, "must be a session recording id: letters, digits, '.', '_' or '-'")
-  .describe("The session recording id (a UUID-like string).");
+  .regex(/^[A-Za-z0-9._-]{1,200}$/, "must be a session recording id: letters, digits, '.', '_' or '-'");
 
-const Title = z
-  .string()
-  .max(256, "must be at most 256 characters")
-  .nullable()
-  .describe("The notebook's title.");
+const Title = z.string().max(256, "must be at most 256 characters").nullable();
 
 function parseJsonDocument(text: string, ctx: z.RefinementCtx): Record<string, unknown> {
   try {
@@ -160,18 +155,13 @@ function parseJsonDocument(text: string, ctx: z.RefinementCtx): Record<string, u
 }
 
 const Content = z
-  .union([z.looseObject({ type: z.string() }), z.string().transform(parseJsonDocument)])
+  .union([z.record(z.string(), z.unknown()), z.string().transform(parseJsonDocument)])
   .nullable()
-  .describe(
-    'The whole document as TipTap/ProseMirror JSON: {"type": "doc", "content": [{"type": "heading", "attrs": {"level": 1}, "content": [{"type": "text", "text": "Title"}]}, ...]}.',
-  );
+  .describe("TipTap JSON document; prefer markdown.");
 
 const MAX_MARKDOWN = 5_000_000;
 
-const MarkdownArg = z
-  .string()
-  .max(MAX_MARKDOWN)
-  .describe("The document as Markdown (PostHog's notebook flavour).");
+const MarkdownArg = z.string().max(MAX_MARKDOWN);
 
 /** At most one of `keys` may be given. */
 function exclusive(args: Record<string, unknown>, keys: string[]): void {
@@ -184,24 +174,19 @@ function exclusive(args: Record<string, unknown>, keys: string[]): void {
   }
 }
 
-const TextContent = z
-  .string()
-  .nullable()
-  .describe("Plain text of the document; PostHog's search reads it. Send it with content.");
+const TextContent = z.string().nullable().describe("Derived if omitted.");
 
 const Limit = (max: number, fallback: number) =>
-  z.number().int().min(1).max(max).describe(`Results per page (1–${max}, default ${fallback}).`);
+  z.number().int().min(1).max(max).describe(`Page size (default ${fallback}).`);
 
-const Offset = z.number().int().min(0).describe("How many results to skip (default 0).");
+const Offset = z.number().int().min(0);
 
-const Page = z.number().int().min(1).describe("Page number, from 1.");
+const Page = z.number().int().min(1);
 
 const Cursor = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,512}$/, "must be the cursor from a previous result's next")
-  .describe(
-    "Opaque cursor from a previous result's next; only used when the activity-log fallback serves the call.",
-  );
+  .describe("From a previous result's next.");
 
 const NotebookRef = { short_id: ShortId } as const;
 
@@ -289,36 +274,28 @@ export const OPERATIONS: readonly Operation[] = [
   operation({
     name: "notebooks-list",
     title: "List notebooks",
-    description: `List the project's notebooks, newest change first (deleted ones never appear). Filters combine: search matches words in titles and text; contains finds notebooks by what they embed, e.g. "recording:<id>", "query:<insight short id>", "feature-flag:42", "recording:false"; user=true keeps the caller's own. Pages of ${LIST_DEFAULT_LIMIT} by default; pass back 'next' for more.`,
+    description: `List notebooks, newest change first; contains finds those embedding e.g. a recording or insight. ${LIST_DEFAULT_LIMIT} a page; pass back 'next' for more.`,
     scope: "notebook:read",
     writes: false,
     upstream: "GET notebooks/",
     input: {
-      search: z
-        .string()
-        .max(500)
-        .optional()
-        .describe("Words that must all appear in the title or text (case-insensitive)."),
+      search: z.string().max(500).optional().describe("Words to find in titles or text."),
       contains: z
         .string()
         .max(1000)
         .optional()
         .describe(
-          "Space- or comma-separated 'type[:match]' filters on embedded nodes (ph-<type>); match is an id, true or false.",
+          'Embedded nodes, "type[:id|true|false]" separated by spaces, e.g. "recording:<id> query:<id>".',
         ),
-      created_by: z.uuid().optional().describe("Only notebooks created by this user (user UUID)."),
-      user: z.boolean().optional().describe("true: only notebooks created by the key's owner."),
-      date_from: z
-        .string()
-        .max(64)
-        .optional()
-        .describe("Changed after this: ISO date-time or relative (-7d, -24h, -2w, -1m, -1y)."),
-      date_to: z.string().max(64).optional().describe("Changed before this: ISO date-time or relative."),
+      created_by: z.uuid().optional().describe("Creator's user UUID."),
+      user: z.boolean().optional().describe("true: only the key owner's notebooks."),
+      date_from: z.string().max(64).optional().describe("Changed after: ISO date or -7d, -24h, -2w, -1m."),
+      date_to: z.string().max(64).optional().describe("Changed before: ISO date or relative."),
       order: z
         .string()
         .regex(/^-?[a-z_]{1,64}$/, "must be a field name, optionally prefixed with '-' for descending")
         .optional()
-        .describe("Sort field, '-' for descending (default -last_modified_at), e.g. title, -created_at."),
+        .describe("Sort field, - for descending (default -last_modified_at)."),
       limit: Limit(500, LIST_DEFAULT_LIMIT).optional(),
       offset: Offset.optional(),
     },
@@ -355,7 +332,7 @@ export const OPERATIONS: readonly Operation[] = [
     name: "notebooks-create",
     title: "Create a notebook",
     description:
-      "Create a notebook, best from Markdown (headings, lists, tables, code, and PostHog components such as <Query …/> or <Recording …/>); a leading heading becomes the title. text_content, which PostHog searches, is derived unless given. Returns the short_id and version 0.",
+      "Create a notebook from Markdown (PostHog components as tags, e.g. <Query …/>); a leading heading is the title.",
     scope: "notebook:write",
     writes: true,
     upstream: "POST notebooks/",
@@ -392,28 +369,15 @@ export const OPERATIONS: readonly Operation[] = [
     name: "notebooks-retrieve",
     title: "Get a notebook",
     description:
-      "Get one notebook as Markdown (default; PostHog components appear as tags like <Query …/> — keep them when editing), or as TipTap JSON with format json, or both; always with its version, which you pass back when changing content. Long notebooks come in parts: continue with offset = range.next_offset.",
+      "Get a notebook as Markdown (keep component tags like <Query …/> when editing) with the version that content changes need. Long ones come in parts: offset = range.next_offset.",
     scope: "notebook:read",
     writes: false,
     upstream: "GET notebooks/{short_id}/",
     input: {
       ...NotebookRef,
-      format: z
-        .enum(["markdown", "json", "both"])
-        .optional()
-        .describe("markdown (default), json (content and text_content) or both."),
-      offset: z
-        .number()
-        .int()
-        .min(0)
-        .optional()
-        .describe("First character of the Markdown to return (default 0)."),
-      max_length: z
-        .number()
-        .int()
-        .min(100)
-        .optional()
-        .describe("Most characters of Markdown to return (default and maximum: the server's result cap)."),
+      format: z.enum(["markdown", "json", "both"]).optional().describe("markdown (default), json or both."),
+      offset: z.number().int().min(0).optional(),
+      max_length: z.number().int().min(100).optional(),
     },
     output: NotebookOut,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
@@ -422,6 +386,7 @@ export const OPERATIONS: readonly Operation[] = [
       const format = args.format ?? "markdown";
       const out: NotebookOut = {
         ...notebookWritten(nb, ctx.webUrl(nb.short_id)),
+        last_modified_by: person(nb.last_modified_by),
         format: await formatOf(nb.content),
       };
       let document: OpResult<unknown>["document"];
@@ -463,32 +428,19 @@ export const OPERATIONS: readonly Operation[] = [
     name: "notebooks-partial-update",
     title: "Update a notebook",
     description:
-      "Change a notebook. append_markdown adds to the end without a version and never overwrites anyone's edits: prefer it for adding findings. markdown or content replaces the whole document and needs the version from notebooks-retrieve (a stale version is refused, nothing is lost). title and deleted (false restores a deleted notebook) need no version. text_content is derived unless given.",
+      "Change a notebook. append_markdown adds to the end, no version needed: prefer it for findings. markdown or content replaces the document and needs the version you read. title and deleted need none.",
     scope: "notebook:write",
     writes: true,
     upstream: "PATCH notebooks/{short_id}/",
     input: {
       ...NotebookRef,
-      append_markdown: z
-        .string()
-        .min(1)
-        .max(MAX_MARKDOWN)
-        .optional()
-        .describe("Markdown to add at the end of the notebook; retried on concurrent edits."),
-      markdown: MarkdownArg.optional().describe("Markdown replacing the whole document; needs version."),
+      append_markdown: z.string().min(1).max(MAX_MARKDOWN).optional().describe("Markdown to add at the end."),
+      markdown: MarkdownArg.optional().describe("Markdown replacing the document; needs version."),
       content: Content.optional(),
       title: Title.optional(),
       text_content: TextContent.optional(),
-      version: z
-        .number()
-        .int()
-        .min(0)
-        .optional()
-        .describe("The version you last read; required with markdown or content."),
-      deleted: z
-        .boolean()
-        .optional()
-        .describe("true soft-deletes (prefer notebooks-destroy); false restores."),
+      version: z.number().int().min(0).optional().describe("Needed with markdown or content."),
+      deleted: z.boolean().optional().describe("false restores a deleted notebook."),
     },
     output: NotebookWriteOut,
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
@@ -553,7 +505,7 @@ export const OPERATIONS: readonly Operation[] = [
     name: "notebooks-destroy",
     title: "Delete a notebook",
     description:
-      "Soft-delete a notebook: it disappears from PostHog but can be restored with notebooks-partial-update {short_id, deleted: false}. PostHog never hard-deletes notebooks.",
+      "Soft-delete a notebook (PostHog never hard-deletes); restore it with notebooks-partial-update deleted=false.",
     scope: "notebook:write",
     writes: true,
     upstream: 'PATCH notebooks/{short_id}/ {"deleted": true}',
@@ -577,7 +529,7 @@ export const OPERATIONS: readonly Operation[] = [
   operation({
     name: "notebooks-activity-retrieve",
     title: "Notebook history",
-    description: `Who changed one notebook and how (created, updated, deleted, restored; with field changes), newest first, ${ACTIVITY_DEFAULT_LIMIT} a page by default.`,
+    description: "Who changed a notebook and how (created, updated, deleted, restored), newest first.",
     scope: "activity_log:read",
     writes: false,
     upstream: "GET notebooks/{short_id}/activity/",
@@ -601,7 +553,7 @@ export const OPERATIONS: readonly Operation[] = [
   operation({
     name: "notebooks-all-activity-retrieve",
     title: "All notebook activity",
-    description: `Recent changes across all the project's notebooks, newest first, ${ACTIVITY_DEFAULT_LIMIT} a page by default. PostHog refuses personal API keys on its own endpoint for this, so the project activity log (filtered to notebooks) serves it; page with 'next'.`,
+    description: "Recent changes across the project's notebooks, newest first.",
     scope: "activity_log:read",
     writes: false,
     upstream: "GET notebooks/activity/ (fallback: GET activity_log/?scope=Notebook)",
@@ -634,7 +586,7 @@ export const OPERATIONS: readonly Operation[] = [
     name: "notebooks-recording-comments-retrieve",
     title: "Comments on a recording",
     description:
-      "Comments that notebooks make on a session recording: paragraphs starting with a replay timestamp on that recording, with the time in the recording, the text and the notebook they are in.",
+      "Comments notebooks make on a session recording (paragraphs opening with a replay timestamp): time, text, notebook.",
     scope: "notebook:read",
     writes: false,
     upstream:
@@ -696,8 +648,7 @@ export const OPERATIONS: readonly Operation[] = [
   operation({
     name: "notebooks-access-controls-retrieve",
     title: "Notebook access controls",
-    description:
-      "Who may view or edit one notebook: its access-control entries, the default level, and your own level.",
+    description: "Who may view or edit a notebook: access-control entries, default level, your level.",
     scope: "access_control:read",
     writes: false,
     upstream: "GET notebooks/{short_id}/access_controls/",
@@ -721,7 +672,7 @@ export const OPERATIONS: readonly Operation[] = [
     name: "notebooks-global-access-controls-retrieve",
     title: "Notebook global access controls",
     description:
-      "PostHog's deprecated resource-level access controls for a notebook. PostHog only configures these for projects and answers notebooks with an error; prefer notebooks-access-controls-retrieve.",
+      "Deprecated: PostHog only has these for projects. Prefer notebooks-access-controls-retrieve.",
     scope: "access_control:read",
     writes: false,
     upstream: "GET notebooks/{short_id}/global_access_controls/",

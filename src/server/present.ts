@@ -42,10 +42,30 @@ export function notebookSummary(nb: NotebookMinimal): NotebookSummaryOut {
   };
 }
 
-export const NotebookOut = NotebookSummaryOut.extend({
+/** What a write returns: enough to go on (the new version) without echoing the document back. */
+export const NotebookWriteOut = z.object({
+  short_id: z.string(),
+  title: z.string().nullable(),
   version: z.number().int(),
   deleted: z.boolean(),
-  url: z.string().nullable().describe("Where a person opens the notebook in PostHog."),
+  last_modified_at: z.string().nullable(),
+  url: z.string().nullable(),
+});
+export type NotebookWriteOut = z.infer<typeof NotebookWriteOut>;
+
+export function notebookWritten(nb: Notebook, url: string | null): NotebookWriteOut {
+  return {
+    short_id: nb.short_id,
+    title: nb.title ?? null,
+    version: nb.version,
+    deleted: nb.deleted ?? false,
+    last_modified_at: nb.last_modified_at ?? null,
+    url,
+  };
+}
+
+export const NotebookOut = NotebookWriteOut.extend({
+  last_modified_by: PersonOut.nullable(),
   format: z
     .enum(["v1", "v2", "empty", "other"])
     .describe("v1: rich TipTap JSON; v2: PostHog's Markdown notebook; empty: no content yet."),
@@ -71,18 +91,6 @@ export const NotebookOut = NotebookSummaryOut.extend({
   note: z.string().optional(),
 });
 export type NotebookOut = z.infer<typeof NotebookOut>;
-
-/** What a write returns: enough to go on (the new version) without echoing the document back. */
-export const NotebookWriteOut = NotebookSummaryOut.extend({
-  version: z.number().int(),
-  deleted: z.boolean(),
-  url: z.string().nullable(),
-});
-export type NotebookWriteOut = z.infer<typeof NotebookWriteOut>;
-
-export function notebookWritten(nb: Notebook, url: string | null): NotebookWriteOut {
-  return { ...notebookSummary(nb), version: nb.version, deleted: nb.deleted ?? false, url };
-}
 
 const MAX_VALUE_CHARS = 400;
 

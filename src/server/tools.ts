@@ -25,6 +25,7 @@ import {
   type ToolFailure,
 } from "../posthog/errors.js";
 import { grantsAllow, keySettingsUrl, projectAllowed } from "../posthog/scopes.js";
+import { inputJsonSchema, outputJsonSchema } from "./json-schema.js";
 import type { Session } from "./session.js";
 import { mapStringsDeep, stripInvisible, untrustedBlock } from "./untrusted.js";
 
@@ -36,17 +37,15 @@ interface Compiled {
 
 const compiled = new Map<string, Compiled>();
 
+/** project_id as agents see it: every tool takes it, so the server's instructions explain it once. */
+const PROJECT_ID_JSON = { type: ["integer", "string"] };
+
 function compile(op: Operation): Compiled {
   let entry = compiled.get(op.name);
   if (!entry) {
     const schema = z.strictObject({ ...op.input, project_id: ProjectIdArg.optional() });
-    const inputSchema = z.toJSONSchema(schema, { io: "input", target: "draft-7" }) as Tool["inputSchema"];
-    const outputSchema = z.toJSONSchema(op.output, {
-      io: "output",
-      target: "draft-7",
-    }) as Tool["outputSchema"];
-    delete (inputSchema as Record<string, unknown>).$schema;
-    delete (outputSchema as Record<string, unknown>).$schema;
+    const inputSchema = inputJsonSchema(schema, PROJECT_ID_JSON);
+    const outputSchema = outputJsonSchema(op.output);
     entry = {
       op,
       schema,
@@ -56,7 +55,7 @@ function compile(op: Operation): Compiled {
         description: op.description,
         inputSchema,
         outputSchema,
-        annotations: { title: op.title, ...op.annotations },
+        annotations: op.annotations,
       },
     };
     compiled.set(op.name, entry);

@@ -21,7 +21,6 @@ describe("the tool catalogue", () => {
         expect(typeof a[hint], `${tool.name}.${hint}`).toBe("boolean");
       }
       expect(a.readOnlyHint).toBe(!op?.writes);
-      expect(a.title).toBe(tool.title);
       if (a.readOnlyHint) expect(a.destructiveHint).toBe(false);
     }
     const destroy = allTools().find((t) => t.name === "notebooks-destroy");
@@ -34,6 +33,10 @@ describe("the tool catalogue", () => {
       expect(Object.keys(tool.inputSchema.properties ?? {}), tool.name).toContain("project_id");
       expect(tool.outputSchema?.type, tool.name).toBe("object");
     }
+  });
+
+  it("fits in an agent's context: all ten tools in at most 8 KB of tools/list", () => {
+    expect(JSON.stringify({ tools: allTools() }).length).toBeLessThanOrEqual(8 * 1024);
   });
 
   it("has ten tools with PostHog's names", () => {

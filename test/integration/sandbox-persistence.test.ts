@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../src/sandbox/index.js";
 
 const NB = "/api/projects/1/notebooks/";
@@ -129,19 +129,15 @@ describe("persistence", () => {
   });
 });
 
-// The CLI runs from the build output (`npm test` builds before running vitest); skipped when
-// dist/sandbox/cli.js is missing or older than the sources.
+// The CLI runs from the build output, which `npm test` builds before running vitest.
 const cliPath = join(process.cwd(), "dist/sandbox/cli.js");
-const cliFresh = (() => {
-  if (!existsSync(cliPath)) return false;
-  const built = statSync(cliPath).mtimeMs;
-  const srcDir = join(process.cwd(), "src/sandbox");
-  return ["cli.ts", "index.ts", "routes.ts", "store.ts", "auth.ts"].every(
-    (f) => statSync(join(srcDir, f)).mtimeMs <= built,
-  );
-})();
 
-describe.skipIf(!cliFresh)("CLI", () => {
+describe("CLI", () => {
+  beforeAll(() => {
+    if (!existsSync(cliPath))
+      throw new Error("dist/sandbox/cli.js is missing: run `npm run build` (npm test does)");
+  });
+
   let child: ChildProcess | undefined;
   afterEach(() => {
     child?.kill("SIGKILL");

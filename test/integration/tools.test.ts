@@ -137,7 +137,7 @@ describe("notebooks-retrieve", () => {
       content: doc("Retrieve me", "Body text"),
       url: `${h.sandbox.url}/notebooks/${short_id}`,
     });
-    expect(nb.created_by).toMatchObject({ email: expect.stringContaining("@") });
+    expect(nb.last_modified_by).toMatchObject({ email: expect.stringContaining("@") });
     expect(h.upstream().map((r) => `${r.method} ${r.path}`)).toEqual([
       `GET /api/projects/@current/notebooks/${short_id}/`,
     ]);

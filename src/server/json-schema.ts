@@ -1,0 +1,83 @@
+/**
+ * The JSON Schemas agents see in tools/list, generated from the operations' zod schemas and then
+ * made compact: every tool's schema is sent into the agent's context on every conversation, so
+ * what carries no information for the agent is left out (JSON Schema's defaults, safe-integer
+ * bounds, unions spelled out branch by branch), and output schemas name the fields results have.
+ */
+import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+
+type Json = Record<string, unknown>;
+
+const SAFE = Number.MAX_SAFE_INTEGER;
+
+/** Merges `anyOf` branches into one schema with a list of types, when their keywords do not overlap. */
+function mergeBranches(branches: Json[]): Json | undefined {
+  const types: string[] = [];
+  const merged: Json = {};
+  for (const branch of branches) {
+    const { type, ...rest } = branch;
+    if (typeof type === "string") types.push(type);
+    else if (Array.isArray(type)) types.push(...(type as string[]));
+    else return undefined;
+    for (const [key, value] of Object.entries(rest)) {
+      if (key in merged) return undefined;
+      merged[key] = value;
+    }
+  }
+  return { type: [...new Set(types)], ...merged };
+}
+
+function compact(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map((item) => compact(item));
+  if (!node || typeof node !== "object") return node;
+  const out: Json = {};
+  for (const [key, value] of Object.entries(node as Json)) {
+    if (key === "$schema" || key === "propertyNames") continue;
+    if (
+      key === "additionalProperties" &&
+      value &&
+      typeof value === "object" &&
+      Object.keys(value).length === 0
+    )
+      continue;
+    if ((key === "minimum" && value === -SAFE) || (key === "maximum" && value === SAFE)) continue;
+    // A named format (uuid) says what its spelled-out pattern does; huge limits say nothing.
+    if (key === "pattern" && "format" in (node as Json)) continue;
+    if (key === "maxLength" && typeof value === "number" && value >= 500) continue;
+    if (key === "properties" && value && typeof value === "object") {
+      out.properties = Object.fromEntries(
+        Object.entries(value as Json).map(([name, child]) => [name, compact(child)]),
+      );
+      continue;
+    }
+    out[key] = compact(value);
+  }
+  if (Array.isArray(out.anyOf)) {
+    const merged = mergeBranches(out.anyOf as Json[]);
+    if (merged) {
+      delete out.anyOf;
+      Object.assign(out, merged);
+    }
+  }
+  if (Array.isArray(out.type) && out.type.length === 1) out.type = out.type[0];
+  return out;
+}
+
+/** A tool's input schema: strict (unknown arguments are refused), arguments described where their name is not enough. */
+export function inputJsonSchema(schema: z.ZodObject, projectId: Json): Tool["inputSchema"] {
+  const json = compact(z.toJSONSchema(schema, { io: "input", target: "draft-7" })) as Json;
+  const properties = json.properties as Json;
+  properties.project_id = projectId;
+  return json as Tool["inputSchema"];
+}
+
+/**
+ * A tool's output schema: an object with the fields every result has. What each field holds is
+ * shown by the results themselves, so it is not repeated in every conversation's context.
+ */
+export function outputJsonSchema(schema: z.ZodType): Tool["outputSchema"] {
+  const json = z.toJSONSchema(schema, { io: "output", target: "draft-7" }) as Json;
+  const required = Array.isArray(json.required) ? (json.required as string[]) : [];
+  return { type: "object", ...(required.length > 0 ? { required } : {}) };
+}
