@@ -180,7 +180,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   }
   const host = parseHost(env.POSTHOG_HOST?.trim() || DEFAULT_HOST, allowInsecureHttp);
   const apiKey = env.POSTHOG_PERSONAL_API_KEY?.trim();
-  if ((command === "serve" || command === "doctor") && !apiKey) {
+  // doctor reports a missing key as its first failed check, with the fix, instead of exiting 2.
+  if (command === "serve" && !apiKey) {
     throw new ConfigError(
       "POSTHOG_PERSONAL_API_KEY is not set: create a personal API key with the notebook scopes in PostHog (Settings → Personal API keys) and set it, or pass --sandbox to try the server without an account.",
     );
@@ -213,22 +214,32 @@ function parseFlags(argv: readonly string[]) {
 }
 
 export function helpText(version: string): string {
-  const pad = (s: string) => s.padEnd(24);
+  const rows = (entries: [string, string][]) => {
+    const width = Math.max(...entries.map(([name]) => name.length)) + 2;
+    return entries.map(([name, text]) => `  ${name.padEnd(width)}${text}`);
+  };
   return [
     `posthog-notebooks-mcp ${version}: an MCP server (stdio) for PostHog Notebooks.`,
     "",
     "Usage:",
-    "  posthog-notebooks-mcp [flags]          serve MCP over stdin/stdout",
-    "  posthog-notebooks-mcp --sandbox        serve against a local sandbox, no account needed",
-    "  posthog-notebooks-mcp doctor           check the configuration, host, key, scopes and project",
+    ...rows([
+      ["posthog-notebooks-mcp [flags]", "serve MCP over stdin/stdout (your MCP client starts this)"],
+      ["posthog-notebooks-mcp --sandbox", "serve a local PostHog-compatible sandbox: no account needed"],
+      [
+        "posthog-notebooks-mcp doctor",
+        "check the setup: configuration, host, key, scopes, project, notebooks",
+      ],
+      ["", "(a ✓ or ✗ line for each, with the fix; exit code 0 only when all pass)"],
+      ["posthog-notebooks-mcp doctor --sandbox", "the same checks against the sandbox"],
+    ]),
     "",
-    "Flags:",
-    ...Object.entries(FLAGS).map(([flag, text]) => `  ${pad(flag)}${text}`),
+    "Flags (for serving and for doctor):",
+    ...rows(Object.entries(FLAGS)),
     "",
     "Environment:",
-    ...Object.entries(ENVIRONMENT).map(([name, text]) => `  ${pad(name)}${text}`),
+    ...rows(Object.entries(ENVIRONMENT)),
     "",
-    "Client configuration (Claude Desktop, Claude Code, VS Code, Cursor):",
+    'Client configuration (Claude Desktop, Claude Code, Cursor; VS Code names the list "servers"):',
     '  {"mcpServers": {"posthog-notebooks": {"command": "npx", "args": ["-y", "posthog-notebooks-mcp"],',
     '                  "env": {"POSTHOG_PERSONAL_API_KEY": "phx_…"}}}}',
     "",
