@@ -39,6 +39,7 @@ export const ENVIRONMENT = {
   POSTHOG_PERSONAL_API_KEY: "Personal API key (phx_…) with the notebook scopes; required unless --sandbox.",
   POSTHOG_HOST: `PostHog origin: ${DEFAULT_HOST} (default), https://eu.posthog.com or a self-hosted URL.`,
   POSTHOG_PROJECT_ID: 'Project id (an integer) or "@current" (default: the key owner\'s current project).',
+  POSTHOG_MCP_READ_ONLY: 'Set to "true" for --read-only (for clients that only pass environment variables).',
   POSTHOG_MCP_LOG_LEVEL: `Log level on stderr, like --log-level (default: info).`,
   POSTHOG_MCP_TIMEOUT_MS: "Upstream response timeout in milliseconds (default: 30000).",
   POSTHOG_MCP_MAX_RESULT_CHARS:
@@ -109,6 +110,13 @@ function parseLogLevel(raw: string): LogLevel {
   throw new ConfigError(`Log level "${raw}" is not one of ${LOG_LEVELS.join(", ")}.`);
 }
 
+function parseFlagEnv(name: string, raw: string | undefined): boolean {
+  const value = raw?.trim().toLowerCase() ?? "";
+  if (value === "" || value === "false" || value === "0" || value === "no") return false;
+  if (value === "true" || value === "1" || value === "yes") return true;
+  throw new ConfigError(`${name} "${raw}" must be true or false.`);
+}
+
 function parseMaxChars(raw: string | undefined): number {
   if (raw === undefined || raw.trim() === "") return 80_000;
   const value = Number(raw);
@@ -154,7 +162,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   const allowInsecureHttp = values["allow-insecure-http"] === true;
   const timeout = parseTimeout(env.POSTHOG_MCP_TIMEOUT_MS);
   const base = {
-    readOnly: values["read-only"] === true,
+    readOnly:
+      values["read-only"] === true || parseFlagEnv("POSTHOG_MCP_READ_ONLY", env.POSTHOG_MCP_READ_ONLY),
     logLevel: parseLogLevel(values["log-level"] ?? env.POSTHOG_MCP_LOG_LEVEL ?? "info"),
     allowInsecureHttp,
     timeouts: { connect: Math.min(10_000, timeout), headers: timeout, body: timeout },

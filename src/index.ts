@@ -18,7 +18,9 @@ async function main(): Promise<void> {
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     if (argv[0] === "doctor") {
-      writeSync(1, `✗ configuration: ${error.message}\nSome checks failed: see the fix above.\n`);
+      const { formatReport } = await import("./doctor.js");
+      const check = { ok: false, line: `configuration: ${error.message}` };
+      writeSync(1, formatReport({ ok: false, checks: [check] }));
       process.exit(1);
     }
     process.stderr.write(`posthog-notebooks-mcp: ${error.message}\n`);

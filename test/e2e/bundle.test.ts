@@ -107,7 +107,9 @@ describe("the Claude Desktop bundle", () => {
       POSTHOG_PERSONAL_API_KEY: placeholder("user_config.api_key"),
       POSTHOG_HOST: placeholder("user_config.host"),
       POSTHOG_PROJECT_ID: placeholder("user_config.project"),
+      POSTHOG_MCP_READ_ONLY: placeholder("user_config.read_only"),
     });
+    expect(manifest.user_config.read_only).toMatchObject({ type: "boolean", default: false, required: false });
     for (const name of Object.keys(mcp_config.env)) expect(Object.keys(ENVIRONMENT)).toContain(name);
   });
 
@@ -148,6 +150,8 @@ describe("the Claude Desktop bundle", () => {
       api_key: KEY,
       host: sandbox.url,
       project: manifest.user_config.project?.default ?? "",
+      // A boolean setting reaches the server as the text Claude Desktop substitutes.
+      read_only: "false",
     };
     const substitute = (value: string) =>
       value

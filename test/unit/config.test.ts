@@ -156,3 +156,17 @@ describe("isLoopbackHost", () => {
       expect(isLoopbackHost(host)).toBe(false);
   });
 });
+
+describe("POSTHOG_MCP_READ_ONLY", () => {
+  it("turns read-only on for clients that pass only environment variables", () => {
+    expect(loadConfig([], { POSTHOG_PERSONAL_API_KEY: KEY, POSTHOG_MCP_READ_ONLY: "true" }).readOnly).toBe(
+      true,
+    );
+    expect(loadConfig([], { POSTHOG_PERSONAL_API_KEY: KEY, POSTHOG_MCP_READ_ONLY: "false" }).readOnly).toBe(
+      false,
+    );
+    expect(() => loadConfig([], { POSTHOG_PERSONAL_API_KEY: KEY, POSTHOG_MCP_READ_ONLY: "maybe" })).toThrow(
+      /must be true or false/,
+    );
+  });
+});
