@@ -4,14 +4,12 @@
  */
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import type { Config } from "./config.js";
-import { createLogger, type Logger } from "./logger.js";
-import { PostHogClient } from "./posthog/client.js";
-import { KeyGrants } from "./posthog/grants.js";
-import type { RateLimits } from "./posthog/rate-limit.js";
+import type { Logger } from "./logger.js";
 import type { Sandbox } from "./sandbox/index.js";
 import { createServer } from "./server/index.js";
 import { createSession, type Session } from "./server/session.js";
-import { USER_AGENT, VERSION } from "./version.js";
+import { openUpstream, type Upstream, type UpstreamOptions } from "./upstream.js";
+import { VERSION } from "./version.js";
 
 export interface App {
   config: Config;
@@ -22,51 +20,14 @@ export interface App {
   close(): Promise<void>;
 }
 
-export interface AppOptions {
-  logger?: Logger;
-  /** Upstream connections at most (default 8). */
-  connections?: number;
-  /** Client-side request budget (default PostHog's 480/min and 4800/h); false disables it. */
-  rateLimits?: RateLimits | false;
-  /** How long upstream retries may wait in all (default 30 s). */
-  retryBudgetMs?: number;
-  /** Largest upstream response body accepted, in bytes (default 32 MiB). */
-  maxBodyBytes?: number;
+export interface AppOptions extends UpstreamOptions {
+  /** An upstream already opened (the entry point opens it before loading MCP's code). */
+  upstream?: Upstream;
 }
 
 export async function createApp(input: Config, options: AppOptions = {}): Promise<App> {
-  let config = input;
-  let apiKey = config.apiKey;
-  const logger = options.logger ?? createLogger(config.logLevel, () => apiKey);
-
-  let sandbox: Sandbox | undefined;
-  if (config.mode === "sandbox") {
-    // Loaded only when asked for: serving PostHog never pays for the sandbox's code.
-    const { startSandbox } = await import("./sandbox/index.js");
-    sandbox = await startSandbox({
-      seed: true,
-      ...(config.sandboxStateFile ? { stateFile: config.sandboxStateFile } : {}),
-    });
-    apiKey = sandbox.defaultKey;
-    config = { ...config, host: sandbox.url, apiKey };
-    logger.info({ url: sandbox.url }, "sandbox started");
-  }
-  if (!apiKey) throw new Error("createApp needs an API key (or sandbox mode)");
-
-  const client = new PostHogClient({
-    host: config.host,
-    apiKey,
-    userAgent: USER_AGENT,
-    timeouts: config.timeouts,
-    connections: options.connections ?? 8,
-    logger,
-    ...(options.rateLimits === undefined ? {} : { rateLimits: options.rateLimits }),
-    ...(options.retryBudgetMs === undefined ? {} : { retryBudgetMs: options.retryBudgetMs }),
-    ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
-  });
-  const grants = new KeyGrants(client, logger);
-  // Read the key's grants while the rest starts; the first tools/list waits for them.
-  void grants.settled();
+  const upstream = options.upstream ?? (await openUpstream(input, options));
+  const { config, client, grants, logger, sandbox } = upstream;
   const session = createSession({ config, client, grants, logger, version: VERSION });
   const server = createServer(session);
 
@@ -80,8 +41,7 @@ export async function createApp(input: Config, options: AppOptions = {}): Promis
     close() {
       closing ??= (async () => {
         await server.close().catch(() => undefined);
-        await client.close().catch(() => undefined);
-        await sandbox?.close().catch(() => undefined);
+        await upstream.close();
       })();
       return closing;
     },

@@ -4,10 +4,7 @@
  * stdout carries JSON-RPC only; everything a person reads goes to stderr.
  */
 import { writeSync } from "node:fs";
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import { createApp } from "./app.js";
 import { type Config, ConfigError, helpText, loadConfig } from "./config.js";
-import { StdinGuard } from "./server/stdin-guard.js";
 import { VERSION } from "./version.js";
 
 async function main(): Promise<void> {
@@ -31,7 +28,15 @@ async function main(): Promise<void> {
   if (config.command === "version") return void writeSync(1, `${VERSION}\n`);
   if (config.command === "doctor") process.exit(await doctor(config));
 
-  const app = await createApp(config);
+  // Put the request for the key's grants on the wire first, then load MCP's code while it travels.
+  const { openUpstream } = await import("./upstream.js");
+  const upstream = await openUpstream(config);
+  const [{ createApp }, { StdioServerTransport }, { StdinGuard }] = await Promise.all([
+    import("./app.js"),
+    import("@modelcontextprotocol/sdk/server/stdio.js"),
+    import("./server/stdin-guard.js"),
+  ]);
+  const app = await createApp(config, { upstream });
   // The SDK's transport reads lines that are well-formed JSON-RPC; the guard answers the rest.
   const guard = new StdinGuard();
   process.stdin.pipe(guard);

@@ -21,10 +21,10 @@ import {
   appendToDocument,
   formatOf,
   impliedTitle,
+  markdownOf,
   newDocumentFromMarkdown,
   replaceWithMarkdown,
   textContentOf,
-  toMarkdown,
 } from "./server/documents.js";
 import {
   ActivityOut,
@@ -81,10 +81,10 @@ export interface OpResult<Out> {
   /** One line for the text block, in front of the JSON. */
   summary: string;
   /**
-   * Notebook text written by people, shown fenced (with a note saying it is data) after the JSON;
-   * `omit` names the structured fields it stands for, left out of the text block's JSON.
+   * A structured field holding notebook text written by people: the text block shows it fenced
+   * (with a note saying it is data) after the JSON, instead of inside it.
    */
-  document?: { text: string; omit: string[] };
+  document?: string;
   /** A notebook this call changed, for resource subscribers; `listed` when the listing changed too. */
   changed?: { shortId: string; listed: boolean };
 }
@@ -389,10 +389,9 @@ export const OPERATIONS: readonly Operation[] = [
         last_modified_by: person(nb.last_modified_by),
         format: await formatOf(nb.content),
       };
-      let document: OpResult<unknown>["document"];
       let budget = ctx.maxResultChars;
       if (format !== "json") {
-        const markdown = stripInvisible(await toMarkdown(nb.content));
+        const markdown = stripInvisible(await markdownOf(ctx.projectId, nb));
         const offset = Math.min(args.offset ?? 0, markdown.length);
         const length = Math.min(args.max_length ?? budget, budget, markdown.length - offset);
         out.markdown = markdown.slice(offset, offset + length);
@@ -401,7 +400,6 @@ export const OPERATIONS: readonly Operation[] = [
           const next = offset + length < markdown.length ? offset + length : null;
           out.range = { offset, length, total: markdown.length, next_offset: next };
         }
-        document = { text: out.markdown, omit: ["markdown"] };
       }
       if (format !== "markdown") {
         const json = JSON.stringify(nb.content ?? null);
@@ -419,7 +417,7 @@ export const OPERATIONS: readonly Operation[] = [
       return {
         structured: out,
         summary: `Notebook ${nb.short_id}${nb.title ? ` "${stripInvisible(nb.title)}"` : ""}, version ${nb.version} (${out.format}).${part}${out.note ? ` ${out.note}` : ""}`,
-        ...(document ? { document } : {}),
+        ...(out.markdown === undefined ? {} : { document: "markdown" }),
       };
     },
   }),

@@ -89,6 +89,36 @@ export async function impliedTitle(content: unknown): Promise<string | null> {
   return format === "v1" ? titleFromDocument(content as DocJSON) : null;
 }
 
+const MARKDOWN_CACHE_ENTRIES = 32;
+const MARKDOWN_CACHE_MAX_CHARS = 256 * 1024;
+const markdownCache = new Map<string, string>();
+
+/**
+ * A notebook's Markdown, remembered for the notebooks read most recently: agents read the same
+ * notebook again and again while they work on it. Any update to a notebook changes its
+ * last_modified_at, so the key changes with the content.
+ */
+export async function markdownOf(
+  projectId: string | number,
+  nb: { short_id: string; version: number; last_modified_at?: string | null | undefined; content?: unknown },
+): Promise<string> {
+  if (!nb.last_modified_at) return toMarkdown(nb.content);
+  const key = `${projectId}/${nb.short_id}@${nb.version}/${nb.last_modified_at}`;
+  const hit = markdownCache.get(key);
+  if (hit !== undefined) {
+    markdownCache.delete(key);
+    markdownCache.set(key, hit);
+    return hit;
+  }
+  const markdown = await toMarkdown(nb.content);
+  if (markdown.length <= MARKDOWN_CACHE_MAX_CHARS) {
+    markdownCache.set(key, markdown);
+    if (markdownCache.size > MARKDOWN_CACHE_ENTRIES)
+      markdownCache.delete(markdownCache.keys().next().value as string);
+  }
+  return markdown;
+}
+
 export async function toMarkdown(content: unknown): Promise<string> {
   if (content === null || content === undefined) return "";
   const { docToMarkdown } = await contentModule();

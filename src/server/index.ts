@@ -14,6 +14,7 @@ import {
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
+import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
 import { OPERATIONS } from "../operations.js";
 import { serverInstructions } from "./instructions.js";
 import {
@@ -29,6 +30,18 @@ import {
 import type { Session } from "./session.js";
 import { callTool, isAvailable, listTools } from "./tools.js";
 
+/**
+ * The SDK validates elicitation answers with a JSON Schema validator (ajv by default, costly to
+ * build at start). This server never elicits, so none is needed; one that refuses stands in.
+ */
+const noValidation: jsonSchemaValidator = {
+  getValidator: () => () => ({
+    valid: false,
+    data: undefined,
+    errorMessage: "posthog-notebooks-mcp does not validate JSON Schemas (it never elicits)",
+  }),
+};
+
 export function createServer(session: Session): Server {
   const server = new Server(
     { name: "posthog-notebooks-mcp", title: "PostHog Notebooks", version: session.version },
@@ -39,6 +52,7 @@ export function createServer(session: Session): Server {
         completions: {},
         logging: {},
       },
+      jsonSchemaValidator: noValidation,
       instructions: serverInstructions({
         readOnly: session.config.readOnly,
         sandbox: session.config.mode === "sandbox",

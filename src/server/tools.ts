@@ -40,12 +40,41 @@ const compiled = new Map<string, Compiled>();
 /** project_id as agents see it: every tool takes it, so the server's instructions explain it once. */
 const PROJECT_ID_JSON = { type: ["integer", "string"] };
 
+type ToolSchemas = Record<string, Pick<Tool, "inputSchema" | "outputSchema">>;
+
+/**
+ * The tools' JSON Schemas, generated from the zod schemas at build time (scripts/build.mjs), so
+ * that a starting server does not spend its first tools/list generating them. Undefined when the
+ * sources run directly (tests), which generate them on first use instead.
+ */
+declare const __TOOL_SCHEMAS__: ToolSchemas | undefined;
+const prebuilt: ToolSchemas | undefined = typeof __TOOL_SCHEMAS__ === "object" ? __TOOL_SCHEMAS__ : undefined;
+
+/** Every tool's JSON Schemas, generated from the zod schemas (what the build fixes in). */
+export function generateToolSchemas(): ToolSchemas {
+  return Object.fromEntries(
+    OPERATIONS.map((op) => [
+      op.name,
+      {
+        inputSchema: inputJsonSchema(argumentsSchema(op), PROJECT_ID_JSON),
+        outputSchema: outputJsonSchema(op.output),
+      },
+    ]),
+  );
+}
+
+function argumentsSchema(op: Operation): z.ZodObject {
+  return z.strictObject({ ...op.input, project_id: ProjectIdArg.optional() });
+}
+
 function compile(op: Operation): Compiled {
   let entry = compiled.get(op.name);
   if (!entry) {
-    const schema = z.strictObject({ ...op.input, project_id: ProjectIdArg.optional() });
-    const inputSchema = inputJsonSchema(schema, PROJECT_ID_JSON);
-    const outputSchema = outputJsonSchema(op.output);
+    const schema = argumentsSchema(op);
+    const { inputSchema, outputSchema } = prebuilt?.[op.name] ?? {
+      inputSchema: inputJsonSchema(schema, PROJECT_ID_JSON),
+      outputSchema: outputJsonSchema(op.output),
+    };
     entry = {
       op,
       schema,
@@ -206,12 +235,11 @@ async function dispatch(
  */
 function resultText(result: OpResult<unknown>, cap: number): string {
   let data = result.structured as Record<string, unknown>;
-  if (result.document) {
-    const omit = new Set(result.document.omit);
-    data = Object.fromEntries(Object.entries(data).filter(([key]) => !omit.has(key)));
-  }
+  const field = result.document;
+  const document = field === undefined ? undefined : data[field];
+  if (typeof document === "string") data = { ...data, [field as string]: undefined };
   let text = `${result.summary}\n${JSON.stringify(data)}`;
-  if (result.document) text += `\n${untrustedBlock(result.document.text)}`;
+  if (typeof document === "string") text += `\n${untrustedBlock(document)}`;
   const limit = cap + 4_000;
   if (text.length > limit) {
     text = `${text.slice(0, limit)}\n[Cut at ${limit} characters: ask for less, with a smaller limit or a narrower filter.]`;

@@ -43,7 +43,7 @@ export function fence(text: string, label = ""): string {
   return `${ticks}${label}\n${text}${text.endsWith("\n") ? "" : "\n"}${ticks}`;
 }
 
-/** The note and the fenced text, ready for a tool result's text block. */
+/** The note and the fenced text (already stripped by the caller), ready for a tool result's text block. */
 export function untrustedBlock(text: string, label = "markdown"): string {
-  return `${UNTRUSTED_NOTE}\n${fence(stripInvisible(text), label)}`;
+  return `${UNTRUSTED_NOTE}\n${fence(text, label)}`;
 }

@@ -109,7 +109,11 @@ describe("the Claude Desktop bundle", () => {
       POSTHOG_PROJECT_ID: placeholder("user_config.project"),
       POSTHOG_MCP_READ_ONLY: placeholder("user_config.read_only"),
     });
-    expect(manifest.user_config.read_only).toMatchObject({ type: "boolean", default: false, required: false });
+    expect(manifest.user_config.read_only).toMatchObject({
+      type: "boolean",
+      default: false,
+      required: false,
+    });
     for (const name of Object.keys(mcp_config.env)) expect(Object.keys(ENVIRONMENT)).toContain(name);
   });
 

@@ -8,6 +8,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OPERATIONS } from "../../src/operations.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
+import { allTools } from "../../src/server/tools.js";
 import { assertBuilt, BIN, childEnv, collect, type Exit, ROOT, run } from "../helpers/binary.js";
 
 const KEY = "phx_e2eSecretKey0000000000000000000000000000000";
@@ -43,6 +44,8 @@ describe("the built binary over stdio", () => {
     expect(client.getInstructions()).toMatch(/version/);
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(OPERATIONS.map((o) => o.name).sort());
+    // The schemas the build fixed in are the ones the sources generate.
+    expect(tools).toEqual(allTools());
 
     const created = await client.callTool({ name: "notebooks-create", arguments: { title: "Over stdio" } });
     expect(created.isError).toBeFalsy();

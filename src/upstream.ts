@@ -1,0 +1,80 @@
+/**
+ * The upstream half of the server: the PostHog client (or the embedded sandbox and a client for
+ * it) and the key's grants, whose first read starts at once. It loads nothing of MCP, so the entry
+ * point can put that request on the wire before the protocol's code has even loaded.
+ */
+import type { Config } from "./config.js";
+import { createLogger, type Logger } from "./logger.js";
+import { PostHogClient } from "./posthog/client.js";
+import { KeyGrants } from "./posthog/grants.js";
+import type { RateLimits } from "./posthog/rate-limit.js";
+import type { Sandbox } from "./sandbox/index.js";
+import { USER_AGENT } from "./version.js";
+
+export interface UpstreamOptions {
+  logger?: Logger;
+  /** Upstream connections at most (default 8). */
+  connections?: number;
+  /** Client-side request budget (default PostHog's 480/min and 4800/h); false disables it. */
+  rateLimits?: RateLimits | false;
+  /** How long upstream retries may wait in all (default 30 s). */
+  retryBudgetMs?: number;
+  /** Largest upstream response body accepted, in bytes (default 32 MiB). */
+  maxBodyBytes?: number;
+}
+
+export interface Upstream {
+  /** The configuration with the host and key in use (the sandbox's, in sandbox mode). */
+  config: Config;
+  client: PostHogClient;
+  grants: KeyGrants;
+  logger: Logger;
+  sandbox: Sandbox | undefined;
+  close(): Promise<void>;
+}
+
+export async function openUpstream(input: Config, options: UpstreamOptions = {}): Promise<Upstream> {
+  let config = input;
+  let apiKey = config.apiKey;
+  const logger = options.logger ?? createLogger(config.logLevel, () => apiKey);
+
+  let sandbox: Sandbox | undefined;
+  if (config.mode === "sandbox") {
+    // Loaded only when asked for: serving PostHog never pays for the sandbox's code.
+    const { startSandbox } = await import("./sandbox/index.js");
+    sandbox = await startSandbox({
+      seed: true,
+      ...(config.sandboxStateFile ? { stateFile: config.sandboxStateFile } : {}),
+    });
+    apiKey = sandbox.defaultKey;
+    config = { ...config, host: sandbox.url, apiKey };
+    logger.info({ url: sandbox.url }, "sandbox started");
+  }
+  if (!apiKey) throw new Error("openUpstream needs an API key (or sandbox mode)");
+
+  const client = new PostHogClient({
+    host: config.host,
+    apiKey,
+    userAgent: USER_AGENT,
+    timeouts: config.timeouts,
+    connections: options.connections ?? 8,
+    logger,
+    ...(options.rateLimits === undefined ? {} : { rateLimits: options.rateLimits }),
+    ...(options.retryBudgetMs === undefined ? {} : { retryBudgetMs: options.retryBudgetMs }),
+    ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
+  });
+  const grants = new KeyGrants(client, logger);
+  // The first read of the key's grants starts now; the first tools/list waits for it.
+  void grants.settled();
+  return {
+    config,
+    client,
+    grants,
+    logger,
+    sandbox,
+    async close() {
+      await client.close().catch(() => undefined);
+      await sandbox?.close().catch(() => undefined);
+    },
+  };
+}
