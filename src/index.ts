@@ -31,17 +31,12 @@ async function main(): Promise<void> {
   // Put the request for the key's grants on the wire first, then load MCP's code while it travels.
   const { openUpstream } = await import("./upstream.js");
   const upstream = await openUpstream(config);
-  const [{ createApp }, { StdioServerTransport }, { StdinGuard }] = await Promise.all([
+  const [{ createApp }, { StdioLineTransport }] = await Promise.all([
     import("./app.js"),
-    import("@modelcontextprotocol/sdk/server/stdio.js"),
-    import("./server/stdin-guard.js"),
+    import("./server/stdio-transport.js"),
   ]);
   const app = await createApp(config, { upstream });
-  // The SDK's transport reads lines that are well-formed JSON-RPC; the guard answers the rest.
-  const guard = new StdinGuard();
-  process.stdin.pipe(guard);
-  const transport = new StdioServerTransport(guard, process.stdout);
-  guard.reply = (message) => void transport.send(message).catch(() => undefined);
+  const transport = new StdioLineTransport(process.stdin, process.stdout);
   let stopping = false;
   const stop = async (why: string, code = 0) => {
     if (stopping) return;
@@ -52,7 +47,7 @@ async function main(): Promise<void> {
     await app.close();
     process.exit(code);
   };
-  // A tick later, so the last lines reach the transport through the guard first.
+  // A tick later, so that the requests read last are answered first.
   process.stdin.on("end", () => setImmediate(() => void stop("stdin closed")));
   process.stdin.on("close", () => setImmediate(() => void stop("stdin closed")));
   // The client stopped reading (EPIPE): nobody is left to answer; without a listener this crashes.

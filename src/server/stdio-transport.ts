@@ -1,8 +1,11 @@
 /**
- * A guard in front of the SDK's stdio transport: garbage on stdin gets the JSON-RPC error it
- * deserves instead of silence, and an over-long line is skipped instead of closing the server.
+ * The stdio transport: newline-delimited JSON-RPC on stdin and stdout, as MCP's stdio transport
+ * specifies, implementing the SDK's `Transport` interface. Unlike the SDK's own, garbage on stdin
+ * gets the JSON-RPC error it deserves instead of silence, an over-long line is skipped instead of
+ * closing the server, and each line is parsed and checked once.
  */
-import { Transform, type TransformCallback } from "node:stream";
+import type { Readable, Writable } from "node:stream";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
   ClientRequestSchema,
   type JSONRPCMessage,
@@ -18,22 +21,54 @@ const REQUEST_SCHEMAS: ReadonlyMap<string, (typeof ClientRequestSchema.options)[
 const MAX_LINE_BYTES = 10 * 1024 * 1024;
 
 /**
- * Stands between stdin and the SDK's stdio transport, which drops a line that is not JSON-RPC
- * without an answer (the client waits for one forever) and closes itself, ending the server, when
- * a line outgrows its 10 MB buffer. Here such lines get the error JSON-RPC 2.0 asks for: -32700
- * for a line that is not JSON, -32600 for JSON that is not a JSON-RPC message or is too large,
- * with the request's id when it can be told. Only well-formed messages go on to the transport.
+ * Lines that are not JSON-RPC get the error JSON-RPC 2.0 asks for: -32700 for a line that is not
+ * JSON, -32600 for JSON that is not a JSON-RPC message or is too large, -32602 for a known
+ * request with malformed params, with the request's id when it can be told. (The SDK's transport
+ * drops such lines without an answer, so the client waits forever, and closes itself, ending the
+ * server, when a line outgrows its 10 MB buffer.) Only well-formed messages reach the server.
  */
-export class StdinGuard extends Transform {
-  /** Sends an error response (set once the transport exists; errors go out through it). */
-  reply: (message: JSONRPCMessage) => void = () => undefined;
+export class StdioLineTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+  #closed = false;
+
+  constructor(
+    private readonly input: Readable = process.stdin,
+    private readonly output: Writable = process.stdout,
+  ) {}
+
+  readonly #onData = (chunk: Buffer) => this.#transform(chunk);
+  readonly #onError = (error: Error) => this.onerror?.(error);
+
+  async start(): Promise<void> {
+    this.input.on("data", this.#onData);
+    this.input.on("error", this.#onError);
+  }
+
+  send(message: JSONRPCMessage): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.output.write(`${JSON.stringify(message)}\n`)) resolve();
+      else this.output.once("drain", resolve);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.input.off("data", this.#onData);
+    this.input.off("error", this.#onError);
+    if (this.input.listenerCount("data") === 0) this.input.pause();
+    this.#parts = [];
+    this.onclose?.();
+  }
 
   #parts: Buffer[] = [];
   #size = 0;
   /** Over-long line being skipped: its first and last bytes, where an id would be. */
   #skipping: { head: string; tail: string } | undefined;
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+  #transform(chunk: Buffer): void {
     let start = 0;
     for (let end = chunk.indexOf(10); end !== -1; end = chunk.indexOf(10, start)) {
       this.#take(chunk.subarray(start, end));
@@ -41,7 +76,6 @@ export class StdinGuard extends Transform {
       start = end + 1;
     }
     this.#take(chunk.subarray(start));
-    done();
   }
 
   #take(part: Buffer): void {
@@ -83,7 +117,8 @@ export class StdinGuard extends Transform {
       this.#answer(null, -32700, "Parse error: a line on stdin that is not JSON");
       return;
     }
-    if (!JSONRPCMessageSchema.safeParse(message).success) {
+    const envelope = JSONRPCMessageSchema.safeParse(message);
+    if (!envelope.success) {
       const id = (message as { id?: unknown } | null)?.id;
       const known = typeof id === "string" || (typeof id === "number" && Number.isFinite(id));
       this.#answer(known ? id : null, -32600, "Invalid Request: not a JSON-RPC 2.0 message");
@@ -99,11 +134,13 @@ export class StdinGuard extends Transform {
       this.#answer(id, -32602, `Invalid params for ${method}: ${where}${issue?.message ?? "malformed"}`);
       return;
     }
-    this.push(`${line}\n`);
+    this.onmessage?.(envelope.data);
   }
 
   #answer(id: unknown, code: number, message: string): void {
-    this.reply({ jsonrpc: "2.0", id: id as string | number, error: { code, message } });
+    void this.send({ jsonrpc: "2.0", id: id as string | number, error: { code, message } }).catch(
+      () => undefined,
+    );
   }
 }
 
