@@ -33,6 +33,7 @@ import {
   NotebookOut,
   NotebookSummaryOut,
   NotebookWriteOut,
+  notebookLine,
   notebookSummary,
   notebookWritten,
   person,
@@ -85,6 +86,11 @@ export interface OpResult<Out> {
    * (with a note saying it is data) after the JSON, instead of inside it.
    */
   document?: string;
+  /**
+   * The text block's body in place of the structured result as JSON, for results whose JSON would
+   * spend an agent's context on repetition (lists of notebooks, one line each).
+   */
+  text?: string;
   /** A notebook this call changed, for resource subscribers; `listed` when the listing changed too. */
   changed?: { shortId: string; listed: boolean };
 }
@@ -316,14 +322,11 @@ export const OPERATIONS: readonly Operation[] = [
       const offset = args.offset ?? 0;
       const shown = page.results.length;
       const range = shown === 0 ? "none" : `${offset + 1}–${offset + shown}`;
+      const results = page.results.map(notebookSummary);
       return {
-        structured: {
-          count: page.count,
-          has_more: next !== null,
-          next,
-          results: page.results.map(notebookSummary),
-        },
+        structured: { count: page.count, has_more: next !== null, next, results },
         summary: `${page.count} notebook${page.count === 1 ? "" : "s"} match; showing ${range}.${next ? " More: call notebooks-list with the arguments in next." : ""}`,
+        text: [...results.map(notebookLine), ...(next ? [`next: ${JSON.stringify(next)}`] : [])].join("\n"),
       };
     },
   }),

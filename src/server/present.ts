@@ -64,6 +64,22 @@ export function notebookWritten(nb: Notebook, url: string | null): NotebookWrite
   };
 }
 
+function who(p: PersonOut | null): string {
+  if (!p) return "unknown";
+  return p.name && p.email ? `${p.name} <${p.email}>` : (p.name ?? p.email ?? p.uuid ?? "unknown");
+}
+
+/** One notebook of a list, on one line: id, title, last change and creation, and by whom. */
+export function notebookLine(nb: NotebookSummaryOut): string {
+  const title = nb.title ? JSON.stringify(nb.title) : "(untitled)";
+  const changed = `changed ${nb.last_modified_at ?? "?"} by ${who(nb.last_modified_by)}`;
+  const created =
+    nb.created_by?.uuid === nb.last_modified_by?.uuid
+      ? `created ${nb.created_at ?? "?"}`
+      : `created ${nb.created_at ?? "?"} by ${who(nb.created_by)}`;
+  return `- ${nb.short_id} ${title}: ${changed}; ${created}`;
+}
+
 export const NotebookOut = NotebookWriteOut.extend({
   last_modified_by: PersonOut.nullable(),
   format: z

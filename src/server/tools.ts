@@ -238,7 +238,7 @@ function resultText(result: OpResult<unknown>, cap: number): string {
   const field = result.document;
   const document = field === undefined ? undefined : data[field];
   if (typeof document === "string") data = { ...data, [field as string]: undefined };
-  let text = `${result.summary}\n${JSON.stringify(data)}`;
+  let text = `${result.summary}\n${result.text ?? JSON.stringify(data)}`;
   if (typeof document === "string") text += `\n${untrustedBlock(document)}`;
   const limit = cap + 4_000;
   if (text.length > limit) {

@@ -276,6 +276,17 @@ describe("notebooks-list", () => {
     expect(first.has_more).toBe(true);
     expect(first.next).toEqual({ search: "pagingword", limit: 3, offset: 3 });
     expect(first.results.map((r) => r.title)).toEqual(["Paging 3", "Paging 2", "Paging 1"]);
+    // The text block lists one notebook a line, then the next call's arguments.
+    const text = textOf(await h.call("notebooks-list", { search: "pagingword", limit: 3 }));
+    expect(text.split("\n")).toEqual([
+      "4 notebooks match; showing 1–3. More: call notebooks-list with the arguments in next.",
+      expect.stringMatching(
+        /^- \w{8} "Paging 3": changed \S+ by Sandy Box <sandbox@example.com>; created \S+$/,
+      ),
+      expect.stringMatching(/^- \w{8} "Paging 2": /),
+      expect.stringMatching(/^- \w{8} "Paging 1": /),
+      'next: {"search":"pagingword","limit":3,"offset":3}',
+    ]);
     const second = structured<{ has_more: boolean; next: unknown; results: unknown[] }>(
       await h.call("notebooks-list", first.next ?? {}),
     );
