@@ -4,10 +4,11 @@
  */
 
 import type { Logger } from "pino";
-import { Agent, type Dispatcher, errors as undiciErrors } from "undici";
+import type { Dispatcher } from "undici";
 import type { ProjectId } from "../config.js";
 import { retryAfterSeconds } from "./errors.js";
 import { RateLimitExceeded, RateLimiter, type RateLimits, sleep } from "./rate-limit.js";
+import { Agent } from "./undici.js";
 
 export type HttpMethod = "GET" | "POST" | "PATCH";
 
@@ -90,7 +91,7 @@ export class PostHogClient {
   readonly #userAgent: string;
   readonly #maxBodyBytes: number;
   readonly #dispatcher: Dispatcher;
-  readonly #agent: Agent;
+  readonly #agent: InstanceType<typeof Agent>;
   readonly #limiter: RateLimiter | undefined;
   readonly #retryBudgetMs: number;
   readonly #logger: ClientOptions["logger"];
@@ -282,16 +283,16 @@ export class PostHogClient {
   #describe(error: unknown, url: URL): UpstreamError {
     const err = error as { name?: string; code?: string; message?: string; cause?: { code?: string } };
     const code = err.code ?? err.cause?.code;
-    if (err.name === "AbortError" || error instanceof undiciErrors.RequestAbortedError) {
+    if (err.name === "AbortError" || code === "UND_ERR_ABORTED") {
       return new UpstreamError("aborted", "the request was cancelled");
     }
-    if (error instanceof undiciErrors.ConnectTimeoutError || code === "UND_ERR_CONNECT_TIMEOUT") {
+    if (code === "UND_ERR_CONNECT_TIMEOUT") {
       return new UpstreamError("timeout", `connecting to ${url.host} timed out`, true);
     }
-    if (error instanceof undiciErrors.HeadersTimeoutError || code === "UND_ERR_HEADERS_TIMEOUT") {
+    if (code === "UND_ERR_HEADERS_TIMEOUT") {
       return new UpstreamError("timeout", `${url.host} did not start answering in time`);
     }
-    if (error instanceof undiciErrors.BodyTimeoutError || code === "UND_ERR_BODY_TIMEOUT") {
+    if (code === "UND_ERR_BODY_TIMEOUT") {
       return new UpstreamError("timeout", `${url.host} stopped sending its answer part-way`);
     }
     const neverSent = code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN";
