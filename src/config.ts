@@ -117,24 +117,18 @@ function parseFlagEnv(name: string, raw: string | undefined): boolean {
   throw new ConfigError(`${name} "${raw}" must be true or false.`);
 }
 
-function parseMaxChars(raw: string | undefined): number {
-  if (raw === undefined || raw.trim() === "") return 80_000;
+/** A whole-number setting from the environment, within bounds; its default when unset. */
+function parseWholeNumber(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  [min, max]: [number, number],
+  unit: string,
+): number {
+  if (raw === undefined || raw.trim() === "") return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1_000 || value > 10_000_000) {
-    throw new ConfigError(
-      `POSTHOG_MCP_MAX_RESULT_CHARS "${raw}" must be a whole number of characters between 1000 and 10000000.`,
-    );
-  }
-  return value;
-}
-
-function parseTimeout(raw: string | undefined): number {
-  if (raw === undefined || raw.trim() === "") return 30_000;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 100 || value > 600_000) {
-    throw new ConfigError(
-      `POSTHOG_MCP_TIMEOUT_MS "${raw}" must be a whole number of milliseconds between 100 and 600000.`,
-    );
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} "${raw}" must be a whole number of ${unit} between ${min} and ${max}.`);
   }
   return value;
 }
@@ -160,14 +154,26 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     );
   }
   const allowInsecureHttp = values["allow-insecure-http"] === true;
-  const timeout = parseTimeout(env.POSTHOG_MCP_TIMEOUT_MS);
+  const timeout = parseWholeNumber(
+    "POSTHOG_MCP_TIMEOUT_MS",
+    env.POSTHOG_MCP_TIMEOUT_MS,
+    30_000,
+    [100, 600_000],
+    "milliseconds",
+  );
   const base = {
     readOnly:
       values["read-only"] === true || parseFlagEnv("POSTHOG_MCP_READ_ONLY", env.POSTHOG_MCP_READ_ONLY),
     logLevel: parseLogLevel(values["log-level"] ?? env.POSTHOG_MCP_LOG_LEVEL ?? "info"),
     allowInsecureHttp,
     timeouts: { connect: Math.min(10_000, timeout), headers: timeout, body: timeout },
-    maxResultChars: parseMaxChars(env.POSTHOG_MCP_MAX_RESULT_CHARS),
+    maxResultChars: parseWholeNumber(
+      "POSTHOG_MCP_MAX_RESULT_CHARS",
+      env.POSTHOG_MCP_MAX_RESULT_CHARS,
+      80_000,
+      [1_000, 10_000_000],
+      "characters",
+    ),
     projectId: parseProjectId(env.POSTHOG_PROJECT_ID?.trim() || "@current"),
   };
   const command = values.help ? "help" : values.version ? "version" : doctor ? "doctor" : "serve";
