@@ -1,35 +1,6 @@
-import { afterEach, describe, expect, it } from "vitest";
-import {
-  type Sandbox,
-  type SandboxOptions,
-  SEED_RECORDING_ID,
-  startSandbox,
-} from "../../src/sandbox/index.js";
-
-async function call(
-  sb: Sandbox,
-  method: string,
-  pathOrUrl: string,
-  body?: unknown,
-  // biome-ignore lint/suspicious/noExplicitAny: responses are free-form JSON, asserted field by field
-): Promise<{ status: number; text: string; json: any }> {
-  const url = pathOrUrl.startsWith("http") ? pathOrUrl : `${sb.url}${pathOrUrl}`;
-  const headers: Record<string, string> = { Authorization: `Bearer ${sb.defaultKey}` };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const res = await fetch(url, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, text, json };
-}
+import { describe, expect, it } from "vitest";
+import { type Sandbox, SEED_RECORDING_ID } from "../../src/sandbox/index.js";
+import { callSandbox as call, sandboxSuite } from "../helpers/sandbox-http.js";
 
 const NB = "/api/projects/1/notebooks/";
 const doc = (text: string) => ({
@@ -37,27 +8,18 @@ const doc = (text: string) => ({
   content: [{ type: "paragraph", content: [{ type: "text", text }] }],
 });
 
-let sb: Sandbox;
-const internalErrors: unknown[] = [];
-async function start(opts: SandboxOptions = {}) {
-  sb = await startSandbox({ onInternalError: (e) => internalErrors.push(e), ...opts });
-  return sb;
-}
-afterEach(async () => {
-  await sb?.close();
-  expect(internalErrors.splice(0)).toEqual([]);
-});
+const { start } = sandboxSuite();
 
 describe("per-notebook activity", () => {
   it("logs create, field changes, delete and restore", async () => {
-    await start();
-    const created = (await call(sb, "POST", NB, {})).json;
+    const sb = await start();
+    const created = (await call(sb, "POST", NB, { body: {} })).json;
     const path = `${NB}${created.short_id}/`;
-    await call(sb, "PATCH", path, { title: "First" });
-    await call(sb, "PATCH", path, { title: "Second", content: doc("hello"), version: 0 });
-    await call(sb, "PATCH", path, { title: "Second" }); // no change: no entry
-    await call(sb, "PATCH", path, { deleted: true });
-    await call(sb, "PATCH", path, { deleted: false });
+    await call(sb, "PATCH", path, { body: { title: "First" } });
+    await call(sb, "PATCH", path, { body: { title: "Second", content: doc("hello"), version: 0 } });
+    await call(sb, "PATCH", path, { body: { title: "Second" } }); // no change: no entry
+    await call(sb, "PATCH", path, { body: { deleted: true } });
+    await call(sb, "PATCH", path, { body: { deleted: false } });
     const r = await call(sb, "GET", `${path}activity/`);
     expect(r.status).toBe(200);
     expect(r.json.total_count).toBe(5);
@@ -104,19 +66,19 @@ describe("per-notebook activity", () => {
   });
 
   it("legacy PostHog logs delete and restore as 'updated'", async () => {
-    await start({ apiVersion: "legacy" });
+    const sb = await start({ apiVersion: "legacy" });
     sb.insertNotebook({ short_id: "legacyac" });
-    await call(sb, "PATCH", `${NB}legacyac/`, { deleted: true });
-    await call(sb, "PATCH", `${NB}legacyac/`, { deleted: false });
+    await call(sb, "PATCH", `${NB}legacyac/`, { body: { deleted: true } });
+    await call(sb, "PATCH", `${NB}legacyac/`, { body: { deleted: false } });
     const r = await call(sb, "GET", `${NB}legacyac/activity/`);
     expect(r.json.results.map((e: { activity: string }) => e.activity)).toEqual(["updated", "updated"]);
   });
 
   it("pages with limit/page (default 10) and absolute URLs", async () => {
-    await start();
-    const created = (await call(sb, "POST", NB, {})).json;
+    const sb = await start();
+    const created = (await call(sb, "POST", NB, { body: {} })).json;
     const path = `${NB}${created.short_id}/`;
-    for (let i = 1; i <= 24; i++) await call(sb, "PATCH", path, { title: `t${i}` });
+    for (let i = 1; i <= 24; i++) await call(sb, "PATCH", path, { body: { title: `t${i}` } });
     const first = await call(sb, "GET", `${path}activity/`);
     expect(first.json.total_count).toBe(25);
     expect(first.json.results).toHaveLength(10);
@@ -138,7 +100,7 @@ describe("per-notebook activity", () => {
   });
 
   it("rejects bad paging parameters and pages past the end", async () => {
-    await start();
+    const sb = await start();
     sb.insertNotebook({ short_id: "pagingac", logActivity: true });
     const zero = await call(sb, "GET", `${NB}pagingac/activity/?limit=0`);
     expect(zero.status).toBe(400);
@@ -159,7 +121,7 @@ describe("per-notebook activity", () => {
   });
 
   it("the project-wide notebooks/activity route refuses personal API keys", async () => {
-    await start();
+    const sb = await start();
     const r = await call(sb, "GET", `${NB}activity/`);
     expect(r.status).toBe(403);
     expect(r.json).toEqual({
@@ -172,8 +134,9 @@ describe("per-notebook activity", () => {
 });
 
 describe("project activity log", () => {
+  let sb: Sandbox;
   async function withEntries(n: number) {
-    await start();
+    sb = await start();
     for (let i = 0; i < n; i++)
       sb.insertNotebook({ short_id: `log${String(i).padStart(5, "0")}`, title: `N${i}`, logActivity: true });
     return sb;
@@ -215,7 +178,7 @@ describe("project activity log", () => {
 
   it("filters by item_id and scope, pages by page_size, orders ascending on request", async () => {
     await withEntries(5);
-    await call(sb, "PATCH", `${NB}log00002/`, { title: "changed" });
+    await call(sb, "PATCH", `${NB}log00002/`, { body: { title: "changed" } });
     const item = await call(sb, "GET", "/api/projects/1/activity_log/?scope=Notebook&item_id=log00002");
     expect(item.json.results.map((e: { activity: string }) => e.activity)).toEqual(["updated", "created"]);
     expect((await call(sb, "GET", "/api/projects/1/activity_log/?scope=Insight")).json.results).toEqual([]);
@@ -275,7 +238,7 @@ describe("project activity log", () => {
   });
 
   it("only shows the project's own entries", async () => {
-    await start();
+    const sb = await start();
     sb.insertNotebook({ short_id: "project2", projectId: 2, logActivity: true });
     expect((await call(sb, "GET", "/api/projects/1/activity_log/")).json.results).toEqual([]);
     expect((await call(sb, "GET", "/api/projects/2/activity_log/")).json.results).toHaveLength(1);
@@ -284,7 +247,7 @@ describe("project activity log", () => {
 
 describe("access controls", () => {
   it("GET returns the notebook's access controls for the creator", async () => {
-    await start();
+    const sb = await start();
     sb.insertNotebook({ short_id: "aclnotes" });
     const r = await call(sb, "GET", `${NB}aclnotes/access_controls/`);
     expect(r.status).toBe(200);
@@ -300,18 +263,18 @@ describe("access controls", () => {
   });
 
   it("someone else's notebook: editor, cannot edit access levels", async () => {
-    await start();
+    const sb = await start();
     sb.insertNotebook({ short_id: "aclother", createdBy: 5 });
     const r = await call(sb, "GET", `${NB}aclother/access_controls/`);
     expect(r.json).toMatchObject({ user_access_level: "editor", user_can_edit_access_levels: false });
-    const put = await call(sb, "PUT", `${NB}aclother/access_controls/`, { access_level: "viewer" });
+    const put = await call(sb, "PUT", `${NB}aclother/access_controls/`, { body: { access_level: "viewer" } });
     expect(put.status).toBe(403);
   });
 
   it("PUT upserts and deletes entries", async () => {
-    await start();
+    const sb = await start();
     const nb = sb.insertNotebook({ short_id: "aclwrite" });
-    const put = await call(sb, "PUT", `${NB}aclwrite/access_controls/`, { access_level: "viewer" });
+    const put = await call(sb, "PUT", `${NB}aclwrite/access_controls/`, { body: { access_level: "viewer" } });
     expect(put.status).toBe(200);
     expect(put.json).toMatchObject({
       access_level: "viewer",
@@ -321,20 +284,20 @@ describe("access controls", () => {
       role: null,
       created_by: 1,
     });
-    await call(sb, "PUT", `${NB}aclwrite/access_controls/`, { access_level: "none" });
+    await call(sb, "PUT", `${NB}aclwrite/access_controls/`, { body: { access_level: "none" } });
     const listed = await call(sb, "GET", `${NB}aclwrite/access_controls/`);
     expect(listed.json.access_controls).toHaveLength(1);
     expect(listed.json.access_controls[0].access_level).toBe("none");
-    const bad = await call(sb, "PUT", `${NB}aclwrite/access_controls/`, { access_level: "owner" });
+    const bad = await call(sb, "PUT", `${NB}aclwrite/access_controls/`, { body: { access_level: "owner" } });
     expect(bad.status).toBe(400);
     expect(bad.json).toMatchObject({ attr: "access_level" });
-    const removed = await call(sb, "PUT", `${NB}aclwrite/access_controls/`, { access_level: null });
+    const removed = await call(sb, "PUT", `${NB}aclwrite/access_controls/`, { body: { access_level: null } });
     expect(removed.status).toBe(204);
     expect((await call(sb, "GET", `${NB}aclwrite/access_controls/`)).json.access_controls).toEqual([]);
   });
 
   it("global_access_controls (and resource_access_controls) are a 400 for notebooks, even before the lookup", async () => {
-    await start();
+    const sb = await start();
     const expected = {
       type: "validation_error",
       code: "invalid_input",
@@ -349,7 +312,7 @@ describe("access controls", () => {
   });
 
   it("legacy PostHog has no minimum/maximum levels", async () => {
-    await start({ apiVersion: "legacy" });
+    const sb = await start({ apiVersion: "legacy" });
     sb.insertNotebook({ short_id: "acllegac" });
     const r = await call(sb, "GET", `${NB}acllegac/access_controls/`);
     expect(r.json).not.toHaveProperty("minimum_access_level");
@@ -359,7 +322,7 @@ describe("access controls", () => {
 
 describe("recording comments", () => {
   it("the route refuses personal API keys, before checking recording_id", async () => {
-    await start({ seed: true });
+    const sb = await start({ seed: true });
     for (const path of [
       `${NB}recording_comments/`,
       `${NB}recording_comments/?recording_id=${SEED_RECORDING_ID}`,
@@ -371,7 +334,7 @@ describe("recording comments", () => {
   });
 
   it("the extraction is available directly", async () => {
-    await start({ seed: true });
+    const sb = await start({ seed: true });
     expect(sb.recordingComments(SEED_RECORDING_ID)).toEqual([
       {
         timeInRecording: 83000,
@@ -381,7 +344,7 @@ describe("recording comments", () => {
         id: expect.stringMatching(/^[0-9a-f]{64}$/),
       },
     ]);
-    await call(sb, "PATCH", `${NB}chk9Drop/`, { deleted: true });
+    await call(sb, "PATCH", `${NB}chk9Drop/`, { body: { deleted: true } });
     expect(sb.recordingComments(SEED_RECORDING_ID)).toEqual([]);
   });
 });

@@ -1,42 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  SANDBOX_DEFAULT_KEY,
-  SANDBOX_ORGANIZATION_ID,
-  type Sandbox,
-  type SandboxOptions,
-  startSandbox,
-} from "../../src/sandbox/index.js";
-
-interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: unknown;
-}
-
-async function call(
-  sb: Sandbox,
-  method: string,
-  path: string,
-  opts: { key?: string | null; body?: unknown; headers?: Record<string, string> } = {},
-): Promise<Reply> {
-  const headers: Record<string, string> = { ...opts.headers };
-  if (opts.key !== null) headers.Authorization = `Bearer ${opts.key ?? sb.defaultKey}`;
-  let body: string | undefined;
-  if (opts.body !== undefined) {
-    body = JSON.stringify(opts.body);
-    headers["Content-Type"] ??= "application/json";
-  }
-  const res = await fetch(`${sb.url}${path}`, { method, headers, body });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
-}
+import { beforeEach, describe, expect, it } from "vitest";
+import { SANDBOX_DEFAULT_KEY, SANDBOX_ORGANIZATION_ID, type Sandbox } from "../../src/sandbox/index.js";
+import { callSandbox as call, sandboxSuite } from "../helpers/sandbox-http.js";
 
 const denied = (detail: string) => ({
   type: "authentication_error",
@@ -47,20 +11,12 @@ const denied = (detail: string) => ({
 const missing = (scope: string) => denied(`API key missing required scope '${scope}'`);
 const UNSUPPORTED = denied("This action does not support personal API key access");
 
-let sb: Sandbox;
-const internalErrors: unknown[] = [];
-async function start(opts: SandboxOptions = {}) {
-  sb = await startSandbox({ onInternalError: (e) => internalErrors.push(e), ...opts });
-  return sb;
-}
-afterEach(async () => {
-  await sb?.close();
-  expect(internalErrors.splice(0)).toEqual([]);
-});
+const { start } = sandboxSuite();
 
 describe("routing and authentication", () => {
+  let sb: Sandbox;
   beforeEach(async () => {
-    await start();
+    sb = await start();
   });
 
   it("answers unknown routes with 404 Endpoint not found, without authentication", async () => {
@@ -241,7 +197,9 @@ describe("scope matrix", () => {
     (scope.endsWith(":read") && granted.includes(scope.replace(":read", ":write")));
 
   it("allows or refuses every route for every kind of key, with PostHog's exact 403", async () => {
-    await start({ keys: Object.entries(keys).map(([name, scopes]) => ({ value: `phx_${name}`, scopes })) });
+    const sb = await start({
+      keys: Object.entries(keys).map(([name, scopes]) => ({ value: `phx_${name}`, scopes })),
+    });
     sb.insertNotebook({ short_id: "matrix01", title: "Matrix" });
     for (const [keyName, granted] of Object.entries(keys)) {
       for (const route of routes) {
@@ -261,7 +219,7 @@ describe("scope matrix", () => {
   });
 
   it("checks the scope before looking the notebook up", async () => {
-    await start({ keys: [{ value: "phx_read", scopes: ["notebook:read"] }] });
+    const sb = await start({ keys: [{ value: "phx_read", scopes: ["notebook:read"] }] });
     const r = await call(sb, "PATCH", "/api/projects/1/notebooks/nothere1/", { body: { title: "x" } });
     expect(r.status).toBe(403);
     expect(r.json).toEqual(missing("notebook:write"));
@@ -271,7 +229,7 @@ describe("scope matrix", () => {
 
 describe("projects", () => {
   it("@current means currentProjectId", async () => {
-    await start({ currentProjectId: 2 });
+    const sb = await start({ currentProjectId: 2 });
     const created = await call(sb, "POST", "/api/projects/@current/notebooks/", {
       body: { title: "in two" },
     });
@@ -282,7 +240,7 @@ describe("projects", () => {
   });
 
   it("404 Project not found for a non-integer or unknown project", async () => {
-    await start();
+    const sb = await start();
     const expected = { type: "invalid_request", code: "not_found", detail: "Project not found.", attr: null };
     for (const project of ["abc", "999", "current", "1x"]) {
       const r = await call(sb, "GET", `/api/projects/${project}/notebooks/`);
@@ -292,7 +250,7 @@ describe("projects", () => {
   });
 
   it("the project is resolved after the unsupported-action check and before the scope check", async () => {
-    await start({ keys: [{ value: "phx_read", scopes: ["notebook:read"] }] });
+    const sb = await start({ keys: [{ value: "phx_read", scopes: ["notebook:read"] }] });
     expect((await call(sb, "GET", "/api/projects/abc/notebooks/activity/")).json).toEqual(UNSUPPORTED);
     const r = await call(sb, "POST", "/api/projects/999/notebooks/", { body: {} });
     expect(r.status).toBe(404);
@@ -300,7 +258,7 @@ describe("projects", () => {
   });
 
   it("scoped_teams limits the key to its projects, before the scope check", async () => {
-    await start({
+    const sb = await start({
       keys: [
         { value: "phx_team2", scopes: ["*"], scoped_teams: [2] },
         { value: "phx_team2_activity", scopes: ["activity_log:read"], scoped_teams: [2] },
@@ -326,7 +284,7 @@ describe("projects", () => {
   });
 
   it("scoped_organizations limits the key to its organizations", async () => {
-    await start({
+    const sb = await start({
       keys: [
         {
           value: "phx_other_org",
@@ -346,8 +304,11 @@ describe("projects", () => {
 });
 
 describe("methods", () => {
+  let sb: Sandbox;
   beforeEach(async () => {
-    await start({ keys: [{ value: SANDBOX_DEFAULT_KEY }, { value: "phx_read", scopes: ["notebook:read"] }] });
+    sb = await start({
+      keys: [{ value: SANDBOX_DEFAULT_KEY }, { value: "phx_read", scopes: ["notebook:read"] }],
+    });
     sb.insertNotebook({ short_id: "methods1", title: "M" });
   });
 
@@ -404,7 +365,7 @@ describe("methods", () => {
 
 describe("GET /api/personal_api_keys/@current/", () => {
   it("describes the calling key, with no scope needed", async () => {
-    await start({
+    const sb = await start({
       keys: [
         {
           value: "phx_introspectMe1234",
@@ -440,7 +401,7 @@ describe("GET /api/personal_api_keys/@current/", () => {
   });
 
   it("a key may only retrieve itself", async () => {
-    await start({ keys: [{ value: "phx_first" }, { value: "phx_second" }] });
+    const sb = await start({ keys: [{ value: "phx_first" }, { value: "phx_second" }] });
     const refusal = denied("This action does not support Personal API Key access");
     expect((await call(sb, "GET", "/api/personal_api_keys/")).json).toEqual(refusal);
     expect((await call(sb, "POST", "/api/personal_api_keys/@current/", { body: {} })).json).toEqual(refusal);
@@ -456,7 +417,7 @@ describe("GET /api/personal_api_keys/@current/", () => {
   });
 
   it("is a 404 on the legacy variant", async () => {
-    await start({ apiVersion: "legacy" });
+    const sb = await start({ apiVersion: "legacy" });
     const r = await call(sb, "GET", "/api/personal_api_keys/@current/");
     expect(r.status).toBe(404);
     expect(r.json).toEqual({ type: "invalid_request", code: "not_found", detail: "Not found.", attr: null });

@@ -1,6 +1,7 @@
 import { Agent, get as httpGet } from "node:http";
-import { afterEach, describe, expect, it } from "vitest";
-import { type Sandbox, type SandboxOptions, startSandbox } from "../../src/sandbox/index.js";
+import { describe, expect, it } from "vitest";
+import type { Sandbox } from "../../src/sandbox/index.js";
+import { sandboxSuite } from "../helpers/sandbox-http.js";
 
 const NB = "/api/projects/1/notebooks/";
 
@@ -24,20 +25,11 @@ async function count(sb: Sandbox): Promise<number> {
   return ((await (await list(sb)).json()) as { count: number }).count;
 }
 
-let sb: Sandbox;
-const internalErrors: unknown[] = [];
-async function start(opts: SandboxOptions = {}) {
-  sb = await startSandbox({ onInternalError: (e) => internalErrors.push(e), ...opts });
-  return sb;
-}
-afterEach(async () => {
-  await sb?.close();
-  expect(internalErrors.splice(0)).toEqual([]);
-});
+const { start } = sandboxSuite();
 
 describe("status faults", () => {
   it("answers the next request(s) with the status, without handling them", async () => {
-    await start();
+    const sb = await start();
     sb.fault({ kind: "status", status: 500 });
     const r = await create(sb);
     expect(r.status).toBe(500);
@@ -60,7 +52,7 @@ describe("status faults", () => {
   });
 
   it("429 gets PostHog's throttled envelope, with Retry-After only when asked", async () => {
-    await start();
+    const sb = await start();
     sb.fault({ kind: "status", status: 429, retryAfter: 7 });
     const withHeader = await list(sb);
     expect(withHeader.status).toBe(429);
@@ -78,7 +70,7 @@ describe("status faults", () => {
   });
 
   it("uses a custom body when given, and queues faults in order", async () => {
-    await start();
+    const sb = await start();
     sb.fault({ kind: "status", status: 502, body: '{"custom":true}' });
     sb.fault({ kind: "status", status: 504 });
     const custom = await list(sb);
@@ -89,7 +81,7 @@ describe("status faults", () => {
   });
 
   it("clearFaults drops everything queued", async () => {
-    await start();
+    const sb = await start();
     sb.fault({ kind: "status", status: 500, count: 5 });
     sb.clearFaults();
     expect((await list(sb)).status).toBe(200);
@@ -106,7 +98,7 @@ describe("delays", () => {
   };
 
   it("latency delays every request until cleared (count defaults to infinity)", async () => {
-    await start();
+    const sb = await start();
     sb.fault({ kind: "latency", ms: DELAY });
     expect(await timed(() => list(sb))).toBeGreaterThanOrEqual(DELAY - 5);
     expect(await timed(() => list(sb))).toBeGreaterThanOrEqual(DELAY - 5);
@@ -115,14 +107,14 @@ describe("delays", () => {
   });
 
   it("slow-headers delays the response by ms, for count requests", async () => {
-    await start();
+    const sb = await start();
     sb.fault({ kind: "slow-headers", ms: DELAY, count: 1 });
     expect(await timed(() => list(sb))).toBeGreaterThanOrEqual(DELAY - 5);
     expect(await timed(() => list(sb))).toBeLessThan(DELAY - 30);
   });
 
   it("slow-body sends the headers and part of the body, then the rest after ms", async () => {
-    await start();
+    const sb = await start();
     await sb.seedNotebooks(3);
     sb.fault({ kind: "slow-body", ms: DELAY });
     const timings = await new Promise<{ firstChunk: number; end: number; body: string }>(
@@ -146,7 +138,7 @@ describe("delays", () => {
 
 describe("broken responses", () => {
   it("malformed: a 200 with an HTML body, not handled", async () => {
-    await start();
+    const sb = await start();
     sb.fault({ kind: "malformed" });
     const r = await create(sb);
     expect(r.status).toBe(200);
@@ -159,7 +151,7 @@ describe("broken responses", () => {
   });
 
   it("truncated: valid headers, half the JSON, after handling the request", async () => {
-    await start();
+    const sb = await start();
     sb.fault({ kind: "truncated" });
     const r = await create(sb, { title: "half" });
     expect(r.status).toBe(201);
@@ -170,7 +162,7 @@ describe("broken responses", () => {
   });
 
   it("reset: the socket is destroyed without a response, nothing handled", async () => {
-    await start();
+    const sb = await start();
     sb.fault({ kind: "reset" });
     await expect(create(sb)).rejects.toThrow();
     expect(await count(sb)).toBe(0);
@@ -178,7 +170,7 @@ describe("broken responses", () => {
   });
 
   it("reset-mid-body: headers and part of the body, then the socket dies (the write went through)", async () => {
-    await start();
+    const sb = await start();
     sb.fault({ kind: "reset-mid-body" });
     await expect(create(sb, { title: "lost reply" }).then((r) => r.text())).rejects.toThrow();
     expect(await count(sb)).toBe(1);
@@ -188,7 +180,7 @@ describe("broken responses", () => {
 
 describe("recorded requests and connections", () => {
   it("records every request in order, with what was sent and the status", async () => {
-    await start();
+    const sb = await start();
     sb.fault({ kind: "status", status: 502 });
     await fetch(`${sb.url}${NB}?limit=5&limit=7&search=a+b`, { headers: auth(sb) });
     await create(sb, { title: "recorded" });
@@ -219,7 +211,7 @@ describe("recorded requests and connections", () => {
   });
 
   it("counts TCP connections: keep-alive requests share one", async () => {
-    await start();
+    const sb = await start();
     expect(sb.connections()).toBe(0);
     const once = (agent: Agent) =>
       new Promise<number>((resolve, reject) => {
@@ -242,7 +234,7 @@ describe("recorded requests and connections", () => {
 describe("rate limits", () => {
   it("429 after the burst, per key, counting introspection but not refused requests", async () => {
     const frozen = Date.UTC(2024, 5, 1);
-    await start({
+    const sb = await start({
       now: () => frozen,
       rateLimit: { burstPerMinute: 4, sustainedPerHour: 100 },
       keys: [
@@ -276,7 +268,7 @@ describe("rate limits", () => {
 
   it("recovers when the window slides (injected clock)", async () => {
     let now = Date.UTC(2024, 0, 1);
-    await start({ rateLimit: { burstPerMinute: 2, sustainedPerHour: 100 }, now: () => now });
+    const sb = await start({ rateLimit: { burstPerMinute: 2, sustainedPerHour: 100 }, now: () => now });
     expect((await list(sb)).status).toBe(200);
     now += 30_000;
     expect((await list(sb)).status).toBe(200);
@@ -289,7 +281,7 @@ describe("rate limits", () => {
   });
 
   it("rateLimit: false disables throttling", async () => {
-    await start({ rateLimit: false });
+    const sb = await start({ rateLimit: false });
     const statuses = await Promise.all(Array.from({ length: 30 }, () => list(sb).then((r) => r.status)));
     expect(new Set(statuses)).toEqual(new Set([200]));
   });

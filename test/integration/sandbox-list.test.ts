@@ -1,12 +1,7 @@
 import { request as httpRequest } from "node:http";
-import { afterEach, describe, expect, it } from "vitest";
-import {
-  type Sandbox,
-  type SandboxOptions,
-  SEED_INSIGHT_SHORT_ID,
-  SEED_RECORDING_ID,
-  startSandbox,
-} from "../../src/sandbox/index.js";
+import { describe, expect, it } from "vitest";
+import { type Sandbox, SEED_INSIGHT_SHORT_ID, SEED_RECORDING_ID } from "../../src/sandbox/index.js";
+import { callSandbox, sandboxSuite } from "../helpers/sandbox-http.js";
 
 interface Page {
   count: number;
@@ -20,28 +15,17 @@ async function get(
   pathOrUrl: string,
   key?: string,
 ): Promise<{ status: number; json: Page & Record<string, unknown> }> {
-  const url = pathOrUrl.startsWith("http") ? pathOrUrl : `${sb.url}${pathOrUrl}`;
-  const res = await fetch(url, { headers: { Authorization: `Bearer ${key ?? sb.defaultKey}` } });
-  return { status: res.status, json: (await res.json()) as Page & Record<string, unknown> };
+  return callSandbox(sb, "GET", pathOrUrl, { key });
 }
 
 const NB = "/api/projects/1/notebooks/";
 const titles = (p: Page) => p.results.map((r) => r.title);
 
-let sb: Sandbox;
-const internalErrors: unknown[] = [];
-async function start(opts: SandboxOptions = {}) {
-  sb = await startSandbox({ onInternalError: (e) => internalErrors.push(e), ...opts });
-  return sb;
-}
-afterEach(async () => {
-  await sb?.close();
-  expect(internalErrors.splice(0)).toEqual([]);
-});
+const { start } = sandboxSuite();
 
 describe("pagination", () => {
   it("limit/offset with absolute next/previous URLs, exactly as DRF builds them", async () => {
-    await start();
+    const sb = await start();
     await sb.seedNotebooks(250);
     const base = `${sb.url}${NB}`;
     const first = await get(sb, NB);
@@ -64,7 +48,7 @@ describe("pagination", () => {
   });
 
   it("keeps the other parameters, sorted and re-encoded", async () => {
-    await start();
+    const sb = await start();
     await sb.seedNotebooks(30);
     const r = await get(sb, `${NB}?search=notebook&limit=10&contains=recording:false&order=-created_at`);
     expect(r.json.count).toBe(30);
@@ -74,7 +58,7 @@ describe("pagination", () => {
   });
 
   it("limit: default 100, no maximum, junk or <= 0 → 100; offset junk → 0", async () => {
-    await start();
+    const sb = await start();
     await sb.seedNotebooks(1150);
     expect((await get(sb, `${NB}?limit=1100`)).json.results).toHaveLength(1100);
     for (const limit of ["0", "-5", "abc", ""]) {
@@ -94,7 +78,7 @@ describe("pagination", () => {
   });
 
   it("walks 1,000+ notebooks through next links without gaps or repeats", async () => {
-    await start();
+    const sb = await start();
     await sb.seedNotebooks(1050);
     const seen = new Set<string>();
     let next: string | null = `${sb.url}${NB}?limit=200`;
@@ -110,7 +94,7 @@ describe("pagination", () => {
   });
 
   it("builds links from the request's Host header", async () => {
-    await start();
+    const sb = await start();
     await sb.seedNotebooks(3);
     const body = await new Promise<string>((resolve, reject) => {
       const req = httpRequest(
@@ -131,7 +115,7 @@ describe("pagination", () => {
   });
 
   it("lists NotebookMinimal items only, never deleted ones, only from the project", async () => {
-    await start();
+    const sb = await start();
     sb.insertNotebook({
       short_id: "visible1",
       title: "Visible",
@@ -162,8 +146,9 @@ describe("pagination", () => {
 });
 
 describe("filters", () => {
+  let sb: Sandbox;
   async function seeded() {
-    await start({ seed: true, keys: [{ value: "phx_user1" }, { value: "phx_user2", userId: 2 }] });
+    sb = await start({ seed: true, keys: [{ value: "phx_user1" }, { value: "phx_user2", userId: 2 }] });
     return sb;
   }
   const shortIds = async (query: string, key?: string) =>
@@ -220,7 +205,7 @@ describe("filters", () => {
   });
 
   it("date_from / date_to: strict, on last_modified_at, ISO or relative", async () => {
-    await start();
+    sb = await start();
     const now = Date.now();
     const hoursAgo = (h: number) => new Date(now - h * 3_600_000).toISOString();
     sb.insertNotebook({ short_id: "hour0001", createdAt: hoursAgo(400), lastModifiedAt: hoursAgo(1) });
@@ -253,7 +238,7 @@ describe("filters", () => {
   });
 
   it("order: a field name, - for descending, default -last_modified_at", async () => {
-    await start();
+    sb = await start();
     sb.insertNotebook({
       short_id: "bbbbbbbb",
       title: "banana",

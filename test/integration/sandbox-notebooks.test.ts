@@ -1,39 +1,5 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { type Sandbox, type SandboxOptions, startSandbox } from "../../src/sandbox/index.js";
-
-interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  // biome-ignore lint/suspicious/noExplicitAny: responses are free-form JSON, asserted field by field
-  json: any;
-}
-
-async function call(
-  sb: Sandbox,
-  method: string,
-  path: string,
-  opts: { key?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {},
-): Promise<Reply> {
-  const headers: Record<string, string> = {
-    Authorization: `Bearer ${opts.key ?? sb.defaultKey}`,
-    ...opts.headers,
-  };
-  let body: string | undefined = opts.raw;
-  if (opts.body !== undefined) {
-    body = JSON.stringify(opts.body);
-    headers["Content-Type"] ??= "application/json";
-  }
-  const res = await fetch(`${sb.url}${path}`, { method, headers, body });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
-}
+import { describe, expect, it } from "vitest";
+import { callSandbox as call, sandboxSuite } from "../helpers/sandbox-http.js";
 
 const NB = "/api/projects/1/notebooks/";
 const CONFLICT = {
@@ -56,20 +22,11 @@ const USER_KEYS = [
   "uuid",
 ];
 
-let sb: Sandbox;
-const internalErrors: unknown[] = [];
-async function start(opts: SandboxOptions = {}) {
-  sb = await startSandbox({ onInternalError: (e) => internalErrors.push(e), ...opts });
-  return sb;
-}
-afterEach(async () => {
-  await sb?.close();
-  expect(internalErrors.splice(0)).toEqual([]);
-});
+const { start } = sandboxSuite();
 
 describe("create", () => {
   it("POST {} creates a notebook with PostHog's defaults", async () => {
-    await start();
+    const sb = await start();
     const r = await call(sb, "POST", NB, { body: {} });
     expect(r.status).toBe(201);
     expect(Object.keys(r.json).sort()).toEqual(
@@ -107,7 +64,7 @@ describe("create", () => {
   });
 
   it("stores every writable field as sent (strings trimmed, like DRF)", async () => {
-    await start();
+    const sb = await start();
     const content = {
       type: "doc",
       content: [{ type: "heading", attrs: { level: 1 }, content: [{ type: "text", text: "T" }] }],
@@ -121,7 +78,7 @@ describe("create", () => {
   });
 
   it("validates the body", async () => {
-    await start();
+    const sb = await start();
     const cases: [unknown, unknown][] = [
       [
         { title: "x".repeat(257) },
@@ -169,7 +126,7 @@ describe("create", () => {
   });
 
   it("malformed JSON is a 400 parse_error; other media types a 415; form bodies are parsed", async () => {
-    await start();
+    const sb = await start();
     const bad = await call(sb, "POST", NB, { raw: "{nope", headers: { "Content-Type": "application/json" } });
     expect(bad.status).toBe(400);
     expect(bad.json).toMatchObject({ type: "invalid_request", code: "parse_error", attr: null });
@@ -193,7 +150,7 @@ describe("create", () => {
   });
 
   it("accepts a client short_id (latest): alphanumeric, at most 12; duplicates return the existing one; 409 if deleted", async () => {
-    await start();
+    const sb = await start();
     const first = await call(sb, "POST", NB, { body: { short_id: "myNotebook12", title: "one" } });
     expect(first.status).toBe(201);
     expect(first.json.short_id).toBe("myNotebook12");
@@ -215,7 +172,7 @@ describe("create", () => {
 
 describe("retrieve", () => {
   it("returns the full notebook; 404 for unknown, deleted or other-project notebooks", async () => {
-    await start();
+    const sb = await start();
     sb.insertNotebook({
       short_id: "retrieve",
       title: "R",
@@ -242,7 +199,7 @@ describe("retrieve", () => {
   });
 
   it("304 with an empty body when If-None-Match equals the version (compared as PostHog does: raw)", async () => {
-    await start();
+    const sb = await start();
     sb.insertNotebook({ short_id: "etagtest", version: 3 });
     const hit = await call(sb, "GET", `${NB}etagtest/`, { headers: { "If-None-Match": "3" } });
     expect(hit.status).toBe(304);
@@ -262,7 +219,7 @@ describe("update", () => {
   });
 
   it("content needs the current version; success bumps it by one", async () => {
-    await start();
+    const sb = await start();
     sb.insertNotebook({ short_id: "versions", version: 4 });
     for (const body of [
       { content: doc("a") },
@@ -283,7 +240,7 @@ describe("update", () => {
   });
 
   it("title, text_content and deleted need no version and do not bump it; every update touches last_modified", async () => {
-    await start({ keys: [{ value: "phx_user1" }, { value: "phx_user2", userId: 2 }] });
+    const sb = await start({ keys: [{ value: "phx_user1" }, { value: "phx_user2", userId: 2 }] });
     const created = sb.insertNotebook({
       short_id: "metadata",
       version: 2,
@@ -304,7 +261,7 @@ describe("update", () => {
   });
 
   it("PUT behaves like PATCH", async () => {
-    await start();
+    const sb = await start();
     sb.insertNotebook({ short_id: "puttest1", version: 1, title: "keep" });
     expect((await call(sb, "PUT", `${NB}puttest1/`, { body: { content: doc("x") } })).json).toEqual(CONFLICT);
     const ok = await call(sb, "PUT", `${NB}puttest1/`, { body: { content: doc("x"), version: 1 } });
@@ -313,13 +270,13 @@ describe("update", () => {
   });
 
   it("a version without content is written as sent (PostHog's serializer does the same)", async () => {
-    await start();
+    const sb = await start();
     sb.insertNotebook({ short_id: "setversi", version: 1 });
     expect((await call(sb, "PATCH", `${NB}setversi/`, { body: { version: 10 } })).json.version).toBe(10);
   });
 
   it("a payload with no writable field is a 500, as PostHog's update fails on it", async () => {
-    await start();
+    const sb = await start();
     sb.insertNotebook({ short_id: "emptypat" });
     const r = await call(sb, "PATCH", `${NB}emptypat/`, { body: { unknown: 1 } });
     expect(r.status).toBe(500);
@@ -332,7 +289,7 @@ describe("update", () => {
   });
 
   it("validates like create, after the lookup", async () => {
-    await start();
+    const sb = await start();
     sb.insertNotebook({ short_id: "validate" });
     expect(
       (await call(sb, "PATCH", `${NB}validate/`, { body: { title: "x".repeat(257) } })).json,
@@ -348,7 +305,7 @@ describe("update", () => {
   });
 
   it("50 concurrent PATCHes with the same version: exactly one wins", async () => {
-    await start();
+    const sb = await start();
     sb.insertNotebook({ short_id: "racerace", version: 7 });
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
@@ -366,7 +323,7 @@ describe("update", () => {
 
 describe("soft delete", () => {
   it("PATCH deleted:true hides the notebook; PATCH deleted:false restores it; DELETE is a 405", async () => {
-    await start();
+    const sb = await start();
     sb.insertNotebook({ short_id: "softdele", title: "Soft" });
     const del = await call(sb, "PATCH", `${NB}softdele/`, { body: { deleted: true } });
     expect(del.status).toBe(200);
@@ -391,7 +348,7 @@ describe("soft delete", () => {
 
 describe("legacy variant", () => {
   it("ignores short_id, checks versions only for truthy content and has no parent_resource", async () => {
-    await start({ apiVersion: "legacy" });
+    const sb = await start({ apiVersion: "legacy" });
     const created = await call(sb, "POST", NB, { body: { short_id: "mine1234" } });
     expect(created.status).toBe(201);
     expect(created.json.short_id).not.toBe("mine1234");

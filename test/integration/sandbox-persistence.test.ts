@@ -4,58 +4,39 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Sandbox, type SandboxOptions, startSandbox } from "../../src/sandbox/index.js";
+import { startSandbox } from "../../src/sandbox/index.js";
+import { callSandbox as call, sandboxSuite } from "../helpers/sandbox-http.js";
 
 const NB = "/api/projects/1/notebooks/";
 
-async function call(
-  sb: Sandbox,
-  method: string,
-  path: string,
-  body?: unknown,
-  // biome-ignore lint/suspicious/noExplicitAny: responses are free-form JSON, asserted field by field
-): Promise<{ status: number; json: any }> {
-  const headers: Record<string, string> = { Authorization: `Bearer ${sb.defaultKey}` };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const res = await fetch(`${sb.url}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
-
 let dir: string;
 let file: string;
-const running: Sandbox[] = [];
-async function start(opts: SandboxOptions = {}) {
-  const sb = await startSandbox({ stateFile: file, ...opts });
-  running.push(sb);
-  return sb;
-}
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "notebooks-sandbox-"));
   file = join(dir, "state.json");
 });
 afterEach(async () => {
-  for (const sb of running.splice(0)) await sb.close();
   await rm(dir, { recursive: true, force: true });
 });
+// Registered after the clean-up above: vitest runs afterEach hooks last-registered first, so
+// the sandboxes are closed before their folder is removed.
+const { start } = sandboxSuite({ defaults: () => ({ stateFile: file }), checkInternalErrors: false });
 
 const leftovers = async () => (await readdir(dir)).filter((f) => f.includes(".tmp-"));
 
 describe("persistence", () => {
   it("survives a restart: notebooks, versions, deletions and activity", async () => {
     const first = await start();
-    const created = (await call(first, "POST", NB, { title: "Persistent" })).json;
+    const created = (await call(first, "POST", NB, { body: { title: "Persistent" } })).json;
     await call(first, "PATCH", `${NB}${created.short_id}/`, {
-      content: { type: "doc", content: [] },
-      version: 0,
+      body: {
+        content: { type: "doc", content: [] },
+        version: 0,
+      },
     });
-    const gone = (await call(first, "POST", NB, { title: "Deleted" })).json;
-    await call(first, "PATCH", `${NB}${gone.short_id}/`, { deleted: true });
+    const gone = (await call(first, "POST", NB, { body: { title: "Deleted" } })).json;
+    await call(first, "PATCH", `${NB}${gone.short_id}/`, { body: { deleted: true } });
     await first.close();
     expect(existsSync(file)).toBe(true);
     expect(await leftovers()).toEqual([]);
@@ -70,27 +51,31 @@ describe("persistence", () => {
       created_at: created.created_at,
     });
     expect((await call(second, "GET", NB)).json.count).toBe(1);
-    expect((await call(second, "PATCH", `${NB}${gone.short_id}/`, { deleted: false })).status).toBe(200);
+    expect((await call(second, "PATCH", `${NB}${gone.short_id}/`, { body: { deleted: false } })).status).toBe(
+      200,
+    );
     const activity = await call(second, "GET", `${NB}${created.short_id}/activity/`);
     expect(activity.json.results.map((e: { activity: string }) => e.activity)).toEqual([
       "updated",
       "created",
     ]);
     // Timestamps keep moving forward after a restart.
-    const later = (await call(second, "POST", NB, {})).json;
+    const later = (await call(second, "POST", NB, { body: {} })).json;
     expect(Date.parse(later.created_at)).toBeGreaterThanOrEqual(Date.parse(again.json.last_modified_at));
     expect(later.created_at).not.toBe(again.json.last_modified_at);
   });
 
   it("writes after every mutation, atomically, without leaving temp files", async () => {
     const sb = await start();
-    await Promise.all(Array.from({ length: 40 }, (_, i) => call(sb, "POST", NB, { title: `n${i}` })));
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) => call(sb, "POST", NB, { body: { title: `n${i}` } })),
+    );
     await sb.flush();
     const state = JSON.parse(await readFile(file, "utf8"));
     expect(state.notebooks).toHaveLength(40);
     expect(state.activity).toHaveLength(40);
     expect(await leftovers()).toEqual([]);
-    await call(sb, "PATCH", `${NB}${state.notebooks[0].short_id}/`, { title: "renamed" });
+    await call(sb, "PATCH", `${NB}${state.notebooks[0].short_id}/`, { body: { title: "renamed" } });
     await sb.flush();
     const after = JSON.parse(await readFile(file, "utf8"));
     expect(after.notebooks[0].title).toBe("renamed");
@@ -121,9 +106,8 @@ describe("persistence", () => {
   });
 
   it("keeps nothing on disk without a state file", async () => {
-    const sb = await startSandbox();
-    running.push(sb);
-    await call(sb, "POST", NB, {});
+    const sb = await start({ stateFile: undefined });
+    await call(sb, "POST", NB, { body: {} });
     await sb.flush();
     expect(await readdir(dir)).toEqual([]);
   });
