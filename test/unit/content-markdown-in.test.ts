@@ -1,34 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { markdownToDoc } from "../../src/content/index.js";
-
-type Node = Record<string, unknown>;
-const text = (value: string, ...marks: Node[]): Node =>
-  marks.length > 0 ? { type: "text", marks, text: value } : { type: "text", text: value };
-const p = (...content: Node[]): Node =>
-  content.length > 0 ? { type: "paragraph", content } : { type: "paragraph" };
-const li = (...content: Node[]): Node => ({ type: "listItem", content });
-const ul = (...items: Node[]): Node => ({ type: "bulletList", content: items });
-const ol = (start: number, ...items: Node[]): Node => ({
-  type: "orderedList",
-  attrs: { start },
-  content: items,
-});
-const task = (checked: boolean, ...content: Node[]): Node => ({
-  type: "taskItem",
-  attrs: { checked },
-  content,
-});
-const tasks = (...items: Node[]): Node => ({ type: "taskList", content: items });
-const heading = (level: number, ...content: Node[]): Node =>
-  content.length > 0 ? { type: "heading", attrs: { level }, content } : { type: "heading", attrs: { level } };
-const br: Node = { type: "hardBreak" };
-const cellAttrs = { colspan: 1, rowspan: 1, colwidth: null };
-const cell = (type: string, ...content: Node[]): Node => ({
-  type,
-  attrs: cellAttrs,
-  content: [p(...content)],
-});
-const row = (...cells: Node[]): Node => ({ type: "tableRow", content: cells });
+import {
+  br,
+  cell,
+  heading,
+  li,
+  type Node,
+  ol,
+  p,
+  row,
+  task,
+  tasks,
+  text,
+  ul,
+} from "../helpers/doc-builders.js";
 
 const parse = (md: string) => markdownToDoc(md).content;
 

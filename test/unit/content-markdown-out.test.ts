@@ -1,36 +1,23 @@
 import { describe, expect, it } from "vitest";
 import { docToMarkdown, markdownNotebook, markdownToDoc, normalizeDoc } from "../../src/content/index.js";
-
-type Node = Record<string, unknown>;
-const text = (value: string, ...marks: Node[]): Node =>
-  marks.length > 0 ? { type: "text", text: value, marks } : { type: "text", text: value };
-const p = (...content: Node[]): Node =>
-  content.length > 0 ? { type: "paragraph", content } : { type: "paragraph" };
-const doc = (...content: Node[]) => ({ type: "doc", content });
-const li = (...content: Node[]): Node => ({ type: "listItem", content });
-const ul = (...items: Node[]): Node => ({ type: "bulletList", content: items });
-const ol = (start: number, ...items: Node[]): Node => ({
-  type: "orderedList",
-  attrs: { start },
-  content: items,
-});
-const task = (checked: boolean, ...content: Node[]): Node => ({
-  type: "taskItem",
-  attrs: { checked },
-  content,
-});
-const tasks = (...items: Node[]): Node => ({ type: "taskList", content: items });
-const br: Node = { type: "hardBreak" };
-const bold = { type: "bold" };
-const italic = { type: "italic" };
-const link = (href: string) => ({ type: "link", attrs: { href, target: "_blank" } });
-const cellAttrs = { colspan: 1, rowspan: 1, colwidth: null };
-const cell = (type: string, ...content: Node[]): Node => ({
-  type,
-  attrs: cellAttrs,
-  content: [p(...content)],
-});
-const row = (...cells: Node[]): Node => ({ type: "tableRow", content: cells });
+import {
+  bold,
+  br,
+  cell,
+  cellAttrs,
+  doc,
+  italic,
+  li,
+  link,
+  type Node,
+  ol,
+  p,
+  row,
+  task,
+  tasks,
+  text,
+  ul,
+} from "../helpers/doc-builders.js";
 
 /** docToMarkdown, also checking that the output reads back as the same document. */
 function md(content: { type: string; content: Node[] }): string {
