@@ -5,7 +5,6 @@ import {
   cell,
   heading,
   li,
-  type Node,
   ol,
   p,
   row,
