@@ -1,18 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { markdownToDoc } from "../../src/content/index.js";
-import {
-  br,
-  cell,
-  heading,
-  li,
-  ol,
-  p,
-  row,
-  task,
-  tasks,
-  text,
-  ul,
-} from "../helpers/doc-builders.js";
+import { br, cell, heading, li, ol, p, row, task, tasks, text, ul } from "../helpers/doc-builders.js";
 
 const parse = (md: string) => markdownToDoc(md).content;
 
