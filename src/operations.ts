@@ -232,11 +232,23 @@ async function mapBounded<T, R>(
   return out;
 }
 
-const NOTEBOOK_ACTIVITY_REFUSED = "notebooks/activity";
-const RECORDING_COMMENTS_REFUSED = "notebooks/recording_comments";
-
-function refusalKey(endpoint: string, projectId: ProjectId): string {
-  return `${endpoint}@${projectId}`;
+/**
+ * Calls an endpoint that PostHog refuses to personal API keys (in every version seen so far, but
+ * not promised): its answer, or undefined when it refuses, so the caller serves the call another
+ * way. A refusal is remembered per project, so the endpoint is asked once a session.
+ */
+async function unlessPersonalKeyRefused<T>(
+  ctx: OpContext,
+  req: OpRequest,
+  schema: z.ZodType<T>,
+): Promise<T | undefined> {
+  const endpoint = `${req.segments.join("/")}@${ctx.projectId}`;
+  if (ctx.memory.personalKeyRefused.has(endpoint)) return undefined;
+  const answer = await ctx.attempt(req, schema);
+  if (answer.ok) return answer.data;
+  if (!isPersonalKeyRefusal(answer.response.status, answer.response.body)) return ctx.fail(answer.response);
+  ctx.memory.personalKeyRefused.add(endpoint);
+  return undefined;
 }
 
 /** The fallback's cursor: the activity log's own cursor plus how many entries of that page to skip. */
@@ -356,9 +368,7 @@ export const OPERATIONS: readonly Operation[] = [
         body.content = made.content;
         if (made.title !== null) body.title = made.title;
       }
-      if (body.content !== undefined && body.content !== null && args.text_content === undefined) {
-        body.text_content = await textContentOf(body.content);
-      }
+      await deriveTextContent(body);
       const nb = await ctx.call({ method: "POST", segments: ["notebooks"], body }, NotebookSchema);
       return {
         structured: notebookWritten(nb, ctx.webUrl(nb.short_id)),
@@ -479,9 +489,7 @@ export const OPERATIONS: readonly Operation[] = [
             if (title !== null) body.title = title;
           }
         }
-        if (body.content !== undefined && body.content !== null && args.text_content === undefined) {
-          body.text_content = await textContentOf(body.content);
-        }
+        await deriveTextContent(body);
         nb = await ctx.call({ method: "PATCH", segments, body }, NotebookSchema);
       }
       if (body.deleted === true) ctx.memory.deleted.add(short_id);
@@ -567,17 +575,13 @@ export const OPERATIONS: readonly Operation[] = [
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     async run(args, ctx) {
       const limit = args.limit ?? ACTIVITY_DEFAULT_LIMIT;
-      const refusal = refusalKey(NOTEBOOK_ACTIVITY_REFUSED, ctx.projectId);
-      if (args.cursor === undefined && !ctx.memory.personalKeyRefused.has(refusal)) {
-        const native = await ctx.attempt(
+      if (args.cursor === undefined) {
+        const native = await unlessPersonalKeyRefused(
+          ctx,
           { method: "GET", segments: ["notebooks", "activity"], query: { limit, page: args.page } },
           ActivityPageSchema,
         );
-        if (native.ok) return activityResult(native.data, args, limit, "notebooks/activity", "all notebooks");
-        if (!isPersonalKeyRefusal(native.response.status, native.response.body)) {
-          return ctx.fail(native.response);
-        }
-        ctx.memory.personalKeyRefused.add(refusal);
+        if (native) return activityResult(native, args, limit, "notebooks/activity", "all notebooks");
       }
       return activityFromLog(args, limit, ctx);
     },
@@ -608,27 +612,17 @@ export const OPERATIONS: readonly Operation[] = [
     }),
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     async run(args, ctx) {
-      const refusal = refusalKey(RECORDING_COMMENTS_REFUSED, ctx.projectId);
-      let comments: RecordingComment[] | undefined;
-      let source: "notebooks/recording_comments" | "notebooks" = "notebooks/recording_comments";
-      if (!ctx.memory.personalKeyRefused.has(refusal)) {
-        const native = await ctx.attempt(
-          {
-            method: "GET",
-            segments: ["notebooks", "recording_comments"],
-            query: { recording_id: args.recording_id },
-          },
-          RecordingCommentsSchema,
-        );
-        if (native.ok) comments = native.data.results;
-        else if (!isPersonalKeyRefusal(native.response.status, native.response.body))
-          ctx.fail(native.response);
-        else ctx.memory.personalKeyRefused.add(refusal);
-      }
-      if (comments === undefined) {
-        source = "notebooks";
-        comments = await recordingCommentsFromNotebooks(args.recording_id, ctx);
-      }
+      const native = await unlessPersonalKeyRefused(
+        ctx,
+        {
+          method: "GET",
+          segments: ["notebooks", "recording_comments"],
+          query: { recording_id: args.recording_id },
+        },
+        RecordingCommentsSchema,
+      );
+      const source = native ? "notebooks/recording_comments" : "notebooks";
+      const comments = native?.results ?? (await recordingCommentsFromNotebooks(args.recording_id, ctx));
       const results = comments.map((c) => ({
         timeInRecording: c.timeInRecording ?? null,
         comment: c.comment ?? null,
@@ -783,6 +777,17 @@ async function activityFromLog(
   };
 }
 
+/**
+ * Whenever content is written without text_content, it is derived as PostHog's web editor derives
+ * it, so that PostHog's search finds what agents write.
+ */
+async function deriveTextContent(body: Record<string, unknown>): Promise<Record<string, unknown>> {
+  if (body.content !== undefined && body.content !== null && body.text_content === undefined) {
+    body.text_content = await textContentOf(body.content);
+  }
+  return body;
+}
+
 const APPEND_ATTEMPTS = 3;
 
 /**
@@ -799,8 +804,7 @@ async function appendWithRetries(
   for (let attempt = 1; ; attempt++) {
     const current = await ctx.call({ method: "GET", segments }, NotebookSchema);
     const content = await appendToDocument(current.content ?? null, markdown);
-    const body: Record<string, unknown> = { ...extra, content, version: current.version };
-    if (extra.text_content === undefined) body.text_content = await textContentOf(content);
+    const body = await deriveTextContent({ ...extra, content, version: current.version });
     const written = await ctx.attempt({ method: "PATCH", segments, body }, NotebookSchema);
     if (written.ok) return written.data;
     if (written.response.status !== 409 || attempt >= APPEND_ATTEMPTS) return ctx.fail(written.response);

@@ -116,11 +116,6 @@ export class PostHogClient {
     this.#dispatcher = this.#agent;
   }
 
-  /** The key's last four characters, as PostHog shows them: safe to print. */
-  get keyHint(): string {
-    return `phx_…${this.#apiKey.slice(-4)}`;
-  }
-
   /** Replaces every occurrence of the key in `text`, for anything that might be shown. */
   redact(text: string): string {
     return this.#apiKey ? text.split(this.#apiKey).join("[redacted]") : text;

@@ -6,13 +6,13 @@ import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { ProjectId } from "../config.js";
 import {
+  findOperation,
   OPERATIONS,
   type OpContext,
   type Operation,
   type OpRequest,
   type OpResult,
   ProjectIdArg,
-  type SessionMemory,
 } from "../operations.js";
 import { projectPath, UpstreamError, type UpstreamResponse } from "../posthog/client.js";
 import {
@@ -153,7 +153,7 @@ async function dispatch(
   rawArgs: Record<string, unknown> | undefined,
   signal: AbortSignal,
 ): Promise<CallToolResult> {
-  const op = OPERATIONS.find((candidate) => candidate.name === name);
+  const op = findOperation(name);
   if (!op) {
     const names = listTools(session).map((tool) => tool.name);
     return errorResult({
@@ -326,5 +326,3 @@ export function createOpContext(
     },
   };
 }
-
-export type { SessionMemory };
