@@ -39,7 +39,6 @@ import {
   person,
   queryOf,
 } from "./server/present.js";
-import { stripInvisible } from "./server/untrusted.js";
 
 // ---------------------------------------------------------------------------------------------
 // The contract between an operation and the dispatcher that runs it.
@@ -404,7 +403,7 @@ export const OPERATIONS: readonly Operation[] = [
       };
       let budget = ctx.maxResultChars;
       if (format !== "json") {
-        const markdown = stripInvisible(await markdownOf(ctx.projectId, nb));
+        const markdown = await markdownOf(ctx.projectId, nb);
         const offset = Math.min(args.offset ?? 0, markdown.length);
         const length = Math.min(args.max_length ?? budget, budget, markdown.length - offset);
         out.markdown = markdown.slice(offset, offset + length);
@@ -429,7 +428,7 @@ export const OPERATIONS: readonly Operation[] = [
         : "";
       return {
         structured: out,
-        summary: `Notebook ${nb.short_id}${nb.title ? ` "${stripInvisible(nb.title)}"` : ""}, version ${nb.version} (${out.format}).${part}${out.note ? ` ${out.note}` : ""}`,
+        summary: `Notebook ${nb.short_id}${nb.title ? ` "${nb.title}"` : ""}, version ${nb.version} (${out.format}).${part}${out.note ? ` ${out.note}` : ""}`,
         ...(out.markdown === undefined ? {} : { document: "markdown" }),
       };
     },

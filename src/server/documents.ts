@@ -5,6 +5,7 @@
  * never pays for them.
  */
 import type { DocJSON, NodeJSON } from "../content/index.js";
+import { stripInvisible } from "./untrusted.js";
 
 type ContentModule = typeof import("../content/index.js");
 let loading: Promise<ContentModule> | undefined;
@@ -94,7 +95,7 @@ const MARKDOWN_CACHE_MAX_CHARS = 256 * 1024;
 const markdownCache = new Map<string, string>();
 
 /**
- * A notebook's Markdown, remembered for the notebooks read most recently: agents read the same
+ * A notebook's Markdown as agents are shown it (without invisible characters), remembered for the notebooks read most recently: agents read the same
  * notebook again and again while they work on it. Any update to a notebook changes its
  * last_modified_at, so the key changes with the content.
  */
@@ -102,7 +103,7 @@ export async function markdownOf(
   projectId: string | number,
   nb: { short_id: string; version: number; last_modified_at?: string | null | undefined; content?: unknown },
 ): Promise<string> {
-  if (!nb.last_modified_at) return toMarkdown(nb.content);
+  if (!nb.last_modified_at) return stripInvisible(await toMarkdown(nb.content));
   const key = `${projectId}/${nb.short_id}@${nb.version}/${nb.last_modified_at}`;
   const hit = markdownCache.get(key);
   if (hit !== undefined) {
@@ -110,7 +111,7 @@ export async function markdownOf(
     markdownCache.set(key, hit);
     return hit;
   }
-  const markdown = await toMarkdown(nb.content);
+  const markdown = stripInvisible(await toMarkdown(nb.content));
   if (markdown.length <= MARKDOWN_CACHE_MAX_CHARS) {
     markdownCache.set(key, markdown);
     if (markdownCache.size > MARKDOWN_CACHE_ENTRIES)

@@ -13,7 +13,7 @@ import { UpstreamError } from "../posthog/client.js";
 import { describeTransportError, missingScope, ToolError } from "../posthog/errors.js";
 import { NotebookPageSchema, NotebookSchema } from "../posthog/schemas.js";
 import { grantsAllow } from "../posthog/scopes.js";
-import { toMarkdown } from "./documents.js";
+import { markdownOf } from "./documents.js";
 import type { Session } from "./session.js";
 import { createOpContext } from "./tools.js";
 import { stripInvisible } from "./untrusted.js";
@@ -146,7 +146,7 @@ export async function readResource(
   try {
     const nb = await ctx.call({ method: "GET", segments: ["notebooks", shortId] }, NotebookSchema);
     if (match?.[2]) {
-      const markdown = await toMarkdown(nb.content);
+      const markdown = await markdownOf(session.config.projectId, nb);
       return { contents: [{ uri, mimeType: "text/markdown", text: shown(session, markdown) }] };
     }
     return { contents: [{ uri, mimeType: "text/plain", text: shown(session, nb.text_content ?? "") }] };

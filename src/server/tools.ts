@@ -141,9 +141,11 @@ export async function callTool(
   signal: AbortSignal,
 ): Promise<CallToolResult> {
   const result = await dispatch(session, name, rawArgs, signal);
-  // Whatever a result repeats back (an argument name, a tool name), it never carries the key.
-  for (const block of result.content)
-    if (block.type === "text") block.text = session.client.redact(block.text);
+  // Whatever a result shows (summaries and titles included) is free of invisible characters, and
+  // whatever it repeats back (an argument name, a tool name) never carries the key.
+  for (const block of result.content) {
+    if (block.type === "text") block.text = session.client.redact(stripInvisible(block.text));
+  }
   return result;
 }
 
