@@ -6,6 +6,8 @@
  *
  *   npm run bench                 # builds, then: node bench/run.mjs   (55–80 s on 2 cores)
  *   node bench/run.mjs --quick    # 20–30 s smoke run (fewer samples; same figures)
+ *   node bench/run.mjs --only 2,5 # only these figures (4 comes with 2)
+ *   node bench/run.mjs --dist DIR # measure another build of the server (default: ./dist)
  *
  * Prints one table plus the machine, and writes everything (every sample) to bench/results.json.
  * Only 127.0.0.1 is ever used. Every subprocess dies with the bench; every loop is bounded in
@@ -31,7 +33,16 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const QUICK = process.argv.includes("--quick");
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-let SERVER = path.join(ROOT, "dist/index.js"); // replaced by the snapshot's copy in main()
+/** The value after a flag (`--only 2,5`), or undefined. */
+function flag(name) {
+  const at = process.argv.indexOf(name);
+  return at === -1 ? undefined : process.argv[at + 1];
+}
+/** Figures to run (4 is measured with 2): all unless --only says otherwise. */
+const ONLY = new Set((flag("--only") ?? "1,2,3,4,5,6").split(",").map((f) => f.trim()));
+if (ONLY.has("4")) ONLY.add("2");
+const DIST = path.resolve(flag("--dist") ?? path.join(ROOT, "dist"));
+let SERVER = path.join(DIST, "index.js"); // replaced by the snapshot's copy in main()
 const FLOOR = path.join(ROOT, "bench/floor-server.mjs");
 const RESULTS = path.join(ROOT, "bench/results.json");
 const VERSION = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).version;
@@ -367,9 +378,9 @@ async function retrying(what, fn, attempts = 4, waitMs = 15_000) {
  */
 function snapshotDist(attempt) {
   const dir = path.join(tmpDir, `snapshot-${attempt}`);
-  const entry = path.join(ROOT, "dist/index.js");
+  const entry = path.join(DIST, "index.js");
   const before = statSync(entry).mtimeMs;
-  cpSync(path.join(ROOT, "dist"), path.join(dir, "dist"), {
+  cpSync(DIST, path.join(dir, "dist"), {
     recursive: true,
     filter: (src) => !src.endsWith(".map"),
   });
@@ -384,7 +395,7 @@ function snapshotDist(attempt) {
       if (name.isDirectory()) walk(file);
       else if (name.name.endsWith(".js")) {
         const text = readFileSync(file, "utf8");
-        for (const m of text.matchAll(/(?:from|import\(|import)\s*["'](\.{1,2}\/[^"']+)["']/g)) {
+        for (const m of text.matchAll(/(?:from|import\(|import)\s*"(\.{1,2}\/[^"']+\.js)"/g)) {
           if (!existsSync(path.resolve(path.dirname(file), m[1])))
             missing.push(`${m[1]} (from ${name.name})`);
         }
@@ -820,7 +831,7 @@ function buildRows(r) {
   const row = (figure, ours, floor, ratio, target, ok) =>
     rows.push({ figure, ours, floor, ratio, target, verdict: verdict(ok) });
   const c = r.coldStart;
-  row(
+  if (c) row(
     `1 cold start: spawn→tools/list (${c.pairs} pairs)`,
     ms(c.oursListMs),
     ms(c.floorListMs),
@@ -828,9 +839,9 @@ function buildRows(r) {
     "≤ 1.00×",
     c.ratio <= 1,
   );
-  row("1 cold start: spawn→initialize", ms(c.oursInitMs), ms(c.floorInitMs), x(c.initRatio), "", undefined);
+  if (c) row("1 cold start: spawn→initialize", ms(c.oursInitMs), ms(c.floorInitMs), x(c.initRatio), "", undefined);
   const p = r.perCall;
-  row(
+  if (p) row(
     `2 per call p50: retrieve | echo (${p.rounds} rounds)`,
     ms(p.ours.p50),
     ms(p.floor.p50),
@@ -838,9 +849,9 @@ function buildRows(r) {
     "",
     undefined,
   );
-  row("2 per call p99: retrieve | echo", ms(p.ours.p99), ms(p.floor.p99), "", "", undefined);
-  row("2 direct GET (undici) p50 | p99", ms(p.direct.p50), ms(p.direct.p99), "", "", undefined);
-  row(
+  if (p) row("2 per call p99: retrieve | echo", ms(p.ours.p99), ms(p.floor.p99), "", "", undefined);
+  if (p) row("2 direct GET (undici) p50 | p99", ms(p.direct.p50), ms(p.direct.p99), "", "", undefined);
+  if (p) row(
     "2 overhead p50: (ours − direct) / echo",
     ms(p.ours.p50 - p.direct.p50),
     ms(p.floor.p50),
@@ -849,7 +860,7 @@ function buildRows(r) {
     p.ratio <= 1,
   );
   const t = r.throughput;
-  row(
+  if (t) row(
     `3 throughput: ${t.size} concurrent calls, 1 session${t.errors ? ` (${t.errors} ERRORS)` : ""}`,
     `${t.oursCallsPerS.toFixed(0)}/s`,
     `${t.directCallsPerS.toFixed(0)}/s direct`,
@@ -857,7 +868,7 @@ function buildRows(r) {
     "",
     undefined,
   );
-  row(
+  if (t) row(
     "3 TCP connections to the sandbox (session)",
     String(t.connectionsSession),
     "8 (pool)",
@@ -866,7 +877,7 @@ function buildRows(r) {
     t.connectionsSession <= 8,
   );
   const k = r.context;
-  row(
+  if (k) row(
     `4 tools/list result (${k.tools} tools)`,
     kb(k.toolsList),
     "",
@@ -874,9 +885,10 @@ function buildRows(r) {
     "≤ 8 KB",
     k.toolsList.bytes <= 8 * 1024,
   );
-  row(`4 notebooks-list result (${k.list.items} items)`, kb(k.list), "", "", "", undefined);
-  row(`4 notebooks-retrieve result (${RETRIEVE_ID})`, kb(k.retrieve), "", "", "", undefined);
+  if (k) row(`4 notebooks-list result (${k.list.items} items)`, kb(k.list), "", "", "", undefined);
+  if (k) row(`4 notebooks-retrieve result (${RETRIEVE_ID})`, kb(k.retrieve), "", "", "", undefined);
   const m = r.memory;
+  if (!m) return conversionRows(r, rows, row);
   row(
     "5 RSS idle after tools/list",
     mb(m.idleOursMB),
@@ -922,7 +934,13 @@ function buildRows(r) {
     "≤ 5 % (flat)",
     g.complete && half <= 0.05,
   );
+  return conversionRows(r, rows, row);
+}
+
+function conversionRows(r, rows, row) {
+  const x = (v) => `${v.toFixed(2)}×`;
   const v = r.conversion;
+  if (!v) return rows;
   const mbps = (s) => `${s.toFixed(1)} MB/s`;
   row(
     `6 Markdown → doc (${(v.markdownBytes / 1e6).toFixed(1)} MB)`,
@@ -977,18 +995,21 @@ async function main() {
   // Project 1: the realistic seeds plus 40 simple notebooks (a full 25-item list page) and a
   // 5 MB notebook. Project 2: 10,000 notebooks for paging, apart so project 1's lists stay small.
   await sandbox.call("seed", { n: 40, projectId: 1 });
-  await sandbox.call("seed", { n: CFG.pagingNotebooks, projectId: 2 }, 60_000);
-  const big = await sandbox.call(
-    "insertGenerated",
-    { targetBytes: CFG.bigNotebookBytes, title: "Big generated notebook" },
-    60_000,
-  );
+  let big;
+  if (ONLY.has("5")) {
+    await sandbox.call("seed", { n: CFG.pagingNotebooks, projectId: 2 }, 60_000);
+    big = await sandbox.call(
+      "insertGenerated",
+      { targetBytes: CFG.bigNotebookBytes, title: "Big generated notebook" },
+      60_000,
+    );
+  }
 
   const results = {
     mode: QUICK ? "quick" : "full",
     machine,
     modules: modules.source,
-    server: "dist/index.js",
+    server: `${path.relative(ROOT, DIST) || "."}/index.js`,
   };
   const timings = { setupS: (performance.now() - started) / 1000 };
   const timed = async (name, fn) => {
@@ -997,18 +1018,28 @@ async function main() {
     timings[`${name}S`] = (performance.now() - t) / 1000;
     return out;
   };
-  log("1/6 cold start…");
-  results.coldStart = await timed("coldStart", () => figureColdStart(sandbox));
-  log("2/6 per-call overhead (and 4/6 context cost)…");
-  const { perCall, context } = await timed("perCall", () => figurePerCall(sandbox, undici));
-  results.perCall = perCall;
-  results.context = context;
-  log("3/6 throughput…");
-  results.throughput = await timed("throughput", () => figureThroughput(sandbox, undici));
-  log("5/6 memory…");
-  results.memory = await timed("memory", () => figureMemory(sandbox, big));
-  log("6/6 conversion…");
-  results.conversion = await timed("conversion", () => figureConversion(modules));
+  if (ONLY.has("1")) {
+    log("1/6 cold start…");
+    results.coldStart = await timed("coldStart", () => figureColdStart(sandbox));
+  }
+  if (ONLY.has("2")) {
+    log("2/6 per-call overhead (and 4/6 context cost)…");
+    const { perCall, context } = await timed("perCall", () => figurePerCall(sandbox, undici));
+    results.perCall = perCall;
+    results.context = context;
+  }
+  if (ONLY.has("3")) {
+    log("3/6 throughput…");
+    results.throughput = await timed("throughput", () => figureThroughput(sandbox, undici));
+  }
+  if (ONLY.has("5")) {
+    log("5/6 memory…");
+    results.memory = await timed("memory", () => figureMemory(sandbox, big));
+  }
+  if (ONLY.has("6")) {
+    log("6/6 conversion…");
+    results.conversion = await timed("conversion", () => figureConversion(modules));
+  }
   await sandbox.call("close").catch(() => undefined);
 
   results.durationS = (performance.now() - started) / 1000;
