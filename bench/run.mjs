@@ -831,62 +831,70 @@ function buildRows(r) {
   const row = (figure, ours, floor, ratio, target, ok) =>
     rows.push({ figure, ours, floor, ratio, target, verdict: verdict(ok) });
   const c = r.coldStart;
-  if (c) row(
-    `1 cold start: spawn→tools/list (${c.pairs} pairs)`,
-    ms(c.oursListMs),
-    ms(c.floorListMs),
-    x(c.ratio),
-    "≤ 1.00×",
-    c.ratio <= 1,
-  );
-  if (c) row("1 cold start: spawn→initialize", ms(c.oursInitMs), ms(c.floorInitMs), x(c.initRatio), "", undefined);
+  if (c) {
+    row(
+      `1 cold start: spawn→tools/list (${c.pairs} pairs)`,
+      ms(c.oursListMs),
+      ms(c.floorListMs),
+      x(c.ratio),
+      "≤ 1.00×",
+      c.ratio <= 1,
+    );
+    row("1 cold start: spawn→initialize", ms(c.oursInitMs), ms(c.floorInitMs), x(c.initRatio), "", undefined);
+  }
   const p = r.perCall;
-  if (p) row(
-    `2 per call p50: retrieve | echo (${p.rounds} rounds)`,
-    ms(p.ours.p50),
-    ms(p.floor.p50),
-    "",
-    "",
-    undefined,
-  );
-  if (p) row("2 per call p99: retrieve | echo", ms(p.ours.p99), ms(p.floor.p99), "", "", undefined);
-  if (p) row("2 direct GET (undici) p50 | p99", ms(p.direct.p50), ms(p.direct.p99), "", "", undefined);
-  if (p) row(
-    "2 overhead p50: (ours − direct) / echo",
-    ms(p.ours.p50 - p.direct.p50),
-    ms(p.floor.p50),
-    x(p.ratio),
-    "≤ 1.00×",
-    p.ratio <= 1,
-  );
+  if (p) {
+    row(
+      `2 per call p50: retrieve | echo (${p.rounds} rounds)`,
+      ms(p.ours.p50),
+      ms(p.floor.p50),
+      "",
+      "",
+      undefined,
+    );
+    row("2 per call p99: retrieve | echo", ms(p.ours.p99), ms(p.floor.p99), "", "", undefined);
+    row("2 direct GET (undici) p50 | p99", ms(p.direct.p50), ms(p.direct.p99), "", "", undefined);
+    row(
+      "2 overhead p50: (ours − direct) / echo",
+      ms(p.ours.p50 - p.direct.p50),
+      ms(p.floor.p50),
+      x(p.ratio),
+      "≤ 1.00×",
+      p.ratio <= 1,
+    );
+  }
   const t = r.throughput;
-  if (t) row(
-    `3 throughput: ${t.size} concurrent calls, 1 session${t.errors ? ` (${t.errors} ERRORS)` : ""}`,
-    `${t.oursCallsPerS.toFixed(0)}/s`,
-    `${t.directCallsPerS.toFixed(0)}/s direct`,
-    x(t.ratio),
-    "",
-    undefined,
-  );
-  if (t) row(
-    "3 TCP connections to the sandbox (session)",
-    String(t.connectionsSession),
-    "8 (pool)",
-    "",
-    "≤ 8",
-    t.connectionsSession <= 8,
-  );
+  if (t) {
+    row(
+      `3 throughput: ${t.size} concurrent calls, 1 session${t.errors ? ` (${t.errors} ERRORS)` : ""}`,
+      `${t.oursCallsPerS.toFixed(0)}/s`,
+      `${t.directCallsPerS.toFixed(0)}/s direct`,
+      x(t.ratio),
+      "",
+      undefined,
+    );
+    row(
+      "3 TCP connections to the sandbox (session)",
+      String(t.connectionsSession),
+      "8 (pool)",
+      "",
+      "≤ 8",
+      t.connectionsSession <= 8,
+    );
+  }
   const k = r.context;
-  if (k) row(
-    `4 tools/list result (${k.tools} tools)`,
-    kb(k.toolsList),
-    "",
-    "",
-    "≤ 8 KB",
-    k.toolsList.bytes <= 8 * 1024,
-  );
-  if (k) row(`4 notebooks-list result (${k.list.items} items)`, kb(k.list), "", "", "", undefined);
-  if (k) row(`4 notebooks-retrieve result (${RETRIEVE_ID})`, kb(k.retrieve), "", "", "", undefined);
+  if (k) {
+    row(
+      `4 tools/list result (${k.tools} tools)`,
+      kb(k.toolsList),
+      "",
+      "",
+      "≤ 8 KB",
+      k.toolsList.bytes <= 8 * 1024,
+    );
+    row(`4 notebooks-list result (${k.list.items} items)`, kb(k.list), "", "", "", undefined);
+    row(`4 notebooks-retrieve result (${RETRIEVE_ID})`, kb(k.retrieve), "", "", "", undefined);
+  }
   const m = r.memory;
   if (!m) return conversionRows(r, rows, row);
   row(
