@@ -8,6 +8,7 @@
  *   node bench/run.mjs --quick    # 20–30 s smoke run (fewer samples; same figures)
  *   node bench/run.mjs --only 2,5 # only these figures (4 comes with 2)
  *   node bench/run.mjs --dist DIR # measure another build of the server (default: ./dist)
+ *   node bench/run.mjs --cpu-prof DIR  # our server writes V8 CPU profiles to DIR (slows it down)
  *
  * Prints one table plus the machine, and writes everything (every sample) to bench/results.json.
  * Only 127.0.0.1 is ever used. Every subprocess dies with the bench; every loop is bounded in
@@ -43,6 +44,11 @@ const ONLY = new Set((flag("--only") ?? "1,2,3,4,5,6").split(",").map((f) => f.t
 if (ONLY.has("4")) ONLY.add("2");
 const DIST = path.resolve(flag("--dist") ?? path.join(ROOT, "dist"));
 let SERVER = path.join(DIST, "index.js"); // replaced by the snapshot's copy in main()
+/** Node options for our server only: V8 CPU profiles under the bench's own load, when asked. */
+const PROFILE_DIR = flag("--cpu-prof");
+const SERVER_NODE_ARGS = PROFILE_DIR
+  ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(PROFILE_DIR)}`, "--cpu-prof-interval=50"]
+  : [];
 const FLOOR = path.join(ROOT, "bench/floor-server.mjs");
 const RESULTS = path.join(ROOT, "bench/results.json");
 const VERSION = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).version;
@@ -181,7 +187,11 @@ class McpProc {
     this.stderrTail = "";
     this.t0 = performance.now();
     this.child = track(
-      spawn(process.execPath, [...execArgv, script, ...args], { env, stdio: ["pipe", "pipe", "pipe"] }),
+      spawn(
+        process.execPath,
+        [...execArgv, ...(script === SERVER ? SERVER_NODE_ARGS : []), script, ...args],
+        { env, stdio: ["pipe", "pipe", "pipe"] },
+      ),
     );
     this.pid = this.child.pid;
     this.child.stdout.on("data", (chunk) => this.#data(chunk, performance.now()));

@@ -4,6 +4,7 @@
  * nor page `resources/list`; owning the handlers keeps one response convention everywhere.)
  */
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
   CallToolRequestSchema,
   CompleteRequestSchema,
@@ -16,6 +17,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
 import { OPERATIONS } from "../operations.js";
+import { answerToolCallsDirectly } from "./direct-calls.js";
 import { serverInstructions } from "./instructions.js";
 import {
   completeShortId,
@@ -42,8 +44,26 @@ const noValidation: jsonSchemaValidator = {
   }),
 };
 
+/** The SDK's server, with tool calls answered directly once connected (see direct-calls.ts). */
+class NotebooksServer extends Server {
+  constructor(
+    private readonly session: Session,
+    ...args: ConstructorParameters<typeof Server>
+  ) {
+    super(...args);
+  }
+
+  override async connect(transport: Transport): Promise<void> {
+    await super.connect(transport);
+    answerToolCallsDirectly(transport, (params, signal) =>
+      callTool(this.session, params.name, params.arguments, signal),
+    );
+  }
+}
+
 export function createServer(session: Session): Server {
-  const server = new Server(
+  const server = new NotebooksServer(
+    session,
     { name: "posthog-notebooks-mcp", title: "PostHog Notebooks", version: session.version },
     {
       capabilities: {
@@ -64,6 +84,7 @@ export function createServer(session: Session): Server {
     await session.grants.settled();
     return { tools: listTools(session) };
   });
+  // Tool calls the transport checked are answered directly; this handler takes the rest.
   server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
     callTool(session, request.params.name, request.params.arguments, extra.signal),
   );
