@@ -112,6 +112,8 @@ export class PostHogClient {
       connectTimeout: options.timeouts.connect,
       headersTimeout: options.timeouts.headers,
       bodyTimeout: options.timeouts.body,
+      // A body that outgrows the limit as it streams in ends its connection: undici counts the bytes.
+      maxResponseSize: this.#maxBodyBytes,
     });
     this.#dispatcher = this.#agent;
   }
@@ -245,23 +247,15 @@ export class PostHogClient {
       response.body.destroy();
       throw this.#tooLarge(response.statusCode);
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
     try {
-      for await (const chunk of response.body) {
-        size += (chunk as Buffer).length;
-        if (size > this.#maxBodyBytes) {
-          response.body.destroy();
-          throw this.#tooLarge(response.statusCode);
-        }
-        chunks.push(chunk as Buffer);
-      }
+      return await response.body.text();
     } catch (error) {
-      if (error instanceof UpstreamError) throw error;
       if (signal?.aborted) throw new UpstreamError("aborted", "the request was cancelled");
+      if ((error as { code?: string }).code === "UND_ERR_RES_EXCEEDED_MAX_SIZE") {
+        throw this.#tooLarge(response.statusCode);
+      }
       throw this.#describe(error, url);
     }
-    return Buffer.concat(chunks).toString("utf8");
   }
 
   #tooLarge(status: number): UpstreamError {

@@ -8,6 +8,9 @@
  *  - `status`, `malformed`, `reset`: never handled — the request never "reached" PostHog.
  *  - `slow-body`, `truncated`, `reset-mid-body`: handled first, then the real response is
  *    delivered badly — so a write can succeed while the client sees a failure.
+ *  - `chunked`: handled, and the real response sent without Content-Length, in chunks (as
+ *    PostHog's answers arrive through proxies that compress them): a client learns a body's size
+ *    only as it reads it.
  *
  * `truncated` sends consistent headers (Content-Length of the half body it sends), so the HTTP
  * exchange completes and the client gets half a JSON document; `reset-mid-body` announces the

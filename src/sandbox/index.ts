@@ -283,6 +283,16 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         finish(rec, out.status);
         return;
       }
+      case "chunked": {
+        const out = handle();
+        const body = Buffer.from(out.body);
+        res.writeHead(out.status, out.headers);
+        const cut = Math.floor(body.length / 2);
+        res.write(body.subarray(0, cut));
+        res.end(body.subarray(cut));
+        finish(rec, out.status);
+        return;
+      }
       case "slow-body": {
         const out = handle();
         const body = Buffer.from(out.body);

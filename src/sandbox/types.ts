@@ -70,7 +70,8 @@ export type Fault =
   | { kind: "malformed"; count?: number; body?: string; contentType?: string }
   | { kind: "truncated"; count?: number }
   | { kind: "reset"; count?: number }
-  | { kind: "reset-mid-body"; count?: number };
+  | { kind: "reset-mid-body"; count?: number }
+  | { kind: "chunked"; count?: number };
 
 /** The user behind a key, in PostHog's `UserBasicSerializer` shape. */
 export interface SandboxUser {

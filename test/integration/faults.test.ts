@@ -496,6 +496,26 @@ describe.concurrent("malformed answers", () => {
     );
     await nextCallWorks(t);
   });
+
+  it("a body over the size limit that does not say its size: cut off as it streams in", async (ctx) => {
+    const t = await harness(ctx, { app: { maxBodyBytes: 64 * 1024 } });
+    const big = t.sandbox.insertNotebook({ title: "Big", content: DOC, text_content: "x".repeat(200_000) });
+    t.sandbox.fault({ kind: "chunked" });
+    await fails(
+      t,
+      "notebooks-retrieve",
+      { short_id: big.short_id },
+      /^PostHog's answer is larger than the 64 KB this server accepts, so it cannot be passed on/,
+      1,
+    );
+    // Under the limit, a chunked answer reads like any other.
+    const small = t.sandbox.insertNotebook({ title: "Small", content: DOC, text_content: "Faults" });
+    t.sandbox.fault({ kind: "chunked" });
+    expect(structured(await t.call("notebooks-retrieve", { short_id: small.short_id }))).toMatchObject({
+      short_id: small.short_id,
+      markdown: "# Faults",
+    });
+  });
 });
 
 describe("the key changes mid-session", () => {

@@ -178,6 +178,19 @@ describe("broken responses", () => {
   });
 });
 
+describe("chunked answers", () => {
+  it("chunked: the real answer, without Content-Length, after handling the request", async () => {
+    const sb = await start();
+    sb.fault({ kind: "chunked" });
+    const r = await create(sb, { title: "streamed" });
+    expect(r.status).toBe(201);
+    expect(r.headers.get("content-length")).toBeNull();
+    expect(r.headers.get("transfer-encoding")).toBe("chunked");
+    expect(((await r.json()) as { title: string }).title).toBe("streamed");
+    expect(await count(sb)).toBe(1);
+  });
+});
+
 describe("recorded requests and connections", () => {
   it("records every request in order, with what was sent and the status", async () => {
     const sb = await start();
