@@ -19,6 +19,7 @@ import {
 import type { Scope } from "./posthog/scopes.js";
 import {
   appendToDocument,
+  cachedMarkdown,
   formatOf,
   impliedTitle,
   markdownOf,
@@ -399,11 +400,11 @@ export const OPERATIONS: readonly Operation[] = [
       const out: NotebookOut = {
         ...notebookWritten(nb, ctx.webUrl(nb.short_id)),
         last_modified_by: person(nb.last_modified_by),
-        format: await formatOf(nb.content),
+        format: formatOf(nb.content),
       };
       let budget = ctx.maxResultChars;
       if (format !== "json") {
-        const markdown = await markdownOf(ctx.projectId, nb);
+        const markdown = cachedMarkdown(ctx.projectId, nb) ?? (await markdownOf(ctx.projectId, nb));
         const offset = Math.min(args.offset ?? 0, markdown.length);
         const length = Math.min(args.max_length ?? budget, budget, markdown.length - offset);
         out.markdown = markdown.slice(offset, offset + length);

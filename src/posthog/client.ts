@@ -120,7 +120,7 @@ export class PostHogClient {
 
   /** Replaces every occurrence of the key in `text`, for anything that might be shown. */
   redact(text: string): string {
-    return this.#apiKey ? text.split(this.#apiKey).join("[redacted]") : text;
+    return this.#apiKey && text.includes(this.#apiKey) ? text.replaceAll(this.#apiKey, "[redacted]") : text;
   }
 
   /**
@@ -134,7 +134,8 @@ export class PostHogClient {
     for (let attempt = 1; ; attempt++) {
       const remaining = this.#retryBudgetMs - (performance.now() - started);
       try {
-        await this.#limiter?.acquire(req.signal);
+        // (Without waiting when there is room: the request then leaves in the caller's own turn.)
+        if (this.#limiter && !this.#limiter.tryTake()) await this.#limiter.acquire(req.signal);
       } catch (error) {
         if (error instanceof RateLimitExceeded) {
           throw new UpstreamError(

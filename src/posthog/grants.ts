@@ -59,8 +59,12 @@ export class KeyGrants {
     return this.#inflight;
   }
 
-  /** The grants, re-read first if they are unknown or rejected and were last read a while ago. */
-  async fresh(): Promise<Grants> {
+  /**
+   * The grants, re-read first if they are unknown or rejected and were last read a while ago: at
+   * once when nothing has to be read (the usual case, so that a tool call's request leaves without
+   * waiting a turn), or a promise of them.
+   */
+  fresh(): Grants | Promise<Grants> {
     if (!this.#first) return this.settled();
     if (this.#inflight) return this.#inflight;
     const age = Date.now() - this.#lastRead;

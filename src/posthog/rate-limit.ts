@@ -65,17 +65,27 @@ export class RateLimiter {
     ];
   }
 
+  /** Takes a place in every window if there is room in all of them now; false otherwise. */
+  tryTake(): boolean {
+    return this.#waitMs() === 0;
+  }
+
   /** Takes a place in every window, waiting if needed; throws `RateLimitExceeded` when the wait would be too long. */
   async acquire(signal?: AbortSignal): Promise<void> {
     for (;;) {
-      const wait = Math.max(...this.#windows.map((w) => w.waitMs()));
-      if (wait === 0) {
-        for (const window of this.#windows) window.take();
-        return;
-      }
+      const wait = this.#waitMs();
+      if (wait === 0) return;
       if (wait > this.maxWaitMs) throw new RateLimitExceeded(wait);
       await sleep(wait, signal);
     }
+  }
+
+  /** How long until every window has room (0: room now, and the place is taken). */
+  #waitMs(): number {
+    let wait = 0;
+    for (const window of this.#windows) wait = Math.max(wait, window.waitMs());
+    if (wait === 0) for (const window of this.#windows) window.take();
+    return wait;
   }
 }
 

@@ -1,11 +1,12 @@
 /**
- * The upstream payloads this server relies on, as zod schemas. Loose objects: PostHog adds fields
- * between versions, and what is not described here is passed over, not rejected.
+ * The upstream payloads this server relies on, as zod schemas. PostHog adds fields between versions:
+ * what is not described here is never an error. The notebook payloads, read on every call, keep
+ * only the fields described (checking them is half the work of a loose object, which copies the
+ * rest); the others are loose, as what they pass on to agents may hold more.
  */
 import { z } from "zod";
 
-export const UserSchema = z.looseObject({
-  id: z.number().nullish(),
+export const UserSchema = z.object({
   uuid: z.string().nullish(),
   first_name: z.string().nullish(),
   last_name: z.string().nullish(),
@@ -13,8 +14,7 @@ export const UserSchema = z.looseObject({
 });
 export type User = z.infer<typeof UserSchema>;
 
-export const NotebookMinimalSchema = z.looseObject({
-  id: z.string().nullish(),
+export const NotebookMinimalSchema = z.object({
   short_id: z.string(),
   title: z.string().nullish(),
   deleted: z.boolean().nullish(),
@@ -33,7 +33,7 @@ export const NotebookSchema = NotebookMinimalSchema.extend({
 });
 export type Notebook = z.infer<typeof NotebookSchema>;
 
-export const NotebookPageSchema = z.looseObject({
+export const NotebookPageSchema = z.object({
   count: z.number().int(),
   next: z.string().nullish(),
   previous: z.string().nullish(),

@@ -5,6 +5,7 @@
  * never pays for them.
  */
 import type { DocJSON, NodeJSON } from "../content/index.js";
+import { markdownNotebookNode } from "../content/json.js";
 import { stripInvisible } from "./untrusted.js";
 
 type ContentModule = typeof import("../content/index.js");
@@ -17,10 +18,10 @@ export function contentModule(): Promise<ContentModule> {
 
 export type DocumentFormat = "v1" | "v2" | "empty" | "other";
 
-export async function formatOf(content: unknown): Promise<DocumentFormat> {
+/** The format of a document, told from its shape (no converter needed). */
+export function formatOf(content: unknown): DocumentFormat {
   if (content === null || content === undefined) return "empty";
-  const { isMarkdownNotebook } = await contentModule();
-  if (isMarkdownNotebook(content)) return "v2";
+  if (markdownNotebookNode(content)) return "v2";
   const doc = content as { type?: unknown; content?: unknown };
   return doc.type === "doc" && Array.isArray(doc.content) ? "v1" : "other";
 }
@@ -80,7 +81,7 @@ export async function appendToDocument(current: unknown, markdown: string): Prom
 
 /** The title a document implies, for keeping `title` in step as the web editor does. */
 export async function impliedTitle(content: unknown): Promise<string | null> {
-  const format = await formatOf(content);
+  const format = formatOf(content);
   if (format === "v2") {
     const node = (content as DocJSON).content[0];
     if (typeof node?.attrs?.markdown !== "string") return null;
@@ -94,25 +95,39 @@ const MARKDOWN_CACHE_ENTRIES = 32;
 const MARKDOWN_CACHE_MAX_CHARS = 256 * 1024;
 const markdownCache = new Map<string, string>();
 
-/**
- * A notebook's Markdown as agents are shown it (without invisible characters), remembered for the notebooks read most recently: agents read the same
- * notebook again and again while they work on it. Any update to a notebook changes its
- * last_modified_at, so the key changes with the content.
- */
-export async function markdownOf(
-  projectId: string | number,
-  nb: { short_id: string; version: number; last_modified_at?: string | null | undefined; content?: unknown },
-): Promise<string> {
-  if (!nb.last_modified_at) return stripInvisible(await toMarkdown(nb.content));
-  const key = `${projectId}/${nb.short_id}@${nb.version}/${nb.last_modified_at}`;
-  const hit = markdownCache.get(key);
-  if (hit !== undefined) {
+type CachedNotebook = {
+  short_id: string;
+  version: number;
+  last_modified_at?: string | null | undefined;
+  content?: unknown;
+};
+
+function cacheKey(projectId: string | number, nb: CachedNotebook): string | undefined {
+  return nb.last_modified_at ? `${projectId}/${nb.short_id}@${nb.version}/${nb.last_modified_at}` : undefined;
+}
+
+/** The notebook's Markdown when it was made recently (without converting, or waiting a turn). */
+export function cachedMarkdown(projectId: string | number, nb: CachedNotebook): string | undefined {
+  const key = cacheKey(projectId, nb);
+  const hit = key === undefined ? undefined : markdownCache.get(key);
+  if (key !== undefined && hit !== undefined) {
     markdownCache.delete(key);
     markdownCache.set(key, hit);
-    return hit;
   }
+  return hit;
+}
+
+/**
+ * A notebook's Markdown as agents are shown it (without invisible characters), remembered for the
+ * notebooks read most recently: agents read the same notebook again and again while they work on
+ * it. Any update to a notebook changes its last_modified_at, so the key changes with the content.
+ */
+export async function markdownOf(projectId: string | number, nb: CachedNotebook): Promise<string> {
+  const hit = cachedMarkdown(projectId, nb);
+  if (hit !== undefined) return hit;
   const markdown = stripInvisible(await toMarkdown(nb.content));
-  if (markdown.length <= MARKDOWN_CACHE_MAX_CHARS) {
+  const key = cacheKey(projectId, nb);
+  if (key !== undefined && markdown.length <= MARKDOWN_CACHE_MAX_CHARS) {
     markdownCache.set(key, markdown);
     if (markdownCache.size > MARKDOWN_CACHE_ENTRIES)
       markdownCache.delete(markdownCache.keys().next().value as string);

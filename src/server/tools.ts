@@ -27,7 +27,7 @@ import {
 import { grantsAllow, keySettingsUrl, projectAllowed } from "../posthog/scopes.js";
 import { inputJsonSchema, outputJsonSchema } from "./json-schema.js";
 import type { Session } from "./session.js";
-import { mapStringsDeep, stripInvisible, untrustedBlock } from "./untrusted.js";
+import { cleanStringsDeep, stripInvisible, untrustedBlock } from "./untrusted.js";
 
 interface Compiled {
   op: Operation;
@@ -181,7 +181,8 @@ async function dispatch(
   const { project_id, ...args } = parsed.data as Record<string, unknown> & { project_id?: ProjectId };
   const projectId: ProjectId = project_id ?? config.projectId;
 
-  const grants = await session.grants.fresh();
+  const known = session.grants.fresh();
+  const grants = known instanceof Promise ? await known : known;
   if (grants.status === "rejected") {
     return errorResult({
       reason: "key_rejected",
@@ -206,9 +207,7 @@ async function dispatch(
     // Whatever people wrote is shown without invisible or control characters.
     const result = await op.run(args, ctx);
     // …and never the key, should someone have pasted it into a notebook.
-    result.structured = mapStringsDeep(result.structured, (text) =>
-      session.client.redact(stripInvisible(text)),
-    );
+    cleanStringsDeep(result.structured, (text) => session.client.redact(stripInvisible(text)));
     const structured = result.structured as Record<string, unknown>;
     logger.debug({ tool: op.name, ms: Math.round(performance.now() - started) }, "tool call succeeded");
     if (result.changed) session.notebookChanged(result.changed.shortId, result.changed.listed);

@@ -11,26 +11,30 @@ const INVISIBLE =
   // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
   /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u00AD\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB]|\uDB40[\uDC00-\uDC7F]|\uDB40[\uDD00-\uDDEF]/g;
 
+/** Anything `stripInvisible` would change: one scan tells, and most text has none. */
+const UNCLEAN = new RegExp(`\\r|${INVISIBLE.source}`);
+
 /** Removes invisible and control characters; keeps tabs, newlines and every visible character. */
 export function stripInvisible(text: string): string {
+  if (!UNCLEAN.test(text)) return text;
   return text.replace(/\r\n?/g, "\n").replace(INVISIBLE, "");
 }
 
-/** Applies `fn` to every string inside a JSON value (keys stay as they are). */
-export function mapStringsDeep<T>(value: T, fn: (text: string) => string): T {
-  if (typeof value === "string") return fn(value) as T;
-  if (Array.isArray(value)) return value.map((item) => mapStringsDeep(item, fn)) as T;
-  if (value && typeof value === "object") {
-    return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, mapStringsDeep(v, fn)]),
-    ) as T;
+/**
+ * Applies `clean` to every string inside a JSON value (keys stay as they are), in place: only the
+ * strings it changes are written back, so a clean value is walked, not copied.
+ */
+export function cleanStringsDeep<T>(value: T, clean: (text: string) => string): T {
+  if (typeof value === "string") return clean(value) as T;
+  if (typeof value !== "object" || value === null) return value;
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    const item = record[key];
+    if (typeof item === "object" ? item === null : typeof item !== "string") continue;
+    const cleaned = cleanStringsDeep(item, clean);
+    if (cleaned !== item) record[key] = cleaned;
   }
   return value;
-}
-
-/** Applies `stripInvisible` to every string inside a JSON value. */
-export function stripInvisibleDeep<T>(value: T): T {
-  return mapStringsDeep(value, stripInvisible);
 }
 
 export const UNTRUSTED_NOTE =

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fence, stripInvisible, stripInvisibleDeep, untrustedBlock } from "../../src/server/untrusted.js";
+import { cleanStringsDeep, fence, stripInvisible, untrustedBlock } from "../../src/server/untrusted.js";
 
 describe("stripInvisible", () => {
   it("removes control, zero-width, bidi and tag characters, keeps visible text", () => {
@@ -16,12 +16,14 @@ describe("stripInvisible", () => {
   });
 
   it("reaches into JSON values", () => {
-    expect(stripInvisibleDeep({ a: ["x\u200By"], b: { c: "\u202Ez" }, n: 1, t: null })).toEqual({
-      a: ["xy"],
-      b: { c: "z" },
-      n: 1,
-      t: null,
-    });
+    const value = { a: ["x\u200By"], b: { c: "\u202Ez" }, n: 1, t: null };
+    expect(cleanStringsDeep(value, stripInvisible)).toEqual({ a: ["xy"], b: { c: "z" }, n: 1, t: null });
+  });
+
+  it("walks clean values without copying or writing to them", () => {
+    const clean = Object.freeze({ a: Object.freeze(["x", "y"]), b: Object.freeze({ c: "z" }), n: 1 });
+    expect(cleanStringsDeep(clean, stripInvisible)).toBe(clean);
+    expect(stripInvisible("nothing to do")).toBe("nothing to do");
   });
 });
 
