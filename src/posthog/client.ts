@@ -200,63 +200,45 @@ export class PostHogClient {
       body = JSON.stringify(req.body);
       headers["content-type"] = "application/json";
     }
-    let response: Dispatcher.ResponseData;
+    let response: Answer;
     try {
-      response = await this.#dispatcher.request({
-        origin: url.origin,
-        path: `${url.pathname}${url.search}`,
-        method: req.method,
-        headers,
-        body,
-        signal: req.signal,
+      response = await new Promise<Answer>((resolve, reject) => {
+        const answer = new AnswerReader(this.#maxBodyBytes, req.signal, resolve, reject);
+        this.#dispatcher.dispatch(
+          { origin: url.origin, path: `${url.pathname}${url.search}`, method: req.method, headers, body },
+          answer,
+        );
       });
     } catch (error) {
-      throw req.signal?.aborted
-        ? new UpstreamError("aborted", "the request was cancelled")
-        : this.#describe(error, url);
+      if (req.signal?.aborted) throw new UpstreamError("aborted", "the request was cancelled");
+      if (error instanceof TooLarge) throw this.#tooLarge(error.status);
+      throw this.#describe(error, url);
     }
-    const text = await this.#readBody(response, url, req.signal);
+    const { text } = response;
     let parsed: unknown;
     const contentType = String(response.headers["content-type"] ?? "");
     if (text.length > 0 && (contentType.includes("json") || /^\s*[[{]/.test(text))) {
       try {
         parsed = JSON.parse(text);
       } catch {
-        if (response.statusCode < 400) {
+        if (response.status < 400) {
           throw new UpstreamError(
             "malformed",
-            `PostHog answered ${response.statusCode} with a body that is not valid JSON (${text.length} bytes, possibly cut short)`,
+            `PostHog answered ${response.status} with a body that is not valid JSON (${text.length} bytes, possibly cut short)`,
             false,
-            response.statusCode,
+            response.status,
           );
         }
       }
-    } else if (text.length > 0 && response.statusCode < 300) {
+    } else if (text.length > 0 && response.status < 300) {
       throw new UpstreamError(
         "malformed",
-        `PostHog answered ${response.statusCode} with ${contentType || "an unknown content type"} instead of JSON`,
+        `PostHog answered ${response.status} with ${contentType || "an unknown content type"} instead of JSON`,
         false,
-        response.statusCode,
+        response.status,
       );
     }
-    return { status: response.statusCode, headers: response.headers, body: parsed, text, method: req.method };
-  }
-
-  async #readBody(response: Dispatcher.ResponseData, url: URL, signal?: AbortSignal): Promise<string> {
-    const declared = Number(response.headers["content-length"] ?? Number.NaN);
-    if (Number.isFinite(declared) && declared > this.#maxBodyBytes) {
-      response.body.destroy();
-      throw this.#tooLarge(response.statusCode);
-    }
-    try {
-      return await response.body.text();
-    } catch (error) {
-      if (signal?.aborted) throw new UpstreamError("aborted", "the request was cancelled");
-      if ((error as { code?: string }).code === "UND_ERR_RES_EXCEEDED_MAX_SIZE") {
-        throw this.#tooLarge(response.statusCode);
-      }
-      throw this.#describe(error, url);
-    }
+    return { status: response.status, headers: response.headers, body: parsed, text, method: req.method };
   }
 
   #tooLarge(status: number): UpstreamError {
@@ -300,4 +282,87 @@ export class PostHogClient {
   async close(): Promise<void> {
     await this.#agent.close();
   }
+}
+
+/** An answer read whole: status, headers and the body as text. */
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+/** An answer larger than the limit: announced so in its headers, or found so as it streamed in. */
+class TooLarge extends Error {
+  constructor(readonly status: number) {
+    super("the answer is larger than the limit");
+  }
+}
+
+/**
+ * Reads one answer through undici's dispatch handler interface: the chunks are collected as they
+ * arrive and decoded once at the end, without a body stream in between (what `request()` adds on
+ * top, and what this server never needs: every answer is read whole). Cancellation and a size
+ * announced over the limit abort the request; timeouts and a body outgrowing the limit are the
+ * agent's (`headersTimeout`, `bodyTimeout`, `maxResponseSize`), reported through
+ * `onResponseError`.
+ */
+class AnswerReader implements Dispatcher.DispatchHandler {
+  #status = 0;
+  #headers: Record<string, string | string[] | undefined> = {};
+  #chunks: Buffer[] = [];
+  #controller: Dispatcher.DispatchController | undefined;
+  readonly #onAbort = () => this.#controller?.abort(abortReason(this.signal));
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly signal: AbortSignal | undefined,
+    private readonly resolve: (answer: Answer) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {
+    signal?.addEventListener("abort", this.#onAbort, { once: true });
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.signal?.aborted) controller.abort(abortReason(this.signal));
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    status: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    if (status < 200) return; // an informational answer; the real one follows
+    this.#status = status;
+    this.#headers = headers;
+    const declared = Number(headers["content-length"] ?? Number.NaN);
+    if (declared > this.maxBytes) controller.abort(new TooLarge(status));
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    this.#done();
+    const chunks = this.#chunks;
+    const text =
+      chunks.length === 1 ? (chunks[0] as Buffer).toString("utf8") : Buffer.concat(chunks).toString("utf8");
+    this.resolve({ status: this.#status, headers: this.#headers, text });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.#done();
+    const exceeded = (error as { code?: string }).code === "UND_ERR_RES_EXCEEDED_MAX_SIZE";
+    this.reject(exceeded ? new TooLarge(this.#status) : error);
+  }
+
+  #done(): void {
+    this.signal?.removeEventListener("abort", this.#onAbort);
+  }
+}
+
+function abortReason(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  return reason instanceof Error ? reason : new DOMException("The request was cancelled", "AbortError");
 }
