@@ -1,9 +1,9 @@
 // Builds dist/: one minified ESM bundle per entry point, with the parts that only some runs need
 // (Markdown conversion, the sandbox, doctor) split into chunks loaded on first use. Type-checking
 // is `npm run typecheck` (part of `npm test`); this only bundles, so `npm install` stays fast.
-import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 
@@ -26,6 +26,48 @@ const withoutAjv = {
       contents:
         "export class AjvJsonSchemaValidator { constructor() { throw new Error('ajv is not bundled: pass a jsonSchemaValidator'); } }",
       loader: "js",
+    }));
+  },
+};
+
+/**
+ * undici's HTTP/2 client loads `node:http2` (and with it TLS and crypto) when undici loads, for
+ * connections this server never makes (HTTP/2 is off unless asked for). undici falls back to
+ * HTTP/1.1 alone when `node:http2` cannot be loaded; this makes it so for the bundle (a
+ * megabyte less memory, and less to load at every start).
+ */
+const withoutHttp2 = {
+  name: "without-http2",
+  setup(b) {
+    b.onResolve({ filter: /^node:http2$/ }, (args) =>
+      /undici[\\/]lib[\\/]dispatcher[\\/]client-h2\.js$/.test(args.importer)
+        ? { path: args.path, namespace: "without-http2" }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "without-http2" }, () => ({
+      contents: "throw new Error('HTTP/2 is not bundled: posthog-notebooks-mcp speaks HTTP/1.1');",
+      loader: "js",
+    }));
+  },
+};
+
+/**
+ * zod's messages in 40-odd languages come with `z.locales`, though only English is ever used
+ * (`z.config` is never called): a fifth of the bundle's JavaScript, parsed and run at every
+ * start. The bundle keeps English alone; `z.locales.en` is still there.
+ */
+const onlyEnglishZodMessages = {
+  name: "only-english-zod-messages",
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]v4[\\/](classic|core|mini)[\\/]/.test(args.importer)
+        ? { path: join(dirname(args.importer), "../locales/en.js"), namespace: "zod-locales" }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "zod-locales" }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
+      loader: "js",
+      resolveDir: dirname(args.path),
     }));
   },
 };
@@ -76,10 +118,12 @@ const result = await build({
   // Bundled CommonJS dependencies (pino, undici) call require() for Node's own modules.
   banner: { js: "import{createRequire as __ccr}from'node:module';const require=__ccr(import.meta.url);" },
   logLevel: "warning",
-  plugins: [withoutAjv],
+  plugins: [withoutAjv, withoutHttp2, onlyEnglishZodMessages],
 });
 for (const file of ["dist/index.js", "dist/sandbox/cli.js"]) await chmod(new URL(file, root), 0o755);
 
+// BUILD_METAFILE=path writes esbuild's metafile there: what each bundle holds, for size work.
+if (process.env.BUILD_METAFILE) await writeFile(process.env.BUILD_METAFILE, JSON.stringify(result.metafile));
 const outputs = Object.entries(result.metafile.outputs).filter(([name]) => name.endsWith(".js"));
 const kb = (bytes) => `${(bytes / 1024).toFixed(0)} KB`;
 process.stderr.write(

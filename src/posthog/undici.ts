@@ -5,7 +5,17 @@
  * the server's start-up time and 7 MB of memory. undici is pinned to major 7; the fault-injection
  * suite exercises every path the client takes through it.
  */
-
+import { setFlagsFromString } from "node:v8";
 import AgentClass from "undici/lib/dispatcher/agent.js";
+
+/**
+ * undici parses HTTP with llhttp compiled to WebAssembly. A second or so after the first answers,
+ * V8 recompiles its hot functions with TurboFan in the background: 38 MB of memory at the peak and
+ * several MB kept after it, to parse answers of a few KB no faster than Liftoff's first
+ * compilation does (bench/README.md). Only Liftoff compiles WebAssembly in this process, which
+ * runs no other (the flag is read when a module is compiled; llhttp is compiled at the first
+ * connection, after this).
+ */
+setFlagsFromString("--liftoff-only");
 
 export const Agent = AgentClass;
