@@ -87,6 +87,9 @@ export function projectPath(projectId: ProjectId, ...segments: string[]): string
 
 export class PostHogClient {
   readonly host: string;
+  readonly #origin: string;
+  /** host[:port], as errors name it. */
+  readonly #hostName: string;
   readonly #apiKey: string;
   readonly #userAgent: string;
   readonly #maxBodyBytes: number;
@@ -98,6 +101,9 @@ export class PostHogClient {
 
   constructor(options: ClientOptions) {
     this.host = options.host;
+    const { origin, host } = new URL(options.host);
+    this.#origin = origin;
+    this.#hostName = host;
     this.#limiter = options.rateLimits === false ? undefined : new RateLimiter(options.rateLimits);
     this.#retryBudgetMs = options.retryBudgetMs ?? 30_000;
     this.#logger = options.logger;
@@ -186,9 +192,14 @@ export class PostHogClient {
   }
 
   async #once(req: UpstreamRequest): Promise<UpstreamResponse> {
-    const url = new URL(req.path, this.host);
-    for (const [name, value] of Object.entries(req.query ?? {})) {
-      if (value !== undefined && value !== null) url.searchParams.set(name, String(value));
+    let path = req.path;
+    if (req.query) {
+      const params = new URLSearchParams();
+      for (const [name, value] of Object.entries(req.query)) {
+        if (value !== undefined && value !== null) params.set(name, String(value));
+      }
+      const search = params.toString();
+      if (search) path += `?${search}`;
     }
     const headers: Record<string, string> = {
       authorization: `Bearer ${this.#apiKey}`,
@@ -205,14 +216,14 @@ export class PostHogClient {
       response = await new Promise<Answer>((resolve, reject) => {
         const answer = new AnswerReader(this.#maxBodyBytes, req.signal, resolve, reject);
         this.#dispatcher.dispatch(
-          { origin: url.origin, path: `${url.pathname}${url.search}`, method: req.method, headers, body },
+          { origin: this.#origin, path, method: req.method, headers, body },
           answer,
         );
       });
     } catch (error) {
       if (req.signal?.aborted) throw new UpstreamError("aborted", "the request was cancelled");
       if (error instanceof TooLarge) throw this.#tooLarge(error.status);
-      throw this.#describe(error, url);
+      throw this.#describe(error);
     }
     const { text } = response;
     let parsed: unknown;
@@ -252,20 +263,21 @@ export class PostHogClient {
     );
   }
 
-  #describe(error: unknown, url: URL): UpstreamError {
+  #describe(error: unknown): UpstreamError {
+    const host = this.#hostName;
     const err = error as { name?: string; code?: string; message?: string; cause?: { code?: string } };
     const code = err.code ?? err.cause?.code;
     if (err.name === "AbortError" || code === "UND_ERR_ABORTED") {
       return new UpstreamError("aborted", "the request was cancelled");
     }
     if (code === "UND_ERR_CONNECT_TIMEOUT") {
-      return new UpstreamError("timeout", `connecting to ${url.host} timed out`, true);
+      return new UpstreamError("timeout", `connecting to ${host} timed out`, true);
     }
     if (code === "UND_ERR_HEADERS_TIMEOUT") {
-      return new UpstreamError("timeout", `${url.host} did not start answering in time`);
+      return new UpstreamError("timeout", `${host} did not start answering in time`);
     }
     if (code === "UND_ERR_BODY_TIMEOUT") {
-      return new UpstreamError("timeout", `${url.host} stopped sending its answer part-way`);
+      return new UpstreamError("timeout", `${host} stopped sending its answer part-way`);
     }
     const neverSent = code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN";
     const what =
@@ -276,7 +288,7 @@ export class PostHogClient {
           : code === "ECONNRESET" || code === "UND_ERR_SOCKET"
             ? "the connection was reset"
             : this.redact(err.message ?? String(error));
-    return new UpstreamError("network", `could not reach ${url.host}: ${what}`, neverSent);
+    return new UpstreamError("network", `could not reach ${host}: ${what}`, neverSent);
   }
 
   async close(): Promise<void> {

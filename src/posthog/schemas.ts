@@ -26,7 +26,13 @@ export const NotebookMinimalSchema = z.object({
 });
 export type NotebookMinimal = z.infer<typeof NotebookMinimalSchema>;
 
-export const NotebookSchema = NotebookMinimalSchema.extend({
+/** A whole notebook (one read or written): the fields the tools show and the document. */
+export const NotebookSchema = z.object({
+  short_id: z.string(),
+  title: z.string().nullish(),
+  deleted: z.boolean().nullish(),
+  last_modified_at: z.string().nullish(),
+  last_modified_by: UserSchema.nullish(),
   content: z.unknown().optional(),
   text_content: z.string().nullish(),
   version: z.number().int(),

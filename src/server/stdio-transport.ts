@@ -68,8 +68,13 @@ export class StdioLineTransport implements Transport {
   #transform(chunk: Buffer): void {
     let start = 0;
     for (let end = chunk.indexOf(10); end !== -1; end = chunk.indexOf(10, start)) {
-      this.#take(chunk.subarray(start, end));
-      this.#line();
+      if (this.#size === 0 && !this.#skipping && end - start <= MAX_LINE_BYTES) {
+        // A whole line in this chunk (the usual case): decoded where it lies.
+        this.#message(chunk.toString("utf8", start, chunk[end - 1] === 13 ? end - 1 : end));
+      } else {
+        this.#take(chunk.subarray(start, end));
+        this.#line();
+      }
       start = end + 1;
     }
     this.#take(chunk.subarray(start));
@@ -106,12 +111,16 @@ export class StdioLineTransport implements Transport {
     const line = Buffer.concat(this.#parts).toString("utf8").replace(/\r$/, "");
     this.#parts = [];
     this.#size = 0;
-    if (line.trim() === "") return;
+    this.#message(line);
+  }
+
+  #message(line: string): void {
     let message: unknown;
     try {
       message = JSON.parse(line);
     } catch {
-      this.#answer(null, -32700, "Parse error: a line on stdin that is not JSON");
+      // Blank lines are skipped; anything else that is not JSON is answered.
+      if (line.trim() !== "") this.#answer(null, -32700, "Parse error: a line on stdin that is not JSON");
       return;
     }
     if (!isJsonRpcMessage(message)) {

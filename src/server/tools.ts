@@ -235,11 +235,17 @@ async function dispatch(
  * (fenced, marked as people's data) after it. Held to the result cap, saying so when cut.
  */
 function resultText(result: OpResult<unknown>, cap: number): string {
-  let data = result.structured as Record<string, unknown>;
+  const data = result.structured as Record<string, unknown>;
   const field = result.document;
   const document = field === undefined ? undefined : data[field];
-  if (typeof document === "string") data = { ...data, [field as string]: undefined };
-  let text = `${result.summary}\n${result.text ?? JSON.stringify(data)}`;
+  let json: string | undefined;
+  if (result.text === undefined) {
+    // The document goes after the JSON, fenced: left out of the JSON for a moment (not copied).
+    if (typeof document === "string") data[field as string] = undefined;
+    json = JSON.stringify(data);
+    if (typeof document === "string") data[field as string] = document;
+  }
+  let text = `${result.summary}\n${result.text ?? json}`;
   if (typeof document === "string") text += `\n${untrustedBlock(document)}`;
   const limit = cap + 4_000;
   if (text.length > limit) {
