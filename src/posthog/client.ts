@@ -215,10 +215,7 @@ export class PostHogClient {
     try {
       response = await new Promise<Answer>((resolve, reject) => {
         const answer = new AnswerReader(this.#maxBodyBytes, req.signal, resolve, reject);
-        this.#dispatcher.dispatch(
-          { origin: this.#origin, path, method: req.method, headers, body },
-          answer,
-        );
+        this.#dispatcher.dispatch({ origin: this.#origin, path, method: req.method, headers, body }, answer);
       });
     } catch (error) {
       if (req.signal?.aborted) throw new UpstreamError("aborted", "the request was cancelled");

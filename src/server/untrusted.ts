@@ -43,7 +43,9 @@ export const UNTRUSTED_NOTE =
 /** A Markdown code fence around `text`, longer than any run of backticks inside it. */
 export function fence(text: string, label = ""): string {
   let longest = 0;
-  if (text.includes("```")) for (const run of text.matchAll(/`{3,}/g)) longest = Math.max(longest, run[0].length);
+  if (text.includes("```")) {
+    for (const run of text.matchAll(/`{3,}/g)) longest = Math.max(longest, run[0].length);
+  }
   const ticks = "`".repeat(Math.max(3, longest + 1));
   return `${ticks}${label}\n${text}${text.endsWith("\n") ? "" : "\n"}${ticks}`;
 }
