@@ -25,6 +25,7 @@ import {
   type ToolFailure,
 } from "../posthog/errors.js";
 import { grantsAllow, keySettingsUrl, projectAllowed } from "../posthog/scopes.js";
+import { safeParse } from "../validation.js";
 import { inputJsonSchema, outputJsonSchema } from "./json-schema.js";
 import type { Session } from "./session.js";
 import { cleanStringsDeep, stripInvisible, untrustedBlock } from "./untrusted.js";
@@ -171,7 +172,7 @@ async function dispatch(
     });
   }
   const { schema } = compile(op);
-  const parsed = schema.safeParse(rawArgs ?? {});
+  const parsed = safeParse(schema, rawArgs ?? {});
   if (!parsed.success) {
     return errorResult({
       reason: "invalid_arguments",
@@ -287,7 +288,7 @@ export function createOpContext(
     });
 
   const validate = <T>(response: UpstreamResponse, schema: z.ZodType<T>): T => {
-    const checked = schema.safeParse(response.body);
+    const checked = safeParse(schema, response.body);
     if (!checked.success) {
       session.logger.warn({ tool, issues: checked.error.issues.slice(0, 3) }, "unexpected upstream shape");
       const what = `PostHog answered ${tool} with data of an unexpected shape (${z.prettifyError(checked.error).split("\n")[0]}).`;

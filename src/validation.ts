@@ -1,0 +1,228 @@
+/**
+ * zod schemas, checked fast. Every tool call validates its arguments and PostHog's answer, and on
+ * the bench zod's general machinery was the largest part of what a call cost this server besides
+ * the request itself. So each schema is also compiled once, from its own definition, into a plain
+ * predicate that vouches for a value only when zod would accept it and give it back unchanged. A
+ * value it vouches for is used as it is (an object with fields its schema does not describe keeps
+ * them, where zod would leave them out of a copy: nothing here reads or passes on such fields);
+ * anything else goes to zod itself, which parses it (transforms included) or explains what is
+ * wrong. The kinds compiled are the ones this server writes: objects, strings with patterns and
+ * lengths, numbers with bounds, booleans, enums, literals, unions, arrays, records, optional and
+ * nullable values; a part of any other kind (a transform, a default, a refinement…) is never
+ * vouched for. test/unit/validation.test.ts holds the predicates to exactly zod's verdicts on
+ * generated values.
+ */
+import type { z } from "zod";
+
+type Check = (value: unknown) => boolean;
+
+interface Compiled {
+  check: Check;
+  /** True when every part was compiled: the predicate then says exactly what zod says. */
+  exact: boolean;
+}
+
+/** The parts of a zod definition read here (zod's own `_zod.def`). */
+interface Def extends Partial<CheckDef> {
+  type: string;
+  checks?: { _zod: { def: CheckDef } }[];
+  shape?: Record<string, Schema>;
+  catchall?: Schema;
+  element?: Schema;
+  options?: Schema[];
+  innerType?: Schema;
+  values?: unknown[];
+  entries?: Record<string, unknown>;
+  keyType?: Schema;
+  valueType?: Schema;
+}
+
+interface CheckDef {
+  check: string;
+  format?: string;
+  pattern?: RegExp;
+  minimum?: number;
+  maximum?: number;
+  value?: number;
+  inclusive?: boolean;
+}
+
+interface Schema {
+  _zod: { def: Def };
+}
+
+const cache = new WeakMap<object, Compiled>();
+
+/** `schema.safeParse(value)`, answered by the compiled predicate when it vouches for the value. */
+export function safeParse<T>(schema: z.ZodType<T>, value: unknown): z.ZodSafeParseResult<T> {
+  if (compiled(schema).check(value)) return { success: true, data: value as T };
+  return schema.safeParse(value);
+}
+
+/** The compiled predicate of a schema (compiled on first use). */
+export function compiled(schema: z.ZodType): Compiled {
+  let entry = cache.get(schema);
+  if (!entry) {
+    entry = compile(schema as unknown as Schema);
+    cache.set(schema, entry);
+  }
+  return entry;
+}
+
+const OPAQUE: Compiled = { check: () => false, exact: false };
+const exactly = (check: Check): Compiled => ({ check, exact: true });
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (!isObject(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+function compile(schema: Schema): Compiled {
+  const def = schema._zod.def;
+  switch (def.type) {
+    case "unknown":
+    case "any":
+      return exactly(() => true);
+    case "never":
+      return exactly(() => false);
+    case "null":
+      return exactly((v) => v === null);
+    case "undefined":
+      return exactly((v) => v === undefined);
+    case "boolean":
+      return withChecks(def, (v) => typeof v === "boolean");
+    case "string":
+      return withChecks(def, (v) => typeof v === "string");
+    case "number":
+      return withChecks(def, (v) => typeof v === "number" && Number.isFinite(v));
+    case "literal": {
+      const values = def.values ?? [];
+      return exactly((v) => values.includes(v));
+    }
+    case "enum": {
+      const values = Object.values(def.entries ?? {});
+      return exactly((v) => values.includes(v));
+    }
+    case "optional":
+    case "nullable": {
+      const inner = def.innerType ? compile(def.innerType) : OPAQUE;
+      const empty = def.type === "optional" ? undefined : null;
+      return { check: (v) => v === empty || inner.check(v), exact: inner.exact };
+    }
+    case "union":
+      return compileUnion((def.options ?? []).map(compile));
+    case "array": {
+      const element = def.element ? compile(def.element) : OPAQUE;
+      const own = withChecks(def, (v) => Array.isArray(v) && v.every(element.check));
+      return { check: own.check, exact: own.exact && element.exact };
+    }
+    case "record": {
+      // Records keyed by an enum or a literal must hold every key: left to zod.
+      if (def.keyType?._zod.def.type !== "string" || !def.valueType) return OPAQUE;
+      const key = compile(def.keyType);
+      const value = compile(def.valueType);
+      return {
+        check: (v) =>
+          isPlainObject(v) && Object.entries(v).every(([k, item]) => key.check(k) && value.check(item)),
+        exact: key.exact && value.exact,
+      };
+    }
+    case "object":
+      return compileObject(def);
+    default:
+      return OPAQUE;
+  }
+}
+
+/**
+ * zod takes a union's first option that accepts a value. A compiled option that accepts settles
+ * it; an option that was not compiled, reached before any did, might be the one zod takes (with
+ * a transform), so the value is left to zod.
+ */
+function compileUnion(options: Compiled[]): Compiled {
+  const exact = options.every((option) => option.exact);
+  return {
+    exact,
+    check: (v) => {
+      for (const option of options) {
+        if (option.check(v)) return true;
+        if (!option.exact) return false;
+      }
+      return false;
+    },
+  };
+}
+
+function compileObject(def: Def): Compiled {
+  const fields = Object.entries(def.shape ?? {}).map(([key, child]) => [key, compile(child)] as const);
+  const catchall = def.catchall?._zod.def.type;
+  if (catchall !== undefined && catchall !== "never" && catchall !== "unknown") return OPAQUE;
+  const strict = catchall === "never";
+  const known = new Set(fields.map(([key]) => key));
+  return {
+    exact: fields.every(([, field]) => field.exact),
+    check: (v) => {
+      if (!isObject(v)) return false;
+      for (const [key, field] of fields) if (!field.check(v[key])) return false;
+      if (strict) for (const key in v) if (!known.has(key)) return false;
+      return true;
+    },
+  };
+}
+
+/**
+ * The type's own test, then its checks: the schema's own when it is a format (`z.uuid()`,
+ * `z.int()`), then those added to it. A check of a kind not compiled here is opaque.
+ */
+function withChecks(def: Def, test: Check): Compiled {
+  const checks: Check[] = [];
+  if (def.check !== undefined) {
+    const own = compileCheck(def as CheckDef);
+    if (!own) return OPAQUE;
+    checks.push(own);
+  }
+  for (const { _zod } of def.checks ?? []) {
+    const check = compileCheck(_zod.def);
+    if (!check) return OPAQUE;
+    checks.push(check);
+  }
+  if (checks.length === 0) return exactly(test);
+  return exactly((v) => test(v) && checks.every((check) => check(v)));
+}
+
+const PATTERN_FORMATS = new Set(["regex", "uuid", "guid"]);
+
+function compileCheck(def: CheckDef): Check | null {
+  const length = (v: unknown) => (v as { length: number }).length;
+  switch (def.check) {
+    case "min_length":
+      return (v) => length(v) >= (def.minimum as number);
+    case "max_length":
+      return (v) => length(v) <= (def.maximum as number);
+    case "greater_than":
+      return def.inclusive
+        ? (v) => (v as number) >= (def.value as number)
+        : (v) => (v as number) > (def.value as number);
+    case "less_than":
+      return def.inclusive
+        ? (v) => (v as number) <= (def.value as number)
+        : (v) => (v as number) < (def.value as number);
+    case "number_format":
+      return def.format === "safeint" ? (v) => Number.isSafeInteger(v) : null;
+    case "string_format": {
+      // Formats zod checks with their pattern alone; the others (emails, URLs, dates…) are opaque.
+      const pattern = PATTERN_FORMATS.has(def.format ?? "") ? def.pattern : undefined;
+      if (!pattern) return null;
+      return (v) => {
+        pattern.lastIndex = 0;
+        return pattern.test(v as string);
+      };
+    }
+    default:
+      return null;
+  }
+}
