@@ -12,10 +12,11 @@ import AgentClass from "undici/lib/dispatcher/agent.js";
  * undici parses HTTP with llhttp compiled to WebAssembly. A second or so after the first answers,
  * V8 recompiles its hot functions with TurboFan in the background: 38 MB of memory at the peak and
  * several MB kept after it, to parse answers of a few KB no faster than Liftoff's first
- * compilation does (bench/README.md). Only Liftoff compiles WebAssembly in this process, which
- * runs no other (the flag is read when a module is compiled; llhttp is compiled at the first
+ * compilation does (bench/README.md). WebAssembly stays with Liftoff's code in this process, which
+ * runs no other (the flags are read when a module is compiled; llhttp is compiled at the first
  * connection, after this).
  */
-setFlagsFromString("--liftoff-only");
+setFlagsFromString("--no-wasm-dynamic-tiering");
+setFlagsFromString("--no-wasm-tier-up");
 
 export const Agent = AgentClass;
