@@ -27,12 +27,13 @@ export const NotebookMinimalSchema = z.object({
 export type NotebookMinimal = z.infer<typeof NotebookMinimalSchema>;
 
 /** A whole notebook (one read or written): the fields the tools show and the document. */
-export const NotebookSchema = z.object({
-  short_id: z.string(),
-  title: z.string().nullish(),
-  deleted: z.boolean().nullish(),
-  last_modified_at: z.string().nullish(),
-  last_modified_by: UserSchema.nullish(),
+export const NotebookSchema = NotebookMinimalSchema.pick({
+  short_id: true,
+  title: true,
+  deleted: true,
+  last_modified_at: true,
+  last_modified_by: true,
+}).extend({
   content: z.unknown().optional(),
   text_content: z.string().nullish(),
   version: z.number().int(),
