@@ -15,7 +15,11 @@ import { VERSION } from "./version.js";
  * is held at its initial size while the server starts, and left to V8 again once it serves.
  */
 const YOUNG_GROWTH = "--semi-space-growth-factor";
-setFlagsFromString(`${YOUNG_GROWTH}=1`);
+/** Unless the person running it set the factor (node's arguments or NODE_OPTIONS): theirs stands. */
+const holdYoungGeneration = ![...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)].some(
+  (arg) => /^--semi[-_]space[-_]growth[-_]factor/.test(arg),
+);
+if (holdYoungGeneration) setFlagsFromString(`${YOUNG_GROWTH}=1`);
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -66,7 +70,7 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => void stop("SIGTERM"));
   transport.onclose = () => void stop("transport closed");
   await app.server.connect(transport);
-  setFlagsFromString(`${YOUNG_GROWTH}=2`); // V8's default
+  if (holdYoungGeneration) setFlagsFromString(`${YOUNG_GROWTH}=2`); // V8's default
 
   const where = app.config.mode === "sandbox" ? `the local sandbox at ${app.config.host}` : app.config.host;
   app.logger.info(

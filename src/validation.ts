@@ -30,9 +30,10 @@ interface Def extends Partial<CheckDef> {
   catchall?: Schema;
   element?: Schema;
   options?: Schema[];
+  /** false for z.xor (exactly one option); a discriminated union names its discriminator. */
+  inclusive?: boolean;
+  discriminator?: string;
   innerType?: Schema;
-  values?: unknown[];
-  entries?: Record<string, unknown>;
   keyType?: Schema;
   valueType?: Schema;
 }
@@ -48,7 +49,13 @@ interface CheckDef {
 }
 
 interface Schema {
-  _zod: { def: Def };
+  _zod: {
+    def: Def;
+    /** How the schema takes an absent value: "optional", "defaulted", or undefined (it must be there). */
+    optin?: string;
+    /** The values a literal or an enum takes (zod's own list, without a TypeScript enum's reverse names). */
+    values?: Set<unknown>;
+  };
 }
 
 const cache = new WeakMap<object, Compiled>();
@@ -81,8 +88,12 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+/** Types whose checks are compiled with them; on any other type, a check is a refinement. */
+const CHECKED_TYPES = new Set(["string", "number", "boolean", "array"]);
+
 function compile(schema: Schema): Compiled {
   const def = schema._zod.def;
+  if (def.checks?.length && !CHECKED_TYPES.has(def.type)) return OPAQUE;
   switch (def.type) {
     case "unknown":
     case "any":
@@ -99,21 +110,26 @@ function compile(schema: Schema): Compiled {
       return withChecks(def, (v) => typeof v === "string");
     case "number":
       return withChecks(def, (v) => typeof v === "number" && Number.isFinite(v));
-    case "literal": {
-      const values = def.values ?? [];
-      return exactly((v) => values.includes(v));
-    }
+    case "literal":
     case "enum": {
-      const values = Object.values(def.entries ?? {});
-      return exactly((v) => values.includes(v));
+      const values = schema._zod.values;
+      return values ? exactly((v) => values.has(v)) : OPAQUE;
     }
     case "optional":
     case "nullable": {
-      const inner = def.innerType ? compile(def.innerType) : OPAQUE;
+      if (!def.innerType) return OPAQUE;
+      const inner = compile(def.innerType);
+      // An absent value is the inner schema's to fill in when it has a default of its own.
+      const innerIn = def.innerType._zod.optin;
       const empty = def.type === "optional" ? undefined : null;
+      if (empty === undefined && innerIn !== undefined && innerIn !== "optional") {
+        return { check: (v) => v !== undefined && inner.check(v), exact: false };
+      }
       return { check: (v) => v === empty || inner.check(v), exact: inner.exact };
     }
     case "union":
+      // Exclusive and discriminated unions choose otherwise than "the first that accepts".
+      if (def.inclusive === false || def.discriminator !== undefined) return OPAQUE;
       return compileUnion((def.options ?? []).map(compile));
     case "array": {
       const element = def.element ? compile(def.element) : OPAQUE;
@@ -127,7 +143,9 @@ function compile(schema: Schema): Compiled {
       const value = compile(def.valueType);
       return {
         check: (v) =>
-          isPlainObject(v) && Object.entries(v).every(([k, item]) => key.check(k) && value.check(item)),
+          isPlainObject(v) &&
+          !Object.hasOwn(v, "__proto__") &&
+          Object.entries(v).every(([k, item]) => key.check(k) && value.check(item)),
         exact: key.exact && value.exact,
       };
     }
@@ -158,7 +176,9 @@ function compileUnion(options: Compiled[]): Compiled {
 }
 
 function compileObject(def: Def): Compiled {
-  const fields = Object.entries(def.shape ?? {}).map(([key, child]) => [key, compile(child)] as const);
+  const fields = Object.entries(def.shape ?? {}).map(
+    ([key, child]) => [key, compile(child), child._zod.optin === undefined] as const,
+  );
   const catchall = def.catchall?._zod.def.type;
   if (catchall !== undefined && catchall !== "never" && catchall !== "unknown") return OPAQUE;
   const strict = catchall === "never";
@@ -166,8 +186,12 @@ function compileObject(def: Def): Compiled {
   return {
     exact: fields.every(([, field]) => field.exact),
     check: (v) => {
-      if (!isObject(v)) return false;
-      for (const [key, field] of fields) if (!field.check(v[key])) return false;
+      // (zod leaves an own "__proto__" out of what it gives back.)
+      if (!isObject(v) || Object.hasOwn(v, "__proto__")) return false;
+      for (const [key, field, required] of fields) {
+        // A field that is not optional must be there, even when it would accept undefined.
+        if ((required && !(key in v)) || !field.check(v[key])) return false;
+      }
       if (strict) for (const key in v) if (!known.has(key)) return false;
       return true;
     },

@@ -320,7 +320,13 @@ class AnswerReader implements Dispatcher.DispatchHandler {
   #headers: Record<string, string | string[] | undefined> = {};
   #chunks: Buffer[] = [];
   #controller: Dispatcher.DispatchController | undefined;
-  readonly #onAbort = () => this.#controller?.abort(abortReason(this.signal));
+  readonly #onAbort = () => {
+    if (this.#controller) return this.#controller.abort(abortReason(this.signal));
+    // Still waiting for a connection: the caller hears at once, and undici drops the request when
+    // its turn comes (onRequestStart sees the signal aborted).
+    this.#done();
+    this.reject(abortReason(this.signal));
+  };
 
   constructor(
     private readonly maxBytes: number,

@@ -1,8 +1,9 @@
 /**
  * The upstream payloads this server relies on, as zod schemas. PostHog adds fields between versions:
- * what is not described here is never an error. The notebook payloads, read on every call, keep
- * only the fields described (checking them is half the work of a loose object, which copies the
- * rest); the others are loose, as what they pass on to agents may hold more.
+ * what is not described here is never an error, and never read (the tools pick the fields they
+ * show). Most answers are checked by predicates compiled from these (src/validation.ts), which hand
+ * the payload on as it came; zod itself parses the rest, keeping the described fields of the
+ * notebook payloads and everything in the loose ones.
  */
 import { z } from "zod";
 

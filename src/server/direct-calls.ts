@@ -52,8 +52,8 @@ export function answerToolCallsDirectly(transport: Transport, handle: ToolCallHa
   };
 
   transport.onmessage = (message, extra) => {
-    const { id, method, params } = message as { id?: unknown; method?: unknown; params?: unknown };
-    if (method === "tools/call" && isRequestId(id) && isPlainToolCallParams(params)) {
+    const { jsonrpc, id, method, params } = message as Record<string, unknown>;
+    if (jsonrpc === "2.0" && method === "tools/call" && isRequestId(id) && isPlainToolCallParams(params)) {
       answer(id, params);
       return;
     }

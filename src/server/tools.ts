@@ -208,7 +208,9 @@ async function dispatch(
     // Whatever people wrote is shown without invisible or control characters.
     const result = await op.run(args, ctx);
     // …and never the key, should someone have pasted it into a notebook.
-    cleanStringsDeep(result.structured, (text) => session.client.redact(stripInvisible(text)));
+    result.structured = cleanStringsDeep(result.structured, (text) =>
+      session.client.redact(stripInvisible(text)),
+    );
     const structured = result.structured as Record<string, unknown>;
     logger.debug({ tool: op.name, ms: Math.round(performance.now() - started) }, "tool call succeeded");
     if (result.changed) session.notebookChanged(result.changed.shortId, result.changed.listed);
@@ -243,8 +245,11 @@ function resultText(result: OpResult<unknown>, cap: number): string {
   if (result.text === undefined) {
     // The document goes after the JSON, fenced: left out of the JSON for a moment (not copied).
     if (typeof document === "string") data[field as string] = undefined;
-    json = JSON.stringify(data);
-    if (typeof document === "string") data[field as string] = document;
+    try {
+      json = JSON.stringify(data);
+    } finally {
+      if (typeof document === "string") data[field as string] = document;
+    }
   }
   let text = `${result.summary}\n${result.text ?? json}`;
   if (typeof document === "string") text += `\n${untrustedBlock(document)}`;

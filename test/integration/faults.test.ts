@@ -11,6 +11,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import fc from "fast-check";
 import pino from "pino";
 import { afterEach, describe, expect, it, onTestFinished, type TestContext, vi } from "vitest";
+import { PostHogClient, UpstreamError } from "../../src/posthog/client.js";
 import { RateLimitExceeded, RateLimiter } from "../../src/posthog/rate-limit.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 import { type Harness, type HarnessOptions, startHarness, structured, textOf } from "../helpers/harness.js";
@@ -515,6 +516,37 @@ describe.concurrent("malformed answers", () => {
       short_id: small.short_id,
       markdown: "# Faults",
     });
+  });
+});
+
+describe("cancelling a request that waits for a connection", () => {
+  it("answers at once, and the request never reaches PostHog", async () => {
+    const sandbox = await startSandbox({ rateLimit: false, seed: true });
+    onTestFinished(() => sandbox.close());
+    const client = new PostHogClient({
+      host: sandbox.url,
+      apiKey: sandbox.defaultKey,
+      userAgent: "test",
+      timeouts: TIMEOUTS,
+      connections: 1,
+      rateLimits: false,
+    });
+    onTestFinished(() => client.close());
+    const path = "/api/projects/@current/notebooks/chk9Drop/";
+    sandbox.fault({ kind: "latency", ms: 300, count: 1 });
+    const first = client.request({ method: "GET", path }); // holds the only connection
+    const controller = new AbortController();
+    const queued = client.request({ method: "GET", path, signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const started = Date.now();
+    controller.abort();
+    await expect(queued).rejects.toSatisfy(
+      (e: unknown) => e instanceof UpstreamError && e.kind === "aborted",
+    );
+    expect(Date.now() - started).toBeLessThan(100);
+    expect((await first).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(sandbox.requests.filter((r) => r.path === path)).toHaveLength(1);
   });
 });
 
