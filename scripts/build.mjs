@@ -11,66 +11,57 @@ const root = new URL("../", import.meta.url);
 const pkg = JSON.parse(await readFile(new URL("package.json", root), "utf8"));
 
 /**
- * The SDK's server imports its ajv-based validator at load even when it is given another one
- * (src/server/index.ts gives its own: the server never elicits). Leaving ajv out of the bundle
- * saves its load time at every start; the stand-in fails loudly if anything ever constructs it.
+ * An esbuild plugin bundling `contents` in place of the modules matching `filter` (when imported
+ * from a module matching `importer`, if given): for dependencies' parts this server never runs.
  */
-const withoutAjv = {
-  name: "without-ajv",
-  setup(b) {
-    b.onResolve({ filter: /validation\/ajv-provider\.js$/ }, (args) => ({
-      path: args.path,
-      namespace: "without-ajv",
-    }));
-    b.onLoad({ filter: /.*/, namespace: "without-ajv" }, () => ({
-      contents:
-        "export class AjvJsonSchemaValidator { constructor() { throw new Error('ajv is not bundled: pass a jsonSchemaValidator'); } }",
-      loader: "js",
-    }));
-  },
-};
+function replaceModule(name, { filter, importer, contents }) {
+  return {
+    name,
+    setup(b) {
+      b.onResolve({ filter }, (args) =>
+        !importer || importer.test(args.importer)
+          ? {
+              path: args.path.startsWith(".") ? join(dirname(args.importer), args.path) : args.path,
+              namespace: name,
+            }
+          : undefined,
+      );
+      b.onLoad({ filter: /.*/, namespace: name }, (args) => ({
+        contents,
+        loader: "js",
+        resolveDir: dirname(args.path),
+      }));
+    },
+  };
+}
 
-/**
- * undici's HTTP/2 client loads `node:http2` (and with it TLS and crypto) when undici loads, for
- * connections this server never makes (HTTP/2 is off unless asked for). undici falls back to
- * HTTP/1.1 alone when `node:http2` cannot be loaded; this makes it so for the bundle (a
- * megabyte less memory, and less to load at every start).
- */
-const withoutHttp2 = {
-  name: "without-http2",
-  setup(b) {
-    b.onResolve({ filter: /^node:http2$/ }, (args) =>
-      /undici[\\/]lib[\\/]dispatcher[\\/]client-h2\.js$/.test(args.importer)
-        ? { path: args.path, namespace: "without-http2" }
-        : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: "without-http2" }, () => ({
-      contents: "throw new Error('HTTP/2 is not bundled: posthog-notebooks-mcp speaks HTTP/1.1');",
-      loader: "js",
-    }));
-  },
-};
-
-/**
- * zod's messages in 40-odd languages come with `z.locales`, though only English is ever used
- * (`z.config` is never called): a fifth of the bundle's JavaScript, parsed and run at every
- * start. The bundle keeps English alone; `z.locales.en` is still there.
- */
-const onlyEnglishZodMessages = {
-  name: "only-english-zod-messages",
-  setup(b) {
-    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
-      /[\\/]zod[\\/]v4[\\/](classic|core|mini)[\\/]/.test(args.importer)
-        ? { path: join(dirname(args.importer), "../locales/en.js"), namespace: "zod-locales" }
-        : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: "zod-locales" }, (args) => ({
-      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
-      loader: "js",
-      resolveDir: dirname(args.path),
-    }));
-  },
-};
+const plugins = [
+  // The SDK's server imports its ajv-based validator at load even when it is given another one
+  // (src/server/index.ts gives its own: the server never elicits). Leaving ajv out of the bundle
+  // saves its load time at every start; the stand-in fails loudly if anything ever constructs it.
+  replaceModule("without-ajv", {
+    filter: /validation\/ajv-provider\.js$/,
+    contents:
+      "export class AjvJsonSchemaValidator { constructor() { throw new Error('ajv is not bundled: pass a jsonSchemaValidator'); } }",
+  }),
+  // undici's HTTP/2 client loads `node:http2` (and with it TLS and crypto) when undici loads, for
+  // connections this server never makes (HTTP/2 is off unless asked for). undici falls back to
+  // HTTP/1.1 alone when `node:http2` cannot be loaded; this makes it so for the bundle (a megabyte
+  // less memory, and less to load at every start).
+  replaceModule("without-http2", {
+    filter: /^node:http2$/,
+    importer: /undici[\\/]lib[\\/]dispatcher[\\/]client-h2\.js$/,
+    contents: "throw new Error('HTTP/2 is not bundled: posthog-notebooks-mcp speaks HTTP/1.1');",
+  }),
+  // zod's messages in 40-odd languages come with `z.locales`, though only English is ever used
+  // (`z.config` is never called): a fifth of the bundle's JavaScript, parsed and run at every
+  // start. The bundle keeps English alone; `z.locales.en` is still there.
+  replaceModule("only-english-zod-messages", {
+    filter: /^\.\.\/locales\/index\.js$/,
+    importer: /[\\/]zod[\\/]v4[\\/](classic|core|mini)[\\/]/,
+    contents: 'export { default as en } from "./en.js";',
+  }),
+];
 
 await rm(new URL("dist", root), { recursive: true, force: true });
 
@@ -91,7 +82,7 @@ try {
     platform: "node",
     target: "node20.18",
     banner: { js: "import{createRequire as __ccr}from'node:module';const require=__ccr(import.meta.url);" },
-    plugins: [withoutAjv],
+    plugins,
     logLevel: "warning",
   });
   const { generateToolSchemas } = await import(pathToFileURL(join(scratch, "schemas.mjs")).href);
@@ -118,7 +109,7 @@ const result = await build({
   // Bundled CommonJS dependencies (pino, undici) call require() for Node's own modules.
   banner: { js: "import{createRequire as __ccr}from'node:module';const require=__ccr(import.meta.url);" },
   logLevel: "warning",
-  plugins: [withoutAjv, withoutHttp2, onlyEnglishZodMessages],
+  plugins,
 });
 for (const file of ["dist/index.js", "dist/sandbox/cli.js"]) await chmod(new URL(file, root), 0o755);
 

@@ -13,6 +13,7 @@
  * generated values.
  */
 import type { z } from "zod";
+import { isRecord } from "./json.js";
 
 type Check = (value: unknown) => boolean;
 
@@ -79,11 +80,8 @@ export function compiled(schema: z.ZodType): Compiled {
 const OPAQUE: Compiled = { check: () => false, exact: false };
 const exactly = (check: Check): Compiled => ({ check, exact: true });
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
-
 function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (!isObject(v)) return false;
+  if (!isRecord(v)) return false;
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
 }
@@ -187,7 +185,7 @@ function compileObject(def: Def): Compiled {
     exact: fields.every(([, field]) => field.exact),
     check: (v) => {
       // (zod leaves an own "__proto__" out of what it gives back.)
-      if (!isObject(v) || Object.hasOwn(v, "__proto__")) return false;
+      if (!isRecord(v) || Object.hasOwn(v, "__proto__")) return false;
       for (const [key, field, required] of fields) {
         // A field that is not optional must be there, even when it would accept undefined.
         if ((required && !(key in v)) || !field.check(v[key])) return false;

@@ -3,6 +3,8 @@
  * guards the converters share. Everything here is data-only: no I/O, no module-level work.
  */
 
+import { isRecord } from "../json.js";
+
 export interface MarkJSON {
   type: string;
   attrs?: Record<string, unknown>;
@@ -21,9 +23,7 @@ export interface DocJSON {
   content: NodeJSON[];
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+export { isRecord };
 
 export function isNodeJSON(value: unknown): value is NodeJSON {
   return isRecord(value) && typeof value.type === "string";

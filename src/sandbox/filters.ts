@@ -2,18 +2,13 @@
  * The notebook list filters of PostHog's `NotebookViewSet._filter_list_request`, the
  * `order` parameter, and the recording-comment extraction of `recording_comments`.
  */
+
 import { commentsInNotebook, type RecordingComment } from "../content/recording-comments.js";
+import { isRecord } from "../json.js";
 import { relativeDateParse } from "./dates.js";
 import { errors } from "./errors.js";
 import type { StoredNotebook } from "./store.js";
-import {
-  comparePython,
-  isPlainObject,
-  jsonbContains,
-  type Micros,
-  normalizeUuid,
-  pythonInt,
-} from "./util.js";
+import { comparePython, jsonbContains, type Micros, normalizeUuid, pythonInt } from "./util.js";
 
 // ---------------------------------------------------------------------------------------------
 // contains
@@ -71,7 +66,7 @@ export function parseContains(value: string): ContainsClause[] {
 }
 
 function topLevelContent(content: unknown): unknown {
-  return isPlainObject(content) ? content.content : undefined;
+  return isRecord(content) ? content.content : undefined;
 }
 
 export function matchesContains(content: unknown, clauses: ContainsClause[]): boolean {

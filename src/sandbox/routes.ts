@@ -15,6 +15,7 @@
  * — except PATCH on a list route, which DRF names "patch" (a write), and routes with their own
  * `required_scopes` (per-notebook activity); those pass the checks and then get 405.
  */
+import { isRecord } from "../json.js";
 import {
   checkKeyReach,
   checkScopes,
@@ -41,7 +42,6 @@ import {
   formatIso,
   formatPythonDatetime,
   formatQueryParamsAbsoluteUrl,
-  isPlainObject,
   type Micros,
   type MonotonicClock,
   newUuid,
@@ -632,7 +632,7 @@ export class App {
   private putAccessControls(ctx: RequestContext, shortId: string): OutgoingResponse {
     const n = this.getObject(ctx, shortId, false);
     const body = parseBody(ctx.headers, ctx.rawBody);
-    if (!isPlainObject(body))
+    if (!isRecord(body))
       throw errors.validation("invalid_input", "Invalid data. Expected a dictionary, but got list.");
     if (!Object.hasOwn(body, "access_level"))
       throw errors.validation("required", "This field is required.", "access_level");

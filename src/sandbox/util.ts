@@ -3,7 +3,9 @@
  * to match byte for byte: timestamps with microseconds, `urllib.parse` query handling (which
  * DRF uses to build `next`/`previous` links), Postgres JSONB containment, and ids.
  */
+
 import { createHash, randomInt, randomUUID } from "node:crypto";
+import { isRecord } from "../json.js";
 
 // ---------------------------------------------------------------------------------------------
 // Time. Every timestamp is an integer number of microseconds since the epoch (UTC), because
@@ -205,23 +207,19 @@ export function pythonInt(s: string): number | null {
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 /** Postgres `jsonb @>` (containment): does `container` contain `contained`? */
 export function jsonbContains(container: unknown, contained: unknown): boolean {
   if (Array.isArray(contained)) {
     if (!Array.isArray(container)) return false;
     return contained.every((want) => container.some((have) => jsonbContains(have, want)));
   }
-  if (isPlainObject(contained)) {
-    if (!isPlainObject(container)) return false;
+  if (isRecord(contained)) {
+    if (!isRecord(container)) return false;
     return Object.entries(contained).every(
       ([k, want]) => Object.hasOwn(container, k) && jsonbContains(container[k], want),
     );
   }
-  if (Array.isArray(container) || isPlainObject(container)) return false;
+  if (Array.isArray(container) || isRecord(container)) return false;
   return container === contained;
 }
 

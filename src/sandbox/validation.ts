@@ -4,9 +4,11 @@
  * the 400 `validation_error` envelope (drf-exceptions-hog reports one error, and maps DRF's
  * generic `invalid` code to `invalid_input`).
  */
+
 import { z } from "zod";
+import { isRecord } from "../json.js";
 import { errors } from "./errors.js";
-import { charLength, isPlainObject } from "./util.js";
+import { charLength } from "./util.js";
 
 export interface NotebookWrite {
   short_id?: string | null;
@@ -149,7 +151,7 @@ export function validateNotebookWrite(
   opts: { create: boolean; acceptShortId: boolean },
 ): NotebookWrite {
   if (body === null) throw errors.validation("null", "This field may not be null.");
-  if (!isPlainObject(body)) {
+  if (!isRecord(body)) {
     throw errors.validation(
       "invalid_input",
       `Invalid data. Expected a dictionary, but got ${pythonTypeName(body)}.`,

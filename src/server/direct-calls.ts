@@ -10,7 +10,8 @@
  */
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { type CallToolResult, ErrorCode, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
-import { isObject, isPlainToolCallParams, isRequestId, type ToolCallParams } from "./messages.js";
+import { isRecord } from "../json.js";
+import { isPlainToolCallParams, isRequestId, type ToolCallParams } from "./messages.js";
 
 export type ToolCallHandler = (params: ToolCallParams, signal: AbortSignal) => Promise<CallToolResult>;
 
@@ -57,7 +58,7 @@ export function answerToolCallsDirectly(transport: Transport, handle: ToolCallHa
       answer(id, params);
       return;
     }
-    if (method === "notifications/cancelled" && isObject(params) && isRequestId(params.requestId)) {
+    if (method === "notifications/cancelled" && isRecord(params) && isRequestId(params.requestId)) {
       running.get(params.requestId)?.abort(params.reason);
     }
     toSdk(message, extra);

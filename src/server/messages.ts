@@ -6,13 +6,7 @@
  * schemas were the largest part of what a call cost this server before it reached PostHog.
  */
 import { type JSONRPCMessage, RELATED_TASK_META_KEY } from "@modelcontextprotocol/sdk/types.js";
-
-type Json = Record<string, unknown>;
-
-/** A JSON object (what zod's object schemas accept): not null, not an array. */
-export function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+import { isRecord } from "../json.js";
 
 /** JSON-RPC request ids as MCP allows them: strings and safe integers. */
 export function isRequestId(value: unknown): value is string | number {
@@ -20,7 +14,7 @@ export function isRequestId(value: unknown): value is string | number {
 }
 
 /** Every key of `value` is one of `allowed` (zod's `.strict()`). */
-function onlyKeys(value: Json, allowed: readonly string[]): boolean {
+function onlyKeys(value: Record<string, unknown>, allowed: readonly string[]): boolean {
   for (const key in value) if (!allowed.includes(key)) return false;
   return true;
 }
@@ -28,16 +22,16 @@ function onlyKeys(value: Json, allowed: readonly string[]): boolean {
 /** `_meta` of requests, notifications and results: a progress token and a related task, both optional. */
 function isMeta(value: unknown): boolean {
   if (value === undefined) return true;
-  if (!isObject(value)) return false;
+  if (!isRecord(value)) return false;
   const token = value.progressToken;
   if (token !== undefined && !isRequestId(token)) return false;
   const task = value[RELATED_TASK_META_KEY];
-  return task === undefined || (isObject(task) && typeof task.taskId === "string");
+  return task === undefined || (isRecord(task) && typeof task.taskId === "string");
 }
 
 /** Request and notification params: absent, or an object whose `_meta`, if any, is well-formed. */
 function isParams(value: unknown): boolean {
-  return value === undefined || (isObject(value) && isMeta(value._meta));
+  return value === undefined || (isRecord(value) && isMeta(value._meta));
 }
 
 const REQUEST_KEYS = ["jsonrpc", "id", "method", "params"] as const;
@@ -47,7 +41,7 @@ const ERROR_KEYS = ["jsonrpc", "id", "error"] as const;
 
 /** A request, a notification, a result or an error, as `JSONRPCMessageSchema` accepts them. */
 export function isJsonRpcMessage(value: unknown): value is JSONRPCMessage {
-  if (!isObject(value) || value.jsonrpc !== "2.0") return false;
+  if (!isRecord(value) || value.jsonrpc !== "2.0") return false;
   if (typeof value.method === "string") {
     if (!isParams(value.params)) return false;
     return isRequestId(value.id) ? onlyKeys(value, REQUEST_KEYS) : onlyKeys(value, NOTIFICATION_KEYS);
@@ -55,7 +49,7 @@ export function isJsonRpcMessage(value: unknown): value is JSONRPCMessage {
   if ("result" in value) {
     return (
       isRequestId(value.id) &&
-      isObject(value.result) &&
+      isRecord(value.result) &&
       isMeta(value.result._meta) &&
       onlyKeys(value, RESULT_KEYS)
     );
@@ -63,7 +57,7 @@ export function isJsonRpcMessage(value: unknown): value is JSONRPCMessage {
   const error = value.error;
   return (
     (value.id === undefined || isRequestId(value.id)) &&
-    isObject(error) &&
+    isRecord(error) &&
     Number.isSafeInteger(error.code) &&
     typeof error.message === "string" &&
     onlyKeys(value, ERROR_KEYS)
@@ -84,9 +78,9 @@ export interface ToolCallParams {
  */
 export function isPlainToolCallParams(params: unknown): params is ToolCallParams {
   return (
-    isObject(params) &&
+    isRecord(params) &&
     typeof params.name === "string" &&
-    (params.arguments === undefined || isObject(params.arguments)) &&
+    (params.arguments === undefined || isRecord(params.arguments)) &&
     params.task === undefined &&
     isMeta(params._meta)
   );
