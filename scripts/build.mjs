@@ -10,6 +10,9 @@ import { build } from "esbuild";
 const root = new URL("../", import.meta.url);
 const pkg = JSON.parse(await readFile(new URL("package.json", root), "utf8"));
 
+/** Which replacements took effect in the last build (a dependency's new layout can defeat one). */
+const replaced = new Set();
+
 /**
  * An esbuild plugin bundling `contents` in place of the modules matching `filter` (when imported
  * from a module matching `importer`, if given): for dependencies' parts this server never runs.
@@ -18,6 +21,9 @@ function replaceModule(name, { filter, importer, contents }) {
   return {
     name,
     setup(b) {
+      b.onStart(() => {
+        replaced.delete(name);
+      });
       b.onResolve({ filter }, (args) =>
         !importer || importer.test(args.importer)
           ? {
@@ -26,11 +32,10 @@ function replaceModule(name, { filter, importer, contents }) {
             }
           : undefined,
       );
-      b.onLoad({ filter: /.*/, namespace: name }, (args) => ({
-        contents,
-        loader: "js",
-        resolveDir: dirname(args.path),
-      }));
+      b.onLoad({ filter: /.*/, namespace: name }, (args) => {
+        replaced.add(name);
+        return { contents, loader: "js", resolveDir: dirname(args.path) };
+      });
     },
   };
 }
@@ -111,6 +116,13 @@ const result = await build({
   logLevel: "warning",
   plugins,
 });
+// Each stand-in must have replaced its module: a dependency that moved a file would otherwise
+// bring back, silently, what the stand-in keeps out (ajv, HTTP/2, zod's other languages).
+const missed = plugins.map((p) => p.name).filter((name) => !replaced.has(name));
+if (missed.length > 0) {
+  process.stderr.write(`build: these module replacements matched nothing: ${missed.join(", ")}\n`);
+  process.exit(1);
+}
 for (const file of ["dist/index.js", "dist/sandbox/cli.js"]) await chmod(new URL(file, root), 0o755);
 
 // BUILD_METAFILE=path writes esbuild's metafile there: what each bundle holds, for size work.

@@ -7,7 +7,7 @@ import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
 import type { Sandbox } from "./sandbox/index.js";
 import { createServer } from "./server/index.js";
-import { createSession, type Session } from "./server/session.js";
+import { createSession, type Session } from "./session.js";
 import { openUpstream, type Upstream, type UpstreamOptions } from "./upstream.js";
 import { VERSION } from "./version.js";
 

@@ -5,7 +5,7 @@
  * last four characters, as PostHog's own key list shows them.
  */
 import type { Config } from "./config.js";
-import { OPERATIONS } from "./operations.js";
+import { OPERATIONS } from "./operations/index.js";
 import { PostHogClient, projectPath, UpstreamError, type UpstreamResponse } from "./posthog/client.js";
 import { describeHttpError, upstreamDetail } from "./posthog/errors.js";
 import { NotebookPageSchema } from "./posthog/schemas.js";

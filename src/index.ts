@@ -4,22 +4,8 @@
  * stdout carries JSON-RPC only; everything a person reads goes to stderr.
  */
 import { writeSync } from "node:fs";
-import { setFlagsFromString } from "node:v8";
 import { type Config, ConfigError, helpText, loadConfig } from "./config.js";
 import { VERSION } from "./version.js";
-
-/**
- * Starting, the server creates objects that live as long as it does (schemas, compiled code): V8
- * reads their survival as a sign that its young generation is too small and grows it, and keeps
- * that memory once startup's garbage is gone (4 MB of an idle server's 64). The young generation
- * is held at its initial size while the server starts, and left to V8 again once it serves.
- */
-const YOUNG_GROWTH = "--semi-space-growth-factor";
-/** Unless the person running it set the factor (node's arguments or NODE_OPTIONS): theirs stands. */
-const holdYoungGeneration = ![...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)].some(
-  (arg) => /^--semi[-_]space[-_]growth[-_]factor/.test(arg),
-);
-if (holdYoungGeneration) setFlagsFromString(`${YOUNG_GROWTH}=1`);
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -70,7 +56,6 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => void stop("SIGTERM"));
   transport.onclose = () => void stop("transport closed");
   await app.server.connect(transport);
-  if (holdYoungGeneration) setFlagsFromString(`${YOUNG_GROWTH}=2`); // V8's default
 
   const where = app.config.mode === "sandbox" ? `the local sandbox at ${app.config.host}` : app.config.host;
   app.logger.info(

@@ -4,7 +4,6 @@
  * nor page `resources/list`; owning the handlers keeps one response convention everywhere.)
  */
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
   CallToolRequestSchema,
   CompleteRequestSchema,
@@ -16,8 +15,8 @@ import {
   UnsubscribeRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
-import { OPERATIONS } from "../operations.js";
-import { answerToolCallsDirectly } from "./direct-calls.js";
+import { OPERATIONS } from "../operations/index.js";
+import type { Session } from "../session.js";
 import { serverInstructions } from "./instructions.js";
 import {
   completeShortId,
@@ -29,7 +28,6 @@ import {
   notebookUri,
   readResource,
 } from "./resources.js";
-import type { Session } from "./session.js";
 import { callTool, isAvailable, listTools } from "./tools.js";
 
 /**
@@ -44,26 +42,8 @@ const noValidation: jsonSchemaValidator = {
   }),
 };
 
-/** The SDK's server, with tool calls answered directly once connected (see direct-calls.ts). */
-class NotebooksServer extends Server {
-  constructor(
-    private readonly session: Session,
-    ...args: ConstructorParameters<typeof Server>
-  ) {
-    super(...args);
-  }
-
-  override async connect(transport: Transport): Promise<void> {
-    await super.connect(transport);
-    answerToolCallsDirectly(transport, (params, signal) =>
-      callTool(this.session, params.name, params.arguments, signal),
-    );
-  }
-}
-
 export function createServer(session: Session): Server {
-  const server = new NotebooksServer(
-    session,
+  const server = new Server(
     { name: "posthog-notebooks-mcp", title: "PostHog Notebooks", version: session.version },
     {
       capabilities: {
@@ -84,7 +64,6 @@ export function createServer(session: Session): Server {
     await session.grants.settled();
     return { tools: listTools(session) };
   });
-  // Tool calls the transport checked are answered directly; this handler takes the rest.
   server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
     callTool(session, request.params.name, request.params.arguments, extra.signal),
   );

@@ -8,15 +8,15 @@ import {
   McpError,
   type ReadResourceResult,
 } from "@modelcontextprotocol/sdk/types.js";
-import { ShortId } from "../operations.js";
+import { stripInvisible } from "../content/invisible.js";
+import { ShortId } from "../operations/args.js";
+import { markdownOf } from "../operations/documents.js";
 import { UpstreamError } from "../posthog/client.js";
 import { describeTransportError, missingScope, ToolError } from "../posthog/errors.js";
+import { createOpContext } from "../posthog/gateway.js";
 import { NotebookPageSchema, NotebookSchema } from "../posthog/schemas.js";
 import { grantsAllow } from "../posthog/scopes.js";
-import { markdownOf } from "./documents.js";
-import type { Session } from "./session.js";
-import { createOpContext } from "./tools.js";
-import { stripInvisible } from "./untrusted.js";
+import type { Session } from "../session.js";
 
 export const NOTEBOOK_URI_TEMPLATE = "posthog://notebooks/{short_id}";
 export const NOTEBOOK_MARKDOWN_URI_TEMPLATE = "posthog://notebooks/{short_id}/markdown";

@@ -1,13 +1,16 @@
 /**
  * The stdio transport: newline-delimited JSON-RPC on stdin and stdout, as MCP's stdio transport
  * specifies, implementing the SDK's `Transport` interface. Unlike the SDK's own, garbage on stdin
- * gets the JSON-RPC error it deserves instead of silence, an over-long line is skipped instead of
- * closing the server, and each line is parsed and checked once.
+ * gets the JSON-RPC error it deserves instead of silence, and an over-long line is skipped instead
+ * of closing the server. What a valid message is, the SDK's own schemas say.
  */
 import type { Readable, Writable } from "node:stream";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { ClientRequestSchema, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
-import { isJsonRpcMessage, isPlainToolCallParams } from "./messages.js";
+import {
+  ClientRequestSchema,
+  type JSONRPCMessage,
+  JSONRPCMessageSchema,
+} from "@modelcontextprotocol/sdk/types.js";
 
 /** The MCP requests a client may send, by method, to check their params. */
 const REQUEST_SCHEMAS: ReadonlyMap<string, (typeof ClientRequestSchema.options)[number]> = new Map(
@@ -123,26 +126,24 @@ export class StdioLineTransport implements Transport {
       if (line.trim() !== "") this.#answer(null, -32700, "Parse error: a line on stdin that is not JSON");
       return;
     }
-    if (!isJsonRpcMessage(message)) {
+    const checked = JSONRPCMessageSchema.safeParse(message);
+    if (!checked.success) {
       const id = (message as { id?: unknown } | null)?.id;
       const known = typeof id === "string" || (typeof id === "number" && Number.isFinite(id));
       this.#answer(known ? id : null, -32600, "Invalid Request: not a JSON-RPC 2.0 message");
       return;
     }
     // The SDK answers a known method's malformed params with -32603 and a dump of zod issues.
-    // (A tool call, the one message sent again and again, is checked by hand first.)
     const { id, method, params } = message as { id?: string | number; method?: string; params?: unknown };
-    const plainCall = method === "tools/call" && isPlainToolCallParams(params);
-    const schema =
-      id === undefined || method === undefined || plainCall ? undefined : REQUEST_SCHEMAS.get(method);
-    const checked = schema?.safeParse({ method, params });
-    if (checked && !checked.success) {
-      const issue = checked.error.issues[0];
+    const schema = id === undefined || method === undefined ? undefined : REQUEST_SCHEMAS.get(method);
+    const valid = schema?.safeParse({ method, params });
+    if (valid && !valid.success) {
+      const issue = valid.error.issues[0];
       const where = issue && issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
       this.#answer(id, -32602, `Invalid params for ${method}: ${where}${issue?.message ?? "malformed"}`);
       return;
     }
-    this.onmessage?.(message);
+    this.onmessage?.(checked.data);
   }
 
   #answer(id: unknown, code: number, message: string): void {

@@ -5,30 +5,17 @@
 import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { ProjectId } from "../config.js";
-import {
-  findOperation,
-  OPERATIONS,
-  type OpContext,
-  type Operation,
-  type OpRequest,
-  type OpResult,
-  ProjectIdArg,
-} from "../operations.js";
-import { projectPath, UpstreamError, type UpstreamResponse } from "../posthog/client.js";
-import {
-  describeHttpError,
-  describeTransportError,
-  type ErrorContext,
-  isScopeRefusal,
-  missingScope,
-  ToolError,
-  type ToolFailure,
-} from "../posthog/errors.js";
+import { stripInvisible } from "../content/invisible.js";
+import { ProjectIdArg } from "../operations/args.js";
+import { findOperation, OPERATIONS } from "../operations/index.js";
+import type { Operation, OpResult } from "../operations/types.js";
+import { UpstreamError } from "../posthog/client.js";
+import { describeTransportError, missingScope, ToolError, type ToolFailure } from "../posthog/errors.js";
+import { createOpContext } from "../posthog/gateway.js";
 import { grantsAllow, keySettingsUrl, projectAllowed } from "../posthog/scopes.js";
-import { safeParse } from "../validation.js";
+import type { Session } from "../session.js";
 import { inputJsonSchema, outputJsonSchema } from "./json-schema.js";
-import type { Session } from "./session.js";
-import { cleanStringsDeep, stripInvisible, untrustedBlock } from "./untrusted.js";
+import { cleanStringsDeep, untrustedBlock } from "./untrusted.js";
 
 interface Compiled {
   op: Operation;
@@ -172,7 +159,7 @@ async function dispatch(
     });
   }
   const { schema } = compile(op);
-  const parsed = safeParse(schema, rawArgs ?? {});
+  const parsed = schema.safeParse(rawArgs ?? {});
   if (!parsed.success) {
     return errorResult({
       reason: "invalid_arguments",
@@ -265,77 +252,5 @@ function unexpected(error: unknown, tool: string, session: Session): ToolFailure
   return {
     reason: "internal_error",
     message: `${tool} failed inside this server (${error instanceof Error ? error.name : "error"}). Nothing more is known; try again, and report it if it repeats.`,
-  };
-}
-
-/** The upstream access an operation (or a resource read) runs with, bound to one project. */
-export function createOpContext(
-  session: Session,
-  tool: string,
-  projectId: ProjectId,
-  signal: AbortSignal,
-  shortId?: string,
-): OpContext & { errorContext(): ErrorContext } {
-  const errorContext = (): ErrorContext => ({
-    tool,
-    host: session.config.host,
-    projectId,
-    shortId,
-    deletedHere: shortId !== undefined && session.memory.deleted.has(shortId),
-  });
-  const send = (req: OpRequest): Promise<UpstreamResponse> =>
-    session.client.request({
-      method: req.method,
-      path: projectPath(projectId, ...req.segments),
-      query: req.query,
-      body: req.body,
-      signal,
-    });
-
-  const validate = <T>(response: UpstreamResponse, schema: z.ZodType<T>): T => {
-    const checked = safeParse(schema, response.body);
-    if (!checked.success) {
-      session.logger.warn({ tool, issues: checked.error.issues.slice(0, 3) }, "unexpected upstream shape");
-      const what = `PostHog answered ${tool} with data of an unexpected shape (${z.prettifyError(checked.error).split("\n")[0]}).`;
-      const next =
-        response.method === "GET"
-          ? "This PostHog version may differ from what this server supports; try again, and report it if it repeats."
-          : "The change was probably made: check with notebooks-retrieve or notebooks-list before calling again, and report this if it repeats.";
-      throw new ToolError({ reason: "bad_upstream_answer", message: `${what} ${next}` });
-    }
-    return checked.data;
-  };
-
-  const fail = (response: UpstreamResponse): never => {
-    throw new ToolError(describeHttpError(response, errorContext()));
-  };
-
-  /** Sends, and when PostHog refuses the key or a scope, re-reads the grants before answering. */
-  const exchange = async (req: OpRequest): Promise<UpstreamResponse> => {
-    const response = await send(req);
-    if (response.status === 401 || (response.status === 403 && isScopeRefusal(response.body))) {
-      await session.grants.refresh();
-    }
-    return response;
-  };
-
-  return {
-    projectId,
-    signal,
-    errorContext,
-    memory: session.memory,
-    maxResultChars: session.config.maxResultChars,
-    webUrl: (shortId) => session.webUrl(projectId, shortId),
-    fail,
-    async call(req, schema) {
-      const response = await exchange(req);
-      if (response.status < 200 || response.status >= 300) fail(response);
-      return validate(response, schema);
-    },
-    async attempt(req, schema) {
-      const response = await exchange(req);
-      if (response.status < 200 || response.status >= 300) return { ok: false, response };
-      return { ok: true, data: validate(response, schema) };
-    },
   };
 }

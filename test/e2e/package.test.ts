@@ -21,7 +21,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENVIRONMENT, FLAGS } from "../../src/config.js";
-import { OPERATIONS } from "../../src/operations.js";
+import { OPERATIONS } from "../../src/operations/index.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 import { assertBuilt, childEnv, ROOT } from "../helpers/binary.js";
 

@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OPERATIONS } from "../../src/operations.js";
+import { OPERATIONS } from "../../src/operations/index.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 import { allTools } from "../../src/server/tools.js";
 import { assertBuilt, BIN, childEnv, collect, type Exit, ROOT, run } from "../helpers/binary.js";

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { toolTable } from "../../src/docs.js";
-import { OPERATIONS } from "../../src/operations.js";
+import { OPERATIONS } from "../../src/operations/index.js";
 import { allTools } from "../../src/server/tools.js";
 
 describe("the tool catalogue", () => {

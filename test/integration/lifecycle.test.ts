@@ -3,7 +3,7 @@
  * introspection, and the shape of every result.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { OPERATIONS } from "../../src/operations.js";
+import { OPERATIONS } from "../../src/operations/index.js";
 import { UpstreamError } from "../../src/posthog/client.js";
 import { type Harness, startHarness, textOf } from "../helpers/harness.js";
 

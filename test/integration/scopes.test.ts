@@ -2,7 +2,7 @@
  * The scope matrix: which tools each key sees, and that a call the key may not make sends nothing.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { OPERATIONS } from "../../src/operations.js";
+import { OPERATIONS } from "../../src/operations/index.js";
 import { type Harness, startHarness, textOf } from "../helpers/harness.js";
 
 const KEY = "phx_scopetest000000000000000000000000000000000000";

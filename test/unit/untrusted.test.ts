@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { cleanStringsDeep, fence, stripInvisible, untrustedBlock } from "../../src/server/untrusted.js";
+import { stripInvisible } from "../../src/content/invisible.js";
+import { cleanStringsDeep, fence, untrustedBlock } from "../../src/server/untrusted.js";
 
 describe("stripInvisible", () => {
   it("removes control, zero-width, bidi and tag characters, keeps visible text", () => {

@@ -1,8 +1,7 @@
 /**
- * Tool calls answered directly (src/server/direct-calls.ts), seen from a raw JSON-RPC peer over
- * InMemoryTransport: one response per request id, none after a cancellation, upstream requests
- * aborted by a cancellation or a closed connection, and what the direct path does not take (a call
- * asking for a task, malformed params) answered by the SDK as before.
+ * Tool calls through the SDK's request path, seen from a raw JSON-RPC peer over InMemoryTransport:
+ * one response per request id, none after a cancellation, upstream requests aborted by a
+ * cancellation or a closed connection, and malformed params answered with an error.
  */
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
@@ -80,7 +79,7 @@ const retrieve = (id: string | number, shortId = "chk9Drop") => ({
   params: { name: "notebooks-retrieve", arguments: { short_id: shortId } },
 });
 
-describe("tool calls answered directly", () => {
+describe("tool calls", () => {
   it("answer each request once, under its own id, when many are in flight", async () => {
     peer = await startPeer();
     const ids = Array.from({ length: 24 }, (_, i) => (i % 2 === 0 ? i + 1 : `call-${i}`));
@@ -145,7 +144,7 @@ describe("tool calls answered directly", () => {
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 
-  it("leave a call asking for a task to the SDK, which refuses it without calling PostHog", async () => {
+  it("refuse a call asking for a task without calling PostHog", async () => {
     peer = await startPeer();
     peer.sandbox.clearRequests();
     await peer.send({
@@ -158,7 +157,7 @@ describe("tool calls answered directly", () => {
     expect(peer.sandbox.requests).toHaveLength(0);
   });
 
-  it("leave malformed params to the SDK, which answers with an error", async () => {
+  it("answer malformed params with an error", async () => {
     peer = await startPeer();
     peer.sandbox.clearRequests();
     await peer.send({ id: 10, method: "tools/call", params: { name: "notebooks-list", arguments: [1, 2] } });

@@ -2,11 +2,11 @@
  * Everything one running server shares between its handlers: configuration, the upstream client,
  * the key's grants, the logger, and what the session has learned along the way.
  */
-import type { Config, ProjectId } from "../config.js";
-import type { Logger } from "../logger.js";
-import type { SessionMemory } from "../operations.js";
-import type { PostHogClient } from "../posthog/client.js";
-import type { KeyGrants } from "../posthog/grants.js";
+import type { Config, ProjectId } from "./config.js";
+import type { Logger } from "./logger.js";
+import type { SessionMemory } from "./operations/types.js";
+import type { PostHogClient } from "./posthog/client.js";
+import type { KeyGrants } from "./posthog/grants.js";
 
 export interface Session {
   config: Config;

@@ -5,8 +5,8 @@
  * never pays for them.
  */
 import type { DocJSON, NodeJSON } from "../content/index.js";
+import { stripInvisible } from "../content/invisible.js";
 import { markdownNotebookNode } from "../content/json.js";
-import { stripInvisible } from "./untrusted.js";
 
 type ContentModule = typeof import("../content/index.js");
 let loading: Promise<ContentModule> | undefined;

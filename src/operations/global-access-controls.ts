@@ -1,0 +1,32 @@
+import { toolError } from "../posthog/errors.js";
+import { AccessControlsSchema } from "../posthog/schemas.js";
+import { NotebookRef } from "./args.js";
+import { defineOperation, READ } from "./types.js";
+
+export const globalAccessControls = defineOperation({
+  name: "notebooks-global-access-controls-retrieve",
+  title: "Notebook global access controls",
+  description: "Deprecated: PostHog only has these for projects. Prefer notebooks-access-controls-retrieve.",
+  scope: "access_control:read",
+  writes: false,
+  upstream: "GET notebooks/{short_id}/global_access_controls/",
+  input: NotebookRef,
+  output: AccessControlsSchema,
+  annotations: READ,
+  async run(args, ctx) {
+    const attempt = await ctx.attempt(
+      { method: "GET", segments: ["notebooks", args.short_id, "global_access_controls"] },
+      AccessControlsSchema,
+    );
+    if (!attempt.ok) {
+      if (attempt.response.status === 400) {
+        throw toolError(
+          "not_supported",
+          `PostHog does not support global access controls on notebooks ("Resource-level access controls can only be configured for projects"). Use notebooks-access-controls-retrieve for notebook ${args.short_id}'s access controls.`,
+        );
+      }
+      return ctx.fail(attempt.response);
+    }
+    return { structured: attempt.data, summary: `Global access controls of notebook ${args.short_id}.` };
+  },
+});

@@ -1,0 +1,95 @@
+/**
+ * The contract between an operation and whatever runs it: the tool dispatcher (src/server/) and
+ * the documentation. An operation is data (name, scope, schemas, annotations) plus `run`, which
+ * talks to PostHog only through the `OpContext` it is handed.
+ */
+import type { z } from "zod";
+import type { ProjectId } from "../config.js";
+import type { HttpMethod, QueryValue, UpstreamResponse } from "../posthog/client.js";
+import type { Scope } from "../posthog/scopes.js";
+
+export interface OpRequest {
+  method: HttpMethod;
+  /** Path segments after `/api/projects/{project_id}/`; each is percent-encoded. */
+  segments: string[];
+  query?: Record<string, QueryValue>;
+  body?: unknown;
+}
+
+export type Attempt<T> = { ok: true; data: T } | { ok: false; response: UpstreamResponse };
+
+/** What this session has learned: endpoints that refuse personal keys, notebooks it deleted. */
+export interface SessionMemory {
+  personalKeyRefused: Set<string>;
+  deleted: Set<string>;
+}
+
+/** What an operation may do while it runs. */
+export interface OpContext {
+  projectId: ProjectId;
+  signal: AbortSignal;
+  /** One upstream request; a 2xx body is checked by `schema`, anything else throws a `ToolError`. */
+  call<T>(req: OpRequest, schema: z.ZodType<T>): Promise<T>;
+  /** Like `call`, but an HTTP error answer is returned instead of thrown (for fallbacks). */
+  attempt<T>(req: OpRequest, schema: z.ZodType<T>): Promise<Attempt<T>>;
+  /** Throws the `ToolError` that describes an HTTP error answer (from `attempt`). */
+  fail(response: UpstreamResponse): never;
+  /** Where a person opens the notebook, or null when there is no web app (the sandbox). */
+  webUrl(shortId: string): string | null;
+  memory: SessionMemory;
+  /** Most characters of notebook text one result may carry. */
+  maxResultChars: number;
+}
+
+export interface OpResult<Out> {
+  structured: Out;
+  /** One line for the text block, in front of the JSON. */
+  summary: string;
+  /**
+   * A structured field holding notebook text written by people: the text block shows it fenced
+   * (with a note saying it is data) after the JSON, instead of inside it.
+   */
+  document?: string;
+  /**
+   * The text block's body in place of the structured result as JSON, for results whose JSON would
+   * spend an agent's context on repetition (lists of notebooks, one line each).
+   */
+  text?: string;
+  /** A notebook this call changed, for resource subscribers; `listed` when the listing changed too. */
+  changed?: { shortId: string; listed: boolean };
+}
+
+export interface Annotations {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+export interface Operation<Shape extends z.ZodRawShape = z.ZodRawShape, Out = unknown> {
+  name: string;
+  title: string;
+  description: string;
+  /** The key scope PostHog requires; checked locally before anything is sent. */
+  scope: Scope;
+  /** Write operations are hidden and refused in read-only mode. */
+  writes: boolean;
+  /** The upstream call, for documentation (`GET notebooks/{short_id}/`). */
+  upstream: string;
+  input: Shape;
+  output: z.ZodType<Out>;
+  annotations: Annotations;
+  run(args: z.output<z.ZodObject<Shape>>, ctx: OpContext): Promise<OpResult<Out>>;
+}
+
+/** Types one operation against its own schemas, and files it in the table's common type. */
+export function defineOperation<Shape extends z.ZodRawShape, Out>(op: Operation<Shape, Out>): Operation {
+  return op as unknown as Operation;
+}
+
+export const READ: Annotations = {
+  readOnlyHint: true,
+  destructiveHint: false,
+  idempotentHint: true,
+  openWorldHint: true,
+};

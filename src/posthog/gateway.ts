@@ -1,0 +1,84 @@
+/**
+ * The upstream gateway an operation (or a resource read) runs with, bound to one project: each
+ * request goes through the client, HTTP errors become the sentence the agent reads, PostHog's
+ * answers are checked by zod, and a refused key or scope has the grants read again.
+ */
+import { z } from "zod";
+import type { ProjectId } from "../config.js";
+import type { OpContext, OpRequest } from "../operations/types.js";
+import type { Session } from "../session.js";
+import { projectPath, type UpstreamResponse } from "./client.js";
+import { describeHttpError, type ErrorContext, isScopeRefusal, ToolError } from "./errors.js";
+
+export type Gateway = OpContext & { errorContext(): ErrorContext };
+
+export function createOpContext(
+  session: Session,
+  tool: string,
+  projectId: ProjectId,
+  signal: AbortSignal,
+  shortId?: string,
+): Gateway {
+  const errorContext = (): ErrorContext => ({
+    tool,
+    host: session.config.host,
+    projectId,
+    shortId,
+    deletedHere: shortId !== undefined && session.memory.deleted.has(shortId),
+  });
+  const send = (req: OpRequest): Promise<UpstreamResponse> =>
+    session.client.request({
+      method: req.method,
+      path: projectPath(projectId, ...req.segments),
+      query: req.query,
+      body: req.body,
+      signal,
+    });
+
+  const validate = <T>(response: UpstreamResponse, schema: z.ZodType<T>): T => {
+    const checked = schema.safeParse(response.body);
+    if (!checked.success) {
+      session.logger.warn({ tool, issues: checked.error.issues.slice(0, 3) }, "unexpected upstream shape");
+      const what = `PostHog answered ${tool} with data of an unexpected shape (${z.prettifyError(checked.error).split("\n")[0]}).`;
+      const next =
+        response.method === "GET"
+          ? "This PostHog version may differ from what this server supports; try again, and report it if it repeats."
+          : "The change was probably made: check with notebooks-retrieve or notebooks-list before calling again, and report this if it repeats.";
+      throw new ToolError({ reason: "bad_upstream_answer", message: `${what} ${next}` });
+    }
+    return checked.data;
+  };
+
+  const fail = (response: UpstreamResponse): never => {
+    throw new ToolError(describeHttpError(response, errorContext()));
+  };
+
+  /** Sends, and when PostHog refuses the key or a scope, re-reads the grants before answering. */
+  const exchange = async (req: OpRequest): Promise<UpstreamResponse> => {
+    const response = await send(req);
+    if (response.status === 401 || (response.status === 403 && isScopeRefusal(response.body))) {
+      await session.grants.refresh();
+    }
+    return response;
+  };
+
+  return {
+    projectId,
+    signal,
+    errorContext,
+    memory: session.memory,
+    maxResultChars: session.config.maxResultChars,
+    webUrl: (shortId) => session.webUrl(projectId, shortId),
+    fail,
+    async call(req, schema) {
+      const response = await exchange(req);
+      if (response.status < 200 || response.status >= 300) fail(response);
+      return validate(response, schema);
+    },
+    async attempt(req, schema) {
+      const response = await exchange(req);
+      if (response.status < 200 || response.status >= 300) return { ok: false, response };
+      return { ok: true, data: validate(response, schema) };
+    },
+  };
+}
