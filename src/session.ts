@@ -4,6 +4,7 @@
  */
 import type { Config, ProjectId } from "./config.js";
 import type { Logger } from "./logger.js";
+import { NotebookSnapshots } from "./operations/snapshots.js";
 import type { SessionMemory } from "./operations/types.js";
 import type { PostHogClient } from "./posthog/client.js";
 import type { KeyGrants } from "./posthog/grants.js";
@@ -29,7 +30,7 @@ export function createSession(
   const changeListeners = new Set<(shortId: string, listed: boolean) => void>();
   return {
     ...parts,
-    memory: { personalKeyRefused: new Set(), deleted: new Set() },
+    memory: { personalKeyRefused: new Set(), deleted: new Set(), notebooks: new NotebookSnapshots() },
     changeListeners,
     notebookChanged(shortId, listed) {
       for (const listener of changeListeners) listener(shortId, listed);

@@ -32,6 +32,7 @@ export const create = defineOperation({
     }
     await deriveTextContent(body);
     const nb = await ctx.call({ method: "POST", segments: ["notebooks"], body }, NotebookSchema);
+    ctx.memory.notebooks.remember(ctx.projectId, nb);
     return {
       structured: notebookWritten(nb, ctx.webUrl(nb.short_id)),
       summary: `Created notebook ${nb.short_id}${nb.title ? ` "${nb.title}"` : ""} (version ${nb.version}).`,

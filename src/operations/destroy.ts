@@ -20,6 +20,7 @@ export const destroy = defineOperation({
       NotebookSchema,
     );
     ctx.memory.deleted.add(args.short_id);
+    ctx.memory.notebooks.forget(ctx.projectId, args.short_id);
     return {
       changed: { shortId: nb.short_id, listed: true },
       structured: notebookWritten(nb, null),

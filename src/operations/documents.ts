@@ -7,6 +7,7 @@
 import type { DocJSON, NodeJSON } from "../content/index.js";
 import { stripInvisible } from "../content/invisible.js";
 import { markdownNotebookNode } from "../content/json.js";
+import type { Snapshot } from "./snapshots.js";
 
 type ContentModule = typeof import("../content/index.js");
 let loading: Promise<ContentModule> | undefined;
@@ -91,48 +92,13 @@ export async function impliedTitle(content: unknown): Promise<string | null> {
   return format === "v1" ? titleFromDocument(content as DocJSON) : null;
 }
 
-const MARKDOWN_CACHE_ENTRIES = 32;
-const MARKDOWN_CACHE_MAX_CHARS = 256 * 1024;
-const markdownCache = new Map<string, string>();
-
-type CachedNotebook = {
-  short_id: string;
-  version: number;
-  last_modified_at?: string | null | undefined;
-  content?: unknown;
-};
-
-function cacheKey(projectId: string | number, nb: CachedNotebook): string | undefined {
-  return nb.last_modified_at ? `${projectId}/${nb.short_id}@${nb.version}/${nb.last_modified_at}` : undefined;
-}
-
-/** The notebook's Markdown when it was made recently (without converting, or waiting a turn). */
-export function cachedMarkdown(projectId: string | number, nb: CachedNotebook): string | undefined {
-  const key = cacheKey(projectId, nb);
-  const hit = key === undefined ? undefined : markdownCache.get(key);
-  if (key !== undefined && hit !== undefined) {
-    markdownCache.delete(key);
-    markdownCache.set(key, hit);
-  }
-  return hit;
-}
-
 /**
- * A notebook's Markdown as agents are shown it (without invisible characters), remembered for the
- * notebooks read most recently: agents read the same notebook again and again while they work on
- * it. Any update to a notebook changes its last_modified_at, so the key changes with the content.
+ * A notebook's Markdown as agents are shown it (without invisible characters), made once per
+ * snapshot: agents read the same notebook again and again while they work on it.
  */
-export async function markdownOf(projectId: string | number, nb: CachedNotebook): Promise<string> {
-  const hit = cachedMarkdown(projectId, nb);
-  if (hit !== undefined) return hit;
-  const markdown = stripInvisible(await toMarkdown(nb.content));
-  const key = cacheKey(projectId, nb);
-  if (key !== undefined && markdown.length <= MARKDOWN_CACHE_MAX_CHARS) {
-    markdownCache.set(key, markdown);
-    if (markdownCache.size > MARKDOWN_CACHE_ENTRIES)
-      markdownCache.delete(markdownCache.keys().next().value as string);
-  }
-  return markdown;
+export async function markdownOf(snapshot: Snapshot): Promise<string> {
+  snapshot.markdown ??= stripInvisible(await toMarkdown(snapshot.notebook.content));
+  return snapshot.markdown;
 }
 
 export async function toMarkdown(content: unknown): Promise<string> {

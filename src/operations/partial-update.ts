@@ -12,8 +12,9 @@ import {
   Title,
 } from "./args.js";
 import { appendToDocument, impliedTitle, replaceWithMarkdown } from "./documents.js";
+import { oneAtATime, writeNotebook } from "./notebook-io.js";
 import { NotebookWriteOut, notebookWritten } from "./present.js";
-import { defineOperation, type OpContext } from "./types.js";
+import { defineOperation } from "./types.js";
 import { deriveTextContent } from "./writes.js";
 
 export const partialUpdate = defineOperation({
@@ -57,21 +58,49 @@ export const partialUpdate = defineOperation({
         `version is required with ${markdown !== undefined ? "markdown" : "content"}, so that nobody's edit is overwritten: call notebooks-retrieve for "${short_id}" and pass its version (or use append_markdown to add to the end).`,
       );
     }
-    const segments = ["notebooks", short_id];
     let nb: Notebook;
     if (append_markdown !== undefined) {
-      nb = await appendWithRetries(ctx, short_id, append_markdown, body);
+      // Added to whatever the notebook holds when the write lands: rebased on a conflict.
+      const written = await writeNotebook(
+        ctx,
+        short_id,
+        async (base) =>
+          deriveTextContent({
+            ...body,
+            content: await appendToDocument(base.notebook.content ?? null, append_markdown),
+          }),
+        { against: "rebase" },
+      );
+      nb = written.notebook;
+    } else if (markdown !== undefined) {
+      const written = await writeNotebook(
+        ctx,
+        short_id,
+        async (base) => {
+          const { version: _version, ...rest } = body;
+          const next: Record<string, unknown> = {
+            ...rest,
+            content: await replaceWithMarkdown(base.notebook.content, markdown),
+          };
+          if (args.title === undefined) {
+            const title = await impliedTitle(next.content);
+            if (title !== null) next.title = title;
+          }
+          return deriveTextContent(next);
+        },
+        { against: body.version as number },
+      );
+      nb = written.notebook;
     } else {
-      if (markdown !== undefined) {
-        const current = await ctx.call({ method: "GET", segments }, NotebookSchema);
-        body.content = await replaceWithMarkdown(current.content, markdown);
-        if (args.title === undefined) {
-          const title = await impliedTitle(body.content);
-          if (title !== null) body.title = title;
-        }
-      }
       await deriveTextContent(body);
-      nb = await ctx.call({ method: "PATCH", segments, body }, NotebookSchema);
+      nb = await oneAtATime(`${ctx.projectId}/${short_id}`, ctx.signal, async () => {
+        const answer = await ctx.call(
+          { method: "PATCH", segments: ["notebooks", short_id], body },
+          NotebookSchema,
+        );
+        ctx.memory.notebooks.remember(ctx.projectId, answer);
+        return answer;
+      });
     }
     if (body.deleted === true) ctx.memory.deleted.add(short_id);
     if (body.deleted === false) ctx.memory.deleted.delete(short_id);
@@ -90,26 +119,3 @@ export const partialUpdate = defineOperation({
     };
   },
 });
-
-const APPEND_ATTEMPTS = 3;
-
-/**
- * Read, append, write with the version just read; when someone else edits in between (409), read
- * again and retry, a bounded number of times. Nobody's edit is overwritten.
- */
-async function appendWithRetries(
-  ctx: OpContext,
-  shortId: string,
-  markdown: string,
-  extra: Record<string, unknown>,
-): Promise<Notebook> {
-  const segments = ["notebooks", shortId];
-  for (let attempt = 1; ; attempt++) {
-    const current = await ctx.call({ method: "GET", segments }, NotebookSchema);
-    const content = await appendToDocument(current.content ?? null, markdown);
-    const body = await deriveTextContent({ ...extra, content, version: current.version });
-    const written = await ctx.attempt({ method: "PATCH", segments, body }, NotebookSchema);
-    if (written.ok) return written.data;
-    if (written.response.status !== 409 || attempt >= APPEND_ATTEMPTS) return ctx.fail(written.response);
-  }
-}

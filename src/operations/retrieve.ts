@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { NotebookSchema } from "../posthog/schemas.js";
 import { NotebookRef } from "./args.js";
-import { cachedMarkdown, formatOf, markdownOf } from "./documents.js";
+import { formatOf, markdownOf } from "./documents.js";
+import { readNotebook } from "./notebook-io.js";
 import { NotebookOut, notebookWritten, person } from "./present.js";
 import { defineOperation, READ } from "./types.js";
 
@@ -22,7 +22,10 @@ export const retrieve = defineOperation({
   output: NotebookOut,
   annotations: READ,
   async run(args, ctx) {
-    const nb = await ctx.call({ method: "GET", segments: ["notebooks", args.short_id] }, NotebookSchema);
+    // A later part comes from the version the first part was cut from, so that the parts fit.
+    const held = args.offset ? ctx.memory.notebooks.get(ctx.projectId, args.short_id) : undefined;
+    const snapshot = held ?? (await readNotebook(ctx, args.short_id));
+    const nb = snapshot.notebook;
     const format = args.format ?? "markdown";
     const out: NotebookOut = {
       ...notebookWritten(nb, ctx.webUrl(nb.short_id)),
@@ -31,7 +34,7 @@ export const retrieve = defineOperation({
     };
     let budget = ctx.maxResultChars;
     if (format !== "json") {
-      const markdown = cachedMarkdown(ctx.projectId, nb) ?? (await markdownOf(ctx.projectId, nb));
+      const markdown = await markdownOf(snapshot);
       const offset = Math.min(args.offset ?? 0, markdown.length);
       const length = Math.min(args.max_length ?? budget, budget, markdown.length - offset);
       out.markdown = markdown.slice(offset, offset + length);
@@ -52,7 +55,7 @@ export const retrieve = defineOperation({
       }
     }
     const part = out.range
-      ? ` Characters ${out.range.offset}–${out.range.offset + out.range.length} of ${out.range.total}${out.range.next_offset === null ? "" : `: call again with offset ${out.range.next_offset} for the rest`}.`
+      ? ` Characters ${out.range.offset}–${out.range.offset + out.range.length} of ${out.range.total}${held ? " of the version read before" : ""}${out.range.next_offset === null ? "" : `: call again with offset ${out.range.next_offset} for the rest`}.`
       : "";
     return {
       structured: out,

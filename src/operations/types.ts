@@ -7,6 +7,7 @@ import type { z } from "zod";
 import type { ProjectId } from "../config.js";
 import type { HttpMethod, QueryValue, UpstreamResponse } from "../posthog/client.js";
 import type { Scope } from "../posthog/scopes.js";
+import type { NotebookSnapshots } from "./snapshots.js";
 
 export interface OpRequest {
   method: HttpMethod;
@@ -18,10 +19,14 @@ export interface OpRequest {
 
 export type Attempt<T> = { ok: true; data: T } | { ok: false; response: UpstreamResponse };
 
-/** What this session has learned: endpoints that refuse personal keys, notebooks it deleted. */
+/**
+ * What this session has learned: endpoints that refuse personal keys, notebooks it deleted, and
+ * the notebooks it read or wrote last.
+ */
 export interface SessionMemory {
   personalKeyRefused: Set<string>;
   deleted: Set<string>;
+  notebooks: NotebookSnapshots;
 }
 
 /** What an operation may do while it runs. */

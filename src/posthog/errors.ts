@@ -168,10 +168,7 @@ export function describeHttpError(response: UpstreamResponse, ctx: ErrorContext)
         message: `PostHog does not allow this method here (405)${ctx.tool === "notebooks-destroy" ? ": notebooks cannot be hard-deleted" : ""}. To delete a notebook use notebooks-destroy, which soft-deletes it.`,
       };
     case 409:
-      return {
-        reason: "conflict",
-        message: `${notebookLabel(ctx)} was changed by someone else since the version you sent (${detail ?? "version conflict"}). Retrieve it again with notebooks-retrieve, reapply your change to the new content and send the new version.`,
-      };
+      return conflict(ctx.shortId, detail ?? "version conflict").failure;
     case 429: {
       const seconds = retryAfterSeconds(response);
       const when = seconds === undefined ? "in a minute" : `in ${seconds} second${seconds === 1 ? "" : "s"}`;
@@ -250,6 +247,15 @@ export function missingScope(tool: string, scope: string, host: string): ToolFai
     reason: "missing_scope",
     message: `The personal API key lacks the '${scope}' scope that ${tool} needs, so nothing was sent to PostHog. Add '${scope}' to the key at ${keySettingsUrl(host)} (or create a key with it), then call ${tool} again.`,
   };
+}
+
+/** A write made against a version of the notebook that is no longer the current one. */
+export function conflict(shortId: string | undefined, detail: string): ToolError {
+  const label = shortId ? `Notebook "${shortId}"` : "The notebook";
+  return toolError(
+    "conflict",
+    `${label} was changed by someone else since the version you sent (${detail}). Retrieve it again with notebooks-retrieve, reapply your change to the new content and send the new version.`,
+  );
 }
 
 /** A failure already put into words; the tool dispatcher turns it into an `isError` result. */

@@ -1,7 +1,13 @@
 /**
- * The MCP server: the SDK's low-level `Server`, with handlers generated from the operations table.
- * (`McpServer` would hide tools by itself, but it cannot name the missing scope of a cached tool,
- * nor page `resources/list`; owning the handlers keeps one response convention everywhere.)
+ * The MCP server, with handlers generated from the operations table.
+ *
+ * `Server`, not `McpServer`, because SDK 1.x's `McpServer` answers unknown tools and task-augmented
+ * calls against the 2025-11-25 spec, cannot page `resources/list`, and sends 20 KB of tool schemas.
+ *
+ * One step from SDK v2: v2's `McpServer` behaves as these handlers do (unknown tool → -32602,
+ * invalid arguments → an `isError` result, `params.task` ignored), so moving means feeding the same
+ * operations table to its `registerTool` (as getsentry/sentry-mcp feeds one list to v1 and v2), with
+ * the compact schemas through `fromJsonSchema`, and importing from `@modelcontextprotocol/server`.
  */
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import {

@@ -11,10 +11,11 @@ import {
 import { stripInvisible } from "../content/invisible.js";
 import { ShortId } from "../operations/args.js";
 import { markdownOf } from "../operations/documents.js";
+import { readNotebook } from "../operations/notebook-io.js";
 import { UpstreamError } from "../posthog/client.js";
 import { describeTransportError, missingScope, ToolError } from "../posthog/errors.js";
 import { createOpContext } from "../posthog/gateway.js";
-import { NotebookPageSchema, NotebookSchema } from "../posthog/schemas.js";
+import { NotebookPageSchema } from "../posthog/schemas.js";
 import { grantsAllow } from "../posthog/scopes.js";
 import type { Session } from "../session.js";
 
@@ -144,9 +145,10 @@ export async function readResource(
   requireRead(session);
   const ctx = createOpContext(session, "resources/read", session.config.projectId, signal, shortId);
   try {
-    const nb = await ctx.call({ method: "GET", segments: ["notebooks", shortId] }, NotebookSchema);
+    const snapshot = await readNotebook(ctx, shortId);
+    const nb = snapshot.notebook;
     if (match?.[2]) {
-      const markdown = await markdownOf(session.config.projectId, nb);
+      const markdown = await markdownOf(snapshot);
       return { contents: [{ uri, mimeType: "text/markdown", text: shown(session, markdown) }] };
     }
     return { contents: [{ uri, mimeType: "text/plain", text: shown(session, nb.text_content ?? "") }] };
