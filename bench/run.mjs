@@ -1,16 +1,17 @@
 #!/usr/bin/env node
 /**
- * The bench: each figure measured side by side with its floor in the same run, interleaved so that
- * noise hits both alike, reported as medians and ratios (ours ÷ floor, as a cost: lower is better,
- * 1.00× = at the floor). See bench/README.md.
+ * The bench: what a user feels. Agent tasks against the sandbox with 100 ms of latency on every
+ * upstream request (as PostHog Cloud answers), each done with this server's tools and the way
+ * PostHog's own MCP tools do it: upstream requests, wall time, and the tokens the agent reads and
+ * writes. Beside them: cold start and idle memory against a minimal SDK server, the size of
+ * tools/list, and Markdown conversion. See bench/README.md.
  *
- *   npm run bench                 # builds, then: node bench/run.mjs   (55–80 s on 2 cores)
- *   node bench/run.mjs --quick    # 20–30 s smoke run (fewer samples; same figures)
- *   node bench/run.mjs --only 2,5 # only these figures (4 comes with 2)
- *   node bench/run.mjs --dist DIR # measure another build of the server (default: ./dist)
- *   node bench/run.mjs --cpu-prof DIR  # our server writes V8 CPU profiles to DIR (slows it down)
+ *   npm run bench                   # builds, then: node bench/run.mjs
+ *   node bench/run.mjs --quick      # a smoke run (fewer samples; same figures)
+ *   node bench/run.mjs --only tasks,start,memory,size,convert
+ *   node bench/run.mjs --dist DIR   # measure another build of the server (default: ./dist)
  *
- * Prints one table plus the machine, and writes everything (every sample) to bench/results.json.
+ * Prints the tables and the machine, and writes everything (every sample) to bench/results.json.
  * Only 127.0.0.1 is ever used. Every subprocess dies with the bench; every loop is bounded in
  * count and in time, and a watchdog ends the run if it ever overruns.
  */
@@ -31,73 +32,52 @@ import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { posthogTools } from "./posthog-tools.mjs";
+import { TASKS } from "./tasks.mjs";
 
 const QUICK = process.argv.includes("--quick");
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-/** The value after a flag (`--only 2,5`), or undefined. */
+/** The value after a flag (`--only tasks`), or undefined. */
 function flag(name) {
   const at = process.argv.indexOf(name);
   return at === -1 ? undefined : process.argv[at + 1];
 }
-/** Figures to run (4 is measured with 2): all unless --only says otherwise. */
-const ONLY = new Set((flag("--only") ?? "1,2,3,4,5,6").split(",").map((f) => f.trim()));
-if (ONLY.has("4")) ONLY.add("2");
+const FIGURES = ["tasks", "start", "memory", "size", "convert"];
+const ONLY = new Set((flag("--only") ?? FIGURES.join(",")).split(",").map((f) => f.trim()));
 const DIST = path.resolve(flag("--dist") ?? path.join(ROOT, "dist"));
 let SERVER = path.join(DIST, "index.js"); // replaced by the snapshot's copy in main()
-/** Node options for our server only: V8 CPU profiles under the bench's own load, when asked. */
-const PROFILE_DIR = flag("--cpu-prof");
-const SERVER_NODE_ARGS = PROFILE_DIR
-  ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(PROFILE_DIR)}`, "--cpu-prof-interval=50"]
-  : [];
+const SERVER_NODE_ARGS = [];
 const FLOOR = path.join(ROOT, "bench/floor-server.mjs");
 const RESULTS = path.join(ROOT, "bench/results.json");
 const VERSION = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).version;
 
-/** Sample counts and time budgets per figure. Full mode stays well under 2 minutes on 2 cores. */
+/** Latency added to every upstream request in the task figure: a PostHog Cloud round trip. */
+const LATENCY_MS = 100;
+
+/** Sample counts and time budgets per figure. */
 const CFG = QUICK
   ? {
+      taskRuns: 1,
       coldPairs: 4,
       coldBudgetMs: 6_000,
-      callWarmup: 20,
-      callRounds: 100,
-      callBudgetMs: 4_000,
-      bursts: 1,
-      burstSize: 200,
-      burstWarmup: 20,
-      throughputBudgetMs: 5_000,
       memReps: 1,
       idleMs: 10_000,
-      pagingNotebooks: 10_000,
-      bigNotebookBytes: 5_000_000,
       convertBytes: 500_000,
       convertReps: 3,
-      convertBudgetMs: 4_000,
-      hardLimitMs: 60_000,
+      convertBudgetMs: 6_000,
+      hardLimitMs: 90_000,
     }
   : {
+      taskRuns: 3,
       coldPairs: 20,
       coldBudgetMs: 35_000,
-      callWarmup: 30,
-      // The server keeps PostHog's 480 requests a minute per key on its side: warm-up + rounds + the
-      // key introspection stay under it, so no call of this figure ever waits for the limiter.
-      callRounds: 300,
-      callBudgetMs: 15_000,
-      bursts: 3,
-      burstSize: 200,
-      // Before each burst, in a fresh session (+ the burst + the key request < 480, the limiter's budget).
-      burstWarmup: 40,
-      throughputBudgetMs: 15_000,
       memReps: 3,
       idleMs: 10_000,
-      pagingNotebooks: 10_000,
-      bigNotebookBytes: 5_000_000,
       convertBytes: 3_000_000,
       convertReps: 7,
       convertBudgetMs: 20_000,
-      hardLimitMs: 115_000,
+      hardLimitMs: 170_000,
     };
-
-const RETRIEVE_ID = "chk9Drop"; // the sandbox's seeded notebook: headings, lists, code, a recording
 
 // ---------------------------------------------------------------------------------------------
 // Subprocesses: tracked, killed on any exit; a temp dir for bundles, removed on exit.
@@ -311,20 +291,6 @@ function memoryOf(pid) {
   return { rssMB: kb("VmRSS") / 1024, hwmMB: kb("VmHWM") / 1024 };
 }
 
-/**
- * Resets a process's VmHWM to its current RSS (Linux ≥ 4.0: "5" > /proc/<pid>/clear_refs), so that
- * the next peak belongs to what follows, not to startup (whose peak is well above idle). Returns
- * false where that is not allowed; the peaks then include startup's, and results.json says so.
- */
-function resetPeak(pid) {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, "5");
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Modules the figures need besides the built server: startSandbox() for the sandbox process and
 // the content module for the conversion figure. A tsc-style dist/ has them as files; the esbuild
@@ -462,7 +428,7 @@ async function startSandboxHost(modules) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Figures
+// Cold start
 
 function envFor(sandbox, extra = {}) {
   const env = { ...process.env };
@@ -515,174 +481,112 @@ async function figureColdStart(sandbox) {
   };
 }
 
-function directGetter(sandbox, undici) {
-  const agent = new undici.Agent({ connections: 8, pipelining: 1, keepAliveTimeout: 30_000 });
-  const headers = {
-    authorization: `Bearer ${sandbox.key}`,
-    accept: "application/json",
-    "user-agent": `posthog-notebooks-mcp/${VERSION}`,
-  };
-  const get = async (pathAndQuery) => {
-    const t = performance.now();
-    const res = await undici.request(`${sandbox.url}${pathAndQuery}`, { dispatcher: agent, headers });
-    const text = await res.body.text();
-    JSON.parse(text); // what any consumer of the API does with it; the proxy does it too
-    if (res.statusCode !== 200) throw new Error(`direct GET ${pathAndQuery}: ${res.statusCode}`);
-    return { ms: performance.now() - t, bytes: text.length };
-  };
-  return { get, close: () => agent.close() };
+// ---------------------------------------------------------------------------------------------
+// Agent tasks
+
+/** What a client passes an agent from one of our results: every text block and the structured content. */
+function resultChars(result) {
+  let chars = 0;
+  for (const block of result.content ?? []) if (block.type === "text") chars += block.text.length;
+  if (result.structuredContent !== undefined) chars += JSON.stringify(result.structuredContent).length;
+  return chars;
 }
 
-async function figurePerCall(sandbox, undici) {
-  const env = envFor(sandbox);
-  const ours = new McpProc(SERVER, { env });
-  const floor = new McpProc(FLOOR, { env });
-  const direct = directGetter(sandbox, undici);
+/** Our tools over stdio, counting what the agent writes and reads. */
+function ourTools(p, tally) {
+  return async function call(name, args) {
+    tally.calls += 1;
+    tally.written += name.length + JSON.stringify(args).length;
+    const r = await p.request("tools/call", { name, arguments: args }, 60_000);
+    if (r.msg.error) throw new Error(`${name}: ${JSON.stringify(r.msg.error)}`);
+    const result = r.msg.result;
+    tally.read += resultChars(result);
+    if (result.isError) throw new Error(`${name}: ${result.content?.[0]?.text}`);
+    return result.structuredContent;
+  };
+}
+
+/** Upstream requests since `from`, without the key introspection (made once a session, at start). */
+async function upstreamSince(sandbox, from) {
+  const requests = await sandbox.call("requests", { from });
+  return requests.filter((r) => !r.path.startsWith("/api/personal_api_keys/"));
+}
+
+async function runTask(task, side, sandbox, call, extra) {
+  const data = await task.prepare(sandbox);
+  const from = await sandbox.call("requestCount");
+  const t = performance.now();
+  await task[side](call, data, extra);
+  const ms = performance.now() - t;
+  const requests = await upstreamSince(sandbox, from);
+  if (task.check) await task.check(sandbox, data);
+  return { ms, requests: requests.length, sent: requests.map((r) => `${r.method} ${r.status}`) };
+}
+
+async function figureTasks(sandbox, modules) {
+  const content = await import(pathToFileURL(modules.content).href);
+  await sandbox.call("fault", { fault: { kind: "latency", ms: LATENCY_MS } });
+  const p = new McpProc(SERVER, { env: envFor(sandbox) });
+  const rows = [];
   try {
-    await Promise.all([ours.initialize(), floor.initialize()]);
-    const toolsList = await ours.listTools();
-    await floor.listTools();
-    const retrievePath = `/api/projects/@current/notebooks/${RETRIEVE_ID}/`;
-    const steps = {
-      ours: async () => (await ours.callTool("notebooks-retrieve", { short_id: RETRIEVE_ID })).ms,
-      direct: async () => (await direct.get(retrievePath)).ms,
-      floor: async () => (await floor.callTool("echo", { text: "ping" })).ms,
-    };
-    const names = Object.keys(steps);
-    for (let i = 0; i < CFG.callWarmup; i++) for (const n of names) await steps[n]();
-    const samples = { ours: [], direct: [], floor: [] };
-    const deadline = performance.now() + CFG.callBudgetMs;
-    for (let round = 0; round < CFG.callRounds && performance.now() < deadline; round++) {
-      // Interleaved call by call, the order rotating every round.
-      for (let k = 0; k < names.length; k++) {
-        const n = names[(round + k) % names.length];
-        samples[n].push(await steps[n]());
+    await p.initialize();
+    const tools = (await p.listTools()).msg.result.tools.map((tool) => tool.name);
+    for (const task of TASKS) {
+      const runs = { ours: [], theirs: [] };
+      for (let i = 0; i < CFG.taskRuns; i++) {
+        for (const side of i % 2 === 0 ? ["ours", "theirs"] : ["theirs", "ours"]) {
+          const tally = { calls: 0, read: 0, written: 0 };
+          const call = side === "ours" ? ourTools(p, tally) : posthogTools(sandbox, tally);
+          const run = await runTask(task, side, sandbox, call, side === "ours" ? tools : content);
+          runs[side].push({ ...run, ...tally });
+        }
       }
+      const summary = (list) => ({
+        calls: list[0].calls,
+        requests: list[0].requests,
+        sent: list[0].sent,
+        ms: median(list.map((r) => r.ms)),
+        readTokens: Math.round(list[0].read / 4),
+        writtenTokens: Math.round(list[0].written / 4),
+        steady: list.every((r) => r.requests === list[0].requests && r.read === list[0].read),
+      });
+      const ours = summary(runs.ours);
+      const theirs = summary(runs.theirs);
+      const tokenRatio = (ours.readTokens + ours.writtenTokens) / (theirs.readTokens + theirs.writtenTokens);
+      rows.push({ id: task.id, title: task.title, fewest: task.fewest, ours, theirs, tokenRatio, runs });
+      log(
+        `  ${task.id}: ${ours.requests} requests, ${Math.round(ours.ms)} ms, ${ours.readTokens + ours.writtenTokens} tokens`,
+      );
     }
-    // Figure 4 (agent context cost) from the same session.
-    const list = await ours.callTool("notebooks-list", {});
-    const retrieve = await ours.callTool("notebooks-retrieve", { short_id: RETRIEVE_ID });
-    const stats = (xs) => ({ p50: quantile(xs, 0.5), p99: quantile(xs, 0.99), n: xs.length });
-    const paired = samples.ours.map((v, i) => v - samples.direct[i]);
+  } finally {
+    await p.stop();
+    await sandbox.call("clearFaults");
+  }
+  return { latencyMs: LATENCY_MS, runs: CFG.taskRuns, tasks: rows };
+}
+
+// ---------------------------------------------------------------------------------------------
+// What every conversation pays: tools/list
+
+async function figureSize(sandbox) {
+  const p = new McpProc(SERVER, { env: envFor(sandbox) });
+  try {
+    await p.initialize();
+    const r = await p.listTools();
+    const text = JSON.stringify(r.msg.result);
     return {
-      perCall: {
-        rounds: samples.ours.length,
-        ours: stats(samples.ours),
-        direct: stats(samples.direct),
-        floor: stats(samples.floor),
-        ratio: (median(samples.ours) - median(samples.direct)) / median(samples.floor),
-        pairedExcessP50: median(paired),
-        samples,
-      },
-      context: {
-        toolsList: contextCost(toolsList.msg.result),
-        tools: toolsList.msg.result.tools.length,
-        perTool: Object.fromEntries(
-          toolsList.msg.result.tools.map((t) => [t.name, Buffer.byteLength(JSON.stringify(t))]),
-        ),
-        list: { ...contextCost(list.msg.result), items: list.msg.result.structuredContent?.results?.length },
-        retrieve: contextCost(retrieve.msg.result),
-      },
+      tools: r.msg.result.tools.length,
+      bytes: Buffer.byteLength(text),
+      tokens: Math.round(text.length / 4),
+      perTool: Object.fromEntries(r.msg.result.tools.map((t) => [t.name, JSON.stringify(t).length])),
     };
   } finally {
-    await Promise.all([ours.stop(), floor.stop(), direct.close()]);
+    await p.stop();
   }
 }
 
-function contextCost(result) {
-  const bytes = (v) => Buffer.byteLength(JSON.stringify(v));
-  const text = (result.content ?? [])
-    .filter((b) => b.type === "text")
-    .map((b) => b.text)
-    .join("");
-  return {
-    bytes: bytes(result),
-    tokens: Math.round(JSON.stringify(result).length / 4),
-    ...(result.content ? { textBytes: Buffer.byteLength(text) } : {}),
-    ...(result.structuredContent ? { structuredBytes: bytes(result.structuredContent) } : {}),
-  };
-}
-
-async function figureThroughput(sandbox, undici) {
-  const env = envFor(sandbox);
-  const n = CFG.burstSize;
-  const mix = (i) =>
-    i % 2 === 0
-      ? {
-          tool: ["notebooks-retrieve", { short_id: RETRIEVE_ID }],
-          path: `/api/projects/@current/notebooks/${RETRIEVE_ID}/`,
-        }
-      : { tool: ["notebooks-list", {}], path: "/api/projects/@current/notebooks/?limit=25" };
-  const bursts = [];
-  const deadline = performance.now() + CFG.throughputBudgetMs;
-  for (let b = 0; b < CFG.bursts && (b === 0 || performance.now() < deadline); b++) {
-    const runOurs = async () => {
-      const before = await sandbox.call("connections");
-      const p = new McpProc(SERVER, { env });
-      try {
-        await p.initialize();
-        await p.listTools(); // waits for the key's grants: one connection is open by now
-        // A warm session (JIT, lazily loaded converter), one call at a time: one connection.
-        for (let i = 0; i < CFG.burstWarmup; i++) {
-          const [name, args] = mix(i).tool;
-          await p.callTool(name, args);
-        }
-        const afterStart = await sandbox.call("connections");
-        const prepared = Array.from({ length: n }, (_, i) => {
-          const [name, args] = mix(i).tool;
-          return p.prepare("tools/call", { name, arguments: args }, 30_000);
-        });
-        const t0 = performance.now();
-        for (const r of prepared) r.entry.sent = t0;
-        // All 200 requests in one write: as concurrent as one stdio session gets.
-        p.child.stdin.write(prepared.map((r) => r.line).join(""));
-        const answers = await Promise.all(prepared.map((r) => r.answer));
-        const ms = Math.max(...answers.map((a) => a.t)) - t0;
-        const errors = answers.filter((a) => a.msg.error || a.msg.result?.isError).length;
-        const afterBurst = await sandbox.call("connections");
-        return {
-          ms,
-          callsPerS: (n / ms) * 1000,
-          errors,
-          connectionsSession: afterBurst - before,
-          connectionsBurst: afterBurst - afterStart,
-        };
-      } finally {
-        await p.stop();
-      }
-    };
-    const runDirect = async () => {
-      // The same requests straight from here, through an undici pool of the same size (8).
-      const direct = directGetter(sandbox, undici);
-      const before = await sandbox.call("connections");
-      try {
-        for (let i = 0; i < CFG.burstWarmup; i++) await direct.get(mix(i).path);
-        const t0 = performance.now();
-        await Promise.all(Array.from({ length: n }, (_, i) => direct.get(mix(i).path)));
-        const ms = performance.now() - t0;
-        return { ms, callsPerS: (n / ms) * 1000, connections: (await sandbox.call("connections")) - before };
-      } finally {
-        await direct.close();
-      }
-    };
-    const oursFirst = b % 2 === 0;
-    const first = await (oursFirst ? runOurs() : runDirect());
-    const second = await (oursFirst ? runDirect() : runOurs());
-    bursts.push(oursFirst ? { ours: first, direct: second } : { ours: second, direct: first });
-  }
-  return {
-    bursts: bursts.length,
-    size: n,
-    oursCallsPerS: median(bursts.map((b) => b.ours.callsPerS)),
-    directCallsPerS: median(bursts.map((b) => b.direct.callsPerS)),
-    // As a cost: our time for the burst over the direct time.
-    ratio: median(bursts.map((b) => b.ours.ms / b.direct.ms)),
-    connectionsSession: Math.max(...bursts.map((b) => b.ours.connectionsSession)),
-    connectionsBurst: Math.max(...bursts.map((b) => b.ours.connectionsBurst)),
-    errors: bursts.reduce((s, b) => s + b.ours.errors, 0),
-    samples: bursts,
-  };
-}
+// ---------------------------------------------------------------------------------------------
+// Memory at idle
 
 /**
  * A server's memory from its first tools/list to idle: read 300 ms after the answer (startup still
@@ -718,110 +622,34 @@ async function idleMemory(script, env) {
   };
 }
 
-async function figureMemory(sandbox, big) {
+async function figureMemory(sandbox) {
   const env = envFor(sandbox);
   // Ours and the floor's side by side, one pair at a time (with more processes starting at once,
   // V8's memory reducer comes later than CFG.idleMs), the start order alternating.
-  const runs = [];
+  const idle = [];
   for (let i = 0; i < CFG.memReps; i++) {
     const order = i % 2 === 0 ? [SERVER, FLOOR] : [FLOOR, SERVER];
     const pair = await Promise.all(
-      order.map(async (script) => ({ rep: i, script, ...(await idleMemory(script, env)) })),
+      order.map(async (script) => ({ script, ...(await idleMemory(script, env)) })),
     );
-    runs.push(...pair);
-    // Only one of our processes is kept, for the 5 MB notebook.
-    for (const r of pair) if (r.script === FLOOR || i > 0) await r.p.stop();
-  }
-  const idle = Array.from({ length: CFG.memReps }, (_, rep) => ({
-    ours: runs.find((r) => r.rep === rep && r.script === SERVER).mem,
-    floor: runs.find((r) => r.rep === rep && r.script === FLOOR).mem,
-  }));
-  // The 5 MB notebook, in our first idle process.
-  const first = runs.find((r) => r.script === SERVER && r.rep === 0);
-  let bigNotebook;
-  try {
-    const peakReset = resetPeak(first.p.pid);
-    const r = await first.p.callTool("notebooks-retrieve", { short_id: big.short_id }, 60_000);
-    await sleep(100);
-    const after = memoryOf(first.p.pid);
-    bigNotebook = {
-      ...big,
-      ms: r.ms,
-      resultBytes: r.bytes,
-      peakMB: after.hwmMB,
-      rssAfterMB: after.rssMB,
-      idleMB: first.mem.idleMB,
-      startupPeakMB: first.mem.hwmMB,
-      peakReset,
-    };
-  } finally {
-    await first.p.stop();
-  }
-
-  // Paging: 10,000 notebooks in project 2 through resources/list, 100 a page.
-  const p = new McpProc(SERVER, { env: envFor(sandbox, { POSTHOG_PROJECT_ID: "2" }) });
-  let paging;
-  try {
-    await p.initialize();
-    await p.listTools();
-    await sleep(300);
-    const idleMem = memoryOf(p.pid);
-    const peakReset = resetPeak(p.pid);
-    let r = await p.request("resources/list", {}, 30_000);
-    if (r.msg.error) throw new Error(`resources/list: ${JSON.stringify(r.msg.error)}`);
-    const firstPage = memoryOf(p.pid);
-    const rssByPage = [firstPage.rssMB];
-    let count = r.msg.result.resources.length;
-    let pages = 1;
-    const pageMs = [r.ms];
-    const deadline = performance.now() + 30_000;
-    while (r.msg.result.nextCursor && pages < 500 && performance.now() < deadline) {
-      r = await p.request("resources/list", { cursor: r.msg.result.nextCursor }, 30_000);
-      if (r.msg.error) throw new Error(`resources/list: ${JSON.stringify(r.msg.error)}`);
-      count += r.msg.result.resources.length;
-      pages += 1;
-      pageMs.push(r.ms);
-      rssByPage.push(memoryOf(p.pid).rssMB);
-    }
-    const all = memoryOf(p.pid);
-    paging = {
-      notebooks: count,
-      pages,
-      complete: !r.msg.result.nextCursor,
-      pageMsP50: median(pageMs),
-      idleMB: idleMem.rssMB,
-      startupPeakMB: idleMem.hwmMB,
-      peakReset,
-      firstPageRssMB: firstPage.rssMB,
-      maxRssMB: Math.max(...rssByPage),
-      lastPageRssMB: rssByPage.at(-1),
-      rssByPage: rssByPage.map((v) => Math.round(v * 10) / 10),
-      // Growth that follows the project shows as RSS still rising in the second half of the pages;
-      // V8 sizing its heap to the allocation rate shows as a rise over the first pages, then flat.
-      secondHalfGrowthMB:
-        Math.max(...rssByPage.slice(Math.floor(rssByPage.length / 2))) -
-        Math.max(...rssByPage.slice(0, Math.floor(rssByPage.length / 2))),
-      firstPagePeakMB: firstPage.hwmMB,
-      allPagesPeakMB: all.hwmMB,
-      rssAfterMB: all.rssMB,
-      ratio: all.hwmMB / firstPage.hwmMB,
-    };
-  } finally {
-    await p.stop();
+    for (const r of pair) await r.p.stop();
+    idle.push({
+      ours: pair.find((r) => r.script === SERVER).mem,
+      floor: pair.find((r) => r.script === FLOOR).mem,
+    });
   }
   return {
     idleOursMB: median(idle.map((s) => s.ours.idleMB)),
     idleFloorMB: median(idle.map((s) => s.floor.idleMB)),
-    earlyOursMB: median(idle.map((s) => s.ours.earlyMB)),
-    earlyFloorMB: median(idle.map((s) => s.floor.earlyMB)),
     idleSettled: idle.every((s) => s.ours.settled && s.floor.settled),
     idlePeakOursMB: median(idle.map((s) => s.ours.hwmMB)),
     idlePeakFloorMB: median(idle.map((s) => s.floor.hwmMB)),
     idle,
-    bigNotebook,
-    paging,
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Conversion
 
 async function figureConversion(modules) {
   const child = track(
@@ -859,177 +687,86 @@ async function figureConversion(modules) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The table
+// The tables
 
-function verdict(ok) {
-  return ok === undefined ? "info" : ok ? "PASS" : "FAIL";
+function formatTable(heads, rows) {
+  const widths = heads.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) => `| ${cells.map((c, i) => String(c).padEnd(widths[i])).join(" | ")} |`;
+  return [line(heads), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
 }
 
-function buildRows(r) {
-  const ms = (v) => `${v.toFixed(v < 10 ? 2 : 0)} ms`;
-  const x = (v) => `${v.toFixed(2)}×`;
-  const kb = (c) => `${(c.bytes / 1024).toFixed(1)} KB ≈${c.tokens} tok`;
-  const mb = (v) => `${v.toFixed(1)} MB`;
+const ms = (v) => `${Math.round(v).toLocaleString("en")} ms`;
+const tok = (v) => v.toLocaleString("en");
+
+function taskTable(t) {
+  const rows = t.tasks.map((r) => [
+    r.title,
+    `${r.ours.requests} (fewest ${r.fewest})${r.ours.requests <= r.fewest ? " ✓" : " ✗"} / ${r.theirs.requests}`,
+    `${ms(r.ours.ms)} / ${ms(r.theirs.ms)}`,
+    `${tok(r.ours.readTokens)} + ${tok(r.ours.writtenTokens)} / ${tok(r.theirs.readTokens)} + ${tok(r.theirs.writtenTokens)}`,
+    `${(r.tokenRatio * 100).toFixed(1)} %${r.tokenRatio <= 1 / 3 ? " ✓" : " ✗"}`,
+  ]);
+  return formatTable(
+    [
+      "task (ours / PostHog's MCP tools)",
+      "upstream requests",
+      "wall time",
+      "tokens read + written",
+      "tokens, ours ÷ theirs (≤ 33 %)",
+    ],
+    rows,
+  );
+}
+
+function otherTable(r) {
   const rows = [];
-  const row = (figure, ours, floor, ratio, target, ok) =>
-    rows.push({ figure, ours, floor, ratio, target, verdict: verdict(ok) });
-  const c = r.coldStart;
-  if (c) {
-    row(
-      `1 cold start: spawn→tools/list (${c.pairs} pairs)`,
+  const x = (v) => `${v.toFixed(2)}×`;
+  const mb = (v) => `${v.toFixed(1)} MB`;
+  if (r.coldStart) {
+    const c = r.coldStart;
+    rows.push([
+      `cold start: spawn → initialize → tools/list (median of ${c.pairs} pairs)`,
       ms(c.oursListMs),
       ms(c.floorListMs),
-      x(c.ratio),
-      "≤ 1.00×",
-      c.ratio <= 1,
-    );
-    row("1 cold start: spawn→initialize", ms(c.oursInitMs), ms(c.floorInitMs), x(c.initRatio), "", undefined);
+      `${x(c.ratio)}${c.ratio <= 1 ? " ✓" : " ✗"} (≤ 1.00×)`,
+    ]);
   }
-  const p = r.perCall;
-  if (p) {
-    row(
-      `2 per call p50: retrieve | echo (${p.rounds} rounds)`,
-      ms(p.ours.p50),
-      ms(p.floor.p50),
-      "",
-      "",
-      undefined,
-    );
-    row("2 per call p99: retrieve | echo", ms(p.ours.p99), ms(p.floor.p99), "", "", undefined);
-    row("2 direct GET (undici) p50 | p99", ms(p.direct.p50), ms(p.direct.p99), "", "", undefined);
-    row(
-      "2 overhead p50: (ours − direct) / echo",
-      ms(p.ours.p50 - p.direct.p50),
-      ms(p.floor.p50),
-      x(p.ratio),
-      "≤ 1.00×",
-      p.ratio <= 1,
-    );
+  if (r.memory) {
+    const m = r.memory;
+    rows.push([
+      `RSS idle, ${CFG.idleMs / 1000} s after tools/list${m.idleSettled ? "" : " (NOT SETTLED)"}`,
+      mb(m.idleOursMB),
+      mb(m.idleFloorMB),
+      `${x(m.idleOursMB / m.idleFloorMB)}${m.idleOursMB <= 60 ? " ✓" : " ✗"} (≤ 60 MB)`,
+    ]);
+    rows.push([
+      "startup peak (VmHWM)",
+      mb(m.idlePeakOursMB),
+      mb(m.idlePeakFloorMB),
+      x(m.idlePeakOursMB / m.idlePeakFloorMB),
+    ]);
   }
-  const t = r.throughput;
-  if (t) {
-    row(
-      `3 throughput: ${t.size} concurrent calls, 1 session${t.errors ? ` (${t.errors} ERRORS)` : ""}`,
-      `${t.oursCallsPerS.toFixed(0)}/s`,
-      `${t.directCallsPerS.toFixed(0)}/s direct`,
-      x(t.ratio),
+  if (r.size) {
+    const s = r.size;
+    rows.push([
+      `tools/list result, ${s.tools} tools`,
+      `${(s.bytes / 1024).toFixed(1)} KB ≈ ${tok(s.tokens)} tokens`,
       "",
-      undefined,
-    );
-    row(
-      "3 TCP connections to the sandbox (session)",
-      String(t.connectionsSession),
-      "8 (pool)",
-      "",
-      "≤ 8",
-      t.connectionsSession <= 8,
-    );
+      `${s.bytes <= 9 * 1024 ? "✓" : "✗"} (≤ 9 KB)`,
+    ]);
   }
-  const k = r.context;
-  if (k) {
-    row(
-      `4 tools/list result (${k.tools} tools)`,
-      kb(k.toolsList),
-      "",
-      "",
-      "≤ 8 KB",
-      k.toolsList.bytes <= 8 * 1024,
-    );
-    row(`4 notebooks-list result (${k.list.items} items)`, kb(k.list), "", "", "", undefined);
-    row(`4 notebooks-retrieve result (${RETRIEVE_ID})`, kb(k.retrieve), "", "", "", undefined);
+  if (r.conversion) {
+    const v = r.conversion;
+    const mbps = (s) => `${s.toFixed(1)} MB/s`;
+    rows.push([
+      `Markdown → document, ${(v.markdownBytes / 1e6).toFixed(1)} MB`,
+      mbps(v.parseMBps),
+      `${mbps(v.floorMBps)} (markdown-it alone)`,
+      x(v.parseRatio),
+    ]);
+    rows.push(["document → Markdown", mbps(v.serializeMBps), "", x(v.serializeRatio)]);
   }
-  const m = r.memory;
-  if (!m) return conversionRows(r, rows, row);
-  row(
-    `5 RSS idle (${CFG.idleMs / 1000} s after tools/list${m.idleSettled ? "" : ", NOT SETTLED"})`,
-    mb(m.idleOursMB),
-    mb(m.idleFloorMB),
-    x(m.idleOursMB / m.idleFloorMB),
-    "≤ 60 MB",
-    m.idleOursMB <= 60,
-  );
-  row(
-    "5 RSS 300 ms after tools/list",
-    mb(m.earlyOursMB),
-    mb(m.earlyFloorMB),
-    x(m.earlyOursMB / m.earlyFloorMB),
-    "",
-    undefined,
-  );
-  row(
-    "5 startup peak (VmHWM when idle)",
-    mb(m.idlePeakOursMB),
-    mb(m.idlePeakFloorMB),
-    x(m.idlePeakOursMB / m.idlePeakFloorMB),
-    "",
-    undefined,
-  );
-  if (m.bigNotebook) {
-    const b = m.bigNotebook;
-    row(
-      `5 peak RSS after a ${(b.notebookBytes / 1e6).toFixed(1)} MB notebook`,
-      mb(b.peakMB),
-      `${mb(b.idleMB)} idle`,
-      x(b.peakMB / b.idleMB),
-      "",
-      undefined,
-    );
-  }
-  const g = m.paging;
-  row(
-    `5 peak RSS paging ${g.notebooks} notebooks | 1st page${g.peakReset ? "" : " (startup peak incl.)"}`,
-    mb(g.allPagesPeakMB),
-    mb(g.firstPagePeakMB),
-    x(g.ratio),
-    "",
-    undefined,
-  );
-  const half = g.secondHalfGrowthMB / g.allPagesPeakMB;
-  row(
-    `5 RSS growth, 2nd half of the ${g.pages} pages`,
-    `${g.secondHalfGrowthMB >= 0 ? "+" : ""}${g.secondHalfGrowthMB.toFixed(1)} MB`,
-    "",
-    `${(half * 100).toFixed(1)} %`,
-    "≤ 5 % (flat)",
-    g.complete && half <= 0.05,
-  );
-  return conversionRows(r, rows, row);
-}
-
-function conversionRows(r, rows, row) {
-  const x = (v) => `${v.toFixed(2)}×`;
-  const v = r.conversion;
-  if (!v) return rows;
-  const mbps = (s) => `${s.toFixed(1)} MB/s`;
-  row(
-    `6 Markdown → doc (${(v.markdownBytes / 1e6).toFixed(1)} MB)`,
-    mbps(v.parseMBps),
-    `${mbps(v.floorMBps)} md-it`,
-    x(v.parseRatio),
-    "",
-    undefined,
-  );
-  row(
-    "6 doc → Markdown",
-    mbps(v.serializeMBps),
-    `${mbps(v.floorMBps)} md-it`,
-    x(v.serializeRatio),
-    "",
-    undefined,
-  );
-  return rows;
-}
-
-function formatTable(rows) {
-  const heads = ["figure", "ours (median)", "floor (median)", "ratio", "target", "verdict"];
-  const keys = ["figure", "ours", "floor", "ratio", "target", "verdict"];
-  const widths = heads.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[keys[i]]).length)));
-  const line = (cells) => `| ${cells.map((c, i) => String(c).padEnd(widths[i])).join(" | ")} |`;
-  return [
-    line(heads),
-    `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`,
-    ...rows.map((r) => line(keys.map((k) => r[k]))),
-  ].join("\n");
+  return formatTable(["figure", "ours", "floor", "ratio / target"], rows);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1043,6 +780,7 @@ async function main() {
   const machine = {
     cpu: cpus[0]?.model ?? "unknown",
     cores: cpus.length,
+    memoryGB: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
     platform: `${os.platform()} ${os.release()}`,
     date: new Date().toISOString(),
@@ -1050,19 +788,8 @@ async function main() {
   log(`bench (${QUICK ? "quick" : "full"}): preparing the sandbox…`);
   const modules = await locateModules();
   const sandbox = await startSandboxHost(modules);
-  const undici = await import("undici");
-  // Project 1: the realistic seeds plus 40 simple notebooks (a full 25-item list page) and a
-  // 5 MB notebook. Project 2: 10,000 notebooks for paging, apart so project 1's lists stay small.
-  await sandbox.call("seed", { n: 40, projectId: 1 });
-  let big;
-  if (ONLY.has("5")) {
-    await sandbox.call("seed", { n: CFG.pagingNotebooks, projectId: 2 }, 60_000);
-    big = await sandbox.call(
-      "insertGenerated",
-      { targetBytes: CFG.bigNotebookBytes, title: "Big generated notebook" },
-      60_000,
-    );
-  }
+  // The key owner's current project: the realistic seeds and 30 more notebooks.
+  await sandbox.call("seed", { n: 30, projectId: 1 });
 
   const results = {
     mode: QUICK ? "quick" : "full",
@@ -1070,52 +797,39 @@ async function main() {
     modules: modules.source,
     server: `${path.relative(ROOT, DIST) || "."}/index.js`,
   };
-  const timings = { setupS: (performance.now() - started) / 1000 };
+  const timings = {};
   const timed = async (name, fn) => {
     const t = performance.now();
+    log(`${name}…`);
     const out = await fn();
-    timings[`${name}S`] = (performance.now() - t) / 1000;
+    timings[name] = (performance.now() - t) / 1000;
     return out;
   };
-  if (ONLY.has("1")) {
-    log("1/6 cold start…");
-    results.coldStart = await timed("coldStart", () => figureColdStart(sandbox));
-  }
-  if (ONLY.has("2")) {
-    log("2/6 per-call overhead (and 4/6 context cost)…");
-    const { perCall, context } = await timed("perCall", () => figurePerCall(sandbox, undici));
-    results.perCall = perCall;
-    results.context = context;
-  }
-  if (ONLY.has("3")) {
-    log("3/6 throughput…");
-    results.throughput = await timed("throughput", () => figureThroughput(sandbox, undici));
-  }
-  if (ONLY.has("5")) {
-    log("5/6 memory…");
-    results.memory = await timed("memory", () => figureMemory(sandbox, big));
-  }
-  if (ONLY.has("6")) {
-    log("6/6 conversion…");
-    results.conversion = await timed("conversion", () => figureConversion(modules));
-  }
+  if (ONLY.has("tasks")) results.tasks = await timed("tasks", () => figureTasks(sandbox, modules));
+  if (ONLY.has("start")) results.coldStart = await timed("start", () => figureColdStart(sandbox));
+  if (ONLY.has("memory")) results.memory = await timed("memory", () => figureMemory(sandbox));
+  if (ONLY.has("size")) results.size = await timed("size", () => figureSize(sandbox));
+  if (ONLY.has("convert")) results.conversion = await timed("convert", () => figureConversion(modules));
   await sandbox.call("close").catch(() => undefined);
 
   results.durationS = (performance.now() - started) / 1000;
   results.timings = timings;
-  results.table = buildRows(results);
   const header = [
     `posthog-notebooks-mcp ${VERSION} bench (${results.mode}), ${machine.date}`,
-    `machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.platform}`,
-    "ratio = ours ÷ floor as a cost (time, or memory): lower is better, 1.00× = at the floor",
+    `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGB} GiB, Node ${machine.node}, ${machine.platform}`,
   ].join("\n");
-  process.stdout.write(`\n${header}\n\n${formatTable(results.table)}\n\n`);
+  let out = `\n${header}\n`;
+  if (results.tasks) {
+    out += `\nAgent tasks, ${LATENCY_MS} ms on every upstream request; median of ${CFG.taskRuns} runs; tokens = characters ÷ 4 of what the agent writes (tool name and arguments) and reads (text blocks and structuredContent):\n\n${taskTable(results.tasks)}\n`;
+  }
+  if (results.coldStart || results.memory || results.size || results.conversion) {
+    out += `\n${otherTable(results)}\n`;
+  }
   const parts = Object.entries(timings)
-    .map(([k, v]) => `${k.replace(/S$/, "")} ${v.toFixed(1)}`)
+    .map(([k, v]) => `${k} ${v.toFixed(1)}`)
     .join(", ");
-  process.stdout.write(
-    `took ${results.durationS.toFixed(1)} s (${parts}); all samples in bench/results.json\n`,
-  );
+  out += `\ntook ${results.durationS.toFixed(1)} s (${parts}); all samples in bench/results.json\n`;
+  process.stdout.write(out);
   writeFileSync(RESULTS, `${JSON.stringify(results, null, 1)}\n`);
 }
 

@@ -15,12 +15,37 @@ const sandbox = await startSandbox({
   port: 0,
   seed: true,
   rateLimit: false,
-  maxRecordedRequests: 1000,
+  maxRecordedRequests: 100_000,
 });
 
 const commands = {
   connections: () => sandbox.connections(),
   requestCount: () => sandbox.requests.length,
+  /** The requests received from index `from` on: method, path and status. */
+  requests: ({ from = 0 }) =>
+    sandbox.requests.slice(from).map((r) => ({ method: r.method, path: r.path, status: r.status })),
+  getNotebook: ({ shortId }) => sandbox.getNotebook(shortId),
+  fault({ fault }) {
+    sandbox.fault(fault);
+    return true;
+  },
+  clearFaults() {
+    sandbox.clearFaults();
+    return true;
+  },
+  /** A notebook from Markdown, converted with the project's own converter into a v1 document. */
+  async insertMarkdown({ markdown, title, projectId, deleted }) {
+    const content = await import(pathToFileURL(contentPath).href);
+    const doc = content.markdownToDoc(markdown);
+    const nb = sandbox.insertNotebook({
+      title,
+      content: doc,
+      text_content: content.deriveTextContent(doc),
+      ...(projectId ? { projectId } : {}),
+      ...(deleted ? { deleted } : {}),
+    });
+    return { short_id: nb.short_id, notebookBytes: Buffer.byteLength(JSON.stringify(nb)) };
+  },
   async seed({ n, projectId }) {
     await sandbox.seedNotebooks(n, projectId);
     return n;
