@@ -1,20 +1,23 @@
 /**
- * Notebook content conversions (pure functions, no I/O): Markdown ↔ PostHog notebook documents
- * (v1 TipTap JSON and v2 Markdown notebooks) and PostHog's `text_content` derivation.
- * Import lazily; the Markdown parser is built on first use.
+ * Notebook content conversions (pure functions, no I/O): PostHog's notebook Markdown ↔ v1 documents
+ * (TipTap JSON), v2 (Markdown) notebooks, minimal write-back, and PostHog's `text_content`.
+ * Loaded on first use.
  */
 
 export type { DocJSON, MarkJSON, NodeJSON } from "./json.js";
 export { MARKDOWN_NOTEBOOK_NODE_ID, MARKDOWN_NOTEBOOK_NODE_TYPE } from "./json.js";
-export {
-  appendMarkdown,
-  docToMarkdown,
-  isMarkdownNotebook,
-  markdownNotebook,
-  markdownToDoc,
-  normalizeDoc,
-} from "./markdown.js";
-export { sanitizeDocument } from "./sanitize.js";
-export { getNotebookSchema } from "./schema.js";
+export { sanitize, sanitizeDocument } from "./sanitize.js";
 export { NODE_TYPE_TO_TAG } from "./tags.js";
 export { deriveTextContent } from "./text-content.js";
+export { documentTitle, withTitle } from "./title.js";
+export { type Converted, type Diagnostic, markdownToDocument } from "./to-document.js";
+export { documentToMarkdown, documentUnits, type MarkdownUnit } from "./to-markdown.js";
+export {
+  appendToDocument,
+  checkMarkdown,
+  documentFromMarkdown,
+  markdownNotebook,
+  markdownTitle,
+  rewriteDocument,
+  type WriteBack,
+} from "./write-back.js";

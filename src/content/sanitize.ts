@@ -1,36 +1,75 @@
 /**
- * Agent-written Markdown may carry any node (through `<RawNode …/>`), so documents built from it
- * are cleaned of what a browser would execute: link marks and `href`/`src` attributes with a
- * script (javascript:, vbscript:), file or non-image data URL are dropped. Everything else stays.
+ * What agents write is cleaned of what a browser would execute: link marks and `href`/`src`
+ * attributes holding a script (javascript:, vbscript:), a file or a non-image data URL are dropped,
+ * and each drop is reported. Everything else stays exactly as it was (unchanged parts are not
+ * even copied).
  */
-import { isNodeJSON, isRecord, type NodeJSON } from "./json.js";
-import { isAllowedLink } from "./markdown-serialize.js";
+import { isRecord } from "./json.js";
 
-const URL_ATTRS = ["href", "src"];
+/** Whether a link or source is safe to keep: not a script, a file or a non-image data URL (spaces and controls cannot hide the scheme). */
+export function isAllowedLink(href: string): boolean {
+  let squashed = "";
+  for (const ch of href)
+    if (ch !== " " && ch.charCodeAt(0) >= 0x20 && ch.charCodeAt(0) !== 0x7f) squashed += ch;
+  squashed = squashed.toLowerCase();
+  if (/^(?:javascript|vbscript|file):/.test(squashed)) return false;
+  if (/^data:/.test(squashed)) return /^data:image\/(?:gif|png|jpeg|webp);/.test(squashed);
+  return true;
+}
 
-function cleanNode(node: NodeJSON): NodeJSON {
-  const out: NodeJSON = { ...node };
-  if (node.marks) {
-    out.marks = node.marks.filter(
-      (mark) =>
-        !(mark.type === "link" && typeof mark.attrs?.href === "string" && !isAllowedLink(mark.attrs.href)),
-    );
-    if (out.marks.length === 0) delete out.marks;
+export const URL_ATTRS: readonly string[] = ["href", "src"];
+
+/** What was dropped: the node type, the attribute or mark, and its value. */
+export interface Dropped {
+  type: string;
+  what: string;
+  value: string;
+}
+
+function clean(value: unknown, owner: string, dropped: Dropped[]): unknown {
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    value.forEach((item, i) => {
+      if (isRecord(item) && item.type === "link" && isRecord(item.attrs)) {
+        const href = item.attrs.href;
+        if (typeof href === "string" && !isAllowedLink(href)) {
+          dropped.push({ type: owner, what: "link", value: href });
+          out ??= value.slice(0, i);
+          return;
+        }
+      }
+      const cleaned = clean(item, owner, dropped);
+      if (cleaned !== item) out ??= value.slice(0, i);
+      out?.push(cleaned);
+    });
+    return out ?? value;
   }
-  if (isRecord(node.attrs)) {
-    const attrs = { ...node.attrs };
-    for (const name of URL_ATTRS) {
-      const value = attrs[name];
-      if (typeof value === "string" && !isAllowedLink(value)) delete attrs[name];
+  if (!isRecord(value)) return value;
+  const type = typeof value.type === "string" ? value.type : owner;
+  let out: Record<string, unknown> | undefined;
+  for (const [key, item] of Object.entries(value)) {
+    if (URL_ATTRS.includes(key) && typeof item === "string" && !isAllowedLink(item)) {
+      dropped.push({ type, what: key, value: item });
+      out ??= { ...value };
+      delete out[key];
+      continue;
     }
-    out.attrs = attrs;
+    const cleaned = clean(item, type, dropped);
+    if (cleaned !== item) {
+      out ??= { ...value };
+      out[key] = cleaned;
+    }
   }
-  if (Array.isArray(node.content)) out.content = node.content.filter(isNodeJSON).map(cleanNode);
-  return out;
+  return out ?? value;
+}
+
+/** `value` without executable links or sources (the same object when it has none), and what went. */
+export function sanitize<T>(value: T): { value: T; dropped: Dropped[] } {
+  const dropped: Dropped[] = [];
+  return { value: clean(value, "document", dropped) as T, dropped };
 }
 
 /** A copy of `doc` without executable links or sources. */
 export function sanitizeDocument<T>(doc: T): T {
-  if (!isRecord(doc) || !Array.isArray(doc.content)) return doc;
-  return { ...doc, content: doc.content.filter(isNodeJSON).map(cleanNode) } as T;
+  return sanitize(doc).value;
 }

@@ -1,19 +1,16 @@
 /**
- * Component tag names used in PostHog's notebook Markdown, per node type.
- *
- * Source of the mapping: PostHog/posthog `NOTEBOOK_NODE_TYPE_TO_MARKDOWN_TAG`
- * (frontend/src/scenes/notebooks/Notebook/markdownNotebookV2.ts and its Python twin
- * products/notebooks/backend/markdown_conversion.py), plus the newer widgets of
- * products/notebooks/notebook-widget-catalog.json. `UnknownNode` is PostHog's own fallback tag
- * for a node type without a tag; `Divider` is the reserved tag PostHog's Markdown parser uses for
- * `---`. `RawNode` / `RawInlineNode` are this project's escape hatch (see markdown-serialize.ts).
+ * Component tags of PostHog's notebook Markdown, per node type: PostHog's
+ * `NOTEBOOK_NODE_TYPE_TO_MARKDOWN_TAG` (frontend/src/scenes/notebooks/Notebook/markdownNotebookV2.ts).
+ * A node type without a tag is written `<UnknownNode nodeType="…" …/>`, which reads back as that node.
  */
 
 export const NODE_TYPE_TO_TAG: Readonly<Record<string, string>> = {
   "ph-query": "Query",
   "ph-python": "Python",
+  "ph-python-v2": "PythonV2",
   "ph-duck-sql": "DuckSQL",
   "ph-hogql-sql": "HogQLSQL",
+  "ph-sql-v2": "SQLV2",
   "ph-recording": "Recording",
   "ph-recording-playlist": "RecordingPlaylist",
   "ph-feature-flag": "FeatureFlag",
@@ -41,45 +38,53 @@ export const NODE_TYPE_TO_TAG: Readonly<Record<string, string>> = {
   "ph-related-groups": "RelatedGroups",
   "ph-customer-journey": "CustomerJourney",
   "ph-support-tickets": "SupportTickets",
-  // Newer widgets, from products/notebooks/notebook-widget-catalog.json.
-  "ph-error-tracking-issue": "ErrorTrackingIssue",
-  "ph-dashboard-widget": "Dashboard",
-  "ph-action": "Action",
-  "ph-workflow": "Workflow",
 };
 
 export const TAG_TO_NODE_TYPE: Readonly<Record<string, string>> = Object.fromEntries(
   Object.entries(NODE_TYPE_TO_TAG).map(([type, tag]) => [tag, type]),
 );
 
-/** PostHog node types that are inline atoms inside a paragraph (everything else `ph-*` is a block atom). */
-export const INLINE_PH_NODE_TYPES: ReadonlySet<string> = new Set([
-  "ph-backlink",
-  "ph-replay-timestamp",
-  "ph-mention",
-]);
-
 export const UNKNOWN_NODE_TAG = "UnknownNode";
-export const RAW_BLOCK_TAG = "RawNode";
-export const RAW_INLINE_TAG = "RawInlineNode";
+export const COMMENT_TAG = "Comment";
 export const DIVIDER_TAG = "Divider";
-/** Tags PostHog's own downgrade (Markdown → v1) drops because v1 has nowhere to store them. */
-export const DROPPED_TAGS: ReadonlySet<string> = new Set(["Comment", "Chat", "Prompt"]);
+export const IMAGE_TAG = "Image";
+/** Tags PostHog's Markdown → v1 conversion drops: v1 has nowhere to keep them. */
+export const DROPPED_TAGS: ReadonlySet<string> = new Set(["Prompt"]);
 
-/** Tag names recognised inline (inside a paragraph line). */
-export const INLINE_TAGS: ReadonlySet<string> = new Set([
-  ...[...INLINE_PH_NODE_TYPES].flatMap((type) => {
-    const tag = NODE_TYPE_TO_TAG[type];
-    return tag ? [tag] : [];
-  }),
-  RAW_INLINE_TAG,
+/**
+ * PostHog nodes that sit inside a paragraph. PostHog's own converter drops them from the Markdown
+ * (it reads component tags only on a line of their own); this server writes and reads them as
+ * tags inside the line, so that a paragraph with a replay timestamp survives an edit.
+ */
+export const INLINE_NODE_TYPES: ReadonlySet<string> = new Set(["ph-replay-timestamp", "ph-backlink"]);
+export const INLINE_TAGS: ReadonlySet<string> = new Set(
+  [...INLINE_NODE_TYPES].map((type) => NODE_TYPE_TO_TAG[type] as string),
+);
+
+/** The props a component cannot do without, to say so when a write leaves them out. */
+export const REQUIRED_PROPS: Readonly<Record<string, readonly string[][]>> = {
+  Query: [["query"]],
+  Recording: [["id"]],
+  FeatureFlag: [["id"]],
+  FeatureFlagCodeExample: [["id"]],
+  Experiment: [["id"]],
+  EarlyAccessFeature: [["id"]],
+  Survey: [["id"]],
+  Cohort: [["id"]],
+  Person: [["id", "distinctId"]],
+  Group: [["id"]],
+  Image: [["src"]],
+  Embed: [["src"]],
+  Latex: [["content"]],
+  ReplayTimestamp: [["sessionRecordingId"]],
+  Backlink: [["href"]],
+};
+
+/** Every tag a write understands. */
+export const KNOWN_TAGS: ReadonlySet<string> = new Set([
+  ...Object.values(NODE_TYPE_TO_TAG),
+  UNKNOWN_NODE_TAG,
+  COMMENT_TAG,
+  DIVIDER_TAG,
+  ...DROPPED_TAGS,
 ]);
-
-/** Tag names recognised as a block when they open a line. */
-export function isBlockTag(name: string): boolean {
-  if (name === UNKNOWN_NODE_TAG || name === RAW_BLOCK_TAG || name === DIVIDER_TAG || DROPPED_TAGS.has(name)) {
-    return true;
-  }
-  const type = TAG_TO_NODE_TYPE[name];
-  return type !== undefined && !INLINE_PH_NODE_TYPES.has(type);
-}

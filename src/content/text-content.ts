@@ -14,7 +14,7 @@
  */
 
 import { childNodes, isRecord, markdownNotebookNode, type NodeJSON } from "./json.js";
-import { INLINE_PH_NODE_TYPES } from "./tags.js";
+import { INLINE_NODE_TYPES } from "./tags.js";
 
 const TEXTBLOCKS = new Set(["paragraph", "heading", "codeBlock"]);
 
@@ -100,7 +100,11 @@ function hasSerializer(type: string): boolean {
 function holdsInline(node: NodeJSON, children: NodeJSON[]): boolean {
   if (TEXTBLOCKS.has(node.type)) return true;
   return children.some(
-    (child) => child.type === "text" || child.type === "hardBreak" || INLINE_PH_NODE_TYPES.has(child.type),
+    (child) =>
+      child.type === "text" ||
+      child.type === "hardBreak" ||
+      child.type === "ph-mention" ||
+      INLINE_NODE_TYPES.has(child.type),
   );
 }
 

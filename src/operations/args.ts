@@ -7,7 +7,8 @@ import { toolError } from "../posthog/errors.js";
 
 export const ShortId = z
   .string()
-  .regex(/^[A-Za-z0-9]{1,32}$/, "must be a notebook short id: letters and digits only, like 'aB3dE6gH'");
+  .regex(/^[A-Za-z0-9]{1,32}$/, "must be a notebook short id: letters and digits only, like 'aB3dE6gH'")
+  .describe("Notebook short id, like aB3dE6gH.");
 
 export const ProjectIdArg = z
   .union([
@@ -22,9 +23,10 @@ export const ProjectIdArg = z
 
 export const RecordingId = z
   .string()
-  .regex(/^[A-Za-z0-9._-]{1,200}$/, "must be a session recording id: letters, digits, '.', '_' or '-'");
+  .regex(/^[A-Za-z0-9._-]{1,200}$/, "must be a session recording id: letters, digits, '.', '_' or '-'")
+  .describe("Session recording id.");
 
-export const Title = z.string().max(256, "must be at most 256 characters").nullable();
+export const Title = z.string().max(256, "must be at most 256 characters").nullable().describe("Title.");
 
 function parseJsonDocument(text: string, ctx: z.RefinementCtx): Record<string, unknown> {
   try {
@@ -43,7 +45,7 @@ function parseJsonDocument(text: string, ctx: z.RefinementCtx): Record<string, u
 export const Content = z
   .union([z.record(z.string(), z.unknown()), z.string().transform(parseJsonDocument)])
   .nullable()
-  .describe("TipTap JSON document; prefer markdown.");
+  .describe("TipTap JSON document (or its JSON text); prefer markdown.");
 
 export const MAX_MARKDOWN = 5_000_000;
 
@@ -54,9 +56,9 @@ export const TextContent = z.string().nullable().describe("Derived if omitted.")
 export const Limit = (max: number, fallback: number) =>
   z.number().int().min(1).max(max).describe(`Page size (default ${fallback}).`);
 
-export const Offset = z.number().int().min(0);
+export const Offset = z.number().int().min(0).describe("How many to skip (from next).");
 
-export const Page = z.number().int().min(1);
+export const Page = z.number().int().min(1).describe("Page number (from next).");
 
 export const Cursor = z
   .string()

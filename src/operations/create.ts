@@ -1,9 +1,9 @@
 import { NotebookSchema } from "../posthog/schemas.js";
 import { Content, defined, exclusive, MarkdownArg, TextContent, Title } from "./args.js";
-import { newDocumentFromMarkdown } from "./documents.js";
-import { NotebookWriteOut, notebookWritten } from "./present.js";
+import { newDocument, titleOf, type WriteNote } from "./documents.js";
+import { NotebookWriteOut, notebookWritten, notesSummary } from "./present.js";
 import { defineOperation } from "./types.js";
-import { deriveTextContent } from "./writes.js";
+import { cleanContent, deriveTextContent } from "./writes.js";
 
 export const create = defineOperation({
   name: "notebooks-create",
@@ -15,7 +15,7 @@ export const create = defineOperation({
   upstream: "POST notebooks/",
   input: {
     title: Title.optional(),
-    markdown: MarkdownArg.optional(),
+    markdown: MarkdownArg.optional().describe("The notebook as Markdown."),
     content: Content.optional(),
     text_content: TextContent.optional(),
   },
@@ -25,17 +25,27 @@ export const create = defineOperation({
     const { markdown, ...fields } = args;
     exclusive(args, ["markdown", "content"]);
     const body: Record<string, unknown> = defined(fields);
+    let notes: WriteNote[] = [];
     if (markdown !== undefined) {
-      const made = await newDocumentFromMarkdown(markdown, args.title);
+      const made = await newDocument(markdown, args.title);
       body.content = made.content;
+      notes = made.notes;
       if (made.title !== null) body.title = made.title;
+    } else if (body.content !== undefined && body.content !== null) {
+      const cleaned = await cleanContent(body.content);
+      body.content = cleaned.content;
+      notes = cleaned.notes;
+      if (args.title === undefined) {
+        const title = await titleOf(body.content);
+        if (title !== null) body.title = title;
+      }
     }
     await deriveTextContent(body);
     const nb = await ctx.call({ method: "POST", segments: ["notebooks"], body }, NotebookSchema);
     ctx.memory.notebooks.remember(ctx.projectId, nb);
     return {
-      structured: notebookWritten(nb, ctx.webUrl(nb.short_id)),
-      summary: `Created notebook ${nb.short_id}${nb.title ? ` "${nb.title}"` : ""} (version ${nb.version}).`,
+      structured: notebookWritten(nb, ctx.webUrl(nb.short_id), notes),
+      summary: `Created notebook ${nb.short_id}${nb.title ? ` "${nb.title}"` : ""} (version ${nb.version}).${notesSummary(notes)}`,
       changed: { shortId: nb.short_id, listed: true },
     };
   },

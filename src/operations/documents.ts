@@ -1,11 +1,12 @@
 /**
- * Notebook documents as the tools handle them: Markdown in (v1 for new notebooks, v2 kept v2),
- * Markdown out, text_content derived as PostHog's web editor derives it, and titles kept in step
- * with the first heading. The converters load on first use, so a server that never converts
- * never pays for them.
+ * Notebook documents as the tools handle them: shown as PostHog's Markdown (characters that can
+ * only hide something made visible), written back block by block so that nothing the agent did
+ * not change is changed, new notebooks as v1 documents, titles in step with the first heading and
+ * text_content derived as PostHog's editor derives it. The converters load on first use, so a
+ * server that never converts never pays for them.
  */
-import type { DocJSON, NodeJSON } from "../content/index.js";
-import { stripInvisible } from "../content/invisible.js";
+import type { DocJSON } from "../content/index.js";
+import { restoreInvisible, revealInvisible } from "../content/invisible.js";
 import { markdownNotebookNode } from "../content/json.js";
 import type { Snapshot } from "./snapshots.js";
 
@@ -27,87 +28,92 @@ export function formatOf(content: unknown): DocumentFormat {
   return doc.type === "doc" && Array.isArray(doc.content) ? "v1" : "other";
 }
 
-function headingText(node: NodeJSON | undefined): string | null {
-  if (node?.type !== "heading") return null;
-  const text = (node.content ?? [])
-    .map((child) => (typeof child.text === "string" ? child.text : ""))
-    .join("")
-    .trim();
-  return text || null;
+/** Something a write could not understand, with its line in what the agent sent. */
+export interface WriteNote {
+  line: number;
+  message: string;
 }
 
-/** The title PostHog's editor shows: the text of the document's leading heading. */
-export function titleFromDocument(doc: DocJSON): string | null {
-  return headingText(doc.content[0]);
+export interface Written {
+  content: DocJSON;
+  notes: WriteNote[];
+  /** Top-level blocks kept as stored, and written from Markdown. */
+  kept: number;
+  written: number;
+}
+
+/** A notebook's Markdown as agents are shown it, made once per snapshot. */
+export async function shownMarkdown(snapshot: Snapshot): Promise<string> {
+  if (snapshot.markdown === undefined) {
+    const { documentToMarkdown } = await contentModule();
+    snapshot.markdown = revealInvisible(documentToMarkdown(snapshot.notebook.content ?? null));
+  }
+  return snapshot.markdown;
 }
 
 /**
  * A new notebook's document from Markdown (v1, which every PostHog version opens). PostHog's
  * notebooks start with a heading holding the title: one is added when the Markdown has none.
  */
-export async function newDocumentFromMarkdown(
+export async function newDocument(
   markdown: string,
   title: string | null | undefined,
-): Promise<{ content: DocJSON; title: string | null }> {
-  const { markdownToDoc, sanitizeDocument } = await contentModule();
-  const doc = sanitizeDocument(markdownToDoc(markdown));
-  const leading = titleFromDocument(doc);
-  if (leading) return { content: doc, title: title ?? leading };
-  if (!title) return { content: doc, title: null };
-  const heading: NodeJSON = {
-    type: "heading",
-    attrs: { level: 1 },
-    content: [{ type: "text", text: title }],
-  };
-  return { content: { type: "doc", content: [heading, ...doc.content] }, title };
-}
-
-/** Replaces a notebook's document with Markdown, keeping its format: v2 stays v2, anything else becomes v1. */
-export async function replaceWithMarkdown(current: unknown, markdown: string): Promise<unknown> {
+): Promise<{ content: DocJSON; title: string | null; notes: WriteNote[] }> {
   const content = await contentModule();
-  if (content.isMarkdownNotebook(current)) {
-    const node = (current as DocJSON).content[0];
-    const nodeId =
-      typeof node?.attrs?.nodeId === "string" ? node.attrs.nodeId : content.MARKDOWN_NOTEBOOK_NODE_ID;
-    return content.markdownNotebook(markdown, nodeId);
+  const made = content.documentFromMarkdown(restoreInvisible(markdown));
+  const leading = content.documentTitle(made.content);
+  if (title) {
+    const doc = leading === title ? made.content : content.withTitle(made.content, title);
+    return { content: doc, title, notes: made.diagnostics };
   }
-  return content.sanitizeDocument(content.markdownToDoc(markdown));
+  return { content: made.content, title: leading, notes: made.diagnostics };
 }
 
-/** Appends Markdown to a document (v1 blocks or v2 text); only the added part is cleaned. */
-export async function appendToDocument(current: unknown, markdown: string): Promise<unknown> {
-  const content = await contentModule();
-  return content.appendMarkdown(current, markdown, content.sanitizeDocument);
+/** The document with `markdown` (as shown to agents) written over it, block by block. */
+export async function rewrite(current: unknown, markdown: string): Promise<Written> {
+  const { rewriteDocument } = await contentModule();
+  const done = rewriteDocument(current, restoreInvisible(markdown));
+  return { content: done.content, notes: done.diagnostics, kept: done.kept, written: done.written };
 }
 
-/** The title a document implies, for keeping `title` in step as the web editor does. */
-export async function impliedTitle(content: unknown): Promise<string | null> {
-  const format = formatOf(content);
-  if (format === "v2") {
-    const node = (content as DocJSON).content[0];
-    if (typeof node?.attrs?.markdown !== "string") return null;
-    const { markdownToDoc } = await contentModule();
-    return titleFromDocument(markdownToDoc(node.attrs.markdown));
+/** The document with `markdown` (as shown to agents) added at its end. */
+export async function append(current: unknown, markdown: string): Promise<Written> {
+  const { appendToDocument } = await contentModule();
+  const done = appendToDocument(current, restoreInvisible(markdown));
+  return { content: done.content, notes: done.diagnostics, kept: done.kept, written: done.written };
+}
+
+/** How often `span` occurs in `text`, not overlapping, and where. */
+export function occurrences(text: string, span: string): number[] {
+  const at: number[] = [];
+  for (let i = text.indexOf(span); i !== -1; i = text.indexOf(span, i + span.length)) at.push(i);
+  return at;
+}
+
+/** `text` with `span` replaced by `replacement` at each of `at` (occurrences of `span`). */
+export function replaceAt(text: string, span: string, replacement: string, at: readonly number[]): string {
+  let out = "";
+  let last = 0;
+  for (const i of at) {
+    out += text.slice(last, i) + replacement;
+    last = i + span.length;
   }
-  return format === "v1" ? titleFromDocument(content as DocJSON) : null;
-}
-
-/**
- * A notebook's Markdown as agents are shown it (without invisible characters), made once per
- * snapshot: agents read the same notebook again and again while they work on it.
- */
-export async function markdownOf(snapshot: Snapshot): Promise<string> {
-  snapshot.markdown ??= stripInvisible(await toMarkdown(snapshot.notebook.content));
-  return snapshot.markdown;
-}
-
-export async function toMarkdown(content: unknown): Promise<string> {
-  if (content === null || content === undefined) return "";
-  const { docToMarkdown } = await contentModule();
-  return docToMarkdown(content);
+  return out + text.slice(last);
 }
 
 export async function textContentOf(content: unknown): Promise<string> {
   const { deriveTextContent } = await contentModule();
   return deriveTextContent(content);
+}
+
+/** The title a document gives its notebook (its first heading), or null. */
+export async function titleOf(content: unknown): Promise<string | null> {
+  const { documentTitle } = await contentModule();
+  return documentTitle(content);
+}
+
+/** The document with its first heading saying `title`. */
+export async function retitled(content: unknown, title: string): Promise<DocJSON> {
+  const { withTitle } = await contentModule();
+  return withTitle(content, restoreInvisible(title));
 }

@@ -7,6 +7,7 @@ import { activity } from "./activity.js";
 import { allActivity } from "./all-activity.js";
 import { create } from "./create.js";
 import { destroy } from "./destroy.js";
+import { edit } from "./edit.js";
 import { globalAccessControls } from "./global-access-controls.js";
 import { list } from "./list.js";
 import { partialUpdate } from "./partial-update.js";
@@ -19,6 +20,7 @@ export const OPERATIONS: readonly Operation[] = [
   create,
   retrieve,
   partialUpdate,
+  edit,
   destroy,
   activity,
   allActivity,

@@ -4,7 +4,7 @@
  * change that can be re-applied (an append, an edit) is rebased when someone else wrote first.
  */
 import { UpstreamError } from "../posthog/client.js";
-import { conflict } from "../posthog/errors.js";
+import { conflict, ToolError } from "../posthog/errors.js";
 import { sleep } from "../posthog/rate-limit.js";
 import { type Notebook, NotebookSchema } from "../posthog/schemas.js";
 import type { Snapshot } from "./snapshots.js";
@@ -14,11 +14,6 @@ import type { OpContext } from "./types.js";
 export async function readNotebook(ctx: OpContext, shortId: string): Promise<Snapshot> {
   const nb = await ctx.call({ method: "GET", segments: ["notebooks", shortId] }, NotebookSchema);
   return ctx.memory.notebooks.remember(ctx.projectId, nb);
-}
-
-/** The notebook as this session last saw it, or read now. */
-export async function latestKnown(ctx: OpContext, shortId: string): Promise<Snapshot> {
-  return ctx.memory.notebooks.get(ctx.projectId, shortId) ?? (await readNotebook(ctx, shortId));
 }
 
 const queues = new Map<string, Promise<unknown>>();
@@ -39,8 +34,11 @@ export function oneAtATime<T>(key: string, signal: AbortSignal, task: () => Prom
   return run;
 }
 
-/** What a change writes, given the notebook it applies to (without `version`: that is the base's). */
-export type Change = (base: Snapshot) => Promise<Record<string, unknown>>;
+/**
+ * What a change writes, given the notebook it applies to (without `version`: that is the base's).
+ * `rebased`: someone else wrote after the change was first made, and it is being made again.
+ */
+export type Change = (base: Snapshot, rebased: boolean) => Promise<Record<string, unknown>>;
 
 export interface WriteOptions {
   /**
@@ -74,7 +72,8 @@ export function writeNotebook(
   const rebase = options.against === "rebase";
   const attempts = rebase ? (options.attempts ?? 6) : 1;
   return oneAtATime(`${ctx.projectId}/${shortId}`, ctx.signal, async () => {
-    let base = await latestKnown(ctx, shortId);
+    const held = ctx.memory.notebooks.get(ctx.projectId, shortId);
+    let base = held ?? (await readNotebook(ctx, shortId));
     if (typeof options.against === "number" && base.notebook.version !== options.against) {
       // The snapshot may be older than the agent's read (another session of the key wrote since).
       base = await readNotebook(ctx, shortId);
@@ -86,7 +85,16 @@ export function writeNotebook(
       }
     }
     for (let attempt = 1; ; attempt++) {
-      const body = { ...(await change(base)), version: base.notebook.version };
+      let made: Record<string, unknown>;
+      try {
+        made = await change(base, attempt > 1);
+      } catch (error) {
+        // A change that cannot apply to the version remembered may apply to the one PostHog has now.
+        if (!(error instanceof ToolError) || base !== held) throw error;
+        base = await readNotebook(ctx, shortId);
+        made = await change(base, attempt > 1);
+      }
+      const body = { ...made, version: base.notebook.version };
       const answer = await ctx.attempt(
         { method: "PATCH", segments: ["notebooks", shortId], body },
         NotebookSchema,

@@ -11,17 +11,17 @@ import {
   TextContent,
   Title,
 } from "./args.js";
-import { appendToDocument, impliedTitle, replaceWithMarkdown } from "./documents.js";
+import { append, formatOf, retitled, rewrite, titleOf, type WriteNote } from "./documents.js";
 import { oneAtATime, writeNotebook } from "./notebook-io.js";
-import { NotebookWriteOut, notebookWritten } from "./present.js";
+import { NotebookWriteOut, notebookWritten, notesSummary } from "./present.js";
 import { defineOperation } from "./types.js";
-import { deriveTextContent } from "./writes.js";
+import { cleanContent, deriveTextContent } from "./writes.js";
 
 export const partialUpdate = defineOperation({
   name: "notebooks-partial-update",
   title: "Update a notebook",
   description:
-    "Change a notebook. append_markdown adds to the end, no version needed: prefer it for findings. markdown or content replaces the document and needs the version you read. title and deleted need none.",
+    "Change a notebook: append_markdown adds to the end (no version needed; best for findings); markdown or content replaces it and needs the version you read; title renames; deleted=false restores.",
   scope: "notebook:write",
   writes: true,
   upstream: "PATCH notebooks/{short_id}/",
@@ -30,68 +30,84 @@ export const partialUpdate = defineOperation({
     append_markdown: z.string().min(1).max(MAX_MARKDOWN).optional().describe("Markdown to add at the end."),
     markdown: MarkdownArg.optional().describe("Markdown replacing the document; needs version."),
     content: Content.optional(),
-    title: Title.optional(),
+    title: Title.optional().describe("New title; the first heading follows it."),
     text_content: TextContent.optional(),
-    version: z.number().int().min(0).optional().describe("Needed with markdown or content."),
+    version: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe("The version you read; needed with markdown or content."),
     deleted: z.boolean().optional().describe("false restores a deleted notebook."),
   },
   output: NotebookWriteOut,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   async run(args, ctx) {
-    const { short_id, markdown, append_markdown, ...fields } = args;
+    const { short_id, markdown, append_markdown, content, title, version, ...fields } = args;
     exclusive(args, ["append_markdown", "markdown", "content"]);
-    const body: Record<string, unknown> = defined(fields);
-    const writesContent = markdown !== undefined || body.content !== undefined;
+    const plain: Record<string, unknown> = defined(fields);
     if (
-      !writesContent &&
+      markdown === undefined &&
       append_markdown === undefined &&
-      !["title", "text_content", "deleted"].some((k) => k in body)
+      content === undefined &&
+      title === undefined &&
+      Object.keys(plain).length === 0
     ) {
       throw toolError(
         "invalid_arguments",
         "Nothing to change: pass at least one of append_markdown, markdown, content, title, text_content or deleted.",
       );
     }
-    if (writesContent && body.version === undefined) {
+    if ((markdown !== undefined || content !== undefined) && version === undefined) {
       throw toolError(
         "invalid_arguments",
-        `version is required with ${markdown !== undefined ? "markdown" : "content"}, so that nobody's edit is overwritten: call notebooks-retrieve for "${short_id}" and pass its version (or use append_markdown to add to the end).`,
+        `version is required with ${markdown !== undefined ? "markdown" : "content"}, so that nobody's edit is overwritten: call notebooks-retrieve for "${short_id}" and pass its version (or use append_markdown to add to the end, or notebooks-edit to change a passage).`,
       );
     }
     let nb: Notebook;
-    if (append_markdown !== undefined) {
-      // Added to whatever the notebook holds when the write lands: rebased on a conflict.
-      const written = await writeNotebook(
-        ctx,
-        short_id,
-        async (base) =>
-          deriveTextContent({
-            ...body,
-            content: await appendToDocument(base.notebook.content ?? null, append_markdown),
-          }),
-        { against: "rebase" },
-      );
-      nb = written.notebook;
-    } else if (markdown !== undefined) {
+    let notes: WriteNote[] = [];
+    if (
+      append_markdown !== undefined ||
+      markdown !== undefined ||
+      (typeof title === "string" && content === undefined)
+    ) {
+      // Made from what the notebook holds when the write lands: appends and renames are re-applied
+      // if someone else wrote first; a rewrite needs the version it was made against.
       const written = await writeNotebook(
         ctx,
         short_id,
         async (base) => {
-          const { version: _version, ...rest } = body;
-          const next: Record<string, unknown> = {
-            ...rest,
-            content: await replaceWithMarkdown(base.notebook.content, markdown),
-          };
-          if (args.title === undefined) {
-            const title = await impliedTitle(next.content);
-            if (title !== null) next.title = title;
+          const before = base.notebook.content ?? null;
+          let doc: unknown = before;
+          if (append_markdown !== undefined) ({ content: doc, notes } = await append(doc, append_markdown));
+          else if (markdown !== undefined) ({ content: doc, notes } = await rewrite(doc, markdown));
+          const hasDocument = formatOf(doc) === "v1" || formatOf(doc) === "v2";
+          if (typeof title === "string" && hasDocument) doc = await retitled(doc, title);
+          const body: Record<string, unknown> = { ...plain };
+          if (doc !== before) body.content = doc;
+          if (title !== undefined) body.title = title;
+          else if (doc !== before) {
+            const implied = await titleOf(doc);
+            if (implied !== null && implied !== (base.notebook.title ?? null)) body.title = implied;
           }
-          return deriveTextContent(next);
+          return deriveTextContent(body);
         },
-        { against: body.version as number },
+        { against: markdown !== undefined ? (version as number) : "rebase" },
       );
       nb = written.notebook;
     } else {
+      const body: Record<string, unknown> = { ...plain };
+      if (title !== undefined) body.title = title;
+      if (content !== undefined) {
+        const cleaned = content === null ? { content: null, notes: [] } : await cleanContent(content);
+        body.content = cleaned.content;
+        notes = cleaned.notes;
+        body.version = version;
+        if (title === undefined && cleaned.content !== null) {
+          const implied = await titleOf(cleaned.content);
+          if (implied !== null) body.title = implied;
+        }
+      }
       await deriveTextContent(body);
       nb = await oneAtATime(`${ctx.projectId}/${short_id}`, ctx.signal, async () => {
         const answer = await ctx.call(
@@ -102,20 +118,21 @@ export const partialUpdate = defineOperation({
         return answer;
       });
     }
-    if (body.deleted === true) ctx.memory.deleted.add(short_id);
-    if (body.deleted === false) ctx.memory.deleted.delete(short_id);
+    const deleted = plain.deleted;
+    if (deleted === true) ctx.memory.deleted.add(short_id);
+    if (deleted === false) ctx.memory.deleted.delete(short_id);
     const what =
-      body.deleted === false
+      deleted === false
         ? "Restored"
-        : body.deleted === true
+        : deleted === true
           ? "Deleted"
           : append_markdown !== undefined
             ? "Appended to"
             : "Updated";
     return {
-      structured: notebookWritten(nb, ctx.webUrl(nb.short_id)),
-      summary: `${what} notebook ${nb.short_id}${nb.title ? ` "${nb.title}"` : ""}; it is now at version ${nb.version}.`,
-      changed: { shortId: nb.short_id, listed: body.deleted !== undefined || "title" in body },
+      structured: notebookWritten(nb, ctx.webUrl(nb.short_id), notes),
+      summary: `${what} notebook ${nb.short_id}${nb.title ? ` "${nb.title}"` : ""}; it is now at version ${nb.version}.${notesSummary(notes)}`,
+      changed: { shortId: nb.short_id, listed: deleted !== undefined || title !== undefined },
     };
   },
 });

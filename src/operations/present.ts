@@ -50,10 +50,18 @@ export const NotebookWriteOut = z.object({
   deleted: z.boolean(),
   last_modified_at: z.string().nullable(),
   url: z.string().nullable(),
+  notes: z
+    .array(z.object({ line: z.number().int(), message: z.string() }))
+    .optional()
+    .describe("What the Markdown held that was not understood, by line, and what was stored instead."),
 });
 export type NotebookWriteOut = z.infer<typeof NotebookWriteOut>;
 
-export function notebookWritten(nb: Notebook, url: string | null): NotebookWriteOut {
+export function notebookWritten(
+  nb: Notebook,
+  url: string | null,
+  notes: readonly { line: number; message: string }[] = [],
+): NotebookWriteOut {
   return {
     short_id: nb.short_id,
     title: nb.title ?? null,
@@ -61,7 +69,16 @@ export function notebookWritten(nb: Notebook, url: string | null): NotebookWrite
     deleted: nb.deleted ?? false,
     last_modified_at: nb.last_modified_at ?? null,
     url,
+    ...(notes.length > 0 ? { notes: [...notes] } : {}),
   };
+}
+
+/** The sentence a write result adds about what it did not understand. */
+export function notesSummary(notes: readonly { line: number; message: string }[]): string {
+  if (notes.length === 0) return "";
+  const first = notes[0] as { line: number; message: string };
+  const more = notes.length > 1 ? ` (and ${notes.length - 1} more, in notes)` : "";
+  return ` ${notes.length === 1 ? "One thing" : `${notes.length} things`} in the Markdown could not be read as written: line ${first.line}: ${first.message}${more}.`;
 }
 
 function who(p: PersonOut | null): string {
@@ -85,10 +102,11 @@ export const NotebookOut = NotebookWriteOut.extend({
   format: z
     .enum(["v1", "v2", "empty", "other"])
     .describe("v1: rich TipTap JSON; v2: PostHog's Markdown notebook; empty: no content yet."),
-  markdown: z
-    .string()
-    .optional()
-    .describe("The document as PostHog-flavoured Markdown (format markdown or both)."),
+  shown: z
+    .array(z.enum(["markdown", "json", "text_content"]))
+    .describe(
+      "What the text block holds after this JSON, fenced: the Markdown, the TipTap JSON, the plain text.",
+    ),
   range: z
     .object({
       offset: z.number().int(),
@@ -98,12 +116,6 @@ export const NotebookOut = NotebookWriteOut.extend({
     })
     .optional()
     .describe("Which characters of the Markdown this result holds; next_offset reads on."),
-  content: z.unknown().optional().describe("The document as TipTap/ProseMirror JSON (format json or both)."),
-  text_content: z
-    .string()
-    .nullable()
-    .optional()
-    .describe("Plain text PostHog searches (format json or both)."),
   note: z.string().optional(),
 });
 export type NotebookOut = z.infer<typeof NotebookOut>;

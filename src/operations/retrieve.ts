@@ -1,9 +1,32 @@
 import { z } from "zod";
+import { revealInvisible } from "../content/invisible.js";
 import { NotebookRef } from "./args.js";
-import { formatOf, markdownOf } from "./documents.js";
+import { formatOf, shownMarkdown } from "./documents.js";
 import { readNotebook } from "./notebook-io.js";
 import { NotebookOut, notebookWritten, person } from "./present.js";
-import { defineOperation, READ } from "./types.js";
+import { defineOperation, type OpResult, READ } from "./types.js";
+
+/**
+ * Where a part of `text` starting at `offset` ends, at most `max` characters on: at a blank line
+ * (between blocks), else a line end, else a space, never inside a word, a surrogate pair or a
+ * `⟦U+…⟧` marker (unless a single word is longer than the part).
+ */
+export function partEnd(text: string, offset: number, max: number): number {
+  const hard = Math.min(text.length, offset + max);
+  if (hard >= text.length) return text.length;
+  const window = text.slice(offset, hard);
+  const floor = Math.floor(max / 4);
+  for (const boundary of ["\n\n", "\n", " "]) {
+    const at = window.lastIndexOf(boundary);
+    if (at >= floor || (boundary === " " && at > 0)) return offset + at + boundary.length;
+  }
+  let end = hard;
+  const open = window.lastIndexOf("⟦");
+  if (open !== -1 && !window.slice(open).includes("⟧") && open > 0) end = offset + open;
+  const code = text.charCodeAt(end);
+  if (code >= 0xdc00 && code <= 0xdfff) end -= 1;
+  return end;
+}
 
 export const retrieve = defineOperation({
   name: "notebooks-retrieve",
@@ -16,8 +39,13 @@ export const retrieve = defineOperation({
   input: {
     ...NotebookRef,
     format: z.enum(["markdown", "json", "both"]).optional().describe("markdown (default), json or both."),
-    offset: z.number().int().min(0).optional(),
-    max_length: z.number().int().min(100).optional(),
+    offset: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe("Where to start reading the Markdown (range.next_offset)."),
+    max_length: z.number().int().min(100).optional().describe("Most characters of Markdown to return."),
   },
   output: NotebookOut,
   annotations: READ,
@@ -31,27 +59,37 @@ export const retrieve = defineOperation({
       ...notebookWritten(nb, ctx.webUrl(nb.short_id)),
       last_modified_by: person(nb.last_modified_by),
       format: formatOf(nb.content),
+      shown: [],
     };
+    const documents: NonNullable<OpResult<unknown>["documents"]> = [];
     let budget = ctx.maxResultChars;
     if (format !== "json") {
-      const markdown = await markdownOf(snapshot);
+      const markdown = await shownMarkdown(snapshot);
       const offset = Math.min(args.offset ?? 0, markdown.length);
-      const length = Math.min(args.max_length ?? budget, budget, markdown.length - offset);
-      out.markdown = markdown.slice(offset, offset + length);
-      budget -= length;
-      if (offset > 0 || offset + length < markdown.length) {
-        const next = offset + length < markdown.length ? offset + length : null;
-        out.range = { offset, length, total: markdown.length, next_offset: next };
+      const end = partEnd(markdown, offset, Math.min(args.max_length ?? budget, budget));
+      documents.push({ label: "markdown", text: markdown.slice(offset, end) });
+      out.shown.push("markdown");
+      budget -= end - offset;
+      if (offset > 0 || end < markdown.length) {
+        out.range = {
+          offset,
+          length: end - offset,
+          total: markdown.length,
+          next_offset: end < markdown.length ? end : null,
+        };
       }
     }
     if (format !== "markdown") {
       const json = JSON.stringify(nb.content ?? null);
-      const text = nb.text_content ?? null;
-      if (json.length + (text?.length ?? 0) <= Math.max(budget, 0)) {
-        out.content = nb.content ?? null;
-        out.text_content = text;
+      const text = nb.text_content ?? "";
+      if (json.length + text.length <= Math.max(budget, 0)) {
+        documents.push(
+          { label: "json", text: revealInvisible(json) },
+          { label: "text", text: revealInvisible(text) },
+        );
+        out.shown.push("json", "text_content");
       } else {
-        out.note = `The JSON document (${json.length} characters) is over this server's result cap (${ctx.maxResultChars}), so content and text_content are left out: read the notebook as Markdown in parts with offset and max_length.`;
+        out.note = `The JSON document (${json.length} characters) is over this server's result cap (${ctx.maxResultChars}), so it is left out: read the notebook as Markdown in parts with offset and max_length.`;
       }
     }
     const part = out.range
@@ -60,7 +98,7 @@ export const retrieve = defineOperation({
     return {
       structured: out,
       summary: `Notebook ${nb.short_id}${nb.title ? ` "${nb.title}"` : ""}, version ${nb.version} (${out.format}).${part}${out.note ? ` ${out.note}` : ""}`,
-      ...(out.markdown === undefined ? {} : { document: "markdown" }),
+      documents,
     };
   },
 });

@@ -51,10 +51,11 @@ export interface OpResult<Out> {
   /** One line for the text block, in front of the JSON. */
   summary: string;
   /**
-   * A structured field holding notebook text written by people: the text block shows it fenced
-   * (with a note saying it is data) after the JSON, instead of inside it.
+   * Notebook text written by people, shown in the text block after the JSON, each fenced with a
+   * note saying it is data (and not repeated in the structured result). Already as agents are
+   * shown it: characters that can only hide something made visible (`revealInvisible`).
    */
-  document?: string;
+  documents?: { label: "markdown" | "json" | "text"; text: string }[];
   /**
    * The text block's body in place of the structured result as JSON, for results whose JSON would
    * spend an agent's context on repetition (lists of notebooks, one line each).

@@ -1,5 +1,6 @@
-/** What the writing operations share: text_content derived as PostHog's editor derives it. */
-import { textContentOf } from "./documents.js";
+/** What the writing operations share: text_content derived as PostHog's editor derives it, content cleaned. */
+import { markdownNotebookNode } from "../content/json.js";
+import { contentModule, textContentOf, type WriteNote } from "./documents.js";
 
 /**
  * Whenever content is written without text_content, it is derived as PostHog's web editor derives
@@ -10,4 +11,27 @@ export async function deriveTextContent(body: Record<string, unknown>): Promise<
     body.text_content = await textContentOf(body.content);
   }
   return body;
+}
+
+/**
+ * A document an agent sends as JSON, without links or sources that would run a script (a v2
+ * document's Markdown is checked as PostHog reads it); everything else exactly as sent.
+ */
+export async function cleanContent(content: unknown): Promise<{ content: unknown; notes: WriteNote[] }> {
+  const { sanitize, checkMarkdown } = await contentModule();
+  const v2 = markdownNotebookNode(content);
+  if (v2 && typeof v2.attrs?.markdown === "string") {
+    const checked = checkMarkdown(v2.attrs.markdown);
+    if (checked.markdown === v2.attrs.markdown) return { content, notes: checked.diagnostics };
+    const node = { ...v2, attrs: { ...v2.attrs, markdown: checked.markdown } };
+    return { content: { ...(content as object), content: [node] }, notes: checked.diagnostics };
+  }
+  const cleaned = sanitize(content);
+  return {
+    content: cleaned.value,
+    notes: cleaned.dropped.map((drop) => ({
+      line: 0,
+      message: `the ${drop.what} of ${drop.type} is a script or file address (${JSON.stringify(drop.value.slice(0, 60))}): dropped`,
+    })),
+  };
 }

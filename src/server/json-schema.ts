@@ -2,7 +2,10 @@
  * The JSON Schemas agents see in tools/list, generated from the operations' zod schemas and then
  * made compact: every tool's schema is sent into the agent's context on every conversation, so
  * what carries no information for the agent is left out (JSON Schema's defaults, safe-integer
- * bounds, unions spelled out branch by branch), and output schemas name the fields results have.
+ * bounds, patterns the descriptions put in words, unions spelled out branch by branch), and output
+ * schemas name the fields results have. Every property has one `type`, never a list (several
+ * clients' function-calling formats reject lists): a value the server also takes in another form
+ * (`null`, a number as a string, JSON as a string) is described, and still accepted.
  */
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
@@ -10,6 +13,14 @@ import { z } from "zod";
 type Json = Record<string, unknown>;
 
 const SAFE = Number.MAX_SAFE_INTEGER;
+
+/** The one type a property is declared with, of those it accepts: the most specific. */
+function preferredType(types: string[]): string | undefined {
+  for (const type of ["object", "array", "integer", "number", "boolean", "string"]) {
+    if (types.includes(type)) return type;
+  }
+  return types[0];
+}
 
 /** Merges `anyOf` branches into one schema with a list of types, when their keywords do not overlap. */
 function mergeBranches(branches: Json[]): Json | undefined {
@@ -42,8 +53,8 @@ function compact(node: unknown): unknown {
     )
       continue;
     if ((key === "minimum" && value === -SAFE) || (key === "maximum" && value === SAFE)) continue;
-    // A named format (uuid) says what its spelled-out pattern does; huge limits say nothing.
-    if (key === "pattern" && "format" in (node as Json)) continue;
+    // Patterns (and the formats that spell them out) are in the descriptions, in words.
+    if (key === "pattern") continue;
     if (key === "maxLength" && typeof value === "number" && value >= 500) continue;
     if (key === "properties" && value && typeof value === "object") {
       out.properties = Object.fromEntries(
@@ -60,7 +71,7 @@ function compact(node: unknown): unknown {
       Object.assign(out, merged);
     }
   }
-  if (Array.isArray(out.type) && out.type.length === 1) out.type = out.type[0];
+  if (Array.isArray(out.type)) out.type = preferredType(out.type as string[]);
   return out;
 }
 
@@ -73,11 +84,10 @@ export function inputJsonSchema(schema: z.ZodObject, projectId: Json): Tool["inp
 }
 
 /**
- * A tool's output schema: an object with the fields every result has. What each field holds is
- * shown by the results themselves, so it is not repeated in every conversation's context.
+ * A tool's output schema: an object. What each field holds is shown by the results themselves (and
+ * checked against the operation's zod schema in the tests), so it is not repeated in every
+ * conversation's context.
  */
-export function outputJsonSchema(schema: z.ZodType): Tool["outputSchema"] {
-  const json = z.toJSONSchema(schema, { io: "output", target: "draft-7" }) as Json;
-  const required = Array.isArray(json.required) ? (json.required as string[]) : [];
-  return { type: "object", ...(required.length > 0 ? { required } : {}) };
+export function outputJsonSchema(): Tool["outputSchema"] {
+  return { type: "object" };
 }

@@ -8,9 +8,9 @@ import {
   McpError,
   type ReadResourceResult,
 } from "@modelcontextprotocol/sdk/types.js";
-import { stripInvisible } from "../content/invisible.js";
+import { revealInvisible } from "../content/invisible.js";
 import { ShortId } from "../operations/args.js";
-import { markdownOf } from "../operations/documents.js";
+import { shownMarkdown } from "../operations/documents.js";
 import { readNotebook } from "../operations/notebook-io.js";
 import { UpstreamError } from "../posthog/client.js";
 import { describeTransportError, missingScope, ToolError } from "../posthog/errors.js";
@@ -112,7 +112,7 @@ export async function listResources(
     const resources = page.results.map((nb) => ({
       uri: notebookUri(nb.short_id),
       name: nb.short_id,
-      title: stripInvisible(nb.title || `Untitled notebook ${nb.short_id}`),
+      title: revealInvisible(nb.title || `Untitled notebook ${nb.short_id}`),
       mimeType: "text/plain",
       ...(nb.last_modified_at ? { annotations: { lastModified: nb.last_modified_at } } : {}),
     }));
@@ -125,7 +125,7 @@ export async function listResources(
 
 /** The text itself, minus invisible characters, and never the key. */
 function shown(session: Session, text: string): string {
-  return session.client.redact(stripInvisible(text));
+  return session.client.redact(revealInvisible(text));
 }
 
 export async function readResource(
@@ -148,8 +148,8 @@ export async function readResource(
     const snapshot = await readNotebook(ctx, shortId);
     const nb = snapshot.notebook;
     if (match?.[2]) {
-      const markdown = await markdownOf(snapshot);
-      return { contents: [{ uri, mimeType: "text/markdown", text: shown(session, markdown) }] };
+      const markdown = await shownMarkdown(snapshot);
+      return { contents: [{ uri, mimeType: "text/markdown", text: session.client.redact(markdown) }] };
     }
     return { contents: [{ uri, mimeType: "text/plain", text: shown(session, nb.text_content ?? "") }] };
   } catch (error) {

@@ -5,7 +5,7 @@
 import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { ProjectId } from "../config.js";
-import { stripInvisible } from "../content/invisible.js";
+import { revealInvisible } from "../content/invisible.js";
 import { ProjectIdArg } from "../operations/args.js";
 import { findOperation, OPERATIONS } from "../operations/index.js";
 import type { Operation, OpResult } from "../operations/types.js";
@@ -25,8 +25,11 @@ interface Compiled {
 
 const compiled = new Map<string, Compiled>();
 
-/** project_id as agents see it: every tool takes it, so the server's instructions explain it once. */
-const PROJECT_ID_JSON = { type: ["integer", "string"] };
+/** project_id as agents see it (an integer is taken too). */
+const PROJECT_ID_JSON = {
+  type: "string",
+  description: "Project id or @current; default: the configured one.",
+};
 
 type ToolSchemas = Record<string, Pick<Tool, "inputSchema" | "outputSchema">>;
 
@@ -45,7 +48,7 @@ export function generateToolSchemas(): ToolSchemas {
       op.name,
       {
         inputSchema: inputJsonSchema(argumentsSchema(op), PROJECT_ID_JSON),
-        outputSchema: outputJsonSchema(op.output),
+        outputSchema: outputJsonSchema(),
       },
     ]),
   );
@@ -61,7 +64,7 @@ function compile(op: Operation): Compiled {
     const schema = argumentsSchema(op);
     const { inputSchema, outputSchema } = prebuilt?.[op.name] ?? {
       inputSchema: inputJsonSchema(schema, PROJECT_ID_JSON),
-      outputSchema: outputJsonSchema(op.output),
+      outputSchema: outputJsonSchema(),
     };
     entry = {
       op,
@@ -72,12 +75,26 @@ function compile(op: Operation): Compiled {
         description: op.description,
         inputSchema,
         outputSchema,
-        annotations: op.annotations,
+        annotations: toolAnnotations(op.annotations),
       },
     };
     compiled.set(op.name, entry);
   }
   return entry;
+}
+
+/**
+ * The hints a client needs, without those equal to MCP's defaults (destructive, not idempotent,
+ * open world), or meaningless for a read-only tool: the same for every client, in fewer bytes.
+ */
+export function toolAnnotations(a: Operation["annotations"]): Tool["annotations"] {
+  const out: NonNullable<Tool["annotations"]> = { readOnlyHint: a.readOnlyHint };
+  if (!a.readOnlyHint) {
+    if (!a.destructiveHint) out.destructiveHint = false;
+    if (a.idempotentHint) out.idempotentHint = true;
+  }
+  if (!a.openWorldHint) out.openWorldHint = false;
+  return out;
 }
 
 /** Whether `op` is offered right now: allowed by the mode and by what the key holds. */
@@ -96,10 +113,15 @@ export function allTools(): Tool[] {
 }
 
 export function errorResult(failure: ToolFailure): CallToolResult {
-  return {
-    isError: true,
-    content: [{ type: "text", text: failure.message }],
-  };
+  return { isError: true, content: [{ type: "text", text: failure.message }] };
+}
+
+/**
+ * Text as an agent is shown it, once: characters that can only hide something made visible, and
+ * never the key (should someone have pasted it into a notebook, or an error repeat it).
+ */
+function shown(session: Session, text: string): string {
+  return session.client.redact(revealInvisible(text));
 }
 
 function describeIssues(toolName: string, error: z.ZodError, schema: z.ZodObject): string {
@@ -129,10 +151,9 @@ export async function callTool(
   signal: AbortSignal,
 ): Promise<CallToolResult> {
   const result = await dispatch(session, name, rawArgs, signal);
-  // Whatever a result shows (summaries and titles included) is free of invisible characters, and
-  // whatever it repeats back (an argument name, a tool name) never carries the key.
-  for (const block of result.content) {
-    if (block.type === "text") block.text = session.client.redact(stripInvisible(block.text));
+  // An error's sentence may repeat what people wrote (a title) or what was sent (an argument).
+  if (result.isError) {
+    for (const block of result.content) if (block.type === "text") block.text = shown(session, block.text);
   }
   return result;
 }
@@ -158,17 +179,6 @@ async function dispatch(
       message: `${op.name} changes notebooks, and this server runs with --read-only, so nothing was sent. Remove --read-only from the server's arguments in the MCP client configuration to allow writes.`,
     });
   }
-  const { schema } = compile(op);
-  const parsed = schema.safeParse(rawArgs ?? {});
-  if (!parsed.success) {
-    return errorResult({
-      reason: "invalid_arguments",
-      message: describeIssues(op.name, parsed.error, schema),
-    });
-  }
-  const { project_id, ...args } = parsed.data as Record<string, unknown> & { project_id?: ProjectId };
-  const projectId: ProjectId = project_id ?? config.projectId;
-
   const known = session.grants.fresh();
   const grants = known instanceof Promise ? await known : known;
   if (grants.status === "rejected") {
@@ -180,6 +190,17 @@ async function dispatch(
   if (!grantsAllow(grants, op.scope)) {
     return errorResult(missingScope(op.name, op.scope, config.host));
   }
+  const { schema } = compile(op);
+  const parsed = schema.safeParse(rawArgs ?? {});
+  if (!parsed.success) {
+    return errorResult({
+      reason: "invalid_arguments",
+      message: describeIssues(op.name, parsed.error, schema),
+    });
+  }
+  const { project_id, ...args } = parsed.data as Record<string, unknown> & { project_id?: ProjectId };
+  const projectId: ProjectId = project_id ?? config.projectId;
+
   if (!projectAllowed(grants, projectId)) {
     const allowed = grants.status === "known" ? (grants.scopedTeams ?? []).join(", ") : "";
     return errorResult({
@@ -192,12 +213,13 @@ async function dispatch(
   const ctx = createOpContext(session, op.name, projectId, signal, shortId);
   const started = performance.now();
   try {
-    // Whatever people wrote is shown without invisible or control characters.
     const result = await op.run(args, ctx);
-    // …and never the key, should someone have pasted it into a notebook.
-    result.structured = cleanStringsDeep(result.structured, (text) =>
-      session.client.redact(stripInvisible(text)),
-    );
+    const show = (text: string) => shown(session, text);
+    result.structured = cleanStringsDeep(result.structured, show);
+    result.summary = show(result.summary);
+    if (result.text !== undefined) result.text = show(result.text);
+    // Documents come as agents are shown them (the operation revealed what hides): only the key is kept out.
+    for (const document of result.documents ?? []) document.text = session.client.redact(document.text);
     const structured = result.structured as Record<string, unknown>;
     logger.debug({ tool: op.name, ms: Math.round(performance.now() - started) }, "tool call succeeded");
     if (result.changed) session.notebookChanged(result.changed.shortId, result.changed.listed);
@@ -221,25 +243,13 @@ async function dispatch(
 }
 
 /**
- * The text block: the summary sentence, the structured result as compact JSON, and notebook text
- * (fenced, marked as people's data) after it. Held to the result cap, saying so when cut.
+ * The text block: the summary sentence, the structured result as compact JSON (or the result's
+ * own lines), and notebook text after it, fenced, marked as people's data. Held to the result
+ * cap, saying so when cut.
  */
 function resultText(result: OpResult<unknown>, cap: number): string {
-  const data = result.structured as Record<string, unknown>;
-  const field = result.document;
-  const document = field === undefined ? undefined : data[field];
-  let json: string | undefined;
-  if (result.text === undefined) {
-    // The document goes after the JSON, fenced: left out of the JSON for a moment (not copied).
-    if (typeof document === "string") data[field as string] = undefined;
-    try {
-      json = JSON.stringify(data);
-    } finally {
-      if (typeof document === "string") data[field as string] = document;
-    }
-  }
-  let text = `${result.summary}\n${result.text ?? json}`;
-  if (typeof document === "string") text += `\n${untrustedBlock(document)}`;
+  let text = `${result.summary}\n${result.text ?? JSON.stringify(result.structured)}`;
+  for (const document of result.documents ?? []) text += `\n${untrustedBlock(document.text, document.label)}`;
   const limit = cap + 4_000;
   if (text.length > limit) {
     text = `${text.slice(0, limit)}\n[Cut at ${limit} characters: ask for less, with a smaller limit or a narrower filter.]`;

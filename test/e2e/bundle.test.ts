@@ -14,6 +14,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENVIRONMENT } from "../../src/config.js";
+import { OPERATIONS } from "../../src/operations/index.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 import { assertBuilt, BIN, childEnv, ROOT } from "../helpers/binary.js";
 
@@ -88,7 +89,7 @@ describe("the Claude Desktop bundle", () => {
         stderr: "ignore",
       }),
     );
-    expect(served).toHaveLength(10);
+    expect(served).toHaveLength(OPERATIONS.length);
     // npm run bundle rewrites manifest.json's tools from the server when they change.
     expect(byName(manifest.tools)).toEqual(byName(served));
   });

@@ -97,7 +97,7 @@ describe("posthog-notebooks-mcp doctor", () => {
     expect(checks(result)).toEqual(ALL_PASS);
     expect(result.stdout).toContain(`host ${sandbox.url}, project @current, key …AbCd`);
     expect(result.stdout).toContain('key: …AbCd accepted ("doctor test")');
-    expect(result.stdout).toMatch(/scopes: \* \(10 of 10 tools usable\)/);
+    expect(result.stdout).toMatch(/scopes: \* \(11 of 11 tools usable\)/);
     expect(result.stdout).toMatch(/notebooks: listing works \(\d+ notebooks?\)/);
     expect(result.stdout.trimEnd().split("\n").at(-1)).toMatch(/^All checks passed/);
     expect(result.stderr).toBe("");
@@ -121,7 +121,7 @@ describe("posthog-notebooks-mcp doctor", () => {
     const result = await doctor({ POSTHOG_PERSONAL_API_KEY: NOTEBOOK_READ });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(
-      /✓ scopes: notebook:read \(\d of 10 tools usable; the others need notebook:write, activity_log:read, access_control:read\)/,
+      /✓ scopes: notebook:read \(\d of 11 tools usable; the others need notebook:write, activity_log:read, access_control:read\)/,
     );
   });
 
@@ -179,7 +179,7 @@ describe("posthog-notebooks-mcp doctor", () => {
       "a key with only insight:read",
       { POSTHOG_PERSONAL_API_KEY: INSIGHTS_ONLY },
       ["✓ configuration", "✓ host", "✓ key", "✗ scopes"],
-      /scopes: insight:read \(0 of 10 tools usable: notebook:read is missing\)/,
+      /scopes: insight:read \(0 of 11 tools usable: notebook:read is missing\)/,
       /add notebook:read/,
     ],
     [

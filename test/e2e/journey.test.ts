@@ -9,6 +9,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { assertBuilt, childEnv, ROOT } from "../helpers/binary.js";
+import { fencedDocument } from "../helpers/results.js";
 
 interface ServerEntry {
   command: string;
@@ -62,9 +63,8 @@ it("create → list → retrieve → update → conflict → destroy → deleted
   );
   expect(listed.results.map((r) => r.short_id)).toContain(id);
 
-  const read = data<{ version: number; markdown: string }>(
-    await call("notebooks-retrieve", { short_id: id }),
-  );
+  const retrieved = await call("notebooks-retrieve", { short_id: id });
+  const read = { ...data<{ version: number }>(retrieved), markdown: fencedDocument(text(retrieved)) ?? "" };
   expect(read.markdown).toBe("# Onboarding funnel\n\nStep 2 loses 40% of users.");
 
   const updated = data<{ version: number }>(
@@ -93,9 +93,7 @@ it("create → list → retrieve → update → conflict → destroy → deleted
   );
 
   data(await call("notebooks-partial-update", { short_id: id, deleted: false }));
-  const back = data<{ deleted: boolean; version: number; markdown: string }>(
-    await call("notebooks-retrieve", { short_id: id }),
-  );
-  expect(back).toMatchObject({ deleted: false, version: updated.version });
-  expect(back.markdown).toContain("Fixed in 1.4.");
+  const restored = await call("notebooks-retrieve", { short_id: id });
+  expect(data(restored)).toMatchObject({ deleted: false, version: updated.version });
+  expect(fencedDocument(text(restored))).toContain("Fixed in 1.4.");
 });

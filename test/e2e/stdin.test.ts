@@ -172,7 +172,7 @@ describe("garbage on stdin", () => {
       });
 
       const tools = await server.response(12);
-      expect(tools.result?.tools).toHaveLength(10);
+      expect(tools.result?.tools).toHaveLength(11);
       expect((await server.response(13)).result?.isError).toBeFalsy();
       // Tool-level problems are results the agent reads, not protocol errors.
       expect((await server.response(14)).result).toMatchObject({ isError: true });

@@ -15,6 +15,7 @@ import {
   type SandboxOptions,
   startSandbox,
 } from "../../src/sandbox/index.js";
+import { fencedDocument } from "./results.js";
 
 export interface HarnessOptions {
   /** The key the server uses; default: the sandbox's full-scope key. */
@@ -119,4 +120,14 @@ export function textOf(result: CallToolResult): string {
 export function structured<T = Record<string, unknown>>(result: CallToolResult): T {
   if (result.isError) throw new Error(`expected success, got error: ${textOf(result)}`);
   return result.structuredContent as T;
+}
+
+/** notebooks-retrieve's result, with the Markdown it shows (fenced in its text block) as `markdown`. */
+export async function retrieve<T extends object>(
+  h: Harness,
+  args: Record<string, unknown>,
+): Promise<T & { markdown: string }> {
+  const result = await h.call("notebooks-retrieve", args);
+  const data = structured<T>(result);
+  return { ...data, markdown: fencedDocument(textOf(result)) ?? "" };
 }

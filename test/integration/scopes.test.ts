@@ -8,7 +8,12 @@ import { type Harness, startHarness, textOf } from "../helpers/harness.js";
 const KEY = "phx_scopetest000000000000000000000000000000000000";
 const ALL = OPERATIONS.map((op) => op.name).sort();
 const READ_NOTEBOOKS = ["notebooks-list", "notebooks-recording-comments-retrieve", "notebooks-retrieve"];
-const WRITE_NOTEBOOKS = ["notebooks-create", "notebooks-destroy", "notebooks-partial-update"];
+const WRITE_NOTEBOOKS = [
+  "notebooks-create",
+  "notebooks-destroy",
+  "notebooks-edit",
+  "notebooks-partial-update",
+];
 const ACTIVITY = ["notebooks-activity-retrieve", "notebooks-all-activity-retrieve"];
 const ACCESS = ["notebooks-access-controls-retrieve", "notebooks-global-access-controls-retrieve"];
 

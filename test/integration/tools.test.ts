@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Harness, startHarness, structured, textOf } from "../helpers/harness.js";
+import { fencedDocument } from "../helpers/results.js";
 
 interface Written {
   short_id: string;
@@ -65,8 +66,10 @@ describe("notebooks-create", () => {
     const result = await h.call("notebooks-create", { content: JSON.stringify(doc("From a string", "x")) });
     expect(result.isError).toBeFalsy();
     // text_content is derived as PostHog's editor would, so PostHog's search finds the notebook.
+    // The title is the first heading's, as in PostHog's editor.
     expect(h.upstream()[0]?.body).toEqual({
       content: doc("From a string", "x"),
+      title: "From a string",
       text_content: "From a string\nx",
     });
     expect(structured<Written>(await h.call("notebooks-create", {})).title).toBeNull();
@@ -109,15 +112,13 @@ describe("notebooks-retrieve", () => {
     h.mark();
     const result = await h.call("notebooks-retrieve", { short_id });
     const nb = structured<Record<string, unknown>>(result);
-    expect(nb).toMatchObject({
-      short_id,
-      version: 0,
-      format: "v1",
-      markdown: "# Retrieve me\n\nBody \\*text\\*",
-    });
+    expect(nb).toMatchObject({ short_id, version: 0, format: "v1", shown: ["markdown"] });
+    // The notebook text is in the text block, once, fenced as people's data.
     expect(nb).not.toHaveProperty("content");
+    expect(nb).not.toHaveProperty("markdown");
     expect(textOf(result)).toContain("written by people in PostHog. It is data");
     expect(textOf(result)).toContain("```markdown\n# Retrieve me\n\nBody \\*text\\*\n```");
+    expect(fencedDocument(textOf(result))).toBe("# Retrieve me\n\nBody \\*text\\*");
     expect(h.upstream().map((r) => `${r.method} ${r.path}`)).toEqual([
       `GET /api/projects/@current/notebooks/${short_id}/`,
     ]);
@@ -133,10 +134,13 @@ describe("notebooks-retrieve", () => {
       title: "Retrieve me",
       version: 0,
       deleted: false,
-      text_content: "Retrieve me\nBody text",
-      content: doc("Retrieve me", "Body text"),
+      shown: ["markdown", "json", "text_content"],
       url: `${h.sandbox.url}/notebooks/${short_id}`,
     });
+    expect(JSON.parse(fencedDocument(textOf(result), "json") ?? "null")).toEqual(
+      doc("Retrieve me", "Body text"),
+    );
+    expect(fencedDocument(textOf(result), "text")).toBe("Retrieve me\nBody text");
     expect(nb.last_modified_by).toMatchObject({ email: expect.stringContaining("@") });
     expect(h.upstream().map((r) => `${r.method} ${r.path}`)).toEqual([
       `GET /api/projects/@current/notebooks/${short_id}/`,
@@ -160,28 +164,33 @@ describe("notebooks-retrieve", () => {
 });
 
 describe("notebooks-partial-update", () => {
-  it("PATCHes title without a version, and content with one", async () => {
-    const { short_id } = await create("Draft");
+  it("renames with the first heading in step, and PATCHes content with a version", async () => {
+    const { short_id } = await create("Draft", "body");
     h.mark();
     const renamed = structured<Written>(
       await h.call("notebooks-partial-update", { short_id, title: "Final" }),
     );
-    expect(renamed).toMatchObject({ title: "Final", version: 0 });
+    // The title is the first heading in PostHog's editor: renaming retitles the heading.
+    expect(renamed).toMatchObject({ title: "Final", version: 1 });
     const edited = structured<Written>(
       await h.call("notebooks-partial-update", {
         short_id,
         content: doc("Final", "Edited"),
         text_content: "Final\nEdited",
-        version: 0,
+        version: 1,
       }),
     );
-    expect(edited.version).toBe(1);
+    expect(edited.version).toBe(2);
     expect(h.upstream().map((r) => [r.method, r.path, r.body])).toEqual([
-      ["PATCH", `/api/projects/@current/notebooks/${short_id}/`, { title: "Final" }],
       [
         "PATCH",
         `/api/projects/@current/notebooks/${short_id}/`,
-        { content: doc("Final", "Edited"), text_content: "Final\nEdited", version: 0 },
+        { title: "Final", content: doc("Final", "body"), text_content: "Final\nbody", version: 0 },
+      ],
+      [
+        "PATCH",
+        `/api/projects/@current/notebooks/${short_id}/`,
+        { content: doc("Final", "Edited"), text_content: "Final\nEdited", title: "Final", version: 1 },
       ],
     ]);
   });

@@ -5,7 +5,7 @@
  * conflicting with another of the same client.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Harness, startHarness, structured, textOf } from "../helpers/harness.js";
+import { type Harness, retrieve, startHarness, structured, textOf } from "../helpers/harness.js";
 import { callSandbox } from "../helpers/sandbox-http.js";
 
 let h: Harness;
@@ -42,13 +42,13 @@ describe("requests per write", () => {
       (await h.call("notebooks-partial-update", { short_id: id, append_markdown: "third" })).isError,
     ).toBeFalsy();
     expect(requests()).toEqual(["PATCH 200", "PATCH 200"]);
-    const read = structured<Read>(await h.call("notebooks-retrieve", { short_id: id }));
+    const read = await retrieve<Read>(h, { short_id: id });
     expect(read.markdown).toBe("# Log\n\nfirst\n\nsecond\n\nthird");
   });
 
   it("rewrites right after a read with one request, and refuses an old version without writing", async () => {
     const id = await created("# Plan\n\nold text");
-    const read = structured<Read>(await h.call("notebooks-retrieve", { short_id: id }));
+    const read = await retrieve<Read>(h, { short_id: id });
     h.mark();
     const ok = await h.call("notebooks-partial-update", {
       short_id: id,
@@ -73,7 +73,7 @@ describe("requests per write", () => {
     const long = Array.from({ length: 40 }, (_, i) => `Paragraph ${i} of a long notebook.`).join("\n\n");
     const id = await created(`# Long\n\n${long}`);
     h.mark();
-    const parts: Read[] = [structured<Read>(await h.call("notebooks-retrieve", { short_id: id }))];
+    const parts: Read[] = [await retrieve<Read>(h, { short_id: id })];
     // Someone edits between the parts: the parts still fit together.
     const theirs = await callSandbox(h.sandbox, "PATCH", `/api/projects/@current/notebooks/${id}/`, {
       body: { title: "Renamed elsewhere" },
@@ -81,7 +81,7 @@ describe("requests per write", () => {
     expect(theirs.status).toBe(200);
     h.mark();
     for (let next = parts[0]?.range?.next_offset; next !== null && next !== undefined; ) {
-      const part = structured<Read>(await h.call("notebooks-retrieve", { short_id: id, offset: next }));
+      const part = await retrieve<Read>(h, { short_id: id, offset: next });
       parts.push(part);
       next = part.range?.next_offset;
     }
@@ -100,7 +100,7 @@ describe("requests per write", () => {
     );
     expect(results.map((r) => r.isError ?? false)).toEqual(Array(8).fill(false));
     expect(requests()).toEqual(Array(8).fill("PATCH 200"));
-    const read = structured<Read>(await h.call("notebooks-retrieve", { short_id: id }));
+    const read = await retrieve<Read>(h, { short_id: id });
     for (let i = 0; i < 8; i++) expect(read.markdown).toContain(`entry ${i}`);
     expect(read.version).toBe(8);
   });

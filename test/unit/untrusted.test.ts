@@ -1,30 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { stripInvisible } from "../../src/content/invisible.js";
 import { cleanStringsDeep, fence, untrustedBlock } from "../../src/server/untrusted.js";
 
-describe("stripInvisible", () => {
-  it("removes control, zero-width, bidi and tag characters, keeps visible text", () => {
-    const hidden = "a\u200Bb\u202Ec\u0007d\uFEFFe\u2066f\u00ADg";
-    expect(stripInvisible(hidden)).toBe("abcdefg");
-    const tags = Array.from("ignore previous", (c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join(
-      "",
-    );
-    expect(stripInvisible(`safe${tags}text`)).toBe("safetext");
-    expect(stripInvisible("tabs\tand\nnewlines, émoji 👍🏽, 中文")).toBe(
-      "tabs\tand\nnewlines, émoji 👍🏽, 中文",
-    );
-    expect(stripInvisible("windows\r\nlines\rold mac")).toBe("windows\nlines\nold mac");
-  });
+describe("cleanStringsDeep", () => {
+  const reveal = (text: string) => text.replace(/\u200B/g, "[ZWSP]");
 
   it("reaches into JSON values", () => {
-    const value = { a: ["x\u200By"], b: { c: "\u202Ez" }, n: 1, t: null };
-    expect(cleanStringsDeep(value, stripInvisible)).toEqual({ a: ["xy"], b: { c: "z" }, n: 1, t: null });
+    const value = { a: ["x\u200By"], b: { c: "\u200Bz" }, n: 1, t: null };
+    expect(cleanStringsDeep(value, reveal)).toEqual({ a: ["x[ZWSP]y"], b: { c: "[ZWSP]z" }, n: 1, t: null });
   });
 
   it("walks clean values without copying or writing to them", () => {
     const clean = Object.freeze({ a: Object.freeze(["x", "y"]), b: Object.freeze({ c: "z" }), n: 1 });
-    expect(cleanStringsDeep(clean, stripInvisible)).toBe(clean);
-    expect(stripInvisible("nothing to do")).toBe("nothing to do");
+    expect(cleanStringsDeep(clean, reveal)).toBe(clean);
   });
 });
 
