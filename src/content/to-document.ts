@@ -356,6 +356,7 @@ function componentNodes(
 }
 
 const TAG_IN_TEXT = /<([A-Z][A-Za-z0-9]*)(?=[\s/>])/g;
+const TAG_START = /<[A-Z]/;
 
 /** Component tags left inside lines of text (PostHog reads a tag only on a line of its own). */
 function tagsInsideLines(
@@ -367,7 +368,12 @@ function tagsInsideLines(
     let at = line;
     for (const node of nodes) {
       if (node.type === "hardBreak") at++;
-      if (node.type !== "text" || node.marks?.some((mark) => mark.type === "code")) continue;
+      if (
+        node.type !== "text" ||
+        !TAG_START.test(node.text) ||
+        node.marks?.some((mark) => mark.type === "code")
+      )
+        continue;
       for (const match of node.text.matchAll(TAG_IN_TEXT)) {
         const tag = match[1] as string;
         if (!KNOWN_TAGS.has(tag) || tag === COMMENT_TAG) continue;
@@ -380,6 +386,7 @@ function tagsInsideLines(
     }
   };
   const line = block.line + 1;
+  if (block.type === "paragraph" && block.fallback) return;
   if (block.type === "paragraph" || block.type === "heading" || block.type === "blockquote")
     check(block.children, line);
   else if (block.type === "list") for (const item of block.items) check(item.children, item.line + 1);

@@ -23,21 +23,28 @@ import {
 import { componentTag } from "./markdown/props.js";
 import { IMAGE_TAG, INLINE_NODE_TYPES, NODE_TYPE_TO_TAG, UNKNOWN_NODE_TAG } from "./tags.js";
 
-const ALIASES: Readonly<Record<string, string>> = {
-  bullet_list: "bulletList",
-  ordered_list: "orderedList",
-  list_item: "listItem",
-  code_block: "codeBlock",
-  table_row: "tableRow",
-  table_cell: "tableCell",
-  table_header: "tableHeader",
-};
+const ALIASES: ReadonlyMap<string, string> = new Map([
+  ["bullet_list", "bulletList"],
+  ["ordered_list", "orderedList"],
+  ["list_item", "listItem"],
+  ["code_block", "codeBlock"],
+  ["table_row", "tableRow"],
+  ["table_cell", "tableCell"],
+  ["table_header", "tableHeader"],
+]);
 
 const LISTS = new Set(["bulletList", "orderedList", "taskList"]);
 
 function typeOf(node: NodeJSON | undefined): string {
   const type = node?.type ?? "";
-  return ALIASES[type] ?? type;
+  return ALIASES.get(type) ?? type;
+}
+
+/** Indentation of nested list items, by depth. */
+const INDENTS: string[] = [];
+function indentOf(depth: number): string {
+  INDENTS[depth] ??= "  ".repeat(depth);
+  return INDENTS[depth] as string;
 }
 
 function attrsOf(node: NodeJSON): Record<string, unknown> {
@@ -278,44 +285,53 @@ class Writer {
   }
 
   list(node: NodeJSON, ordered: boolean, depth: number): string {
-    const items = childNodes(node).filter((child) => {
-      const type = typeOf(child);
-      return type === "listItem" || type === "taskItem";
-    });
     const start =
       ordered && typeof node.attrs?.start === "number" && Number.isSafeInteger(node.attrs.start)
         ? node.attrs.start
         : 1;
     const blocks: string[] = [];
-    let pending: string[] = [];
+    let pending = "";
     const flush = () => {
-      if (pending.length > 0) blocks.push(pending.join("\n"));
-      pending = [];
+      if (pending !== "") blocks.push(pending);
+      pending = "";
     };
-    items.forEach((item, index) => {
+    const line = (text: string) => {
+      pending = pending === "" ? text : `${pending}\n${text}`;
+    };
+    let index = 0;
+    for (const item of Array.isArray(node.content) ? node.content : []) {
+      if (!isNodeJSON(item)) continue;
+      const itemType = typeOf(item);
+      if (itemType !== "listItem" && itemType !== "taskItem") continue;
       const marker = ordered ? `${start + index}.` : "-";
-      const checkbox = typeOf(item) === "taskItem" ? (item.attrs?.checked ? "[x] " : "[ ] ") : "";
-      const children = childNodes(item);
+      index++;
+      const checkbox = itemType === "taskItem" ? (item.attrs?.checked ? "[x] " : "[ ] ") : "";
+      const children = Array.isArray(item.content) ? item.content.filter(isNodeJSON) : [];
       const first = children.find((child) => typeOf(child) === "paragraph");
-      const text = first ? this.inlineContent(first.content).replace(/\s*\n\s*/g, " ") : "";
-      pending.push(`${"  ".repeat(depth)}${marker} ${checkbox}${text}`.trimEnd());
-      const extras: string[] = [];
+      let text = first ? this.inlineContent(first.content) : "";
+      if (text.includes("\n")) text = text.replace(/\s*\n\s*/g, " ");
+      const head = `${indentOf(depth)}${marker} ${checkbox}${text}`;
+      line(/\s$/.test(head) ? head.trimEnd() : head);
+      let extras: string[] | undefined;
       for (const child of children) {
         if (child === first) continue;
         const type = typeOf(child);
         if (LISTS.has(type)) {
           const nested = this.list(child, type === "orderedList", depth + 1);
-          if (nested !== "") pending.push(nested);
+          if (nested !== "") line(nested);
         } else {
           const md = this.block(child, 0);
-          if (md.trim() !== "") extras.push(md);
+          if (md.trim() !== "") {
+            extras ??= [];
+            extras.push(md);
+          }
         }
       }
-      if (extras.length > 0) {
+      if (extras) {
         flush();
         blocks.push(...extras);
       }
-    });
+    }
     flush();
     return blocks.join("\n\n");
   }

@@ -30,6 +30,7 @@ import {
 import { parseBlocks } from "./markdown/blocks.js";
 import type { Inline } from "./markdown/inline.js";
 import { isAllowedLink, sanitize, URL_ATTRS } from "./sanitize.js";
+import { NODE_TYPE_TO_TAG } from "./tags.js";
 import { type Diagnostic, markdownToDocument } from "./to-document.js";
 import { documentToMarkdown, documentUnits } from "./to-markdown.js";
 
@@ -185,11 +186,14 @@ function convert(markdown: string, lineOffset: number, diagnostics: Diagnostic[]
   for (const d of converted.diagnostics) diagnostics.push({ line: d.line + lineOffset, message: d.message });
   const cleaned = sanitize(converted.doc);
   for (const drop of cleaned.dropped) {
+    const at = markdown.indexOf(drop.value);
+    const tag = NODE_TYPE_TO_TAG[drop.type];
     diagnostics.push({
-      line: lineOffset + 1,
-      message: `the ${drop.what} of ${drop.type} is a script or file address (${clip(drop.value)}): dropped`,
+      line: lineOffset + 1 + (at === -1 ? 0 : lineAt(markdown, at)),
+      message: `the ${drop.what} of ${tag ? `<${tag}>` : drop.type} is a script or file address (${clip(drop.value)}): dropped`,
     });
   }
+  diagnostics.sort((a, b) => a.line - b.line);
   return cleaned.value.content;
 }
 

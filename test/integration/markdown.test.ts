@@ -374,8 +374,8 @@ describe("agent-written Markdown is cleaned of executable links", () => {
           'a link to "javascript:alert(1)", which is not http(s): stored as its text, without the link',
       },
       {
-        line: 1,
-        message: 'the src of ph-embed is a script or file address ("javascript:alert(2)"): dropped',
+        line: 5,
+        message: 'the src of <Embed> is a script or file address ("javascript:alert(2)"): dropped',
       },
     ]);
   });

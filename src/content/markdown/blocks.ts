@@ -24,28 +24,30 @@ export interface ListItem {
   line: number;
 }
 
-export type Block = (
-  | { type: "paragraph"; children: Inline[] }
-  | { type: "heading"; level: number; children: Inline[] }
-  | { type: "blockquote"; children: Inline[] }
-  | { type: "list"; ordered: boolean; start?: number; items: ListItem[]; blockquote?: boolean }
-  | { type: "table"; headers: Inline[][]; rows: Inline[][][] }
-  | { type: "code"; language?: string; text: string; closed: boolean }
-  | {
-      type: "component";
-      tagName: string;
-      props: Props;
-      /** The tag as written, for tags read from a tag (not `---`, images or comments). */
-      raw?: string;
-      errors?: string[];
-      /** Props whose `{…}` was not JSON and became its text. */
-      notJson?: string[];
-    }
-) & {
-  /** First line (0-based) and the line after the last. */
-  line: number;
-  end: number;
-};
+export type Block =
+  /** `fallback`: the source of a tag that could not be read, kept as text. */
+  (
+    | { type: "paragraph"; children: Inline[]; fallback?: true }
+    | { type: "heading"; level: number; children: Inline[] }
+    | { type: "blockquote"; children: Inline[] }
+    | { type: "list"; ordered: boolean; start?: number; items: ListItem[]; blockquote?: boolean }
+    | { type: "table"; headers: Inline[][]; rows: Inline[][][] }
+    | { type: "code"; language?: string; text: string; closed: boolean }
+    | {
+        type: "component";
+        tagName: string;
+        props: Props;
+        /** The tag as written, for tags read from a tag (not `---`, images or comments). */
+        raw?: string;
+        errors?: string[];
+        /** Props whose `{…}` was not JSON and became its text. */
+        notJson?: string[];
+      }
+  ) & {
+    /** First line (0-based) and the line after the last. */
+    line: number;
+    end: number;
+  };
 
 export interface BlockIssue {
   /** Line number (1-based) in the Markdown. */
@@ -67,6 +69,7 @@ const BULLET_LIST = /^\s*[-*+•](?:\s+|$)/;
 const DIVIDER = /^(?:-{3,}|\*{3,}|_{3,})$/;
 const IMAGE = /^!\[((?:\\.|[^\]\\])*)\]\(((?:\\.|[^)\\])*)\)$/;
 const SEPARATOR_CELL = /^:?-{3,}:?$/;
+const BLOCK_OPENERS = new Set([..."`!-*_<#|>+•0123456789"]);
 
 function leadingSpace(text: string, from = 0): number {
   let i = from;
@@ -103,12 +106,16 @@ function listItem(
   const markerAt = leadingSpace(line);
   let i = markerAt;
   let ordered = false;
-  if (/[0-9]/.test(line[i] ?? "")) {
-    while (/[0-9]/.test(line[i] ?? "")) i++;
+  const digit = (at: number) => {
+    const c = line.charCodeAt(at);
+    return c >= 48 && c <= 57;
+  };
+  if (digit(i)) {
+    while (digit(i)) i++;
     if (line[i] !== "." && line[i] !== ")") return null;
     ordered = true;
     i++;
-  } else if ("-*+•".includes(line[i] ?? "x")) i++;
+  } else if (line[i] === "-" || line[i] === "*" || line[i] === "+" || line[i] === "•") i++;
   else return null;
   const text = restAfterSpace(line, i);
   if (text === null) return null;
@@ -209,6 +216,8 @@ export function parseBlocks(markdown: string, options: ParseOptions = {}): Parse
   const startsBlock = (i: number): boolean => {
     const line = lines[i] as string;
     const t = trimmed[i] as string;
+    // Every block but a paragraph opens with one of these (after spaces), or is blank.
+    if (t && !BLOCK_OPENERS.has(t[0] as string)) return false;
     return (
       !t ||
       t.startsWith("```") ||
@@ -355,7 +364,13 @@ export function parseBlocks(markdown: string, options: ParseOptions = {}): Parse
             ? `a <${name}> tag that is not well formed (text after it on its line, or a closing tag that does not match)`
             : `a <${name}> tag that is never closed with "/>" before a blank line`,
         });
-        push({ type: "paragraph", children: rawParagraph(raw), line: at, end: terminated ? j + 1 : j });
+        push({
+          type: "paragraph",
+          children: rawParagraph(raw),
+          fallback: true,
+          line: at,
+          end: terminated ? j + 1 : j,
+        });
         i = terminated ? j + 1 : j;
         continue;
       }

@@ -39,18 +39,35 @@ export function isWhitespace(ch: string | undefined): boolean {
   return ch !== undefined && WHITESPACE.test(ch);
 }
 
-/** Text in running Markdown: everything the inline parser would read as syntax is escaped. */
+const INLINE_SYNTAX = /[\\`*[\]|~_<]/;
+const LINE_START_SYNTAX = /^\s*(?:[0-9#>\-+•<])/;
+
+/**
+ * Text in running Markdown: everything the inline parser would read as syntax is escaped, as
+ * PostHog's `escapeInlineMarkdownText` does it (its four passes, in one): `\`, a backtick, `*`,
+ * `[`, `]` and `|` always; `~` in runs of two or more; `_` unless between two ASCII letters or
+ * digits (snake_case stays readable); `<` where it would open `<u>`, `<ref …>` or `<mention …>`.
+ */
 export function escapeInline(text: string): string {
-  const step1 = text
-    .replace(/[\\`*[\]|]/g, (match) => `\\${match}`)
-    .replace(/~~+/g, (run) => "\\~".repeat(run.length));
-  return step1
-    .replace(/_/g, (_match, offset: number, source: string) =>
-      // Intraword underscores (snake_case) stay readable.
-      isAsciiAlphaNumeric(source[offset - 1]) && isAsciiAlphaNumeric(source[offset + 1]) ? "_" : "\\_",
-    )
-    .replace(/<(?=\/?(?:u>|ref[\s>]|mention[\s>]))/g, "\\<");
+  if (!INLINE_SYNTAX.test(text)) return text;
+  let out = "";
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    let needed = false;
+    if (c === 92 || c === 96 || c === 42 || c === 91 || c === 93 || c === 124) needed = true;
+    else if (c === 126) needed = text.charCodeAt(i + 1) === 126 || text.charCodeAt(i - 1) === 126;
+    else if (c === 95) needed = !(isAsciiAlphaNumeric(text[i - 1]) && isAsciiAlphaNumeric(text[i + 1]));
+    else if (c === 60) needed = TAG_OPENING.test(text.slice(i + 1, i + 10));
+    if (!needed) continue;
+    out += `${text.slice(from, i)}\\`;
+    from = i;
+  }
+  return out + text.slice(from);
 }
+
+/** After a `<`: what would make it open or close an inline tag. */
+const TAG_OPENING = /^\/?(?:u>|ref[\s>]|mention[\s>])/;
 
 /** Text inside a code span: only backslashes and backticks. */
 export function escapeCodeSpan(text: string): string {
@@ -58,11 +75,13 @@ export function escapeCodeSpan(text: string): string {
 }
 
 export function unescapeCodeSpan(text: string): string {
+  if (!text.includes("\\")) return text;
   return text.replace(/\\([\\`])/g, "$1");
 }
 
 /** A line of a paragraph that would otherwise start another block (heading, list, quote, rule, tag). */
 export function escapeLineStart(line: string): string {
+  if (!LINE_START_SYNTAX.test(line)) return line;
   const leading = /^\s*/.exec(line)?.[0] ?? "";
   const content = line.slice(leading.length);
   const ordered = /^(\d+)([.)])(\s|$)/.exec(content);
@@ -72,7 +91,24 @@ export function escapeLineStart(line: string): string {
 }
 
 export function escapeBlockLines(text: string): string {
-  return text.split("\n").map(escapeLineStart).join("\n");
+  let out = "";
+  let from = 0;
+  for (let start = 0; start <= text.length; ) {
+    const newline = text.indexOf("\n", start);
+    const end = newline === -1 ? text.length : newline;
+    // Only a line that opens with one of these (after spaces) can need escaping.
+    if (LINE_START_SYNTAX.test(text.slice(start, end))) {
+      const line = text.slice(start, end);
+      const escaped = escapeLineStart(line);
+      if (escaped !== line) {
+        out += text.slice(from, start) + escaped;
+        from = end;
+      }
+    }
+    if (newline === -1) break;
+    start = newline + 1;
+  }
+  return from === 0 ? text : out + text.slice(from);
 }
 
 /** A link's destination as PostHog keeps it: http(s) only, trimmed, or null. */

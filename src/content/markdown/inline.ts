@@ -71,6 +71,18 @@ function sameMarks(a: readonly Mark[], b: readonly Mark[]): boolean {
 }
 
 /** Empty text dropped, runs of hard breaks collapsed to one, neighbours with equal marks merged. */
+const normalized = new WeakMap<readonly Mark[], Mark[]>();
+
+function normalizedMarks(marks: readonly Mark[] | undefined): Mark[] {
+  if (!marks || marks.length === 0) return [];
+  let found = normalized.get(marks);
+  if (!found) {
+    found = normalizeMarks(marks);
+    normalized.set(marks, found);
+  }
+  return found;
+}
+
 export function normalizeInline(nodes: readonly Inline[]): Inline[] {
   const out: Inline[] = [];
   for (const node of nodes) {
@@ -84,10 +96,13 @@ export function normalizeInline(nodes: readonly Inline[]): Inline[] {
       continue;
     }
     if (!node.text) continue;
-    const marks = normalizeMarks(node.marks ?? []);
-    if (previous?.type === "text" && sameMarks(previous.marks ?? [], marks)) {
-      previous.text += node.text;
-      continue;
+    const marks = normalizedMarks(node.marks);
+    if (previous?.type === "text") {
+      const before = previous.marks ?? [];
+      if (before === marks || sameMarks(before, marks)) {
+        previous.text += node.text;
+        continue;
+      }
     }
     out.push(marks.length > 0 ? { type: "text", text: node.text, marks } : { type: "text", text: node.text });
   }
@@ -157,7 +172,9 @@ class Text {
   #special: Int32Array | undefined;
   #quotes: Map<string, Int32Array> = new Map();
   #badEscapes: Int32Array | undefined;
-  readonly #hrefs = new Map<string, { href: string; next: number } | null>();
+  /** Closing parentheses by the paren depth before them (unescaped parentheses counted). */
+  #closingParens: Map<number, number[]> | undefined;
+  #depthBefore: Int32Array | undefined;
 
   constructor(s: string) {
     this.s = s;
@@ -232,27 +249,35 @@ class Text {
   /** Where plain text ends: the next position where any construct could begin. */
   nextSpecial(from: number, end: number, inlineTags: boolean): number {
     if (!this.#special) {
-      const out: number[] = [];
+      // For each position, the next one at or after it where a construct could begin.
       const s = this.s;
-      for (let i = 0; i < s.length; i++) {
-        const ch = s[i];
-        if (ch === "\\" || ch === "*" || ch === "_" || ch === "`" || ch === "[" || ch === "\n") out.push(i);
-        else if (ch === "~" && s[i + 1] === "~") out.push(i);
-        else if (
-          ch === "<" &&
-          (/^(?:<u>|<ref|<mention)/.test(s.slice(i, i + 8)) || /[A-Z]/.test(s[i + 1] ?? ""))
-        )
-          out.push(i);
+      const next = new Int32Array(s.length + 1);
+      next[s.length] = s.length;
+      for (let i = s.length - 1; i >= 0; i--) {
+        const c = s.charCodeAt(i);
+        const special =
+          c === 92 /* \ */ ||
+          c === 42 /* * */ ||
+          c === 95 /* _ */ ||
+          c === 96 /* ` */ ||
+          c === 91 /* [ */ ||
+          c === 10 /* \n */ ||
+          (c === 126 /* ~ */ && s.charCodeAt(i + 1) === 126) ||
+          (c === 60 /* < */ &&
+            (s.startsWith("<u>", i) ||
+              s.startsWith("<ref", i) ||
+              s.startsWith("<mention", i) ||
+              (s.charCodeAt(i + 1) >= 65 && s.charCodeAt(i + 1) <= 90)));
+        next[i] = special ? i : (next[i + 1] as number);
       }
-      this.#special = Int32Array.from(out);
+      this.#special = next;
     }
     const s = this.s;
-    for (let k = lowerBound(this.#special, from); k < this.#special.length; k++) {
-      const p = this.#special[k] as number;
-      if (p >= end) break;
-      const ch = s[p];
-      if (ch === "~" && p + 2 > end) continue;
-      if (ch === "<") {
+    const next = this.#special;
+    for (let p = next[from] as number; p < end; p = next[p + 1] as number) {
+      const c = s.charCodeAt(p);
+      if (c === 126 && p + 2 > end) continue;
+      if (c === 60) {
         const within = (token: string) => s.startsWith(token, p) && p + token.length <= end;
         if (!(within("<u>") || within("<ref") || within("<mention"))) {
           if (!inlineTags || p + 1 >= end || !/[A-Z]/.test(s[p + 1] as string)) continue;
@@ -290,37 +315,57 @@ class Text {
     return bad !== -1 && bad < close ? -1 : close;
   }
 
-  /** A link's destination after `](` at `start`: read with escapes and balanced parentheses. */
+  /**
+   * A link's destination after `](` at `start`: read with escapes and balanced parentheses, up to
+   * the `)` that closes it (the first at the depth it started at). Found by lookup, not by reading
+   * on: a text of many unclosed links would otherwise be read to its end once per link.
+   */
   href(start: number, end: number): { href: string; next: number } | null {
-    const key = `${start}:${end}`;
-    if (this.#hrefs.has(key)) return this.#hrefs.get(key) ?? null;
-    const s = this.s;
-    let depth = 0;
-    let raw = "";
-    let found: { href: string; next: number } | null = null;
-    for (let i = start; i < end; i++) {
-      const ch = s[i] as string;
-      if (ch === "\\" && i + 1 < end && ESCAPABLE.has(s[i + 1] as string)) {
-        raw += s[i + 1];
-        i++;
-        continue;
-      }
-      if (ch === ")") {
-        if (depth === 0) {
-          found = { href: raw, next: i + 1 };
-          break;
+    if (!this.#depthBefore || !this.#closingParens) {
+      const depth = new Int32Array(this.s.length + 1);
+      const closing = new Map<number, number[]>();
+      let d = 0;
+      for (let i = 0; i < this.s.length; i++) {
+        depth[i] = d;
+        const ch = this.s[i];
+        if (this.escaped(i)) continue;
+        if (ch === "(") d++;
+        else if (ch === ")") {
+          const list = closing.get(d);
+          if (list) list.push(i);
+          else closing.set(d, [i]);
+          d--;
         }
-        depth--;
       }
-      if (ch === "(") depth++;
-      raw += ch;
+      depth[this.s.length] = d;
+      this.#depthBefore = depth;
+      this.#closingParens = closing;
     }
-    this.#hrefs.set(key, found);
-    return found;
+    const list = this.#closingParens.get(this.#depthBefore[start] as number);
+    if (!list) return null;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((list[mid] as number) < start) lo = mid + 1;
+      else hi = mid;
+    }
+    const close = list[lo];
+    if (close === undefined || close >= end) return null;
+    let raw = "";
+    for (let i = start; i < close; i++) {
+      const ch = this.s[i] as string;
+      if (ch === "\\" && i + 1 < close && ESCAPABLE.has(this.s[i + 1] as string)) {
+        raw += this.s[i + 1];
+        i++;
+      } else raw += ch;
+    }
+    return { href: raw, next: close + 1 };
   }
 }
 
 const INLINE_TAG_OPEN = /^<(ref|mention)/;
+const POSSIBLY_SYNTAX = /[\\*_`[\n~<]/;
 
 /**
  * PostHog notebook Markdown inline text → inline nodes, with what could not be read as meant
@@ -330,6 +375,8 @@ export function parseInline(
   text: string,
   options: InlineOptions = {},
 ): { nodes: Inline[]; issues: InlineIssue[] } {
+  // Text with nothing that could begin a construct (most list items and short lines) is itself.
+  if (!POSSIBLY_SYNTAX.test(text)) return { nodes: text ? [{ type: "text", text }] : [], issues: [] };
   const t = new Text(text);
   const issues: InlineIssue[] = [];
   const inlineTags = options.inlineTags;
@@ -401,16 +448,20 @@ export function parseInline(
 
   function parse(from: number, end: number, marks: Mark[], depth: number): Inline[] {
     const nodes: Inline[] = [];
+    // Text of this level shares one marks array (never changed: deeper levels get new ones), and
+    // runs of it are joined as they come.
     const push = (value: string) => {
-      if (value)
-        nodes.push(
-          marks.length > 0 ? { type: "text", text: value, marks: [...marks] } : { type: "text", text: value },
-        );
+      if (!value) return;
+      const last = nodes[nodes.length - 1];
+      if (last?.type === "text" && last.marks === (marks.length > 0 ? marks : undefined)) last.text += value;
+      else
+        nodes.push(marks.length > 0 ? { type: "text", text: value, marks } : { type: "text", text: value });
     };
     if (depth > MAX_DEPTH) {
       push(s.slice(from, end));
       return nodes;
     }
+    let codeMarks: Mark[] | undefined;
     let i = from;
     while (i < end) {
       const ch = s[i];
@@ -466,7 +517,8 @@ export function parseInline(
         const close = t.nextTick(i + 1, end);
         if (close !== -1) {
           const code = unescapeCodeSpan(s.slice(i + 1, close));
-          if (code) nodes.push({ type: "text", text: code, marks: [...marks, { type: "code" }] });
+          codeMarks ??= [...marks, { type: "code" }];
+          if (code) nodes.push({ type: "text", text: code, marks: codeMarks });
           i = close + 1;
           continue;
         }
@@ -491,10 +543,11 @@ export function parseInline(
       push(s.slice(i, next));
       i = next;
     }
-    return normalizeInline(nodes);
+    return nodes;
   }
 
-  return { nodes: parse(0, s.length, [], 0), issues };
+  // Normalised once, at the end: PostHog normalises at every level, which comes to the same.
+  return { nodes: normalizeInline(parse(0, s.length, [], 0)), issues };
 }
 
 function clip(text: string): string {
