@@ -98,7 +98,12 @@ try {
 
 const result = await build({
   absWorkingDir: root.pathname,
-  entryPoints: { index: "src/index.ts", "sandbox/cli": "src/sandbox/cli.ts", docs: "src/docs.ts" },
+  entryPoints: {
+    index: "src/index.ts",
+    "content-worker": "src/content/worker.ts",
+    "sandbox/cli": "src/sandbox/cli.ts",
+    docs: "src/docs.ts",
+  },
   outdir: "dist",
   chunkNames: "chunks/[name]-[hash]",
   bundle: true,

@@ -5,6 +5,7 @@
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
+import { logConversionsTo } from "./operations/converter.js";
 import type { Sandbox } from "./sandbox/index.js";
 import { createServer } from "./server/index.js";
 import { createSession, type Session } from "./session.js";
@@ -29,6 +30,7 @@ export async function createApp(input: Config, options: AppOptions = {}): Promis
   const upstream = options.upstream ?? (await openUpstream(input, options));
   const { config, client, grants, logger, sandbox } = upstream;
   const session = createSession({ config, client, grants, logger, version: VERSION });
+  logConversionsTo(logger);
   const server = createServer(session);
 
   let closing: Promise<void> | undefined;

@@ -3,7 +3,7 @@ import { Content, defined, exclusive, MarkdownArg, TextContent, Title } from "./
 import { newDocument, titleOf, type WriteNote } from "./documents.js";
 import { NotebookWriteOut, notebookWritten, notesSummary } from "./present.js";
 import { defineOperation } from "./types.js";
-import { cleanContent, deriveTextContent } from "./writes.js";
+import { cleanContent, deriveTextContent, jsonSize } from "./writes.js";
 
 export const create = defineOperation({
   name: "notebooks-create",
@@ -26,21 +26,23 @@ export const create = defineOperation({
     exclusive(args, ["markdown", "content"]);
     const body: Record<string, unknown> = defined(fields);
     let notes: WriteNote[] = [];
+    let size = markdown?.length ?? 0;
     if (markdown !== undefined) {
       const made = await newDocument(markdown, args.title);
       body.content = made.content;
       notes = made.notes;
       if (made.title !== null) body.title = made.title;
     } else if (body.content !== undefined && body.content !== null) {
+      size = jsonSize(body.content);
       const cleaned = await cleanContent(body.content);
       body.content = cleaned.content;
       notes = cleaned.notes;
       if (args.title === undefined) {
-        const title = await titleOf(body.content);
+        const title = await titleOf(body.content, size);
         if (title !== null) body.title = title;
       }
     }
-    await deriveTextContent(body);
+    await deriveTextContent(body, size);
     const nb = await ctx.call({ method: "POST", segments: ["notebooks"], body }, NotebookSchema);
     ctx.memory.notebooks.remember(ctx.projectId, nb);
     return {

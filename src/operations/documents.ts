@@ -8,15 +8,8 @@
 import type { DocJSON } from "../content/index.js";
 import { restoreInvisible, revealInvisible } from "../content/invisible.js";
 import { markdownNotebookNode } from "../content/json.js";
+import { convert } from "./converter.js";
 import type { Snapshot } from "./snapshots.js";
-
-type ContentModule = typeof import("../content/index.js");
-let loading: Promise<ContentModule> | undefined;
-
-export function contentModule(): Promise<ContentModule> {
-  loading ??= import("../content/index.js");
-  return loading;
-}
 
 export type DocumentFormat = "v1" | "v2" | "empty" | "other";
 
@@ -45,8 +38,8 @@ export interface Written {
 /** A notebook's Markdown as agents are shown it, made once per snapshot. */
 export async function shownMarkdown(snapshot: Snapshot): Promise<string> {
   if (snapshot.markdown === undefined) {
-    const { documentToMarkdown } = await contentModule();
-    snapshot.markdown = revealInvisible(documentToMarkdown(snapshot.notebook.content ?? null));
+    const markdown = await convert("documentToMarkdown", snapshot.size, snapshot.notebook.content ?? null);
+    snapshot.markdown = revealInvisible(markdown);
   }
   return snapshot.markdown;
 }
@@ -59,11 +52,10 @@ export async function newDocument(
   markdown: string,
   title: string | null | undefined,
 ): Promise<{ content: DocJSON; title: string | null; notes: WriteNote[] }> {
-  const content = await contentModule();
-  const made = content.documentFromMarkdown(restoreInvisible(markdown));
-  const leading = content.documentTitle(made.content);
+  const made = await convert("documentFromMarkdown", markdown.length, restoreInvisible(markdown));
+  const leading = await titleOf(made.content, markdown.length);
   if (title) {
-    const doc = leading === title ? made.content : content.withTitle(made.content, title);
+    const doc = leading === title ? made.content : await retitled(made.content, title, markdown.length);
     return { content: doc, title, notes: made.diagnostics };
   }
   return { content: made.content, title: leading, notes: made.diagnostics };
@@ -71,15 +63,14 @@ export async function newDocument(
 
 /** The document with `markdown` (as shown to agents) written over it, block by block. */
 export async function rewrite(current: unknown, markdown: string): Promise<Written> {
-  const { rewriteDocument } = await contentModule();
-  const done = rewriteDocument(current, restoreInvisible(markdown));
+  const done = await convert("rewriteDocument", markdown.length, current, restoreInvisible(markdown));
   return { content: done.content, notes: done.diagnostics, kept: done.kept, written: done.written };
 }
 
 /** The document with `markdown` (as shown to agents) added at its end. */
 export async function append(current: unknown, markdown: string): Promise<Written> {
-  const { appendToDocument } = await contentModule();
-  const done = appendToDocument(current, restoreInvisible(markdown));
+  // Only what is added is converted: the document itself is kept as it is.
+  const done = await convert("appendToDocument", markdown.length, current, restoreInvisible(markdown));
   return { content: done.content, notes: done.diagnostics, kept: done.kept, written: done.written };
 }
 
@@ -101,19 +92,17 @@ export function replaceAt(text: string, span: string, replacement: string, at: r
   return out + text.slice(last);
 }
 
-export async function textContentOf(content: unknown): Promise<string> {
-  const { deriveTextContent } = await contentModule();
-  return deriveTextContent(content);
+/** `size`: about how many characters the document holds (its Markdown or JSON), to place the work. */
+export async function textContentOf(content: unknown, size: number): Promise<string> {
+  return convert("deriveTextContent", size, content);
 }
 
 /** The title a document gives its notebook (its first heading), or null. */
-export async function titleOf(content: unknown): Promise<string | null> {
-  const { documentTitle } = await contentModule();
-  return documentTitle(content);
+export async function titleOf(content: unknown, size: number): Promise<string | null> {
+  return convert("documentTitle", size, content);
 }
 
 /** The document with its first heading saying `title`. */
-export async function retitled(content: unknown, title: string): Promise<DocJSON> {
-  const { withTitle } = await contentModule();
-  return withTitle(content, restoreInvisible(title));
+export async function retitled(content: unknown, title: string, size: number): Promise<DocJSON> {
+  return convert("withTitle", size, content, restoreInvisible(title));
 }

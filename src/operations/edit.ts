@@ -72,9 +72,9 @@ export const edit = defineOperation({
         );
         notes = done.notes;
         const body: Record<string, unknown> = { content: done.content };
-        const implied = await titleOf(done.content);
+        const implied = await titleOf(done.content, base.size);
         if (implied !== null && implied !== (base.notebook.title ?? null)) body.title = implied;
-        return deriveTextContent(body);
+        return deriveTextContent(body, base.size);
       },
       { against: "rebase" },
     );

@@ -15,7 +15,7 @@ import { append, formatOf, retitled, rewrite, titleOf, type WriteNote } from "./
 import { oneAtATime, writeNotebook } from "./notebook-io.js";
 import { NotebookWriteOut, notebookWritten, notesSummary } from "./present.js";
 import { defineOperation } from "./types.js";
-import { cleanContent, deriveTextContent } from "./writes.js";
+import { cleanContent, deriveTextContent, jsonSize } from "./writes.js";
 
 export const partialUpdate = defineOperation({
   name: "notebooks-partial-update",
@@ -82,15 +82,15 @@ export const partialUpdate = defineOperation({
           if (append_markdown !== undefined) ({ content: doc, notes } = await append(doc, append_markdown));
           else if (markdown !== undefined) ({ content: doc, notes } = await rewrite(doc, markdown));
           const hasDocument = formatOf(doc) === "v1" || formatOf(doc) === "v2";
-          if (typeof title === "string" && hasDocument) doc = await retitled(doc, title);
+          if (typeof title === "string" && hasDocument) doc = await retitled(doc, title, base.size);
           const body: Record<string, unknown> = { ...plain };
           if (doc !== before) body.content = doc;
           if (title !== undefined) body.title = title;
           else if (doc !== before) {
-            const implied = await titleOf(doc);
+            const implied = await titleOf(doc, base.size);
             if (implied !== null && implied !== (base.notebook.title ?? null)) body.title = implied;
           }
-          return deriveTextContent(body);
+          return deriveTextContent(body, base.size + (append_markdown?.length ?? markdown?.length ?? 0));
         },
         { against: markdown !== undefined ? (version as number) : "rebase" },
       );
@@ -104,11 +104,11 @@ export const partialUpdate = defineOperation({
         notes = cleaned.notes;
         body.version = version;
         if (title === undefined && cleaned.content !== null) {
-          const implied = await titleOf(cleaned.content);
+          const implied = await titleOf(cleaned.content, jsonSize(cleaned.content));
           if (implied !== null) body.title = implied;
         }
       }
-      await deriveTextContent(body);
+      await deriveTextContent(body, jsonSize(body.content));
       nb = await oneAtATime(`${ctx.projectId}/${short_id}`, ctx.signal, async () => {
         const answer = await ctx.call(
           { method: "PATCH", segments: ["notebooks", short_id], body },

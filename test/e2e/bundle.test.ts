@@ -139,7 +139,7 @@ describe("the Claude Desktop bundle", () => {
     }
     const unexpected = files.filter(
       (f) =>
-        !["manifest.json", "icon.png", "package.json", "README.md", "dist/index.js"].includes(f) &&
+        !["manifest.json", "icon.png", "package.json", "README.md", "dist/index.js", "dist/content-worker.js"].includes(f) &&
         !/^dist\/chunks\/[\w-]+\.js(\.LEGAL\.txt)?$/.test(f),
     );
     expect(unexpected).toEqual([]);
