@@ -21,6 +21,12 @@ const deadline = performance.now() + Number(budgetArg);
 const floor = new MarkdownIt("commonmark", { html: false, linkify: false, typographer: false });
 floor.enable(["table", "strikethrough"]);
 
+function countNodes(node) {
+  let n = 1;
+  for (const child of node.content ?? []) n += countNodes(child);
+  return n;
+}
+
 function timed(fn) {
   const t = performance.now();
   const out = fn();
@@ -51,7 +57,11 @@ for (let rep = 0; rep < reps && (rep < 2 || performance.now() < deadline); rep++
     const written = timed(() => documentToMarkdown(parsed.out));
     samples[name].parse.push(parsed.ms);
     samples[name].serialize.push(written.ms);
-    sizes[name] = { markdown: inputs[name].length, document: JSON.stringify(parsed.out).length };
+    sizes[name] = {
+      markdown: inputs[name].length,
+      document: JSON.stringify(parsed.out).length,
+      nodes: countNodes(parsed.out),
+    };
   }
 }
 process.send({ bytes, sizes, samples });

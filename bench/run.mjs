@@ -673,6 +673,9 @@ async function figureConversion(modules) {
   const inputs = Object.keys(out.sizes).map((name) => ({
     name,
     chars: out.sizes[name].markdown,
+    nodes: out.sizes[name].nodes,
+    nodeRatio: out.sizes[name].nodes / out.sizes.ordinary.nodes,
+    perNodeRatio: both(name) / out.sizes[name].nodes / (ordinary / out.sizes.ordinary.nodes),
     parseMs: median(out.samples[name].parse),
     serializeMs: median(out.samples[name].serialize),
     ratio: both(name) / ordinary,
@@ -772,7 +775,7 @@ function otherTable(r) {
         `${mb} MB adversarial: ${input.name}`,
         ms(input.parseMs + input.serializeMs),
         "",
-        `${x(input.ratio)} of ordinary${input.ratio <= 2 ? " ✓" : " ✗"} (≤ 2×)`,
+        `${x(input.ratio)} of ordinary${input.ratio <= 2 ? " ✓" : " ✗"} (≤ 2×); ${x(input.nodeRatio)} the nodes, ${x(input.perNodeRatio)} per node`,
       ]);
     }
   }

@@ -139,8 +139,14 @@ describe("the Claude Desktop bundle", () => {
     }
     const unexpected = files.filter(
       (f) =>
-        !["manifest.json", "icon.png", "package.json", "README.md", "dist/index.js", "dist/content-worker.js"].includes(f) &&
-        !/^dist\/chunks\/[\w-]+\.js(\.LEGAL\.txt)?$/.test(f),
+        ![
+          "manifest.json",
+          "icon.png",
+          "package.json",
+          "README.md",
+          "dist/index.js",
+          "dist/content-worker.js",
+        ].includes(f) && !/^dist\/chunks\/[\w-]+\.js(\.LEGAL\.txt)?$/.test(f),
     );
     expect(unexpected).toEqual([]);
     // Nothing to resolve packages from: not in the bundle, not in any folder above it.

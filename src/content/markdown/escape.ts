@@ -49,29 +49,15 @@ const LINE_START_SYNTAX = /^\s*(?:[0-9#>\-+•<])/;
  * digits (snake_case stays readable); `<` where it would open `<u>`, `<ref …>` or `<mention …>`.
  */
 export function escapeInline(text: string): string {
-  if (!INLINE_SYNTAX.test(text)) return text;
-  let out = "";
-  let from = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    let needed = false;
-    if (c === 92 || c === 96 || c === 42 || c === 91 || c === 93 || c === 124) needed = true;
-    else if (c === 126) needed = text.charCodeAt(i + 1) === 126 || text.charCodeAt(i - 1) === 126;
-    else if (c === 95) needed = !(isAsciiAlphaNumeric(text[i - 1]) && isAsciiAlphaNumeric(text[i + 1]));
-    else if (c === 60) needed = TAG_OPENING.test(text.slice(i + 1, i + 10));
-    if (!needed) continue;
-    out += `${text.slice(from, i)}\\`;
-    from = i;
-  }
-  return out + text.slice(from);
+  return INLINE_SYNTAX.test(text) ? text.replace(INLINE_ESCAPES, "\\$&") : text;
 }
 
-/** After a `<`: what would make it open or close an inline tag. */
-const TAG_OPENING = /^\/?(?:u>|ref[\s>]|mention[\s>])/;
+const INLINE_ESCAPES =
+  /[\\`*[\]|]|~(?=~)|(?<=~)~|_(?![A-Za-z0-9])|(?<![A-Za-z0-9])_|<(?=\/?(?:u>|ref[\s>]|mention[\s>]))/g;
 
 /** Text inside a code span: only backslashes and backticks. */
 export function escapeCodeSpan(text: string): string {
-  return text.replace(/[\\`]/g, (match) => `\\${match}`);
+  return text.replace(/[\\`]/g, "\\$&");
 }
 
 export function unescapeCodeSpan(text: string): string {

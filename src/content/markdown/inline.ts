@@ -169,6 +169,8 @@ class Text {
   /** Unescaped backticks. */
   readonly ticks: Int32Array;
   readonly #closers = new Map<CloserKind, [Int32Array, Int32Array, Int32Array]>();
+  /** Per kind, the last search that found nothing: a later one from further on finds nothing too. */
+  readonly #misses = new Map<CloserKind, { lo: number; before: number; end: number }>();
   #special: Int32Array | undefined;
   #quotes: Map<string, Int32Array> = new Map();
   #badEscapes: Int32Array | undefined;
@@ -232,6 +234,8 @@ class Text {
     const [even, odd, all] = this.#closerLists(kind);
     const len = CLOSERS[kind].token.length;
     const before = this.ticksBefore(ref);
+    const miss = this.#misses.get(kind);
+    if (miss && miss.end === end && miss.before === before && lo >= miss.lo) return -1;
     const list = before % 2 === 0 ? even : odd;
     const fits = (p: number) => (p !== -1 && p + len <= end ? p : -1);
     const k = lowerBound(list, lo);
@@ -243,6 +247,7 @@ class Text {
       const tail = fits(j < all.length ? (all[j] as number) : -1);
       if (tail !== -1 && (found === -1 || tail < found)) found = tail;
     }
+    if (found === -1) this.#misses.set(kind, { lo, before, end });
     return found;
   }
 
@@ -448,17 +453,46 @@ export function parseInline(
 
   function parse(from: number, end: number, marks: Mark[], depth: number): Inline[] {
     const nodes: Inline[] = [];
-    // Text of this level shares one marks array (never changed: deeper levels get new ones), and
-    // runs of it are joined as they come.
-    const push = (value: string) => {
-      if (!value) return;
-      const last = nodes[nodes.length - 1];
-      if (last?.type === "text" && last.marks === (marks.length > 0 ? marks : undefined)) last.text += value;
-      else
-        nodes.push(marks.length > 0 ? { type: "text", text: value, marks } : { type: "text", text: value });
+    // Text of this level is gathered as ranges of the source (contiguous ones extended in
+    // place) and joined once before the next node: no rope of a million one-character pieces.
+    let runFrom = -1;
+    let runTo = -1;
+    let parts: string[] | undefined;
+    const text = (a: number, b: number) => {
+      if (a >= b) return;
+      if (a === runTo) {
+        runTo = b;
+        return;
+      }
+      if (runFrom !== -1) {
+        parts ??= [];
+        parts.push(s.slice(runFrom, runTo));
+      }
+      runFrom = a;
+      runTo = b;
+    };
+    const flush = () => {
+      if (runFrom === -1) return;
+      let value = s.slice(runFrom, runTo);
+      if (parts) {
+        parts.push(value);
+        value = parts.join("");
+        parts = undefined;
+      }
+      runFrom = runTo = -1;
+      nodes.push(marks.length > 0 ? { type: "text", text: value, marks } : { type: "text", text: value });
+    };
+    const add = (node: Inline) => {
+      flush();
+      nodes.push(node);
+    };
+    const addAll = (more: Inline[]) => {
+      flush();
+      for (const node of more) nodes.push(node);
     };
     if (depth > MAX_DEPTH) {
-      push(s.slice(from, end));
+      text(from, end);
+      flush();
       return nodes;
     }
     let codeMarks: Mark[] | undefined;
@@ -466,17 +500,17 @@ export function parseInline(
     while (i < end) {
       const ch = s[i];
       if (ch === "\n") {
-        nodes.push({ type: "hardBreak" });
+        add({ type: "hardBreak" });
         i++;
         continue;
       }
       if (ch === "\\") {
         const next = i + 1 < end ? s[i + 1] : undefined;
         if (next !== undefined && ESCAPABLE.has(next)) {
-          push(next);
+          text(i + 1, i + 2);
           i += 2;
         } else {
-          push("\\");
+          text(i, i + 1);
           i++;
         }
         continue;
@@ -486,7 +520,7 @@ export function parseInline(
         const start = i + emphasis.token.length;
         const close = t.closer(emphasis.token, start, start + 1, end);
         if (close !== -1) {
-          nodes.push(...parse(start, close, [...marks, { type: emphasis.mark }], depth + 1));
+          addAll(parse(start, close, [...marks, { type: emphasis.mark }], depth + 1));
           i = close + emphasis.token.length;
           continue;
         }
@@ -495,20 +529,20 @@ export function parseInline(
         if (s.startsWith("<u>", i) && i + 3 <= end) {
           const close = t.closer("</u>", i + 3, i + 3, end);
           if (close !== -1) {
-            nodes.push(...parse(i + 3, close, [...marks, { type: "underline" }], depth + 1));
+            addAll(parse(i + 3, close, [...marks, { type: "underline" }], depth + 1));
             i = close + 4;
             continue;
           }
         }
         const tag = inlineTag(i, end);
         if (tag) {
-          nodes.push(...parse(tag.start, tag.close, [...marks, { type: tag.tag, id: tag.id }], depth + 1));
+          addAll(parse(tag.start, tag.close, [...marks, { type: tag.tag, id: tag.id }], depth + 1));
           i = tag.close + tag.tag.length + 3;
           continue;
         }
         const atom = component(i, end, marks);
         if (atom) {
-          nodes.push(atom.node);
+          add(atom.node);
           i = atom.next;
           continue;
         }
@@ -518,7 +552,7 @@ export function parseInline(
         if (close !== -1) {
           const code = unescapeCodeSpan(s.slice(i + 1, close));
           codeMarks ??= [...marks, { type: "code" }];
-          if (code) nodes.push({ type: "text", text: code, marks: codeMarks });
+          if (code) add({ type: "text", text: code, marks: codeMarks });
           i = close + 1;
           continue;
         }
@@ -534,15 +568,16 @@ export function parseInline(
               message: `a link to ${JSON.stringify(clip(link.href))}, which is not http(s)`,
             });
           }
-          nodes.push(...parse(i + 1, labelEnd, href ? [...marks, { type: "link", href }] : marks, depth + 1));
+          addAll(parse(i + 1, labelEnd, href ? [...marks, { type: "link", href }] : marks, depth + 1));
           i = link.next;
           continue;
         }
       }
       const next = t.nextSpecial(i + 1, end, inlineTags !== undefined);
-      push(s.slice(i, next));
+      text(i, next);
       i = next;
     }
+    flush();
     return nodes;
   }
 
