@@ -247,21 +247,19 @@ export function filterNotebooks(
 
 type SortValue = string | number | boolean | null;
 
+/**
+ * The fields newer PostHog sorts the list by: those of a listed notebook. Other fields (`content`,
+ * `team__id`, `nonsense`…) are a 400 `validation_error` naming `order`; older versions let Django
+ * raise a FieldError, a 500. (The exact list and wording are this sandbox's reading, unconfirmed.)
+ */
 const ORDER_FIELDS: Record<string, (n: StoredNotebook) => SortValue> = {
   id: (n) => n.id,
   short_id: (n) => n.short_id,
   title: (n) => n.title,
-  text_content: (n) => n.text_content,
-  version: (n) => n.version,
-  deleted: (n) => n.deleted,
   created_at: (n) => n.created_at,
-  last_modified_at: (n) => n.last_modified_at,
   created_by: (n) => n.created_by,
+  last_modified_at: (n) => n.last_modified_at,
   last_modified_by: (n) => n.last_modified_by,
-  team: (n) => n.team_id,
-  team_id: (n) => n.team_id,
-  created_by_id: (n) => n.created_by,
-  last_modified_by_id: (n) => n.last_modified_by,
 };
 
 function compareValues(a: SortValue, b: SortValue): number {
@@ -273,14 +271,20 @@ function compareValues(a: SortValue, b: SortValue): number {
 /**
  * `queryset.order_by(order)` (default `-last_modified_at`). Postgres puts NULLs last ascending
  * and first descending. Ties keep creation order (Postgres does not promise one). An unknown
- * field makes Django raise a FieldError, which PostHog answers with a 500.
+ * field is a 400 naming `order`, as in newer PostHog.
  */
 export function orderNotebooks(notebooks: StoredNotebook[], order: string | undefined): StoredNotebook[] {
   const spec = order ? order : "-last_modified_at";
   const desc = spec.startsWith("-");
   const field = desc ? spec.slice(1) : spec;
   const get = ORDER_FIELDS[field];
-  if (!get) throw errors.serverError();
+  if (!get) {
+    throw errors.validation(
+      "invalid_input",
+      `Invalid order field "${field}". Valid fields: ${Object.keys(ORDER_FIELDS).join(", ")}, optionally prefixed with "-" for descending.`,
+      "order",
+    );
+  }
   return [...notebooks].sort((x, y) => {
     const a = get(x);
     const b = get(y);

@@ -191,8 +191,9 @@ describe("order", () => {
     expect(orderNotebooks([a, b, c], "-title").map((n) => n.seq)).toEqual([3, 1, 2]);
   });
 
-  it("an unknown field is a server error, as Django's FieldError is", () => {
-    expect(() => orderNotebooks([a], "nope")).toThrowError(/server error/);
+  it("an unknown field is a 400 naming order, as in newer PostHog", () => {
+    expect(() => orderNotebooks([a], "nope")).toThrowError(/Invalid order field "nope"/);
+    expect(() => orderNotebooks([a], "-content")).toThrowError(/Invalid order field "content"/);
   });
 });
 
