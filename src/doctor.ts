@@ -2,9 +2,12 @@
  * `posthog-notebooks-mcp doctor`: checks, in order, the configuration, that the host answers, that
  * the key is accepted, its scopes and projects, that the project is reachable, and that a notebook
  * list works. One line per check, ✓ or ✗, and the fix for each ✗. Never prints the key: at most its
- * last four characters, as PostHog's own key list shows them.
+ * last four characters, as PostHog's own key list shows them. Never prints a control character
+ * either: text from upstream (a key's label, an error's detail) reaches a terminal, so escape
+ * sequences, bidi overrides and line breaks in it are shown as `⟦U+001B⟧` markers.
  */
 import type { Config } from "./config.js";
+import { revealInvisible } from "./content/invisible.js";
 import { OPERATIONS } from "./operations/index.js";
 import { PostHogClient, projectPath, UpstreamError, type UpstreamResponse } from "./posthog/client.js";
 import { describeHttpError, upstreamDetail } from "./posthog/errors.js";
@@ -307,9 +310,19 @@ function redact(report: DoctorReport, apiKey: string): DoctorReport {
   };
 }
 
+/**
+ * Text as a terminal may show it: what `revealInvisible` marks (C0 and C1 controls, bidi
+ * overrides and isolates, invisible characters), and tabs and line breaks too, so that nothing
+ * upstream sent can move the cursor, retitle the window, reorder the line or forge a ✓ line.
+ */
+export function printable(text: string): string {
+  return revealInvisible(text).replace(/[\t\n]/g, (ch) => (ch === "\t" ? "⟦U+0009⟧" : "⟦U+000A⟧"));
+}
+
 export function formatReport(report: DoctorReport): string {
   const lines = report.checks.map(
-    (check) => `${check.ok ? "✓" : "✗"} ${check.line}${check.fix ? `\n    fix: ${check.fix}` : ""}`,
+    (check) =>
+      `${check.ok ? "✓" : "✗"} ${printable(check.line)}${check.fix ? `\n    fix: ${printable(check.fix)}` : ""}`,
   );
   lines.push(
     report.ok

@@ -218,6 +218,55 @@ describe("posthog-notebooks-mcp doctor", () => {
     },
   );
 
+  it("shows control characters from upstream visibly, never raw", async () => {
+    // Everything a hostile or broken upstream can put in front of a terminal: screen clears, title
+    // changes, C1 controls, bidi overrides, carriage returns and newlines that forge a ✓ line.
+    const hostile = "\u001b[2J\u001b]0;owned\u0007\u009b31m\u202Eevil\u2066\r\n✓ forged\tline\u0000\u007f";
+    const fake = createServer((req, res) => {
+      res.setHeader("content-type", "application/json");
+      if (req.url?.startsWith("/api/personal_api_keys/@current/")) {
+        res.end(JSON.stringify({ label: `label ${hostile}`, scopes: ["*", `scope${hostile}`] }));
+        return;
+      }
+      res.statusCode = 400;
+      res.end(JSON.stringify({ type: "validation_error", detail: `detail ${hostile}` }));
+    });
+    await new Promise<void>((resolve) => fake.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
+      const result = await doctor({ POSTHOG_PERSONAL_API_KEY: FULL, POSTHOG_HOST: url });
+      expect(result.code).toBe(1);
+      // No C0 or C1 control but the newlines between lines, no bidi control.
+      const raw = (text: string) =>
+        [...text].filter((ch) => {
+          const code = ch.codePointAt(0) as number;
+          return (
+            (code < 0x20 && code !== 0x0a) ||
+            (code >= 0x7f && code <= 0x9f) ||
+            (code >= 0x202a && code <= 0x202e) ||
+            (code >= 0x2066 && code <= 0x2069)
+          );
+        });
+      expect(raw(result.stdout)).toEqual([]);
+      expect(raw(result.stderr)).toEqual([]);
+      expect(result.stdout).toContain("label ⟦U+001B⟧[2J⟦U+001B⟧]0;owned⟦U+0007⟧⟦U+009B⟧31m⟦U+202E⟧evil");
+      expect(result.stdout).toContain("⟦U+000D⟧⟦U+000A⟧✓ forged⟦U+0009⟧line⟦U+0000⟧⟦U+007F⟧");
+      expect(result.stdout).toContain("detail ⟦U+001B⟧[2J");
+      // The forged line stays inside the real one.
+      expect(result.stdout.split("\n").filter((line) => line.startsWith("✓ forged"))).toEqual([]);
+      expect(checks(result)).toEqual([
+        "✓ configuration",
+        "✓ host",
+        "✓ key",
+        "✓ scopes",
+        "✓ projects",
+        "✗ project @current",
+      ]);
+    } finally {
+      await new Promise<void>((resolve) => fake.close(() => resolve()));
+    }
+  });
+
   it("reports a malformed setting as a failed configuration check", async () => {
     const result = await doctor({ POSTHOG_PERSONAL_API_KEY: FULL, POSTHOG_PROJECT_ID: "production" });
     expect(result.code).toBe(1);
