@@ -94,6 +94,11 @@ async function doctor(config: Config): Promise<number> {
 }
 
 main().catch((error: unknown) => {
+  // A setting found unusable only while starting (e.g. a --sandbox-state path): exit 2, as above.
+  if (error instanceof ConfigError) {
+    process.stderr.write(`posthog-notebooks-mcp: ${error.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(
     `posthog-notebooks-mcp: failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
   );

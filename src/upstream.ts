@@ -3,7 +3,7 @@
  * it) and the key's grants, whose first read starts at once. It loads nothing of MCP, so the entry
  * point can put that request on the wire before the protocol's code has even loaded.
  */
-import type { Config } from "./config.js";
+import { type Config, ConfigError } from "./config.js";
 import { createLogger, type Logger } from "./logger.js";
 import { PostHogClient } from "./posthog/client.js";
 import { KeyGrants } from "./posthog/grants.js";
@@ -41,11 +41,27 @@ export async function openUpstream(input: Config, options: UpstreamOptions = {})
   let sandbox: Sandbox | undefined;
   if (config.mode === "sandbox") {
     // Loaded only when asked for: serving PostHog never pays for the sandbox's code.
-    const { startSandbox } = await import("./sandbox/index.js");
-    sandbox = await startSandbox({
-      seed: true,
-      ...(config.sandboxStateFile ? { stateFile: config.sandboxStateFile } : {}),
-    });
+    const { startSandbox, SandboxStateError } = await import("./sandbox/index.js");
+    const stateFile = config.sandboxStateFile;
+    try {
+      sandbox = await startSandbox({
+        seed: true,
+        ...(stateFile
+          ? {
+              stateFile,
+              onSaveError: (error: Error) =>
+                logger.error(
+                  { stateFile, error: (error as NodeJS.ErrnoException).code ?? error.message },
+                  `Could not save the sandbox state to ${stateFile}: the latest changes are only in memory until a later save succeeds; check that its directory still exists and is writable.`,
+                ),
+            }
+          : {}),
+      });
+    } catch (error) {
+      // A state file that cannot work is a configuration problem: the entry point exits 2.
+      if (error instanceof SandboxStateError) throw new ConfigError(error.message);
+      throw error;
+    }
     apiKey = sandbox.defaultKey;
     config = { ...config, host: sandbox.url, apiKey };
     logger.info({ url: sandbox.url }, "sandbox started");

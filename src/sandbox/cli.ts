@@ -10,7 +10,7 @@
 import { realpathSync } from "node:fs";
 import { isIP } from "node:net";
 import { fileURLToPath } from "node:url";
-import { type RecordedRequest, type Sandbox, startSandbox } from "./index.js";
+import { type RecordedRequest, type Sandbox, SandboxStateError, startSandbox } from "./index.js";
 
 interface CliOptions {
   port: number;
@@ -100,12 +100,25 @@ async function main(): Promise<void> {
       host: opts.host,
       port: opts.port,
       seed: opts.seed,
-      ...(opts.state !== undefined ? { stateFile: opts.state } : {}),
+      ...(opts.state !== undefined
+        ? {
+            stateFile: opts.state,
+            onSaveError: (e: Error) =>
+              process.stderr.write(
+                `Could not save the state to ${opts.state} (${(e as NodeJS.ErrnoException).code ?? e.message}): the latest changes are only in memory until a later save succeeds; check that its directory still exists and is writable.\n`,
+              ),
+          }
+        : {}),
       maxRecordedRequests: 1000,
       onRequest: (r) => process.stderr.write(`${logLine(r, r.at)}\n`),
       onInternalError: (e) => process.stderr.write(`internal error: ${(e as Error)?.stack ?? String(e)}\n`),
     });
   } catch (e) {
+    // An unusable --state path is a usage error, reported in its own words.
+    if (e instanceof SandboxStateError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(2);
+    }
     process.stderr.write(`Could not start the sandbox: ${(e as Error).message}\n`);
     process.exit(1);
   }

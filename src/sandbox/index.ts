@@ -30,6 +30,7 @@ export {
   stem,
 } from "./filters.js";
 export { SEED_INSIGHT_SHORT_ID, SEED_RECORDING_ID } from "./seed.js";
+export { SandboxStateError } from "./store.js";
 export type {
   Fault,
   NotebookInit,
@@ -101,7 +102,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const host = opts.host ?? "127.0.0.1";
   const apiVersion = opts.apiVersion ?? "latest";
   const clock = new MonotonicClock(opts.now ?? Date.now);
-  const store = new Store(clock, opts.stateFile);
+  const store = new Store(clock, opts.stateFile, opts.onSaveError);
   const loaded = await store.load();
 
   const keys = new KeyRing(clock);

@@ -29,8 +29,14 @@ export interface SandboxOptions {
   projects?: SandboxProject[];
   /** Seed realistic notebooks into the current project (default false; the CLI passes true). With a state file, only when the file does not exist yet. */
   seed?: boolean;
-  /** Persistence file; absent = in memory. */
+  /**
+   * Persistence file; absent = in memory. Written 0600, through a fresh randomly named temporary
+   * file beside it. `startSandbox` rejects with a `SandboxStateError` when the file is not a state
+   * file, or when its directory does not take that temporary file.
+   */
   stateFile?: string;
+  /** Told when saving the state file fails after start (the next change tries again). */
+  onSaveError?: (error: Error) => void;
   /** Default PostHog's 480/min burst and 4800/h sustained per key; `false` disables throttling. */
   rateLimit?: { burstPerMinute: number; sustainedPerHour: number } | false;
   /** Variant toggles where PostHog versions differ. Default "latest". */
