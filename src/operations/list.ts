@@ -174,7 +174,7 @@ export const list = defineOperation({
     const results = page.results.map(notebookSummary);
     return {
       structured: { count: page.count, has_more: next !== null, next, results },
-      summary: `${page.count} notebook${page.count === 1 ? "" : "s"} match; showing ${range}.${next ? " More: call notebooks-list with the arguments in next." : ""}`,
+      summary: `${page.count === 1 ? "1 notebook matches" : `${page.count} notebooks match`}; showing ${range}.${next ? " More: call notebooks-list with the arguments in next." : ""}`,
       text: [...results.map(notebookLine), ...(next ? [`next: ${JSON.stringify(next)}`] : [])].join("\n"),
     };
   },

@@ -64,6 +64,32 @@ export const partialUpdate = defineOperation({
         `version is required with ${markdown !== undefined ? "markdown" : "content"}, so that nobody's edit is overwritten: call notebooks-retrieve for "${short_id}" and pass its version (or use append_markdown to add to the end, or notebooks-edit to change a passage).`,
       );
     }
+    // Only a deleted notebook can be restored: PostHog reads deleted ones as not found, so ask first.
+    let wasDeleted = false;
+    let restoreNote = "";
+    if (plain.deleted === false) {
+      const current = await ctx.attempt({ method: "GET", segments: ["notebooks", short_id] }, NotebookSchema);
+      if (current.ok) {
+        ctx.memory.notebooks.remember(ctx.projectId, current.data);
+        ctx.memory.deleted.delete(short_id);
+        delete plain.deleted;
+        restoreNote = " It was not deleted, so there was nothing to restore.";
+        if (
+          markdown === undefined &&
+          append_markdown === undefined &&
+          content === undefined &&
+          title === undefined &&
+          Object.keys(plain).length === 0
+        ) {
+          const nb = current.data;
+          return {
+            structured: notebookWritten(nb, ctx.webUrl(nb.short_id), []),
+            summary: `Notebook ${nb.short_id}${nb.title ? ` "${nb.title}"` : ""} is not deleted, so there was nothing to restore and nothing was changed; it is at version ${nb.version}.`,
+          };
+        }
+      } else if (current.response.status === 404) wasDeleted = true;
+      else ctx.fail(current.response);
+    }
     let nb: Notebook;
     let notes: WriteNote[] = [];
     if (
@@ -122,7 +148,7 @@ export const partialUpdate = defineOperation({
     if (deleted === true) ctx.memory.deleted.add(short_id);
     if (deleted === false) ctx.memory.deleted.delete(short_id);
     const what =
-      deleted === false
+      deleted === false && wasDeleted
         ? "Restored"
         : deleted === true
           ? "Deleted"
@@ -131,7 +157,7 @@ export const partialUpdate = defineOperation({
             : "Updated";
     return {
       structured: notebookWritten(nb, ctx.webUrl(nb.short_id), notes),
-      summary: `${what} notebook ${nb.short_id}${nb.title ? ` "${nb.title}"` : ""}; it is now at version ${nb.version}.${notesSummary(notes)}`,
+      summary: `${what} notebook ${nb.short_id}${nb.title ? ` "${nb.title}"` : ""}; it is now at version ${nb.version}.${restoreNote}${notesSummary(notes)}`,
       changed: { shortId: nb.short_id, listed: deleted !== undefined || title !== undefined },
     };
   },
