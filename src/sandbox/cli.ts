@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 /**
- * Run the notebooks sandbox from a terminal:
- *
- *   node dist/sandbox/cli.js [--port N] [--host 127.0.0.1] [--state FILE] [--no-seed] [--allow-remote]
+ * Run the notebooks sandbox from a terminal: `node dist/sandbox/cli.js [flags]` (or
+ * `npm run sandbox -- [flags]`); `--help` lists the flags.
  *
  * Prints the base URL, the sandbox's full-scope key and a ready-to-paste curl line to stdout;
  * logs one line per request to stderr; exits cleanly on SIGINT/SIGTERM.
@@ -20,8 +19,31 @@ interface CliOptions {
   allowRemote: boolean;
 }
 
-const USAGE =
-  "usage: posthog-notebooks-sandbox [--port N] [--host 127.0.0.1] [--state FILE] [--no-seed] [--allow-remote]";
+/** What `--help` prints: every flag `parseArgs` accepts, and nothing else. */
+export const USAGE = `The PostHog notebooks sandbox: a local, PostHog-compatible notebooks API (no account needed).
+
+Usage:
+  node dist/sandbox/cli.js [flags]     (from a checkout, after npm run build)
+  npm run sandbox -- [flags]           (the same, through npm)
+
+Flags:
+  --port N          listen on port N (default 0: a free port, printed at start)
+  --host HOST       listen on HOST (default 127.0.0.1; any other than a loopback host needs --allow-remote)
+  --state FILE      keep the notebooks in FILE across restarts (default: in memory only)
+  --no-seed         start without the sample notebooks (they are added only to a new state anyway)
+  --allow-remote    allow a --host other than loopback: anyone who can reach it can use the sandbox's well-known key
+  -h, --help        print this help and exit
+
+At start it prints the base URL, a full-scope key and a curl line to stdout, then logs one line per
+request to stderr until Ctrl+C (SIGINT) or SIGTERM.
+`;
+
+/** `--help` or `-h` was given: print USAGE to stdout and exit 0. */
+export class HelpRequested extends Error {
+  override name = "HelpRequested";
+}
+
+const SEE_HELP = "run with --help to see the flags";
 
 export function parseArgs(argv: string[]): CliOptions {
   const opts: CliOptions = { port: 0, host: "127.0.0.1", state: undefined, seed: true, allowRemote: false };
@@ -33,14 +55,18 @@ export function parseArgs(argv: string[]): CliOptions {
         : [arg, undefined];
     const value = () => {
       const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
+      if (v === undefined || v === "") throw new Error(`${flag} needs a value: ${SEE_HELP}.`);
       return v;
+    };
+    const noValue = () => {
+      if (inline !== undefined) throw new Error(`${flag} takes no value, got "${arg}": ${SEE_HELP}.`);
     };
     switch (flag) {
       case "--port": {
         const v = value();
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port must be 0-65535, got ${v}`);
+        const n = /^\d{1,5}$/.test(v) ? Number(v) : Number.NaN;
+        if (!(n >= 0 && n <= 65535))
+          throw new Error(`--port must be a whole number from 0 to 65535, got "${v}".`);
         opts.port = n;
         break;
       }
@@ -51,16 +77,19 @@ export function parseArgs(argv: string[]): CliOptions {
         opts.state = value();
         break;
       case "--no-seed":
+        noValue();
         opts.seed = false;
         break;
       case "--allow-remote":
+        noValue();
         opts.allowRemote = true;
         break;
       case "--help":
       case "-h":
-        throw new Error(USAGE);
+        noValue();
+        throw new HelpRequested(USAGE);
       default:
-        throw new Error(`unknown argument ${arg}\n${USAGE}`);
+        throw new Error(`unknown argument "${arg}": ${SEE_HELP}.`);
     }
   }
   return opts;
@@ -85,6 +114,10 @@ async function main(): Promise<void> {
   try {
     opts = parseArgs(process.argv.slice(2));
   } catch (e) {
+    if (e instanceof HelpRequested) {
+      process.stdout.write(USAGE);
+      process.exit(0);
+    }
     process.stderr.write(`${(e as Error).message}\n`);
     process.exit(2);
   }

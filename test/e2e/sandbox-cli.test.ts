@@ -1,0 +1,82 @@
+/**
+ * The sandbox CLI's command line, run from the build: `--help` answers on stdout with exit 0 and
+ * names only what exists; an unknown flag is one line on stderr and exit 2.
+ */
+import { spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { assertBuilt, childEnv, collect, type Exit, ROOT } from "../helpers/binary.js";
+
+const CLI = join(ROOT, "dist/sandbox/cli.js");
+
+function runCli(args: string[]): Promise<Exit> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: childEnv(), cwd: ROOT });
+    const started = setTimeout(() => child.kill("SIGTERM"), 5_000);
+    collect(
+      child,
+      (exit) => {
+        clearTimeout(started);
+        resolve(exit);
+      },
+      reject,
+    );
+    child.stdin.end();
+  });
+}
+
+beforeAll(() => assertBuilt());
+
+describe("the sandbox CLI", () => {
+  it.for([["--help"], ["-h"]])("%s prints the usage on stdout and exits 0", async (args) => {
+    const result = await runCli(args);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe("");
+    const usage = result.stdout;
+    for (const flag of ["--port", "--host", "--state", "--no-seed", "--allow-remote", "--help"]) {
+      expect(usage).toContain(flag);
+    }
+    // Every command it names can be run: the file itself, or the npm script.
+    const pkg = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")) as {
+      bin: Record<string, string>;
+      scripts: Record<string, string>;
+    };
+    expect(pkg.scripts.sandbox).toBe("node dist/sandbox/cli.js");
+    expect(usage).toContain("node dist/sandbox/cli.js");
+    expect(usage).toContain("npm run sandbox --");
+    for (const name of usage.matchAll(/posthog-notebooks-[a-z-]+/g)) {
+      expect(Object.keys(pkg.bin)).toContain(name[0]);
+    }
+  });
+
+  it("--help wins over the other flags and starts nothing", async () => {
+    const [result, help] = await Promise.all([runCli(["--port", "0", "--help"]), runCli(["--help"])]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(help.stdout);
+    expect(result.stdout).not.toMatch(/http:\/\/127\.0\.0\.1:\d+/);
+  });
+
+  it.for([["--bogus"], ["--port=1", "--verbose"], ["extra"]])(
+    "%s: exits 2 with one line naming the argument and pointing at --help",
+    async (args) => {
+      const result = await runCli(args);
+      const bad = args.at(-1) as string;
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe("");
+      const lines = result.stderr.trimEnd().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(bad);
+      expect(lines[0]).toContain("--help");
+    },
+  );
+
+  it("a flag without its value: one line naming it, pointing at --help", async () => {
+    const result = await runCli(["--port"]);
+    expect(result.code).toBe(2);
+    const lines = result.stderr.trimEnd().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain("--port");
+    expect(lines[0]).toContain("--help");
+  });
+});
