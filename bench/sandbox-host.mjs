@@ -36,7 +36,7 @@ const commands = {
   /** A notebook from Markdown, converted with the project's own converter into a v1 document. */
   async insertMarkdown({ markdown, title, projectId, deleted }) {
     const content = await import(pathToFileURL(contentPath).href);
-    const doc = content.markdownToDoc(markdown);
+    const doc = content.markdownToDocument(markdown, { inlineTags: true }).doc;
     const nb = sandbox.insertNotebook({
       title,
       content: doc,
@@ -63,12 +63,12 @@ const commands = {
     const { notebookMarkdown } = await import("./gen.mjs");
     // Sized on the whole notebook as the API serves it: the document plus its text_content.
     const probe = notebookMarkdown(100_000, 11);
-    const probeDoc = content.markdownToDoc(probe);
+    const probeDoc = content.markdownToDocument(probe, { inlineTags: true }).doc;
     const probeBytes =
       JSON.stringify(probeDoc).length + JSON.stringify(content.deriveTextContent(probeDoc)).length;
     const ratio = probeBytes / probe.length;
     const markdown = notebookMarkdown(Math.round(targetBytes / ratio), 11);
-    const doc = content.markdownToDoc(markdown);
+    const doc = content.markdownToDocument(markdown, { inlineTags: true }).doc;
     const nb = sandbox.insertNotebook({
       title,
       content: doc,

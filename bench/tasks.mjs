@@ -96,7 +96,7 @@ export const TASKS = [
     },
     async theirs(call, _data, content) {
       // The agent writes the document as ProseMirror JSON (what the Markdown above becomes).
-      const doc = content.markdownToDoc(REPORT);
+      const doc = content.markdownToDocument(REPORT, { inlineTags: true }).doc;
       await call("notebooks-create", { title: "Checkout report: week 47", content: doc });
     },
   },
@@ -166,7 +166,7 @@ export const TASKS = [
     },
     async theirs(call, data, content) {
       const nb = await call("notebooks-retrieve", { short_id: data.short_id });
-      const added = content.markdownToDoc(FINDINGS).content;
+      const added = content.markdownToDocument(FINDINGS, { inlineTags: true }).doc.content;
       await call("notebooks-partial-update", {
         short_id: data.short_id,
         content: { ...nb.content, content: [...nb.content.content, ...added] },
