@@ -3,10 +3,12 @@
  * The entry point serves it over stdio; tests connect it to an in-memory client.
  */
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
 import { logConversionsTo } from "./operations/converter.js";
 import type { Sandbox } from "./sandbox/index.js";
+import { GuardedTransport } from "./server/guard.js";
 import { createServer } from "./server/index.js";
 import { createSession, type Session } from "./session.js";
 import { openUpstream, type Upstream, type UpstreamOptions } from "./upstream.js";
@@ -18,6 +20,10 @@ export interface App {
   session: Session;
   logger: Logger;
   sandbox: Sandbox | undefined;
+  /** Serves the MCP server over `transport`, through the guard every transport passes. */
+  connect(transport: Transport): Promise<void>;
+  /** Resolves once every request received has been answered (or after `ms`). */
+  idle(ms: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -31,15 +37,24 @@ export async function createApp(input: Config, options: AppOptions = {}): Promis
   const { config, client, grants, logger, sandbox } = upstream;
   const session = createSession({ config, client, grants, logger, version: VERSION });
   logConversionsTo(logger);
+  // The instructions say which tools there are, so the key's grants are read first (the request
+  // left when the upstream opened; the first tools/list would wait for it anyway).
+  await grants.settled(3_000);
   const server = createServer(session);
 
   let closing: Promise<void> | undefined;
+  let guarded: GuardedTransport | undefined;
   return {
     config,
     server,
     session,
     logger,
     sandbox,
+    connect(transport) {
+      guarded = new GuardedTransport(transport);
+      return server.connect(guarded);
+    },
+    idle: (ms) => guarded?.idle(ms) ?? Promise.resolve(),
     close() {
       closing ??= (async () => {
         await server.close().catch(() => undefined);

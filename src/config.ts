@@ -3,6 +3,8 @@
  * A bad configuration is a `ConfigError`; the entry point prints its one-line message and exits 2.
  */
 import { parseArgs } from "node:util";
+import { keyProblem } from "./key-problem.js";
+import { keySettingsUrl } from "./posthog/scopes.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -18,10 +20,12 @@ export interface Config {
   host: string;
   projectId: ProjectId;
   readOnly: boolean;
+  /** What made the server read-only, to name in refusals: the flag or the environment variable. */
+  readOnlyFrom?: "--read-only" | "POSTHOG_MCP_READ_ONLY";
   logLevel: LogLevel;
   allowInsecureHttp: boolean;
   /** Upstream timeouts in milliseconds. */
-  timeouts: { connect: number; headers: number; body: number };
+  timeouts: { connect: number; headers: number; body: number; total?: number };
   /** Most characters of notebook text one tool result carries (about 4 characters a token). */
   maxResultChars: number;
   /** Where the sandbox keeps its state (sandbox mode only); in memory when absent. */
@@ -98,7 +102,7 @@ export function parseHost(raw: string, allowInsecureHttp: boolean): string {
 export function parseProjectId(raw: string): ProjectId {
   const value = raw.trim();
   if (value === "@current") return "@current";
-  if (/^[1-9]\d{0,15}$/.test(value)) return Number(value);
+  if (/^[1-9]\d{0,14}$/.test(value)) return Number(value);
   throw new ConfigError(
     `POSTHOG_PROJECT_ID "${raw}" must be a project id (a positive integer, shown in PostHog's project settings) or "@current".`,
   );
@@ -161,12 +165,18 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     [100, 600_000],
     "milliseconds",
   );
+  const readOnlyFrom =
+    values["read-only"] === true
+      ? ("--read-only" as const)
+      : parseFlagEnv("POSTHOG_MCP_READ_ONLY", env.POSTHOG_MCP_READ_ONLY)
+        ? ("POSTHOG_MCP_READ_ONLY" as const)
+        : undefined;
   const base = {
-    readOnly:
-      values["read-only"] === true || parseFlagEnv("POSTHOG_MCP_READ_ONLY", env.POSTHOG_MCP_READ_ONLY),
+    readOnly: readOnlyFrom !== undefined,
+    ...(readOnlyFrom ? { readOnlyFrom } : {}),
     logLevel: parseLogLevel(values["log-level"] ?? env.POSTHOG_MCP_LOG_LEVEL ?? "info"),
     allowInsecureHttp,
-    timeouts: { connect: Math.min(10_000, timeout), headers: timeout, body: timeout },
+    timeouts: { connect: Math.min(10_000, timeout), headers: timeout, body: timeout, total: timeout },
     maxResultChars: parseWholeNumber(
       "POSTHOG_MCP_MAX_RESULT_CHARS",
       env.POSTHOG_MCP_MAX_RESULT_CHARS,
@@ -201,6 +211,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
       "POSTHOG_PERSONAL_API_KEY is not set: create a personal API key with the notebook scopes in PostHog (Settings → Personal API keys) and set it, or pass --sandbox to try the server without an account.",
     );
   }
+  const problem = command === "serve" && apiKey ? keyProblem(apiKey, keySettingsUrl(host)) : undefined;
+  if (problem) throw new ConfigError(`${problem.problem}. ${problem.fix}`);
   return {
     ...base,
     command,

@@ -6,8 +6,10 @@
  * either: text from upstream (a key's label, an error's detail) reaches a terminal, so escape
  * sequences, bidi overrides and line breaks in it are shown as `⟦U+001B⟧` markers.
  */
+
 import type { Config } from "./config.js";
 import { revealInvisible } from "./content/invisible.js";
+import { keyProblem } from "./key-problem.js";
 import { OPERATIONS } from "./operations/index.js";
 import { PostHogClient, projectPath, UpstreamError, type UpstreamResponse } from "./posthog/client.js";
 import { describeHttpError, upstreamDetail } from "./posthog/errors.js";
@@ -36,9 +38,6 @@ export interface DoctorReport {
 
 const pass = (line: string): Check => ({ ok: true, line });
 const fail = (line: string, fix: string): Check => ({ ok: false, line, fix });
-
-/** The placeholders the README and examples/ use in place of a key. */
-const PLACEHOLDER_KEYS = new Set(["phx_your_personal_api_key", "phx_replace_with_your_personal_api_key"]);
 
 /** What may be shown of a key: its last four characters, and only when they are a small part of it. */
 export function keyHint(apiKey: string): string {
@@ -202,25 +201,7 @@ function configurationProblem(
       fix: `Create a personal API key with the notebook scopes at ${settings} and set POSTHOG_PERSONAL_API_KEY to it in your MCP client's configuration (or run doctor --sandbox to try the server without an account).`,
     };
   }
-  if (PLACEHOLDER_KEYS.has(apiKey) || apiKey.includes("…")) {
-    return {
-      problem: "POSTHOG_PERSONAL_API_KEY is still the placeholder from the example configuration",
-      fix: `Replace it with a personal API key created at ${settings}.`,
-    };
-  }
-  if (apiKey.startsWith("phc_")) {
-    return {
-      problem: `POSTHOG_PERSONAL_API_KEY ${keyHint(apiKey)} is a project API key (phc_…), which can only send events`,
-      fix: `Create a personal API key (phx_…) with the notebook scopes at ${settings} and use it instead.`,
-    };
-  }
-  if (/\s|["']/.test(apiKey)) {
-    return {
-      problem: "POSTHOG_PERSONAL_API_KEY contains spaces or quotes",
-      fix: "Paste the key alone, without quotes or spaces around or inside it.",
-    };
-  }
-  return undefined;
+  return keyProblem(apiKey, settings);
 }
 
 function scopeCheck(grants: Extract<Grants, { status: "known" }>, config: Config, settings: string): Check {

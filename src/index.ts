@@ -47,15 +47,20 @@ async function main(): Promise<void> {
     await app.close();
     process.exit(code);
   };
-  // A tick later, so that the requests read last are answered first.
-  process.stdin.on("end", () => setImmediate(() => void stop("stdin closed")));
-  process.stdin.on("close", () => setImmediate(() => void stop("stdin closed")));
+  // Requests already read are answered before exiting (`cat requests.jsonl | posthog-notebooks-mcp`),
+  // each within the upstream deadline.
+  const drain = () =>
+    setImmediate(
+      () => void app.idle(config.timeouts.headers + config.timeouts.body).then(() => stop("stdin closed")),
+    );
+  process.stdin.on("end", drain);
+  process.stdin.on("close", drain);
   // The client stopped reading (EPIPE): nobody is left to answer; without a listener this crashes.
   process.stdout.on("error", () => void stop("stdout closed"));
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
   transport.onclose = () => void stop("transport closed");
-  await app.server.connect(transport);
+  await app.connect(transport);
 
   const where = app.config.mode === "sandbox" ? `the local sandbox at ${app.config.host}` : app.config.host;
   app.logger.info(

@@ -1,45 +1,67 @@
 /**
- * Logs: pino, always to stderr (stdout carries JSON-RPC only), with the API key redacted from
- * every field that could hold it and scrubbed from every message.
+ * Logs: pino, always to stderr (stdout carries JSON-RPC only). Every line is redacted as it is
+ * written: no key this process holds reaches the log, whichever field or message carries it.
  */
+import { writeSync } from "node:fs";
 import pino, { type Logger } from "pino";
 import type { LogLevel } from "./config.js";
+import { redactSecrets } from "./secrets.js";
 
 export type { Logger };
 
-const REDACT_PATHS = [
-  "apiKey",
-  "key",
-  "authorization",
-  "headers.authorization",
-  "req.headers.authorization",
-  "*.apiKey",
-  "*.authorization",
-  "*.headers.authorization",
-  "config.apiKey",
-];
+/** A log record as an MCP client can be sent it: pino's numeric level, and the record's fields. */
+export type LogListener = (level: number, record: Record<string, unknown>) => void;
 
-export function createLogger(level: LogLevel, secret?: () => string | undefined): Logger {
+/**
+ * Who hears the log besides stderr: listeners for the records of one session (loggers bound with
+ * `mcpSession`), and listeners for every record (a stdio server has one client, the process's own).
+ */
+const bySession = new Map<string, LogListener>();
+const everything = new Set<LogListener>();
+
+/** `tag`: a session's `mcpSession` binding; without it, every record. Returns the way to stop. */
+export function listenToLogs(listener: LogListener, tag?: string): () => void {
+  if (tag === undefined) {
+    everything.add(listener);
+    return () => everything.delete(listener);
+  }
+  bySession.set(tag, listener);
+  return () => bySession.delete(tag);
+}
+
+function forward(logger: Logger, args: unknown[], level: number): void {
+  const tag = (logger.bindings() as { mcpSession?: unknown }).mcpSession;
+  const own = typeof tag === "string" ? bySession.get(tag) : undefined;
+  if (!own && everything.size === 0) return;
+  const [first, second] = args;
+  const record: Record<string, unknown> =
+    typeof first === "object" && first !== null ? { ...(first as Record<string, unknown>) } : {};
+  const msg = typeof first === "string" ? first : second;
+  if (typeof msg === "string") record.msg = msg;
+  if (record.err instanceof Error) record.err = record.err.message;
+  own?.(level, record);
+  for (const listener of everything) listener(level, record);
+}
+
+/** A line sink, for tests; stderr otherwise. */
+export interface LogDestination {
+  write(line: string): void;
+}
+
+export function createLogger(level: LogLevel, destination?: LogDestination): Logger {
+  const sink = destination ?? { write: (line: string) => void writeSync(2, line) };
   return pino(
     {
       name: "posthog-notebooks-mcp",
       level,
       base: { pid: process.pid },
-      redact: { paths: REDACT_PATHS, censor: "[redacted]" },
       hooks: {
-        // A last line of defence: whatever a message says, the key itself never reaches the log.
-        logMethod(args, method) {
-          const key = secret?.();
-          if (key) {
-            for (let i = 0; i < args.length; i++) {
-              const arg = args[i];
-              if (typeof arg === "string" && arg.includes(key)) args[i] = arg.split(key).join("[redacted]");
-            }
-          }
+        logMethod(args, method, levelValue) {
+          if (everything.size > 0 || bySession.size > 0) forward(this, args, levelValue);
           method.apply(this, args);
         },
       },
     },
-    pino.destination({ dest: 2, sync: true }),
+    { write: (line: string) => sink.write(redactSecrets(line)) },
   );
 }

@@ -14,6 +14,11 @@ export interface Session {
   client: PostHogClient;
   grants: KeyGrants;
   logger: Logger;
+  /**
+   * The `mcpSession` binding of this session's logger, whose records its client is sent; without
+   * one (stdio: one client per process), the client is sent every record of the process.
+   */
+  logTag?: string;
   memory: SessionMemory;
   version: string;
   /** Where a person opens a notebook in PostHog's web app; null in the sandbox, which has none. */

@@ -36,7 +36,7 @@ export interface Upstream {
 export async function openUpstream(input: Config, options: UpstreamOptions = {}): Promise<Upstream> {
   let config = input;
   let apiKey = config.apiKey;
-  const logger = options.logger ?? createLogger(config.logLevel, () => apiKey);
+  const logger = options.logger ?? createLogger(config.logLevel);
 
   let sandbox: Sandbox | undefined;
   if (config.mode === "sandbox") {

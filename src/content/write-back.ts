@@ -17,6 +17,7 @@
  * an image's other attributes, a block's alignment. The agent changed the words, not those.
  */
 
+import { redactSecrets } from "../secrets.js";
 import { alignBlocks } from "./align.js";
 import {
   type DocJSON,
@@ -177,7 +178,8 @@ export function checkMarkdown(
 }
 
 function clip(text: string): string {
-  return JSON.stringify(text.length > 60 ? `${text.slice(0, 59)}…` : text);
+  const clean = redactSecrets(text);
+  return JSON.stringify(clean.length > 60 ? `${clean.slice(0, 59)}…` : clean);
 }
 
 /** Nodes converted from changed Markdown, cleaned, with their diagnostics placed in what was sent. */

@@ -16,7 +16,7 @@ export const ProjectIdArg = z
     z.literal("@current"),
     z
       .string()
-      .regex(/^[1-9][0-9]{0,15}$/, "must be a project id (digits) or '@current'")
+      .regex(/^[1-9][0-9]{0,14}$/, "must be a project id (up to 15 digits) or '@current'")
       .transform(Number),
   ])
   .describe("Project id, or '@current' for the key's current project. Defaults to the configured project.");

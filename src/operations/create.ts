@@ -1,7 +1,7 @@
 import { NotebookSchema } from "../posthog/schemas.js";
 import { Content, defined, exclusive, MarkdownArg, TextContent, Title } from "./args.js";
 import { newDocument, titleOf, type WriteNote } from "./documents.js";
-import { NotebookWriteOut, notebookWritten, notesSummary } from "./present.js";
+import { NotebookWriteOut, notebookWritten, notesSummary, titled } from "./present.js";
 import { defineOperation } from "./types.js";
 import { cleanContent, deriveTextContent, jsonSize } from "./writes.js";
 
@@ -47,7 +47,7 @@ export const create = defineOperation({
     ctx.memory.notebooks.remember(ctx.projectId, nb);
     return {
       structured: notebookWritten(nb, ctx.webUrl(nb.short_id), notes),
-      summary: `Created notebook ${nb.short_id}${nb.title ? ` "${nb.title}"` : ""} (version ${nb.version}).${notesSummary(notes)}`,
+      summary: `Created notebook ${nb.short_id}${titled(nb)} (version ${nb.version}).${notesSummary(notes)}`,
       changed: { shortId: nb.short_id, listed: true },
     };
   },

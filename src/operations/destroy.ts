@@ -1,6 +1,6 @@
 import { NotebookSchema } from "../posthog/schemas.js";
 import { NotebookRef } from "./args.js";
-import { NotebookWriteOut, notebookWritten } from "./present.js";
+import { NotebookWriteOut, notebookWritten, titled } from "./present.js";
 import { defineOperation } from "./types.js";
 
 export const destroy = defineOperation({
@@ -24,7 +24,7 @@ export const destroy = defineOperation({
     return {
       changed: { shortId: nb.short_id, listed: true },
       structured: notebookWritten(nb, null),
-      summary: `Deleted notebook ${nb.short_id}${nb.title ? ` "${nb.title}"` : ""}. To undo, call notebooks-partial-update with {"short_id": "${nb.short_id}", "deleted": false}.`,
+      summary: `Deleted notebook ${nb.short_id}${titled(nb)}. To undo, call notebooks-partial-update with {"short_id": "${nb.short_id}", "deleted": false}.`,
     };
   },
 });

@@ -3,7 +3,7 @@ import { toolError } from "../posthog/errors.js";
 import { MAX_MARKDOWN, NotebookRef } from "./args.js";
 import { occurrences, replaceAt, rewrite, shownMarkdown, titleOf, type WriteNote } from "./documents.js";
 import { writeNotebook } from "./notebook-io.js";
-import { NotebookWriteOut, notebookWritten, notesSummary } from "./present.js";
+import { NotebookWriteOut, notebookWritten, notesSummary, titled } from "./present.js";
 import { defineOperation } from "./types.js";
 import { deriveTextContent } from "./writes.js";
 
@@ -83,7 +83,7 @@ export const edit = defineOperation({
       written.rebased > 0 ? " (re-applied to the newer version someone else saved meanwhile)" : "";
     return {
       structured: notebookWritten(nb, ctx.webUrl(nb.short_id), notes),
-      summary: `Replaced ${replaced === 1 ? "the passage" : `${replaced} occurrences`} in notebook ${nb.short_id}${nb.title ? ` "${nb.title}"` : ""}${rebased}; it is now at version ${nb.version}.${notesSummary(notes)}`,
+      summary: `Replaced ${replaced === 1 ? "the passage" : `${replaced} occurrences`} in notebook ${nb.short_id}${titled(nb)}${rebased}; it is now at version ${nb.version}.${notesSummary(notes)}`,
       changed: { shortId: nb.short_id, listed: false },
     };
   },

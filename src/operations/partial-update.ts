@@ -13,7 +13,7 @@ import {
 } from "./args.js";
 import { append, formatOf, retitled, rewrite, titleOf, type WriteNote } from "./documents.js";
 import { oneAtATime, writeNotebook } from "./notebook-io.js";
-import { NotebookWriteOut, notebookWritten, notesSummary } from "./present.js";
+import { NotebookWriteOut, notebookWritten, notesSummary, titled } from "./present.js";
 import { defineOperation } from "./types.js";
 import { cleanContent, deriveTextContent, jsonSize } from "./writes.js";
 
@@ -84,7 +84,7 @@ export const partialUpdate = defineOperation({
           const nb = current.data;
           return {
             structured: notebookWritten(nb, ctx.webUrl(nb.short_id), []),
-            summary: `Notebook ${nb.short_id}${nb.title ? ` "${nb.title}"` : ""} is not deleted, so there was nothing to restore and nothing was changed; it is at version ${nb.version}.`,
+            summary: `Notebook ${nb.short_id}${titled(nb)} is not deleted, so there was nothing to restore and nothing was changed; it is at version ${nb.version}.`,
           };
         }
       } else if (current.response.status === 404) wasDeleted = true;
@@ -157,7 +157,7 @@ export const partialUpdate = defineOperation({
             : "Updated";
     return {
       structured: notebookWritten(nb, ctx.webUrl(nb.short_id), notes),
-      summary: `${what} notebook ${nb.short_id}${nb.title ? ` "${nb.title}"` : ""}; it is now at version ${nb.version}.${restoreNote}${notesSummary(notes)}`,
+      summary: `${what} notebook ${nb.short_id}${titled(nb)}; it is now at version ${nb.version}.${restoreNote}${notesSummary(notes)}`,
       changed: { shortId: nb.short_id, listed: deleted !== undefined || title !== undefined },
     };
   },

@@ -3,8 +3,10 @@
  * become each tool's `outputSchema`). Full user objects shrink to who they are; huge activity
  * values are clipped.
  */
+
 import { z } from "zod";
 import type { ActivityEntry, Notebook, NotebookMinimal, User } from "../posthog/schemas.js";
+import { redactSecrets } from "../secrets.js";
 
 export const PersonOut = z.object({
   uuid: z.string().nullable(),
@@ -81,14 +83,28 @@ export function notesSummary(notes: readonly { line: number; message: string }[]
   return ` ${notes.length === 1 ? "One thing" : `${notes.length} things`} in the Markdown could not be read as written: line ${first.line}: ${first.message}${more}.`;
 }
 
+/**
+ * Text people wrote (a title, a name), as it appears in a sentence or a line of ours: quoted and
+ * escaped as a JSON string, so that it stays on its line and inside its quotes whatever it holds.
+ */
+export function quoted(text: string): string {
+  return JSON.stringify(text);
+}
+
+/** ` "title"` after a notebook's id in a sentence, or nothing for an untitled notebook. */
+export function titled(nb: { title?: string | null }): string {
+  return nb.title ? ` ${quoted(nb.title)}` : "";
+}
+
 function who(p: PersonOut | null): string {
   if (!p) return "unknown";
-  return p.name && p.email ? `${p.name} <${p.email}>` : (p.name ?? p.email ?? p.uuid ?? "unknown");
+  const one = p.name && p.email ? `${p.name} <${p.email}>` : (p.name ?? p.email);
+  return one ? quoted(one) : (p.uuid ?? "unknown");
 }
 
 /** One notebook of a list, on one line: id, title, last change and creation, and by whom. */
 export function notebookLine(nb: NotebookSummaryOut): string {
-  const title = nb.title ? JSON.stringify(nb.title) : "(untitled)";
+  const title = nb.title ? quoted(nb.title) : "(untitled)";
   const changed = `changed ${nb.last_modified_at ?? "?"} by ${who(nb.last_modified_by)}`;
   const created =
     nb.created_by?.uuid === nb.last_modified_by?.uuid
@@ -127,7 +143,12 @@ function clipValue(value: unknown): unknown {
   if (value === undefined) return null;
   const json = JSON.stringify(value);
   if (json === undefined || json.length <= MAX_VALUE_CHARS) return value;
-  if (typeof value === "string") return `${value.slice(0, MAX_VALUE_CHARS)}… [${value.length} characters]`;
+  if (typeof value === "string") {
+    const clean = redactSecrets(value);
+    return clean.length <= MAX_VALUE_CHARS
+      ? clean
+      : `${clean.slice(0, MAX_VALUE_CHARS)}… [${clean.length} characters]`;
+  }
   return `[${json.length} characters of JSON omitted; retrieve the notebook for its current content]`;
 }
 

@@ -1,9 +1,10 @@
 import { z } from "zod";
 import { revealInvisible } from "../content/invisible.js";
+import { redactSecrets } from "../secrets.js";
 import { NotebookRef } from "./args.js";
 import { formatOf, shownMarkdown } from "./documents.js";
 import { readNotebook } from "./notebook-io.js";
-import { NotebookOut, notebookWritten, person } from "./present.js";
+import { NotebookOut, notebookWritten, person, titled } from "./present.js";
 import { defineOperation, type OpResult, READ } from "./types.js";
 
 /**
@@ -64,7 +65,8 @@ export const retrieve = defineOperation({
     const documents: NonNullable<OpResult<unknown>["documents"]> = [];
     let budget = ctx.maxResultChars;
     if (format !== "json") {
-      const markdown = await shownMarkdown(snapshot);
+      // The key redacted before the text is cut into parts, so that no part holds a piece of it.
+      const markdown = redactSecrets(await shownMarkdown(snapshot));
       const offset = Math.min(args.offset ?? 0, markdown.length);
       const end = partEnd(markdown, offset, Math.min(args.max_length ?? budget, budget));
       documents.push({ label: "markdown", text: markdown.slice(offset, end) });
@@ -97,7 +99,7 @@ export const retrieve = defineOperation({
       : "";
     return {
       structured: out,
-      summary: `Notebook ${nb.short_id}${nb.title ? ` "${nb.title}"` : ""}, version ${nb.version} (${out.format}).${part}${out.note ? ` ${out.note}` : ""}`,
+      summary: `Notebook ${nb.short_id}${titled(nb)}, version ${nb.version} (${out.format}).${part}${out.note ? ` ${out.note}` : ""}`,
       documents,
     };
   },

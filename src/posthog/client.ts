@@ -6,6 +6,7 @@
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import type { ProjectId } from "../config.js";
+import { redactSecrets, registerSecret } from "../secrets.js";
 import { retryAfterSeconds } from "./errors.js";
 import { RateLimitExceeded, RateLimiter, type RateLimits, sleep } from "./rate-limit.js";
 import { Agent } from "./undici.js";
@@ -56,7 +57,8 @@ export interface ClientOptions {
   host: string;
   apiKey: string;
   userAgent: string;
-  timeouts: { connect: number; headers: number; body: number };
+  /** `total`: the whole answer, from sending to its last byte (default: headers + body). */
+  timeouts: { connect: number; headers: number; body: number; total?: number };
   /** Most TCP connections to the host at once. */
   connections?: number;
   /** Largest response body accepted, in bytes. */
@@ -98,6 +100,7 @@ export class PostHogClient {
   readonly #limiter: RateLimiter | undefined;
   readonly #retryBudgetMs: number;
   readonly #logger: ClientOptions["logger"];
+  readonly #totalMs: number;
 
   constructor(options: ClientOptions) {
     this.host = options.host;
@@ -108,8 +111,10 @@ export class PostHogClient {
     this.#retryBudgetMs = options.retryBudgetMs ?? 30_000;
     this.#logger = options.logger;
     this.#apiKey = options.apiKey;
+    registerSecret(options.apiKey);
     this.#userAgent = options.userAgent;
     this.#maxBodyBytes = options.maxBodyBytes ?? 32 * 1024 * 1024;
+    this.#totalMs = options.timeouts.total ?? options.timeouts.headers + options.timeouts.body;
     this.#agent = new Agent({
       connections: options.connections ?? 8,
       pipelining: 1,
@@ -126,7 +131,7 @@ export class PostHogClient {
 
   /** Replaces every occurrence of the key in `text`, for anything that might be shown. */
   redact(text: string): string {
-    return this.#apiKey && text.includes(this.#apiKey) ? text.replaceAll(this.#apiKey, "[redacted]") : text;
+    return redactSecrets(text);
   }
 
   /**
@@ -212,13 +217,22 @@ export class PostHogClient {
       headers["content-type"] = "application/json";
     }
     let response: Answer;
+    // The answer as a whole has a deadline: a server dripping a byte at a time beats the body timeout.
+    const deadline = AbortSignal.timeout(this.#totalMs);
+    const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
     try {
       response = await new Promise<Answer>((resolve, reject) => {
-        const answer = new AnswerReader(this.#maxBodyBytes, req.signal, resolve, reject);
+        const answer = new AnswerReader(this.#maxBodyBytes, signal, resolve, reject);
         this.#dispatcher.dispatch({ origin: this.#origin, path, method: req.method, headers, body }, answer);
       });
     } catch (error) {
       if (req.signal?.aborted) throw new UpstreamError("aborted", "the request was cancelled");
+      if (deadline.aborted) {
+        throw new UpstreamError(
+          "timeout",
+          `${this.#hostName} did not finish answering within ${this.#totalMs} ms`,
+        );
+      }
       if (error instanceof TooLarge) throw this.#tooLarge(error.status);
       throw this.#describe(error);
     }

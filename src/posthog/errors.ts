@@ -3,8 +3,9 @@
  * saying what happened and what to do next. Upstream bodies are summarised, never dumped.
  */
 import { z } from "zod";
+import { redactSecrets } from "../secrets.js";
 import type { HttpMethod, UpstreamError, UpstreamResponse } from "./client.js";
-import { keySettingsUrl } from "./scopes.js";
+import { type Grants, keySettingsUrl } from "./scopes.js";
 
 /** PostHog's error envelope (drf-exceptions-hog); every field optional because not every 4xx uses it. */
 export const ErrorEnvelopeSchema = z.looseObject({
@@ -22,6 +23,8 @@ export interface ErrorContext {
   shortId?: string | undefined;
   /** Set when this server soft-deleted the notebook earlier in the session. */
   deletedHere?: boolean;
+  /** The projects the key is limited to, when it is and that is known. */
+  allowedProjects?: readonly number[] | undefined;
 }
 
 export interface ToolFailure {
@@ -34,8 +37,9 @@ export interface ToolFailure {
 
 const MAX_DETAIL = 300;
 
+/** Upstream text, short: the key redacted before it is cut, so that no piece of it survives. */
 function clip(text: string, max = MAX_DETAIL): string {
-  const flat = text.replace(/\s+/g, " ").trim();
+  const flat = redactSecrets(text).replace(/\s+/g, " ").trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
@@ -75,6 +79,10 @@ export function retryAfterSeconds(response: Pick<UpstreamResponse, "headers" | "
 export function isScopeRefusal(body: unknown): string | undefined {
   const detail = upstreamDetail(body);
   return detail?.match(/missing required scope '([^']+)'/i)?.[1];
+}
+
+export function isProjectRefusal(body: unknown): boolean {
+  return /access to the requested (project|organization)/i.test(upstreamDetail(body) ?? "");
 }
 
 export function isPersonalKeyRefusal(status: number, body: unknown): boolean {
@@ -127,15 +135,20 @@ export function describeHttpError(response: UpstreamResponse, ctx: ErrorContext)
           message: `PostHog does not allow personal API keys on this endpoint, so ${ctx.tool} cannot be served by it. No retry will help; use the related tools instead.`,
         };
       }
-      if (detail && /access to the requested (project|organization)/i.test(detail)) {
+      if (isProjectRefusal(body)) {
+        const allowed = ctx.allowedProjects;
+        const use =
+          allowed && allowed.length > 0
+            ? `The key may use project${allowed.length > 1 ? "s" : ""} ${allowed.join(", ")}: pass one as project_id (or set POSTHOG_PROJECT_ID)`
+            : "Use a project the key is scoped to (pass project_id)";
         return {
           reason: "project_not_allowed",
-          message: `${detail} Use a project the key is scoped to (pass project_id), or widen the key's projects at ${keys}.`,
+          message: `${detail} ${use}, or widen the key's projects at ${keys}.`,
         };
       }
       return {
         reason: "forbidden",
-        message: `PostHog refused access to ${ctx.shortId ? notebookLabel(ctx).toLowerCase() : projectLabel(ctx.projectId)}: ${detail ?? "permission denied"}. Ask a project admin for access, or use a key with more access.`,
+        message: `PostHog refused access to ${ctx.shortId ? `the notebook "${ctx.shortId}"` : projectLabel(ctx.projectId)}: ${detail ?? "permission denied"}. Ask a project admin for access, or use a key with more access.`,
       };
     }
     case 404: {
@@ -240,6 +253,16 @@ export function describeTransportError(error: UpstreamError, ctx: ErrorContext):
           : `${error.message}, so it cannot be passed on; trying again will not help. Ask for less where the tool allows it (a smaller limit, a narrower filter).`,
       };
   }
+}
+
+/** A project the key is not limited to: refused before anything is sent. */
+export function projectRefusal(grants: Grants, projectId: number | "@current", host: string): ToolFailure {
+  const allowed = grants.status === "known" ? (grants.scopedTeams ?? []) : [];
+  const list = allowed.join(", ");
+  return {
+    reason: "project_not_allowed",
+    message: `The personal API key is limited to project${allowed.length > 1 ? "s" : ""} ${list}, not project ${projectId}, so nothing was sent. Pass one of those as project_id (or set POSTHOG_PROJECT_ID to one), or add project ${projectId} to the key at ${keySettingsUrl(host)}.`,
+  };
 }
 
 export function missingScope(tool: string, scope: string, host: string): ToolFailure {

@@ -8,7 +8,18 @@ import type { ProjectId } from "../config.js";
 import type { OpContext, OpRequest } from "../operations/types.js";
 import type { Session } from "../session.js";
 import { projectPath, type UpstreamResponse } from "./client.js";
-import { describeHttpError, type ErrorContext, isScopeRefusal, ToolError } from "./errors.js";
+import {
+  describeHttpError,
+  type ErrorContext,
+  isProjectRefusal,
+  isScopeRefusal,
+  ToolError,
+} from "./errors.js";
+import type { Grants } from "./scopes.js";
+
+function allowedProjects(grants: Grants): readonly number[] | undefined {
+  return grants.status === "known" ? (grants.scopedTeams ?? undefined) : undefined;
+}
 
 export type Gateway = OpContext & { errorContext(): ErrorContext };
 
@@ -25,6 +36,7 @@ export function createOpContext(
     projectId,
     shortId,
     deletedHere: shortId !== undefined && session.memory.deleted.has(shortId),
+    allowedProjects: allowedProjects(session.grants.current),
   });
   const send = (req: OpRequest): Promise<UpstreamResponse> =>
     session.client.request({
@@ -56,9 +68,12 @@ export function createOpContext(
   /** Sends, and when PostHog refuses the key or a scope, re-reads the grants before answering. */
   const exchange = async (req: OpRequest): Promise<UpstreamResponse> => {
     const response = await send(req);
-    if (response.status === 401 || (response.status === 403 && isScopeRefusal(response.body))) {
-      await session.grants.refresh();
-    }
+    const refused =
+      response.status === 401 ||
+      (response.status === 403 &&
+        (isScopeRefusal(response.body) !== undefined ||
+          (session.grants.current.status !== "known" && isProjectRefusal(response.body))));
+    if (refused) await session.grants.refresh();
     return response;
   };
 

@@ -16,12 +16,16 @@ import {
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
+  type LoggingLevel,
   ReadResourceRequestSchema,
+  SetLevelRequestSchema,
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
+import { listenToLogs } from "../logger.js";
 import { OPERATIONS } from "../operations/index.js";
+import { keySettingsUrl } from "../posthog/scopes.js";
 import type { Session } from "../session.js";
 import { serverInstructions } from "./instructions.js";
 import {
@@ -48,7 +52,24 @@ const noValidation: jsonSchemaValidator = {
   }),
 };
 
+/**
+ * What the instructions say about the tools: read-only when nothing that writes is offered, and,
+ * when nothing at all is, why (also logged, so that whoever set the server up sees it).
+ */
+function toolSituation(session: Session): { readOnly: boolean; noTools?: string } {
+  const offered = OPERATIONS.filter((op) => isAvailable(op, session));
+  if (offered.length === 0) {
+    const grants = session.grants.current;
+    const held = grants.status === "known" ? grants.scopes.join(" ") : "none";
+    const noTools = `The personal API key holds none of the scopes the notebook tools need (it has: ${held}). Add notebook:read (and notebook:write to create and edit) to the key at ${keySettingsUrl(session.config.host)}, then restart the server.`;
+    session.logger.warn({ scopes: held }, `no tool is available: ${noTools}`);
+    return { readOnly: true, noTools };
+  }
+  return { readOnly: !offered.some((op) => op.writes) };
+}
+
 export function createServer(session: Session): Server {
+  const situation = toolSituation(session);
   const server = new Server(
     { name: "posthog-notebooks-mcp", title: "PostHog Notebooks", version: session.version },
     {
@@ -60,7 +81,7 @@ export function createServer(session: Session): Server {
       },
       jsonSchemaValidator: noValidation,
       instructions: serverInstructions({
-        readOnly: session.config.readOnly,
+        ...situation,
         sandbox: session.config.mode === "sandbox",
       }),
     },
@@ -85,11 +106,24 @@ export function createServer(session: Session): Server {
     const { ref, argument } = request.params;
     const templates = [NOTEBOOK_URI_TEMPLATE, NOTEBOOK_MARKDOWN_URI_TEMPLATE];
     if (ref.type !== "ref/resource" || !templates.includes(ref.uri) || argument.name !== "short_id") {
-      return { completion: { values: [] } };
+      return { completion: { values: [], total: 0, hasMore: false } };
     }
-    const values = await completeShortId(session, argument.value, extra.signal);
-    return { completion: { values, hasMore: false } };
+    return { completion: await completeShortId(session, argument.value, extra.signal) };
   });
+
+  // Log messages (notifications/message): warnings and errors until the client sets a level.
+  let threshold = MCP_TO_PINO.warning;
+  server.setRequestHandler(SetLevelRequestSchema, async (request) => {
+    threshold = MCP_TO_PINO[request.params.level];
+    return {};
+  });
+  const stopLogs = listenToLogs((level, data) => {
+    if (level < threshold || !server.transport) return;
+    void server
+      .sendLoggingMessage({ level: pinoToMcp(level), logger: "posthog-notebooks-mcp", data })
+      .catch(() => undefined);
+  }, session.logTag);
+  server.onclose = stopLogs;
 
   // Subscriptions: clients hear when a notebook they watch is changed through this server.
   const subscribed = new Set<string>();
@@ -120,6 +154,30 @@ export function createServer(session: Session): Server {
     }
   });
   return server;
+}
+
+/** The lowest pino level each MCP level lets through. */
+const MCP_TO_PINO: Record<LoggingLevel, number> = {
+  debug: 0,
+  info: 30,
+  notice: 35,
+  warning: 40,
+  error: 50,
+  critical: 60,
+  alert: 70,
+  emergency: 80,
+};
+
+function pinoToMcp(level: number): LoggingLevel {
+  return level >= 60
+    ? "critical"
+    : level >= 50
+      ? "error"
+      : level >= 40
+        ? "warning"
+        : level >= 30
+          ? "info"
+          : "debug";
 }
 
 function availableNames(session: Session): string {

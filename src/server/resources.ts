@@ -2,30 +2,29 @@
  * Resources: each notebook's text_content at `posthog://notebooks/{short_id}`. The listing is paged
  * with MCP cursors mapped onto PostHog's offsets, so a project of any size lists page by page.
  */
-import {
-  type ListResourcesResult,
-  type ListResourceTemplatesResult,
-  McpError,
-  type ReadResourceResult,
+import type {
+  ListResourcesResult,
+  ListResourceTemplatesResult,
+  ReadResourceResult,
 } from "@modelcontextprotocol/sdk/types.js";
 import { revealInvisible } from "../content/invisible.js";
 import { ShortId } from "../operations/args.js";
 import { shownMarkdown } from "../operations/documents.js";
 import { readNotebook } from "../operations/notebook-io.js";
 import { UpstreamError } from "../posthog/client.js";
-import { describeTransportError, missingScope, ToolError } from "../posthog/errors.js";
+import { describeTransportError, missingScope, projectRefusal, ToolError } from "../posthog/errors.js";
 import { createOpContext } from "../posthog/gateway.js";
 import { NotebookPageSchema } from "../posthog/schemas.js";
-import { grantsAllow } from "../posthog/scopes.js";
+import { grantsAllow, projectAllowed } from "../posthog/scopes.js";
 import type { Session } from "../session.js";
+import { ProtocolError, RESOURCE_NOT_FOUND } from "./protocol-error.js";
 
 export const NOTEBOOK_URI_TEMPLATE = "posthog://notebooks/{short_id}";
 export const NOTEBOOK_MARKDOWN_URI_TEMPLATE = "posthog://notebooks/{short_id}/markdown";
 const URI_PATTERN = /^posthog:\/\/notebooks\/([^/?#]+)(\/markdown)?$/;
 export const RESOURCE_PAGE_SIZE = 100;
 
-/** JSON-RPC error code the MCP specification gives to "resource not found". */
-export const RESOURCE_NOT_FOUND = -32002;
+export { RESOURCE_NOT_FOUND };
 
 export function notebookUri(shortId: string): string {
   return `posthog://notebooks/${shortId}`;
@@ -64,19 +63,19 @@ function decodeCursor(cursor: string | undefined): number {
   if (cursor === undefined) return 0;
   const match = /^offset:(\d{1,9})$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
   if (!match?.[1])
-    throw new McpError(-32602, "Invalid cursor: pass the nextCursor of a previous resources/list.");
+    throw new ProtocolError(-32602, "Invalid cursor: pass the nextCursor of a previous resources/list.");
   return Number(match[1]);
 }
 
 /** Turns a tool-style failure into the JSON-RPC error a resource request answers with. */
-function asMcpError(error: unknown, session: Session, uri?: string): McpError {
-  if (error instanceof McpError) return error;
+function asMcpError(error: unknown, session: Session, uri?: string): ProtocolError {
+  if (error instanceof ProtocolError) return error;
   if (error instanceof ToolError) {
     const { reason, message } = error.failure;
     if ((reason === "not_found" || reason === "deleted") && uri) {
-      return new McpError(RESOURCE_NOT_FOUND, `Resource not found: ${message}`, { uri });
+      return new ProtocolError(RESOURCE_NOT_FOUND, `Resource not found: ${message}`, { uri });
     }
-    return new McpError(-32603, message, { reason });
+    return new ProtocolError(-32603, message, { reason });
   }
   if (error instanceof UpstreamError) {
     const failure = describeTransportError(error, {
@@ -84,15 +83,21 @@ function asMcpError(error: unknown, session: Session, uri?: string): McpError {
       host: session.config.host,
       projectId: session.config.projectId,
     });
-    return new McpError(-32603, failure.message, { reason: failure.reason });
+    return new ProtocolError(-32603, failure.message, { reason: failure.reason });
   }
   session.logger.error({ err: error }, "unexpected error serving a resource");
-  return new McpError(-32603, "Reading the resource failed inside this server; try again.");
+  return new ProtocolError(-32603, "Reading the resource failed inside this server; try again.");
 }
 
+/** What tools check before anything is sent: the scope, and the project the key may reach. */
 function requireRead(session: Session): void {
-  if (!grantsAllow(session.grants.current, "notebook:read")) {
-    throw new McpError(-32603, missingScope("resources", "notebook:read", session.config.host).message);
+  const grants = session.grants.current;
+  if (!grantsAllow(grants, "notebook:read")) {
+    throw new ProtocolError(-32603, missingScope("resources", "notebook:read", session.config.host).message);
+  }
+  const projectId = session.config.projectId;
+  if (!projectAllowed(grants, projectId)) {
+    throw new ProtocolError(-32603, projectRefusal(grants, projectId, session.config.host).message);
   }
 }
 
@@ -136,7 +141,7 @@ export async function readResource(
   const match = URI_PATTERN.exec(uri);
   const shortId = match?.[1] ? decodeURIComponent(match[1]) : undefined;
   if (!shortId || !ShortId.safeParse(shortId).success) {
-    throw new McpError(
+    throw new ProtocolError(
       RESOURCE_NOT_FOUND,
       `Resource not found: ${uri} is not a notebook URI (posthog://notebooks/{short_id}).`,
       { uri },
@@ -159,16 +164,26 @@ export async function readResource(
 
 const COMPLETIONS = 20;
 
+export interface Completions {
+  values: string[];
+  /** How many match, when every match was seen. */
+  total?: number;
+  hasMore: boolean;
+}
+
 /**
  * Completes `{short_id}` in the notebook URI templates: notebooks whose id starts with what was
- * typed, then notebooks whose title or text matches it (PostHog's search), newest first.
+ * typed, then notebooks whose title or text matches it (PostHog's search), newest first. Nothing is
+ * asked of PostHog that the key may not do.
  */
 export async function completeShortId(
   session: Session,
   typed: string,
   signal: AbortSignal,
-): Promise<string[]> {
-  if (!grantsAllow(session.grants.current, "notebook:read")) return [];
+): Promise<Completions> {
+  const grants = session.grants.current;
+  const none: Completions = { values: [], total: 0, hasMore: false };
+  if (!grantsAllow(grants, "notebook:read") || !projectAllowed(grants, session.config.projectId)) return none;
   const value = typed.trim();
   const ctx = createOpContext(session, "completion", session.config.projectId, signal);
   const recent = ctx.call(
@@ -186,11 +201,20 @@ export async function completeShortId(
     const [byId, byText] = await Promise.all([recent, searched]);
     const prefix = value.toLowerCase();
     const ids = [
-      ...(byId?.results ?? []).filter((nb) => nb.short_id.toLowerCase().startsWith(prefix)),
-      ...(byText?.results ?? []),
-    ].map((nb) => nb.short_id);
-    return [...new Set(ids)].slice(0, COMPLETIONS);
+      ...new Set(
+        [
+          ...byId.results.filter((nb) => nb.short_id.toLowerCase().startsWith(prefix)),
+          ...(byText?.results ?? []),
+        ].map((nb) => nb.short_id),
+      ),
+    ];
+    const cut = Boolean(byId.next) || Boolean(byText?.next);
+    return {
+      values: ids.slice(0, COMPLETIONS),
+      ...(cut ? {} : { total: ids.length }),
+      hasMore: ids.length > COMPLETIONS || Boolean(byText?.next),
+    };
   } catch {
-    return [];
+    return none;
   }
 }

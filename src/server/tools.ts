@@ -10,11 +10,18 @@ import { ProjectIdArg } from "../operations/args.js";
 import { findOperation, OPERATIONS } from "../operations/index.js";
 import type { Operation, OpResult } from "../operations/types.js";
 import { UpstreamError } from "../posthog/client.js";
-import { describeTransportError, missingScope, ToolError, type ToolFailure } from "../posthog/errors.js";
+import {
+  describeTransportError,
+  missingScope,
+  projectRefusal,
+  ToolError,
+  type ToolFailure,
+} from "../posthog/errors.js";
 import { createOpContext } from "../posthog/gateway.js";
 import { grantsAllow, keySettingsUrl, projectAllowed } from "../posthog/scopes.js";
 import type { Session } from "../session.js";
 import { inputJsonSchema, outputJsonSchema } from "./json-schema.js";
+import { INVALID_PARAMS, ProtocolError } from "./protocol-error.js";
 import { cleanStringsDeep, untrustedBlock } from "./untrusted.js";
 
 interface Compiled {
@@ -124,17 +131,47 @@ function shown(session: Session, text: string): string {
   return session.client.redact(revealInvisible(text));
 }
 
-function describeIssues(toolName: string, error: z.ZodError, schema: z.ZodObject): string {
+/** The value at `path` in what the agent sent (zod 4 does not report it in issues). */
+function sentAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let value = raw;
+  for (const key of path) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+/** A value the agent sent, shown short and escaped. */
+function showSent(value: unknown): string {
+  const json = JSON.stringify(value) ?? String(value);
+  const kind = Array.isArray(value) ? "an array" : value === null ? "null" : `a ${typeof value}`;
+  return `${json.length > 40 ? `${json.slice(0, 39)}…` : json} (${kind})`;
+}
+
+const EXPECTED: Record<string, string> = {
+  int: "an integer",
+  number: "a number",
+  string: "a string",
+  boolean: "true or false",
+  object: "an object",
+  array: "an array",
+};
+
+function describeIssues(toolName: string, error: z.ZodError, schema: z.ZodObject, raw: unknown): string {
   const known = Object.keys(schema.shape);
   const parts = error.issues.map((issue) => {
     if (issue.code === "unrecognized_keys") {
-      return `unknown argument${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")} (accepted: ${known.join(", ")})`;
+      return `unknown argument${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => JSON.stringify(k)).join(", ")} (accepted: ${known.join(", ")})`;
     }
     const path = issue.path.length > 0 ? issue.path.join(".") : "arguments";
-    if (issue.code === "invalid_type" && issue.input === undefined) return `${path} is required`;
+    const sent = sentAt(raw, issue.path);
+    if (sent === undefined && issue.path.length > 0) return `${path} is required`;
+    if (issue.code === "invalid_type") {
+      return `${path} must be ${EXPECTED[issue.expected] ?? issue.expected}, not ${showSent(sent)}`;
+    }
     if (issue.code === "invalid_union") {
       if (issue.path[0] === "project_id")
-        return `${path} must be a project id (a positive integer) or '@current'`;
+        return `${path} must be a project id (a positive integer) or '@current', not ${showSent(sent)}`;
       const custom = issue.errors.flat().find((inner) => inner.code === "custom");
       return `${path} ${custom?.message ?? "has the wrong type or shape"}`;
     }
@@ -166,17 +203,21 @@ async function dispatch(
 ): Promise<CallToolResult> {
   const op = findOperation(name);
   if (!op) {
+    // A protocol error, as MCP 2025-11-25 says of unknown tools.
     const names = listTools(session).map((tool) => tool.name);
-    return errorResult({
-      reason: "unknown_tool",
-      message: `There is no tool named "${name}". Available tools: ${names.join(", ")}.`,
-    });
+    throw new ProtocolError(
+      INVALID_PARAMS,
+      `Unknown tool: ${JSON.stringify(name.length > 80 ? `${name.slice(0, 79)}…` : name)}. Available tools: ${names.join(", ") || "none (see the server's instructions)"}.`,
+    );
   }
   const { config, logger } = session;
   if (op.writes && config.readOnly) {
     return errorResult({
       reason: "read_only",
-      message: `${op.name} changes notebooks, and this server runs with --read-only, so nothing was sent. Remove --read-only from the server's arguments in the MCP client configuration to allow writes.`,
+      message:
+        config.readOnlyFrom === "POSTHOG_MCP_READ_ONLY"
+          ? `${op.name} changes notebooks, and this server runs read-only (POSTHOG_MCP_READ_ONLY is set), so nothing was sent. Remove POSTHOG_MCP_READ_ONLY from the server's environment in the MCP client configuration to allow writes.`
+          : `${op.name} changes notebooks, and this server runs with --read-only, so nothing was sent. Remove --read-only from the server's arguments in the MCP client configuration to allow writes.`,
     });
   }
   const known = session.grants.fresh();
@@ -195,19 +236,13 @@ async function dispatch(
   if (!parsed.success) {
     return errorResult({
       reason: "invalid_arguments",
-      message: describeIssues(op.name, parsed.error, schema),
+      message: describeIssues(op.name, parsed.error, schema, rawArgs ?? {}),
     });
   }
   const { project_id, ...args } = parsed.data as Record<string, unknown> & { project_id?: ProjectId };
   const projectId: ProjectId = project_id ?? config.projectId;
 
-  if (!projectAllowed(grants, projectId)) {
-    const allowed = grants.status === "known" ? (grants.scopedTeams ?? []).join(", ") : "";
-    return errorResult({
-      reason: "project_not_allowed",
-      message: `The personal API key is limited to project${allowed.includes(",") ? "s" : ""} ${allowed}, not project ${projectId}, so nothing was sent. Pass one of those as project_id, or add project ${projectId} to the key at ${keySettingsUrl(config.host)}.`,
-    });
-  }
+  if (!projectAllowed(grants, projectId)) return errorResult(projectRefusal(grants, projectId, config.host));
 
   const shortId = typeof args.short_id === "string" ? args.short_id : undefined;
   const ctx = createOpContext(session, op.name, projectId, signal, shortId);

@@ -174,9 +174,12 @@ describe("garbage on stdin", () => {
       const tools = await server.response(12);
       expect(tools.result?.tools).toHaveLength(11);
       expect((await server.response(13)).result?.isError).toBeFalsy();
-      // Tool-level problems are results the agent reads, not protocol errors.
+      // Bad arguments are results the agent reads; an unknown tool is a protocol error (MCP 2025-11-25).
       expect((await server.response(14)).result).toMatchObject({ isError: true });
-      expect((await server.response(15)).result).toMatchObject({ isError: true });
+      expect((await server.response(15)).error).toMatchObject({
+        code: -32602,
+        message: expect.stringMatching(/^Unknown tool: "no-such-tool"/),
+      });
 
       const errors = server.messages().filter((m) => m.error);
       const parse = errors.filter((m) => m.error?.code === -32700);

@@ -82,7 +82,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     notifications.push(notification.method);
   };
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-  await Promise.all([app.server.connect(serverTransport), client.connect(clientTransport)]);
+  await Promise.all([app.connect(serverTransport), client.connect(clientTransport)]);
   let start = sandbox.requests.length;
   return {
     sandbox,

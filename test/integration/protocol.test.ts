@@ -37,7 +37,7 @@ async function startPeer(): Promise<Peer> {
   const [transport, serverSide] = InMemoryTransport.createLinkedPair();
   const received: JSONRPCMessage[] = [];
   transport.onmessage = (message) => void received.push(message);
-  await app.server.connect(serverSide);
+  await app.connect(serverSide);
   await transport.start();
   const byId = (id: string | number) =>
     received.find((m) => "id" in m && m.id === id && !("method" in m)) as Record<string, unknown> | undefined;
@@ -144,17 +144,37 @@ describe("tool calls", () => {
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 
-  it("refuse a call asking for a task without calling PostHog", async () => {
+  it("serve a call asking for a task as a plain call, the task ignored (the server declares no tasks)", async () => {
     peer = await startPeer();
     peer.sandbox.clearRequests();
     await peer.send({
       id: 9,
       method: "tools/call",
-      params: { name: "notebooks-retrieve", arguments: { short_id: "chk9Drop" }, task: { ttl: 1_000 } },
+      params: { name: "notebooks-list", arguments: { limit: 1 }, task: { ttl: 1_000 } },
     });
     const response = await peer.response(9);
-    expect(response.error).toMatchObject({ code: expect.any(Number), message: expect.any(String) });
-    expect(peer.sandbox.requests).toHaveLength(0);
+    expect(response.error).toBeUndefined();
+    expect(response.result).toMatchObject({ structuredContent: { count: expect.any(Number) } });
+    expect(response.result).not.toHaveProperty("task");
+    expect(peer.sandbox.requests.map((r) => r.method)).toContain("GET");
+  });
+
+  it("answer an unknown tool with -32602 and a message without the SDK's 'MCP error' prefix", async () => {
+    peer = await startPeer();
+    peer.sandbox.clearRequests();
+    await peer.send({ id: 11, method: "tools/call", params: { name: "notebooks-explode", arguments: {} } });
+    const response = await peer.response(11);
+    expect(response.error).toMatchObject({ code: -32602 });
+    expect((response.error as { message: string }).message).toMatch(/^Unknown tool: "notebooks-explode"/);
+    expect(peer.sandbox.requests.filter((r) => !r.path.startsWith("/api/personal_api_keys/"))).toEqual([]);
+  });
+
+  it("answer a missing resource with -32002 and a message without the SDK's 'MCP error' prefix", async () => {
+    peer = await startPeer();
+    await peer.send({ id: 12, method: "resources/read", params: { uri: "posthog://notebooks/nope0000" } });
+    const response = await peer.response(12);
+    expect(response.error).toMatchObject({ code: -32002 });
+    expect((response.error as { message: string }).message).toMatch(/^Resource not found: /);
   });
 
   it("answer malformed params with an error", async () => {

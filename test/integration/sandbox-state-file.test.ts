@@ -185,7 +185,9 @@ describe("a save that fails later", () => {
     };
     const upstream = await openUpstream(config, { logger: pino({ level: "info" }, sink) });
     try {
-      await rm(dir, { recursive: true, force: true });
+      // Whatever the start wrote is on disk before the directory goes (no save racing the removal).
+      await upstream.sandbox?.flush().catch(() => undefined);
+      await rm(dir, { recursive: true, force: true, maxRetries: 5 });
       upstream.sandbox?.insertNotebook({ title: "lost" });
       await upstream.sandbox?.flush().catch(() => undefined);
       const lines = logged

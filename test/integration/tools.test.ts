@@ -97,12 +97,13 @@ describe("notebooks-create", () => {
 
   it("never repeats the key back, even as an argument or tool name", async () => {
     const asArgument = await h.call("notebooks-create", { [h.key]: "x" });
-    const asTool = await h.call(h.key, {});
-    for (const result of [asArgument, asTool]) {
-      expect(result.isError).toBe(true);
-      expect(JSON.stringify(result)).not.toContain(h.key);
-      expect(textOf(result)).toContain("[redacted]");
-    }
+    expect(asArgument.isError).toBe(true);
+    expect(JSON.stringify(asArgument)).not.toContain(h.key);
+    expect(textOf(asArgument)).toContain("[redacted]");
+    const asTool = await h.call(h.key, {}).catch((e: unknown) => e as Error);
+    expect(asTool).toMatchObject({ code: -32602 });
+    expect(JSON.stringify({ message: (asTool as Error).message })).not.toContain(h.key);
+    expect((asTool as Error).message).toContain("[redacted]");
   });
 });
 
@@ -290,7 +291,7 @@ describe("notebooks-list", () => {
     expect(text.split("\n")).toEqual([
       "4 notebooks match; showing 1–3. More: call notebooks-list with the arguments in next.",
       expect.stringMatching(
-        /^- \w{8} "Paging 3": changed \S+ by Sandy Box <sandbox@example.com>; created \S+$/,
+        /^- \w{8} "Paging 3": changed \S+ by "Sandy Box <sandbox@example.com>"; created \S+$/,
       ),
       expect.stringMatching(/^- \w{8} "Paging 2": /),
       expect.stringMatching(/^- \w{8} "Paging 1": /),
@@ -444,9 +445,10 @@ describe("project_id", () => {
 });
 
 describe("unknown tools", () => {
-  it("answers with the available tools", async () => {
-    const result = await h.call("notebooks-explode", {});
-    expect(result.isError).toBe(true);
-    expect(textOf(result)).toMatch(/no tool named "notebooks-explode".*notebooks-list/);
+  it("are a protocol error (-32602) naming the available tools", async () => {
+    const error = await h.call("notebooks-explode", {}).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: -32602 });
+    expect((error as Error).message).toMatch(/Unknown tool: "notebooks-explode".*notebooks-list/);
+    expect(h.upstream()).toEqual([]);
   });
 });
