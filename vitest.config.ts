@@ -8,6 +8,6 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     // Network tests only ever target loopback; nothing here reaches the internet.
-    reporters: ["default"],
+    reporters: ["default", "./test/reliability-reporter.ts"],
   },
 });

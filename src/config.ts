@@ -45,7 +45,8 @@ export const ENVIRONMENT = {
   POSTHOG_PROJECT_ID: 'Project id (an integer) or "@current" (default: the key owner\'s current project).',
   POSTHOG_MCP_READ_ONLY: 'Set to "true" for --read-only (for clients that only pass environment variables).',
   POSTHOG_MCP_LOG_LEVEL: `Log level on stderr, like --log-level (default: info).`,
-  POSTHOG_MCP_TIMEOUT_MS: "Upstream response timeout in milliseconds (default: 30000).",
+  POSTHOG_MCP_TIMEOUT_MS:
+    "Upstream timeout in milliseconds, for the first byte, between bytes and for the whole answer (default: 30000).",
   POSTHOG_MCP_MAX_RESULT_CHARS:
     "Most characters of notebook text in one result (default: 80000, about 20,000 tokens).",
 } as const;

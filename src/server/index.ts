@@ -28,6 +28,7 @@ import { OPERATIONS } from "../operations/index.js";
 import { keySettingsUrl } from "../posthog/scopes.js";
 import type { Session } from "../session.js";
 import { serverInstructions } from "./instructions.js";
+import { INVALID_PARAMS, ProtocolError } from "./protocol-error.js";
 import {
   completeShortId,
   listResources,
@@ -128,7 +129,20 @@ export function createServer(session: Session): Server {
   // Subscriptions: clients hear when a notebook they watch is changed through this server.
   const subscribed = new Set<string>();
   server.setRequestHandler(SubscribeRequestSchema, async (request) => {
-    subscribed.add(request.params.uri);
+    const { uri } = request.params;
+    if (!/^posthog:\/\/notebooks\/[^/?#]+(\/markdown)?$/.test(uri)) {
+      throw new ProtocolError(
+        INVALID_PARAMS,
+        "Only notebook resources can be subscribed to: posthog://notebooks/{short_id}[/markdown].",
+      );
+    }
+    if (!subscribed.has(uri) && subscribed.size >= MAX_SUBSCRIPTIONS) {
+      throw new ProtocolError(
+        INVALID_PARAMS,
+        `A session can watch at most ${MAX_SUBSCRIPTIONS} resources: unsubscribe from some first.`,
+      );
+    }
+    subscribed.add(uri);
     return {};
   });
   server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
@@ -155,6 +169,9 @@ export function createServer(session: Session): Server {
   });
   return server;
 }
+
+/** Resources one session may watch at once. */
+const MAX_SUBSCRIPTIONS = 1_000;
 
 /** The lowest pino level each MCP level lets through. */
 const MCP_TO_PINO: Record<LoggingLevel, number> = {

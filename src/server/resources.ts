@@ -184,7 +184,7 @@ export async function completeShortId(
   const grants = session.grants.current;
   const none: Completions = { values: [], total: 0, hasMore: false };
   if (!grantsAllow(grants, "notebook:read") || !projectAllowed(grants, session.config.projectId)) return none;
-  const value = typed.trim();
+  const value = typed.trim().slice(0, 200);
   const ctx = createOpContext(session, "completion", session.config.projectId, signal);
   const recent = ctx.call(
     { method: "GET", segments: ["notebooks"], query: { limit: 100 } },

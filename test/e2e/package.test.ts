@@ -309,3 +309,33 @@ describe("the client configurations in examples/", () => {
     },
   );
 });
+
+describe("from a clone, before the package is on npm", () => {
+  it("`npm install -g .` puts the command on the PATH, and examples/from-clone.json starts it", async () => {
+    // A global prefix of the test's own: `npm install -g .` as the README says, run in the clone.
+    const prefix = join(work, "global");
+    const env = { ...npmEnv(), npm_config_prefix: prefix };
+    await exec("npm", ["install", "-g", "--offline", "--ignore-scripts", "--no-audit", "--no-fund", "."], {
+      cwd: ROOT,
+      env,
+    });
+    const config = single(JSON.parse(await readExample("from-clone.json")).mcpServers);
+    expect(config.command).toBe(pkg.name);
+    expect(config.env?.POSTHOG_PERSONAL_API_KEY).toBe(PLACEHOLDER);
+    const key = `phx_examplesE2eClone${String(++keys).padStart(27, "0")}`;
+    sandbox.addKey({ value: key, scopes: ["*"] });
+    const path = `${join(prefix, "bin")}:${process.env.PATH ?? ""}`;
+    const client = await connect(config.command, config.args ?? [], {
+      ...childEnv({ PATH: path }),
+      POSTHOG_PERSONAL_API_KEY: key,
+      POSTHOG_HOST: sandbox.url,
+    });
+    try {
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name).sort()).toEqual(TOOL_NAMES);
+    } finally {
+      await client.close();
+    }
+    expect(sandbox.requests.some((r) => r.headers.authorization === `Bearer ${key}`)).toBe(true);
+  }, 60_000);
+});

@@ -351,6 +351,34 @@ describe("the protocol", () => {
   });
 });
 
+describe("own adversarial pass", () => {
+  it("subscriptions: notebook URIs only, at most 1,000 a session", async () => {
+    h = await startHarness();
+    const other = await h.client.subscribeResource({ uri: "file:///etc/passwd" }).catch((e: Error) => e);
+    expect(other).toMatchObject({ code: -32602 });
+    for (let i = 0; i < 1_000; i++) await h.client.subscribeResource({ uri: `posthog://notebooks/n${i}` });
+    const over = await h.client
+      .subscribeResource({ uri: "posthog://notebooks/one-more" })
+      .catch((e: Error) => e);
+    expect(over).toMatchObject({ code: -32602 });
+    expect((over as Error).message).toMatch(/at most 1000 resources/);
+    // Watching one already watched is fine.
+    await h.client.subscribeResource({ uri: "posthog://notebooks/n0" });
+  });
+
+  it("completion sends PostHog at most 200 characters of what was typed", async () => {
+    h = await startHarness();
+    h.mark();
+    await h.client.complete({
+      ref: { type: "ref/resource", uri: "posthog://notebooks/{short_id}" },
+      argument: { name: "short_id", value: "x".repeat(100_000) },
+    });
+    const searches = h.upstream().filter((r) => r.query.search !== undefined);
+    expect(searches).toHaveLength(1);
+    expect(searches[0]?.query.search).toHaveLength(200);
+  });
+});
+
 describe("time", () => {
   let drip: HttpServer | undefined;
   afterEach(() => {

@@ -27,6 +27,7 @@ describe("README.md", () => {
       "claude-code.sh",
       "claude-desktop.json",
       "cursor.mcp.json",
+      "from-clone.json",
       "sandbox.json",
       "vscode.mcp.json",
     ]);
