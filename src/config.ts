@@ -30,7 +30,20 @@ export interface Config {
   maxResultChars: number;
   /** Where the sandbox keeps its state (sandbox mode only); in memory when absent. */
   sandboxStateFile: string | undefined;
+  /** Streamable HTTP instead of stdio (`--http`): where to listen and how. */
+  http?: HttpConfig;
   command: "serve" | "help" | "version" | "doctor";
+}
+
+export interface HttpConfig {
+  host: string;
+  port: number;
+  /** Every request on its own, no sessions: for replicas behind any load balancer. */
+  stateless: boolean;
+  /** Host names accepted in Host and Origin besides loopback's (POSTHOG_MCP_ALLOWED_HOSTS). */
+  allowedHosts: string[];
+  /** Browser origins allowed cross-origin (POSTHOG_MCP_CORS_ORIGINS); none by default. */
+  corsOrigins: string[];
 }
 
 export class ConfigError extends Error {
@@ -49,6 +62,10 @@ export const ENVIRONMENT = {
     "Upstream timeout in milliseconds, for the first byte, between bytes and for the whole answer (default: 30000).",
   POSTHOG_MCP_MAX_RESULT_CHARS:
     "Most characters of notebook text in one result (default: 80000, about 20,000 tokens).",
+  POSTHOG_MCP_ALLOWED_HOSTS:
+    "With --http: comma-separated host names accepted in Host and Origin besides loopback (the names clients use to reach it).",
+  POSTHOG_MCP_CORS_ORIGINS:
+    "With --http: comma-separated browser origins allowed cross-origin (default: none, CORS off).",
 } as const;
 
 export const FLAGS = {
@@ -57,6 +74,11 @@ export const FLAGS = {
   "--read-only": "Hide and refuse every tool that writes.",
   "--log-level LEVEL": `One of ${LOG_LEVELS.join(", ")} (logs go to stderr).`,
   "--allow-insecure-http": "Allow sending the key over plain http:// to a host that is not loopback.",
+  "--http":
+    "Serve MCP over Streamable HTTP at /mcp instead of stdio; each request brings its key (Authorization: Bearer).",
+  "--port N": "With --http: the port (default 8787; 0 picks a free one).",
+  "--host ADDRESS": "With --http: the address to bind (default 127.0.0.1; put TLS in front of any other).",
+  "--stateless": "With --http: no sessions, every request on its own (for replicas behind a load balancer).",
   "--help": "Show this help.",
   "--version": "Print the version.",
 } as const;
@@ -188,6 +210,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     projectId: parseProjectId(env.POSTHOG_PROJECT_ID?.trim() || "@current"),
   };
   const command = values.help ? "help" : values.version ? "version" : doctor ? "doctor" : "serve";
+  const http = parseHttp(values, env);
 
   if (values.sandbox) {
     return {
@@ -197,6 +220,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
       apiKey: undefined,
       host: "http://127.0.0.1",
       sandboxStateFile: values["sandbox-state"],
+      ...(http ? { http } : {}),
     };
   }
   if (values["sandbox-state"] !== undefined) {
@@ -207,12 +231,14 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   const host = parseHost(env.POSTHOG_HOST?.trim() || DEFAULT_HOST, allowInsecureHttp);
   const apiKey = env.POSTHOG_PERSONAL_API_KEY?.trim();
   // doctor reports a missing key as its first failed check, with the fix, instead of exiting 2.
-  if (command === "serve" && !apiKey) {
+  // Over HTTP, each request brings its own key.
+  if (command === "serve" && !apiKey && !http) {
     throw new ConfigError(
       "POSTHOG_PERSONAL_API_KEY is not set: create a personal API key with the notebook scopes in PostHog (Settings → Personal API keys) and set it, or pass --sandbox to try the server without an account.",
     );
   }
-  const problem = command === "serve" && apiKey ? keyProblem(apiKey, keySettingsUrl(host)) : undefined;
+  const problem =
+    command === "serve" && apiKey && !http ? keyProblem(apiKey, keySettingsUrl(host)) : undefined;
   if (problem) throw new ConfigError(`${problem.problem}. ${problem.fix}`);
   return {
     ...base,
@@ -221,6 +247,46 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     apiKey: apiKey || undefined,
     host,
     sandboxStateFile: undefined,
+    ...(http ? { http } : {}),
+  };
+}
+
+function parseHttp(
+  values: ReturnType<typeof parseFlags>["values"],
+  env: NodeJS.ProcessEnv,
+): HttpConfig | undefined {
+  const only = (["port", "host", "stateless"] as const).find((name) => values[name] !== undefined);
+  if (!values.http) {
+    if (only) throw new ConfigError(`--${only} only applies with --http: add --http, or drop --${only}.`);
+    return undefined;
+  }
+  const rawPort = values.port ?? "8787";
+  if (!/^\d{1,5}$/.test(rawPort) || Number(rawPort) > 65_535) {
+    throw new ConfigError(`--port "${rawPort}" must be a port number from 0 to 65535 (0 picks a free port).`);
+  }
+  const list = (raw: string | undefined) =>
+    (raw ?? "")
+      .split(",")
+      .map((item) => item.trim())
+      .filter(Boolean);
+  const corsOrigins = list(env.POSTHOG_MCP_CORS_ORIGINS);
+  for (const origin of corsOrigins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {}
+    if (!parsed || parsed.origin !== origin) {
+      throw new ConfigError(
+        `POSTHOG_MCP_CORS_ORIGINS: "${origin}" is not an origin (scheme://host[:port], nothing after it).`,
+      );
+    }
+  }
+  return {
+    host: values.host ?? "127.0.0.1",
+    port: Number(rawPort),
+    stateless: values.stateless === true,
+    allowedHosts: list(env.POSTHOG_MCP_ALLOWED_HOSTS).map((name) => name.toLowerCase()),
+    corsOrigins,
   };
 }
 
@@ -235,6 +301,10 @@ function parseFlags(argv: readonly string[]) {
       "read-only": { type: "boolean" },
       "log-level": { type: "string" },
       "allow-insecure-http": { type: "boolean" },
+      http: { type: "boolean" },
+      port: { type: "string" },
+      host: { type: "string" },
+      stateless: { type: "boolean" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "v" },
     },
@@ -247,12 +317,16 @@ export function helpText(version: string): string {
     return entries.map(([name, text]) => `  ${name.padEnd(width)}${text}`);
   };
   return [
-    `posthog-notebooks-mcp ${version}: an MCP server (stdio) for PostHog Notebooks.`,
+    `posthog-notebooks-mcp ${version}: an MCP server (stdio, or Streamable HTTP) for PostHog Notebooks.`,
     "",
     "Usage:",
     ...rows([
       ["posthog-notebooks-mcp [flags]", "serve MCP over stdin/stdout (your MCP client starts this)"],
       ["posthog-notebooks-mcp --sandbox", "serve a local PostHog-compatible sandbox: no account needed"],
+      [
+        "posthog-notebooks-mcp --http [--port 8787]",
+        "serve MCP over Streamable HTTP at /mcp for a team; each request brings its key",
+      ],
       [
         "posthog-notebooks-mcp doctor",
         "check the setup: configuration, host, key, scopes, project, notebooks",

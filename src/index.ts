@@ -4,7 +4,7 @@
  * stdout carries JSON-RPC only; everything a person reads goes to stderr.
  */
 import { writeSync } from "node:fs";
-import { type Config, ConfigError, helpText, loadConfig } from "./config.js";
+import { type Config, ConfigError, type HttpConfig, helpText, loadConfig } from "./config.js";
 import { VERSION } from "./version.js";
 
 async function main(): Promise<void> {
@@ -27,6 +27,8 @@ async function main(): Promise<void> {
   if (config.command === "help") return void writeSync(1, helpText(VERSION));
   if (config.command === "version") return void writeSync(1, `${VERSION}\n`);
   if (config.command === "doctor") process.exit(await doctor(config));
+
+  if (config.http) return serveOverHttp(config, config.http);
 
   // Put the request for the key's grants on the wire first, then load MCP's code while it travels.
   const { openUpstream } = await import("./upstream.js");
@@ -77,6 +79,49 @@ async function main(): Promise<void> {
         "See mcp.json and README.md for Claude Desktop, Claude Code, VS Code and Cursor. Press Ctrl+C to stop.",
         "",
       ].join("\n"),
+    );
+  }
+}
+
+async function serveOverHttp(config: Config, http: HttpConfig): Promise<void> {
+  const [{ openUpstreamBase }, { serveHttp }] = await Promise.all([
+    import("./upstream.js"),
+    import("./server/http.js"),
+  ]);
+  const base = await openUpstreamBase(config);
+  const { logger } = base;
+  if (config.mode === "posthog" && config.apiKey) {
+    logger.warn(
+      "POSTHOG_PERSONAL_API_KEY is set but not used over HTTP: each request brings its own key (Authorization: Bearer).",
+    );
+  }
+  const serving = await serveHttp(base, http);
+  let stopping = false;
+  const stop = async (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ why }, "draining: open requests are answered, new ones refused");
+    await serving.close();
+    await base.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  const loopback = ["127.0.0.1", "localhost", "::1"].includes(http.host);
+  logger.info(
+    {
+      version: VERSION,
+      url: serving.url,
+      upstream: config.mode === "sandbox" ? `the local sandbox at ${base.config.host}` : base.config.host,
+      stateless: http.stateless,
+      readOnly: config.readOnly,
+    },
+    "serving MCP over Streamable HTTP",
+  );
+  if (!loopback) {
+    logger.warn(
+      { host: http.host },
+      "listening beyond loopback: put TLS in front of this server (keys travel in every request), and set POSTHOG_MCP_ALLOWED_HOSTS to the names clients use",
     );
   }
 }

@@ -33,9 +33,19 @@ export interface Upstream {
   close(): Promise<void>;
 }
 
-export async function openUpstream(input: Config, options: UpstreamOptions = {}): Promise<Upstream> {
+/** Where requests go, before any key: PostHog, or the sandbox (started here). */
+export interface UpstreamBase {
+  /** The configuration with the host in use (the sandbox's, in sandbox mode). */
+  config: Config;
+  logger: Logger;
+  sandbox: Sandbox | undefined;
+  /** A client for one key, with its own connections and its own share of PostHog's rate limits. */
+  clientFor(apiKey: string, logger?: Logger): PostHogClient;
+  close(): Promise<void>;
+}
+
+export async function openUpstreamBase(input: Config, options: UpstreamOptions = {}): Promise<UpstreamBase> {
   let config = input;
-  let apiKey = config.apiKey;
   const logger = options.logger ?? createLogger(config.logLevel);
 
   let sandbox: Sandbox | undefined;
@@ -62,23 +72,37 @@ export async function openUpstream(input: Config, options: UpstreamOptions = {})
       if (error instanceof SandboxStateError) throw new ConfigError(error.message);
       throw error;
     }
-    apiKey = sandbox.defaultKey;
-    config = { ...config, host: sandbox.url, apiKey };
+    config = { ...config, host: sandbox.url, apiKey: sandbox.defaultKey };
     logger.info({ url: sandbox.url }, "sandbox started");
   }
-  if (!apiKey) throw new Error("openUpstream needs an API key (or sandbox mode)");
-
-  const client = new PostHogClient({
-    host: config.host,
-    apiKey,
-    userAgent: USER_AGENT,
-    timeouts: config.timeouts,
-    connections: options.connections ?? 8,
+  return {
+    config,
     logger,
-    ...(options.rateLimits === undefined ? {} : { rateLimits: options.rateLimits }),
-    ...(options.retryBudgetMs === undefined ? {} : { retryBudgetMs: options.retryBudgetMs }),
-    ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
-  });
+    sandbox,
+    clientFor: (apiKey, clientLogger = logger) =>
+      new PostHogClient({
+        host: config.host,
+        apiKey,
+        userAgent: USER_AGENT,
+        timeouts: config.timeouts,
+        connections: options.connections ?? 8,
+        logger: clientLogger,
+        ...(options.rateLimits === undefined ? {} : { rateLimits: options.rateLimits }),
+        ...(options.retryBudgetMs === undefined ? {} : { retryBudgetMs: options.retryBudgetMs }),
+        ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
+      }),
+    async close() {
+      await sandbox?.close().catch(() => undefined);
+    },
+  };
+}
+
+export async function openUpstream(input: Config, options: UpstreamOptions = {}): Promise<Upstream> {
+  const base = await openUpstreamBase(input, options);
+  const { config, logger, sandbox } = base;
+  const apiKey = config.apiKey;
+  if (!apiKey) throw new Error("openUpstream needs an API key (or sandbox mode)");
+  const client = base.clientFor(apiKey);
   const grants = new KeyGrants(client, logger);
   // The first read of the key's grants starts now; the first tools/list waits for it.
   void grants.settled();
@@ -90,7 +114,7 @@ export async function openUpstream(input: Config, options: UpstreamOptions = {})
     sandbox,
     async close() {
       await client.close().catch(() => undefined);
-      await sandbox?.close().catch(() => undefined);
+      await base.close();
     },
   };
 }

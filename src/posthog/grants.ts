@@ -27,8 +27,15 @@ export class KeyGrants {
     return this.#current;
   }
 
-  onChange(listener: (grants: Grants, previous: Grants) => void): void {
+  /** Returns the way to stop listening (a session that ends stops). */
+  onChange(listener: (grants: Grants, previous: Grants) => void): () => void {
     this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** When the grants were last read (epoch ms; 0 before the first read). */
+  get readAt(): number {
+    return this.#lastRead;
   }
 
   #first: Promise<Grants> | undefined;

@@ -124,7 +124,6 @@ export function createServer(session: Session): Server {
       .sendLoggingMessage({ level: pinoToMcp(level), logger: "posthog-notebooks-mcp", data })
       .catch(() => undefined);
   }, session.logTag);
-  server.onclose = stopLogs;
 
   // Subscriptions: clients hear when a notebook they watch is changed through this server.
   const subscribed = new Set<string>();
@@ -159,7 +158,7 @@ export function createServer(session: Session): Server {
 
   // When the key's grants change, tell clients whose cached tool list is now wrong.
   let offered = availableNames(session);
-  session.grants.onChange(() => {
+  const stopGrants = session.grants.onChange(() => {
     const now = availableNames(session);
     if (now !== offered) {
       offered = now;
@@ -167,6 +166,11 @@ export function createServer(session: Session): Server {
       if (server.transport) void server.sendToolListChanged().catch(() => undefined);
     }
   });
+  // A session that ends leaves nothing behind in what outlives it (the key's grants, the log).
+  server.onclose = () => {
+    stopLogs();
+    stopGrants();
+  };
   return server;
 }
 

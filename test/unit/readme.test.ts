@@ -23,12 +23,15 @@ function section(title: string): string {
 describe("README.md", () => {
   it("has an example for every client", () => {
     expect(examples).toEqual([
+      "claude-code-http.sh",
       "claude-code.mcp.json",
       "claude-code.sh",
       "claude-desktop.json",
+      "cursor-http.mcp.json",
       "cursor.mcp.json",
       "from-clone.json",
       "sandbox.json",
+      "vscode-http.mcp.json",
       "vscode.mcp.json",
     ]);
   });

@@ -1,0 +1,504 @@
+/**
+ * MCP over Streamable HTTP (spec 2025-11-25) at `/mcp`, with the SDK's own server transport: for a
+ * team's one deployment, or clients that only talk to remote servers.
+ *
+ * - Each request brings its key (`Authorization: Bearer phx_…`), used for its session's upstream
+ *   calls only. One client per key (its connections, and PostHog's rate limits, which PostHog
+ *   counts per key, shared by that key's sessions); the key's grants read once and re-read when
+ *   older than a minute; everything else (what a session has read, its subscriptions, its log
+ *   level) belongs to one session. A session answers only the key that opened it.
+ * - Stateful sessions by default (subscriptions and list changes reach the client on its stream),
+ *   closed after 30 idle minutes; `--stateless` answers every POST on its own, for replicas.
+ * - Host and Origin checked (DNS rebinding), bodies capped, CORS off unless configured, `/healthz`
+ *   for load balancers, and a drain on SIGTERM: no new requests, open ones answered, then exit.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import type { HttpConfig } from "../config.js";
+import { keyProblem } from "../key-problem.js";
+import type { Logger } from "../logger.js";
+import { logConversionsTo } from "../operations/converter.js";
+import type { PostHogClient } from "../posthog/client.js";
+import { KeyGrants } from "../posthog/grants.js";
+import { keySettingsUrl } from "../posthog/scopes.js";
+import { forgetSecret, registerSecret } from "../secrets.js";
+import { createSession } from "../session.js";
+import type { UpstreamBase } from "../upstream.js";
+import { VERSION } from "../version.js";
+import { GuardedTransport } from "./guard.js";
+import { createServer } from "./index.js";
+
+export interface HttpOptions {
+  /** Largest request body, in bytes (default 4 MiB). */
+  maxBodyBytes?: number;
+  /** A session unused this long is closed (default 30 minutes). */
+  sessionIdleMs?: number;
+  /** Sessions held at once, at most (default 10,000); past it, initialize gets 503. */
+  maxSessions?: number;
+  /** How long a drain waits for open requests (default 10 s). */
+  drainMs?: number;
+}
+
+export interface HttpServing {
+  /** The MCP endpoint, e.g. `http://127.0.0.1:8787/mcp`. */
+  url: string;
+  sessions(): number;
+  /** Stops taking requests, answers the open ones (up to the drain time), closes everything. */
+  close(): Promise<void>;
+}
+
+const LOOPBACK = ["localhost", "127.0.0.1", "[::1]", "::1"];
+const GRANTS_TTL_MS = 60_000;
+const KEY_IDLE_MS = 5 * 60_000;
+
+interface KeyEntry {
+  apiKey: string;
+  hash: string;
+  client: PostHogClient;
+  grants: KeyGrants;
+  logger: Logger;
+  users: number;
+  idleSince: number;
+}
+
+interface SessionEntry {
+  id: string;
+  key: KeyEntry;
+  server: Server;
+  transport: StreamableHTTPServerTransport;
+  lastSeen: number;
+  active: number;
+}
+
+function hashOf(apiKey: string): string {
+  return createHash("sha256").update(apiKey).digest("hex");
+}
+
+function hostnameOf(host: string | undefined): string | undefined {
+  if (!host) return undefined;
+  try {
+    return new URL(`http://${host}`).hostname.toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+/** A JSON-RPC error as an HTTP answer (id null: the request's id is not known here). */
+function reject(
+  res: ServerResponse,
+  status: number,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent) return void res.end();
+  res.writeHead(status, { "content-type": "application/json", ...headers });
+  res.end(JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null }));
+}
+
+export async function serveHttp(
+  base: UpstreamBase,
+  http: HttpConfig,
+  options: HttpOptions = {},
+): Promise<HttpServing> {
+  const { config, logger, sandbox } = base;
+  const maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
+  const sessionIdleMs = options.sessionIdleMs ?? 30 * 60_000;
+  const maxSessions = options.maxSessions ?? 10_000;
+  const drainMs = options.drainMs ?? 10_000;
+  logConversionsTo(logger);
+
+  const allowedHosts = new Set([...LOOPBACK, ...http.allowedHosts]);
+  const bound = http.host.toLowerCase();
+  if (bound !== "0.0.0.0" && bound !== "::") allowedHosts.add(bound.includes(":") ? `[${bound}]` : bound);
+  const corsOrigins = new Set(http.corsOrigins);
+
+  // ---------------------------------------------------------------- keys
+  const keys = new Map<string, KeyEntry>();
+
+  async function acquireKey(apiKey: string): Promise<KeyEntry> {
+    const hash = hashOf(apiKey);
+    let entry = keys.get(hash);
+    if (!entry) {
+      const keyLogger = logger.child({ key: `…${apiKey.slice(-4)}` });
+      const client = base.clientFor(apiKey, keyLogger);
+      entry = {
+        apiKey,
+        hash,
+        client,
+        grants: new KeyGrants(client, keyLogger),
+        logger: keyLogger,
+        users: 0,
+        idleSince: Date.now(),
+      };
+      keys.set(hash, entry);
+    } else if (Date.now() - entry.grants.readAt > GRANTS_TTL_MS) {
+      void entry.grants.refresh();
+    }
+    entry.users += 1;
+    await entry.grants.settled(5_000);
+    return entry;
+  }
+
+  function releaseKey(entry: KeyEntry): void {
+    entry.users -= 1;
+    if (entry.users === 0) entry.idleSince = Date.now();
+  }
+
+  async function dropKey(entry: KeyEntry): Promise<void> {
+    keys.delete(entry.hash);
+    await entry.client.close().catch(() => undefined);
+    forgetSecret(entry.apiKey);
+  }
+
+  // ---------------------------------------------------------------- sessions
+  const sessions = new Map<string, SessionEntry>();
+
+  function openServer(key: KeyEntry, id: string): Server {
+    const session = createSession({
+      config,
+      client: key.client,
+      grants: key.grants,
+      logger: key.logger.child({ mcpSession: id }),
+      logTag: id,
+      version: VERSION,
+    });
+    return createServer(session);
+  }
+
+  async function closeSession(entry: SessionEntry, why: string): Promise<void> {
+    if (!sessions.delete(entry.id)) return;
+    entry.key.logger.info({ session: entry.id, why }, "session closed");
+    await entry.transport.close().catch(() => undefined);
+    await entry.server.close().catch(() => undefined);
+    releaseKey(entry.key);
+  }
+
+  /** A new stateful session, its transport answering the initialize request. */
+  async function startSession(key: KeyEntry, req: IncomingMessage, res: ServerResponse, body: unknown) {
+    const id = randomUUID();
+    const server = openServer(key, id);
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => id,
+      onsessioninitialized: () => {
+        sessions.set(id, entry);
+        key.logger.info({ session: id, sessions: sessions.size }, "session opened");
+      },
+      onsessionclosed: () => void closeSession(entry, "closed by the client"),
+    });
+    const entry: SessionEntry = { id, key, server, transport, lastSeen: Date.now(), active: 1 };
+    const closed = server.onclose;
+    server.onclose = () => {
+      closed?.();
+      void closeSession(entry, "transport closed");
+    };
+    await server.connect(new GuardedTransport(transport));
+    try {
+      await transport.handleRequest(req, res, body);
+    } finally {
+      entry.active -= 1;
+      entry.lastSeen = Date.now();
+      if (!sessions.has(id)) {
+        // The initialize was refused: nothing to keep.
+        await transport.close().catch(() => undefined);
+        await server.close().catch(() => undefined);
+        releaseKey(key);
+      }
+    }
+  }
+
+  /** Stateless: one server and transport for this request alone. */
+  async function answerAlone(key: KeyEntry, req: IncomingMessage, res: ServerResponse, body: unknown) {
+    const server = openServer(key, randomUUID());
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    res.on("close", () => {
+      void transport.close().catch(() => undefined);
+      void server.close().catch(() => undefined);
+      releaseKey(key);
+    });
+    await server.connect(new GuardedTransport(transport));
+    await transport.handleRequest(req, res, body);
+  }
+
+  // ---------------------------------------------------------------- requests
+  let draining = false;
+  let inflight = 0;
+  let settledAll: (() => void) | undefined;
+
+  async function readBody(req: IncomingMessage, res: ServerResponse): Promise<unknown | undefined> {
+    const declared = Number(req.headers["content-length"]);
+    if (Number.isFinite(declared) && declared > maxBodyBytes) {
+      reject(res, 413, -32600, `Request body over ${maxBodyBytes} bytes.`, { connection: "close" });
+      req.resume();
+      return undefined;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maxBodyBytes) {
+        reject(res, 413, -32600, `Request body over ${maxBodyBytes} bytes.`, { connection: "close" });
+        req.destroy();
+        return undefined;
+      }
+      chunks.push(chunk);
+    }
+    try {
+      return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    } catch {
+      reject(res, 400, -32700, "Parse error: the request body is not JSON.");
+      return undefined;
+    }
+  }
+
+  function keyOf(req: IncomingMessage, res: ServerResponse): string | undefined {
+    const header = req.headers.authorization;
+    const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    const realm = 'Bearer realm="posthog-notebooks-mcp"';
+    if (!match?.[1]) {
+      if (!header && sandbox) return sandbox.defaultKey;
+      reject(
+        res,
+        401,
+        -32001,
+        `This server needs a PostHog personal API key on every request: send "Authorization: Bearer phx_…" (create one at ${keySettingsUrl(config.host)}).`,
+        { "www-authenticate": realm },
+      );
+      return undefined;
+    }
+    const key = match[1];
+    const problem = keyProblem(key, keySettingsUrl(config.host));
+    if (problem) {
+      reject(
+        res,
+        401,
+        -32001,
+        `${problem.problem.replace("POSTHOG_PERSONAL_API_KEY", "The key")}. ${problem.fix}`,
+        {
+          "www-authenticate": `${realm}, error="invalid_token"`,
+        },
+      );
+      return undefined;
+    }
+    registerSecret(key);
+    return key;
+  }
+
+  function checkOrigin(req: IncomingMessage, res: ServerResponse): boolean {
+    const origin = req.headers.origin;
+    if (origin === undefined) return true;
+    if (corsOrigins.has(origin)) {
+      res.setHeader("access-control-allow-origin", origin);
+      res.setHeader("vary", "Origin");
+      res.setHeader("access-control-expose-headers", "Mcp-Session-Id, WWW-Authenticate");
+      return true;
+    }
+    let hostname: string | undefined;
+    try {
+      hostname = new URL(origin).hostname.toLowerCase();
+    } catch {}
+    if (hostname !== undefined && allowedHosts.has(hostname.includes(":") ? `[${hostname}]` : hostname))
+      return true;
+    reject(res, 403, -32000, `Origin ${JSON.stringify(origin.slice(0, 100))} is not allowed.`);
+    return false;
+  }
+
+  async function handleMcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method === "OPTIONS") {
+      const origin = req.headers.origin;
+      if (origin && corsOrigins.has(origin)) {
+        res.writeHead(204, {
+          "access-control-allow-origin": origin,
+          vary: "Origin",
+          "access-control-allow-methods": "GET, POST, DELETE",
+          "access-control-allow-headers":
+            "Authorization, Content-Type, Accept, Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID",
+          "access-control-max-age": "600",
+        });
+        return void res.end();
+      }
+      return reject(res, 405, -32000, "Method not allowed.", { allow: "GET, POST, DELETE" });
+    }
+    if (!checkOrigin(req, res)) return;
+    if (draining) {
+      return reject(res, 503, -32000, "This server is shutting down: try again in a moment.", {
+        "retry-after": "1",
+      });
+    }
+    const apiKey = keyOf(req, res);
+    if (apiKey === undefined) return;
+
+    if (http.stateless) {
+      if (req.method !== "POST") {
+        return reject(res, 405, -32000, "This server is stateless: POST only (no sessions, no stream).", {
+          allow: "POST",
+        });
+      }
+      const body = await readBody(req, res);
+      if (body === undefined) return;
+      const key = await acquireKey(apiKey);
+      if (key.grants.current.status === "rejected") {
+        releaseKey(key);
+        return refusedKey(res, key);
+      }
+      return answerAlone(key, req, res, body);
+    }
+
+    const sid = req.headers["mcp-session-id"];
+    if (typeof sid === "string") {
+      const entry = sessions.get(sid);
+      // Another key's session is, to this key, a session that does not exist.
+      if (!entry || entry.key.hash !== hashOf(apiKey)) {
+        return reject(res, 404, -32001, "Session not found: it ended or expired; initialize a new one.");
+      }
+      const body = req.method === "POST" ? await readBody(req, res) : null;
+      if (body === undefined) return;
+      entry.active += 1;
+      try {
+        await entry.transport.handleRequest(req, res, body ?? undefined);
+      } finally {
+        entry.active -= 1;
+        entry.lastSeen = Date.now();
+      }
+      return;
+    }
+    if (req.method !== "POST") {
+      return reject(res, 400, -32000, "Bad Request: Mcp-Session-Id header is required.");
+    }
+    const body = await readBody(req, res);
+    if (body === undefined) return;
+    if (!isInitializeRequest(body)) {
+      return reject(res, 400, -32000, "Bad Request: Mcp-Session-Id header is required (initialize first).");
+    }
+    if (sessions.size >= maxSessions) {
+      return reject(
+        res,
+        503,
+        -32000,
+        `This server holds its maximum of ${maxSessions} sessions: try again later.`,
+        {
+          "retry-after": "30",
+        },
+      );
+    }
+    const key = await acquireKey(apiKey);
+    if (key.grants.current.status === "rejected") {
+      releaseKey(key);
+      return refusedKey(res, key);
+    }
+    await startSession(key, req, res, body);
+  }
+
+  function refusedKey(res: ServerResponse, key: KeyEntry): void {
+    const reason = key.grants.current.status === "rejected" ? key.grants.current.reason : "";
+    reject(
+      res,
+      401,
+      -32001,
+      `PostHog rejected this personal API key (${reason}). Create a new one at ${keySettingsUrl(config.host)}.`,
+      { "www-authenticate": 'Bearer realm="posthog-notebooks-mcp", error="invalid_token"' },
+    );
+  }
+
+  const server = createHttpServer((req, res) => {
+    const started = performance.now();
+    const counted = req.method !== "GET";
+    if (counted) inflight += 1;
+    res.on("close", () => {
+      if (counted) {
+        inflight -= 1;
+        if (inflight === 0) settledAll?.();
+      }
+      logger.debug(
+        {
+          method: req.method,
+          path: req.url,
+          status: res.statusCode,
+          ms: Math.round(performance.now() - started),
+        },
+        "http request",
+      );
+    });
+    const hostname = hostnameOf(req.headers.host);
+    const host = hostname?.includes(":") && !hostname.startsWith("[") ? `[${hostname}]` : hostname;
+    if (!host || !allowedHosts.has(host)) {
+      return reject(
+        res,
+        403,
+        -32000,
+        "Invalid Host header: this server answers only the names it was configured for.",
+      );
+    }
+    const path = (req.url ?? "/").split("?")[0];
+    if (path === "/healthz") {
+      res.writeHead(draining ? 503 : 200, { "content-type": "application/json" });
+      return void res.end(
+        JSON.stringify({ status: draining ? "draining" : "ok", version: VERSION, sessions: sessions.size }),
+      );
+    }
+    if (path !== "/mcp") return reject(res, 404, -32000, "Not found: the MCP endpoint is /mcp.");
+    handleMcp(req, res).catch((error: unknown) => {
+      logger.error({ err: error }, "an HTTP request failed inside the server");
+      reject(res, 500, -32603, "The request failed inside this server; try again.");
+    });
+  });
+  server.requestTimeout = 0; // SSE streams stay open; upstream calls have their own deadlines.
+  server.headersTimeout = 30_000;
+
+  // Idle sessions and keys go.
+  const sweep = setInterval(
+    () => {
+      const now = Date.now();
+      for (const entry of sessions.values()) {
+        if (entry.active === 0 && now - entry.lastSeen > sessionIdleMs) void closeSession(entry, "idle");
+      }
+      for (const entry of keys.values()) {
+        if (entry.users === 0 && now - entry.idleSince > KEY_IDLE_MS) void dropKey(entry);
+      }
+    },
+    Math.min(60_000, Math.max(1_000, sessionIdleMs / 4)),
+  );
+  sweep.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(http.port, http.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const url = `http://${shownHost}:${address.port}/mcp`;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    sessions: () => sessions.size,
+    close() {
+      closing ??= (async () => {
+        draining = true;
+        clearInterval(sweep);
+        server.close();
+        server.closeIdleConnections();
+        if (inflight > 0) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, drainMs);
+            settledAll = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+        }
+        await Promise.all([...sessions.values()].map((entry) => closeSession(entry, "server stopping")));
+        server.closeAllConnections();
+        await Promise.all([...keys.values()].map(dropKey));
+      })();
+      return closing;
+    },
+  };
+}
