@@ -46,13 +46,13 @@ export const partialUpdate = defineOperation({
     const { short_id, markdown, append_markdown, content, title, version, ...fields } = args;
     exclusive(args, ["append_markdown", "markdown", "content"]);
     const plain: Record<string, unknown> = defined(fields);
-    if (
+    const nothingElse = () =>
       markdown === undefined &&
       append_markdown === undefined &&
       content === undefined &&
       title === undefined &&
-      Object.keys(plain).length === 0
-    ) {
+      Object.keys(plain).length === 0;
+    if (nothingElse()) {
       throw toolError(
         "invalid_arguments",
         "Nothing to change: pass at least one of append_markdown, markdown, content, title, text_content or deleted.",
@@ -74,13 +74,7 @@ export const partialUpdate = defineOperation({
         ctx.memory.deleted.delete(short_id);
         delete plain.deleted;
         restoreNote = " It was not deleted, so there was nothing to restore.";
-        if (
-          markdown === undefined &&
-          append_markdown === undefined &&
-          content === undefined &&
-          title === undefined &&
-          Object.keys(plain).length === 0
-        ) {
+        if (nothingElse()) {
           const nb = current.data;
           return {
             structured: notebookWritten(nb, ctx.webUrl(nb.short_id), []),

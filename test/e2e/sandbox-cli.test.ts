@@ -1,30 +1,9 @@
-/**
- * The sandbox CLI's command line, run from the build: `--help` answers on stdout with exit 0 and
- * names only what exists; an unknown flag is one line on stderr and exit 2.
- */
-import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { assertBuilt, childEnv, collect, type Exit, ROOT } from "../helpers/binary.js";
+import { assertBuilt, ROOT, runSandboxCli } from "../helpers/binary.js";
 
-const CLI = join(ROOT, "dist/sandbox/cli.js");
-
-function runCli(args: string[]): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: childEnv(), cwd: ROOT });
-    const started = setTimeout(() => child.kill("SIGTERM"), 5_000);
-    collect(
-      child,
-      (exit) => {
-        clearTimeout(started);
-        resolve(exit);
-      },
-      reject,
-    );
-    child.stdin.end();
-  });
-}
+const runCli = runSandboxCli;
 
 beforeAll(() => assertBuilt());
 

@@ -1,32 +1,10 @@
-/**
- * `--sandbox-state` (the server) and `--state` (the sandbox CLI) given a path that cannot work:
- * both refuse at startup with exit code 2 and one line on stderr, never echoing the file.
- */
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { assertBuilt, childEnv, collect, type Exit, ROOT, run } from "../helpers/binary.js";
+import { assertBuilt, childEnv, run, runSandboxCli } from "../helpers/binary.js";
 
-const CLI = join(ROOT, "dist/sandbox/cli.js");
-
-function runCli(args: string[]): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: childEnv(), cwd: ROOT });
-    // A sandbox that did start would run until stopped: stop it, so the test sees it started.
-    const started = setTimeout(() => child.kill("SIGTERM"), 5_000);
-    collect(
-      child,
-      (exit) => {
-        clearTimeout(started);
-        resolve(exit);
-      },
-      reject,
-    );
-    child.stdin.end();
-  });
-}
+const runCli = runSandboxCli;
 
 let dir: string;
 beforeAll(() => assertBuilt());

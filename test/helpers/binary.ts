@@ -36,6 +36,30 @@ export function run(args: string[], env: Record<string, string>, input = ""): Pr
   });
 }
 
+/** Runs the sandbox CLI (dist/sandbox/cli.js); one that starts serving is stopped after 5 s. */
+export function runSandboxCli(args: string[]): Promise<Exit> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [fileURLToPath(new URL("../../dist/sandbox/cli.js", import.meta.url)), ...args],
+      {
+        env: childEnv(),
+        cwd: ROOT,
+      },
+    );
+    const started = setTimeout(() => child.kill("SIGTERM"), 5_000);
+    collect(
+      child,
+      (exit) => {
+        clearTimeout(started);
+        resolve(exit);
+      },
+      reject,
+    );
+    child.stdin.end();
+  });
+}
+
 export function collect(
   child: ChildProcessWithoutNullStreams,
   resolve: (exit: Exit) => void,
