@@ -1,0 +1,171 @@
+/**
+ * The official MCP conformance suite (@modelcontextprotocol/conformance) against the built server
+ * in Streamable HTTP mode with its sandbox: `node dist/index.js --http --sandbox --port 0`, once
+ * stateful and once `--stateless`.
+ *
+ * The suite needs Node 22 (it uses fs.globSync) and lives in a package of its own,
+ * test/conformance/, which also installs Node 22 from npm (the `node` package): in the root
+ * package, that dependency would take over `node` in every npm script, and `npm test` has to keep
+ * testing the Node this machine runs. Its node_modules is installed here on first use (`npm ci`,
+ * which needs the registry once).
+ *
+ * The suite's own verdict decides (exit code 0: every failing scenario is in the baseline, and no
+ * baseline entry passes); then each scenario's checks.json is read to make sure that every scenario
+ * that applies to this server passed with no FAILURE and no WARNING.
+ */
+import { execFile, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, it } from "vitest";
+import { assertBuilt, childEnv, ROOT } from "../helpers/binary.js";
+import { type HttpServer, startHttpServer } from "../helpers/http-server.js";
+
+const exec = promisify(execFile);
+const SUITE = join(ROOT, "test", "conformance");
+const NODE22 = join(SUITE, "node_modules", "node", "bin", "node");
+const CLI = join(SUITE, "node_modules", "@modelcontextprotocol", "conformance", "dist", "index.js");
+
+/** What this server does and the suite checks: every one must pass, with no warning. */
+const APPLICABLE = [
+  "server-initialize",
+  "ping",
+  "logging-set-level",
+  "completion-complete",
+  "tools-list",
+  "resources-list",
+  "dns-rebinding-protection",
+];
+/** Needs sessions: stateful only. */
+const STATEFUL_ONLY = ["server-sse-multiple-streams"];
+
+const servers: HttpServer[] = [];
+let out: string;
+
+/** The suite and Node 22 are in test/conformance/node_modules, at the versions its package.json pins. */
+async function installed(): Promise<boolean> {
+  if (!existsSync(NODE22) || !existsSync(CLI)) return false;
+  const pins = JSON.parse(await readFile(join(SUITE, "package.json"), "utf8")).dependencies;
+  const version = async (name: string) =>
+    JSON.parse(await readFile(join(SUITE, "node_modules", name, "package.json"), "utf8")).version;
+  return (
+    (await version("@modelcontextprotocol/conformance")) === pins["@modelcontextprotocol/conformance"] &&
+    (await version("node")) === pins.node
+  );
+}
+
+/** npm ci, without the settings of an npm that may be running this test for the root package. */
+function npmEnv(): Record<string, string> {
+  const env = childEnv({ npm_config_update_notifier: "false", npm_config_fund: "false" });
+  for (const name of Object.keys(env)) {
+    if (/^npm_(package_|lifecycle_|config_local_prefix$|config_offline$)/i.test(name)) delete env[name];
+  }
+  return env;
+}
+
+beforeAll(async () => {
+  assertBuilt();
+  out = await mkdtemp(join(tmpdir(), "posthog-notebooks-conformance-"));
+  if (await installed()) return;
+  try {
+    await exec("npm", ["ci", "--no-audit", "--loglevel=error"], {
+      cwd: SUITE,
+      env: npmEnv(),
+      timeout: 120_000,
+    });
+  } catch (error) {
+    const output = `${(error as { stderr?: string }).stderr ?? ""}\n${(error as Error).message}`;
+    const offline =
+      /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|ENOTCACHED|network/i.test(output);
+    throw new Error(
+      offline
+        ? `The MCP conformance suite is not installed, and npm could not reach the registry to install it. Run \`npm ci\` in test/conformance once with network access (it installs @modelcontextprotocol/conformance and Node 22 there), then run the tests again.\n${output}`
+        : `\`npm ci\` in test/conformance failed:\n${output}`,
+    );
+  }
+  if (!existsSync(NODE22)) {
+    throw new Error(
+      `npm ci in test/conformance did not install Node 22 at ${NODE22}: the \`node\` package's preinstall script did not run (check allowScripts in test/conformance/package.json).`,
+    );
+  }
+  if (!(await installed())) throw new Error("npm ci in test/conformance did not install the pinned suite");
+}, 150_000);
+
+afterAll(async () => {
+  await Promise.all(servers.map((server) => server.stop("SIGKILL")));
+  if (out) await rm(out, { recursive: true, force: true });
+});
+
+/** `server-<scenario>-<ISO timestamp>` → scenario */
+const scenarioOf = (dir: string) => dir.replace(/^server-/, "").replace(/-\d{4}-\d\d-\d\dT.*$/, "");
+
+interface Check {
+  id: string;
+  status: "SUCCESS" | "FAILURE" | "WARNING" | "SKIPPED" | "INFO";
+  errorMessage?: string;
+}
+
+async function baseline(file: string): Promise<string[]> {
+  // The file is a plain list (server: then "  - name" lines); no YAML parser in the root package.
+  const text = await readFile(file, "utf8");
+  return [...text.matchAll(/^\s+-\s+([\w-]+)\s*$/gm)].map((m) => m[1] as string);
+}
+
+describe.concurrent("the MCP conformance suite, over Streamable HTTP with the sandbox", () => {
+  it.for([
+    { mode: "stateful", args: [], file: "expected-failures.yml" },
+    { mode: "stateless", args: ["--stateless"], file: "expected-failures-stateless.yml" },
+  ])(
+    "passes every scenario that applies ($mode)",
+    { timeout: 60_000 },
+    async ({ mode, args, file }, { expect }) => {
+      const server = await startHttpServer(["--sandbox", ...args]);
+      servers.push(server);
+      const results = join(out, mode);
+      const expectedFile = join(SUITE, file);
+      const run = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
+        const child = spawn(
+          NODE22,
+          [CLI, "server", "--url", server.url, "--expected-failures", expectedFile, "-o", results],
+          { cwd: SUITE, env: childEnv(), stdio: ["ignore", "pipe", "pipe"] },
+        );
+        let output = "";
+        child.stdout.on("data", (chunk: Buffer) => {
+          output += chunk.toString("utf8");
+        });
+        child.stderr.on("data", (chunk: Buffer) => {
+          output += chunk.toString("utf8");
+        });
+        const timer = setTimeout(() => child.kill("SIGKILL"), 45_000);
+        child.on("error", reject);
+        child.on("close", (code) => {
+          clearTimeout(timer);
+          resolve({ code, output });
+        });
+      });
+      expect(run.code, `conformance (${mode}) exited ${run.code}:\n${run.output}`).toBe(0);
+
+      const expectedFailures = await baseline(expectedFile);
+      const checks = new Map<string, Check[]>();
+      for (const dir of await readdir(results)) {
+        checks.set(scenarioOf(dir), JSON.parse(await readFile(join(results, dir, "checks.json"), "utf8")));
+      }
+      const applicable = mode === "stateful" ? [...APPLICABLE, ...STATEFUL_ONLY] : APPLICABLE;
+      // Every scenario the suite ran is either one that applies or one in the baseline.
+      expect([...checks.keys()].sort()).toEqual([...applicable, ...expectedFailures].sort());
+      const failed = (name: string) =>
+        (checks.get(name) ?? []).filter((c) => c.status === "FAILURE" || c.status === "WARNING");
+      for (const name of applicable) {
+        expect(checks.get(name)?.length, `${name} ran no check`).toBeGreaterThan(0);
+        expect(failed(name), `${name} (${mode})`).toEqual([]);
+      }
+      const passed = [...checks.keys()].filter((name) => failed(name).length === 0);
+      const baselined = expectedFailures.filter((name) => failed(name).length > 0);
+      console.info(
+        `conformance (${mode}): ${checks.size} scenarios, ${passed.length} passed, ${baselined.length} expected failures`,
+      );
+    },
+  );
+});
