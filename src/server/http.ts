@@ -481,10 +481,10 @@ export async function serveHttp(
     sessions: () => sessions.size,
     close() {
       closing ??= (async () => {
+        // Still listening while open requests finish: load balancers read 503 on /healthz, and new
+        // requests are told to come back.
         draining = true;
         clearInterval(sweep);
-        server.close();
-        server.closeIdleConnections();
         if (inflight > 0) {
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, drainMs);
@@ -495,6 +495,7 @@ export async function serveHttp(
           });
         }
         await Promise.all([...sessions.values()].map((entry) => closeSession(entry, "server stopping")));
+        server.close();
         server.closeAllConnections();
         await Promise.all([...keys.values()].map(dropKey));
       })();

@@ -129,12 +129,7 @@ export function createServer(session: Session): Server {
   const subscribed = new Set<string>();
   server.setRequestHandler(SubscribeRequestSchema, async (request) => {
     const { uri } = request.params;
-    if (!/^posthog:\/\/notebooks\/[^/?#]+(\/markdown)?$/.test(uri)) {
-      throw new ProtocolError(
-        INVALID_PARAMS,
-        "Only notebook resources can be subscribed to: posthog://notebooks/{short_id}[/markdown].",
-      );
-    }
+    if (uri.length > 2_048) throw new ProtocolError(INVALID_PARAMS, "A resource URI is at most 2,048 characters.");
     if (!subscribed.has(uri) && subscribed.size >= MAX_SUBSCRIPTIONS) {
       throw new ProtocolError(
         INVALID_PARAMS,

@@ -36,6 +36,8 @@ const APPLICABLE = [
   "completion-complete",
   "tools-list",
   "resources-list",
+  "resources-subscribe",
+  "resources-unsubscribe",
   "dns-rebinding-protection",
 ];
 /** Needs sessions: stateful only. */

@@ -268,14 +268,19 @@ describe("SIGTERM", () => {
     const inFlight = listNotebooks(client, 1);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const exit = own.stop("SIGTERM", 15_000);
-    // Draining, the call still open: a load balancer's probe fails (the listener is closed, so a new
-    // connection is refused; one already open would get 503).
+    // Draining, the call still open: a load balancer's probe reads 503, and a new request is told
+    // to come back.
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const health = await raw(new URL("/healthz", own.url).href).then(
-      (r) => r.status,
-      (error: NodeJS.ErrnoException) => error.code,
-    );
-    expect([503, "ECONNREFUSED"]).toContain(health);
+    const health = await raw(new URL("/healthz", own.url).href);
+    expect(health.status).toBe(503);
+    expect(JSON.parse(health.body)).toMatchObject({ status: "draining" });
+    const late = await raw(own.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: "{}",
+    });
+    expect(late.status).toBe(503);
+    expect(late.headers["retry-after"]).toBe("1");
     const answer = await inFlight;
     expect(answer.isError, text(answer.content)).toBeFalsy();
     expect(text(answer.structuredContent)).toContain("Alpha plan, project one");
