@@ -129,7 +129,8 @@ export function createServer(session: Session): Server {
   const subscribed = new Set<string>();
   server.setRequestHandler(SubscribeRequestSchema, async (request) => {
     const { uri } = request.params;
-    if (uri.length > 2_048) throw new ProtocolError(INVALID_PARAMS, "A resource URI is at most 2,048 characters.");
+    if (uri.length > 2_048)
+      throw new ProtocolError(INVALID_PARAMS, "A resource URI is at most 2,048 characters.");
     if (!subscribed.has(uri) && subscribed.size >= MAX_SUBSCRIPTIONS) {
       throw new ProtocolError(
         INVALID_PARAMS,
