@@ -101,6 +101,22 @@ export const TASKS = [
     },
   },
   {
+    id: "read-long",
+    title: "Read a 100 KB notebook whole",
+    fewest: 1,
+    prepare: async (sandbox) =>
+      sandbox.call("insertMarkdown", { markdown: longNotebookMarkdown(100_000), title: "Retention deep-dive" }),
+    async ours(call, data) {
+      let read = await call("notebooks-retrieve", { short_id: data.short_id });
+      while (read.range?.next_offset) {
+        read = await call("notebooks-retrieve", { short_id: data.short_id, offset: read.range.next_offset });
+      }
+    },
+    async theirs(call, data) {
+      await call("notebooks-retrieve", { short_id: data.short_id });
+    },
+  },
+  {
     id: "edit-sentence",
     title: "Change one sentence in a 100 KB notebook",
     fewest: 2,
@@ -176,8 +192,10 @@ export const TASKS = [
   },
   {
     id: "restore",
-    title: "Restore a deleted notebook",
-    fewest: 1,
+    title: "Restore a notebook deleted elsewhere",
+    // One request restores it, but PostHog's answer does not say whether it was deleted: ours reads
+    // it first, so that the result says so (a notebook this session deleted takes one request).
+    fewest: 2,
     prepare: async (sandbox) =>
       sandbox.call("insertMarkdown", {
         markdown: notebookMarkdown(6_000, 404),

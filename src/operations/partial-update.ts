@@ -64,10 +64,12 @@ export const partialUpdate = defineOperation({
         `version is required with ${markdown !== undefined ? "markdown" : "content"}, so that nobody's edit is overwritten: call notebooks-retrieve for "${short_id}" and pass its version (or use append_markdown to add to the end, or notebooks-edit to change a passage).`,
       );
     }
-    // Only a deleted notebook can be restored: PostHog reads deleted ones as not found, so ask first.
-    let wasDeleted = false;
+    // Only a deleted notebook can be restored, and PostHog's answer does not say whether it was: a
+    // notebook this session deleted is restored at once; any other is read first (PostHog reads
+    // deleted ones as not found), so that the result says what happened.
+    let wasDeleted = plain.deleted === false && ctx.memory.deleted.has(short_id);
     let restoreNote = "";
-    if (plain.deleted === false) {
+    if (plain.deleted === false && !wasDeleted) {
       const current = await ctx.attempt({ method: "GET", segments: ["notebooks", short_id] }, NotebookSchema);
       if (current.ok) {
         ctx.memory.notebooks.remember(ctx.projectId, current.data);

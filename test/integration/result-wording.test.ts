@@ -55,9 +55,11 @@ describe("notebooks-partial-update with deleted: false", () => {
     expect(patches.map((r) => r.body)).toEqual([{ text_content: "plain text" }]);
   });
 
-  it("on a deleted notebook: restores it and says so", async () => {
-    const nb = await create("Deleted then restored");
-    await h.call("notebooks-destroy", { short_id: nb.short_id });
+  it("on a notebook deleted elsewhere: reads it, restores it and says so", async () => {
+    const nb = h.sandbox.insertNotebook({
+      title: "Deleted then restored",
+      deleted: true,
+    }) as unknown as Written;
     h.mark();
     const result = await h.call("notebooks-partial-update", { short_id: nb.short_id, deleted: false });
     expect(textOf(result)).toMatch(new RegExp(`^Restored notebook ${nb.short_id} "Deleted then restored"`));
@@ -66,6 +68,15 @@ describe("notebooks-partial-update with deleted: false", () => {
       ["PATCH", `/api/projects/@current/notebooks/${nb.short_id}/`, { deleted: false }],
     ]);
     expect(h.sandbox.getNotebook(nb.short_id)?.deleted).toBe(false);
+  });
+
+  it("on a notebook this session deleted: restored in one request", async () => {
+    const nb = await create("Deleted here");
+    await h.call("notebooks-destroy", { short_id: nb.short_id });
+    h.mark();
+    const result = await h.call("notebooks-partial-update", { short_id: nb.short_id, deleted: false });
+    expect(textOf(result)).toMatch(new RegExp(`^Restored notebook ${nb.short_id} "Deleted here"`));
+    expect(h.upstream().map((r) => r.method)).toEqual(["PATCH"]);
   });
 
   it("on a notebook that does not exist: not found, as before", async () => {
