@@ -54,6 +54,10 @@ export interface HttpServing {
 const LOOPBACK = ["localhost", "127.0.0.1", "[::1]", "::1"];
 const GRANTS_TTL_MS = 60_000;
 const KEY_IDLE_MS = 5 * 60_000;
+/** Distinct keys served at once, at most. */
+const MAX_KEYS = 1_000;
+
+class TooManyKeys extends Error {}
 
 interface KeyEntry {
   apiKey: string;
@@ -124,6 +128,7 @@ export async function serveHttp(
     const hash = hashOf(apiKey);
     let entry = keys.get(hash);
     if (!entry) {
+      if (keys.size >= MAX_KEYS) throw new TooManyKeys();
       const keyLogger = logger.child({ key: `…${apiKey.slice(-4)}` });
       const client = base.clientFor(apiKey, keyLogger);
       entry = {
@@ -395,6 +400,8 @@ export async function serveHttp(
 
   function refusedKey(res: ServerResponse, key: KeyEntry): void {
     const reason = key.grants.current.status === "rejected" ? key.grants.current.reason : "";
+    // A key PostHog refuses is not kept: a stream of made-up keys leaves nothing behind.
+    if (key.users === 0) void dropKey(key);
     reject(
       res,
       401,
@@ -437,16 +444,34 @@ export async function serveHttp(
     if (path === "/healthz") {
       res.writeHead(draining ? 503 : 200, { "content-type": "application/json" });
       return void res.end(
-        JSON.stringify({ status: draining ? "draining" : "ok", version: VERSION, sessions: sessions.size }),
+        JSON.stringify({
+          status: draining ? "draining" : "ok",
+          version: VERSION,
+          sessions: sessions.size,
+          keys: keys.size,
+        }),
       );
     }
     if (path !== "/mcp") return reject(res, 404, -32000, "Not found: the MCP endpoint is /mcp.");
     handleMcp(req, res).catch((error: unknown) => {
+      if (error instanceof TooManyKeys) {
+        return reject(
+          res,
+          503,
+          -32000,
+          `This server serves at most ${MAX_KEYS} keys at once: try again later.`,
+          {
+            "retry-after": "60",
+          },
+        );
+      }
       logger.error({ err: error }, "an HTTP request failed inside the server");
       reject(res, 500, -32603, "The request failed inside this server; try again.");
     });
   });
-  server.requestTimeout = 0; // SSE streams stay open; upstream calls have their own deadlines.
+  // A request (headers and body) must arrive within 30 s: no slow-drip body holds a socket. The
+  // answers, SSE streams included, are not bound by it.
+  server.requestTimeout = 30_000;
   server.headersTimeout = 30_000;
 
   // Idle sessions and keys go.

@@ -381,6 +381,21 @@ describe("HTTP-level protections", () => {
     expect(answer.headers["www-authenticate"]).toMatch(/^Bearer\b/);
   });
 
+  it("keeps nothing of keys PostHog rejects: made-up keys leave no client behind", async () => {
+    const health = async () =>
+      JSON.parse((await raw(new URL("/healthz", server.url).href)).body).keys as number;
+    const before = await health();
+    for (let i = 0; i < 5; i++) {
+      const answer = await raw(server.url, {
+        method: "POST",
+        headers: { ...POST_HEADERS, ...bearer(`phx_madeUpKey${String(i).padStart(34, "0")}`) },
+        body: INITIALIZE,
+      });
+      expect(answer.status).toBe(401);
+    }
+    expect(await health()).toBe(before);
+  });
+
   it("refuses a cross-site Origin with 403", async () => {
     const answer = await raw(server.url, {
       method: "POST",
