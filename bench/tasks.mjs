@@ -105,7 +105,10 @@ export const TASKS = [
     title: "Read a 100 KB notebook whole",
     fewest: 1,
     prepare: async (sandbox) =>
-      sandbox.call("insertMarkdown", { markdown: longNotebookMarkdown(100_000), title: "Retention deep-dive" }),
+      sandbox.call("insertMarkdown", {
+        markdown: longNotebookMarkdown(100_000),
+        title: "Retention deep-dive",
+      }),
     async ours(call, data) {
       let read = await call("notebooks-retrieve", { short_id: data.short_id });
       while (read.range?.next_offset) {

@@ -51,7 +51,7 @@ export async function createApp(input: Config, options: AppOptions = {}): Promis
     logger,
     sandbox,
     connect(transport) {
-      guarded = new GuardedTransport(transport);
+      guarded = new GuardedTransport(transport, session.client.secrets);
       return server.connect(guarded);
     },
     idle: (ms) => guarded?.idle(ms) ?? Promise.resolve(),

@@ -101,6 +101,7 @@ async function serveOverHttp(config: Config, http: HttpConfig): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ why }, "draining: open requests are answered, new ones refused");
+    setTimeout(() => process.exit(0), 15_000).unref();
     await serving.close();
     await base.close();
     process.exit(0);

@@ -1,52 +1,82 @@
 /**
- * The personal API keys this process holds. Every string that leaves the server (JSON-RPC
- * messages, log lines, terminal output) has them replaced, and text is redacted before it is cut,
- * so that no part of a key survives either.
+ * Personal API keys, kept out of what leaves the server. A `Secrets` set replaces each of its keys
+ * in text, and every piece of one: a run of at least 10 of its first or last characters, as a cut
+ * through the key leaves at the end of one part or the start of the next.
+ *
+ * Two kinds of sets: each upstream client's (its own key: what its session's results and messages
+ * are redacted with, so that one tenant's output never depends on another's key), and the
+ * process's (every key in use: what the log is redacted with).
  */
 
-const keys = new Set<string>();
-let pattern: RegExp | undefined;
-
 const REDACTED = "[redacted]";
-
-/** Remembers a key (and its JSON-escaped form) for redaction. Keys under 8 characters are not secrets. */
-export function registerSecret(key: string | undefined): void {
-  if (!key || key.length < 8 || keys.has(key)) return;
-  keys.add(key);
-  const escaped = JSON.stringify(key).slice(1, -1);
-  if (escaped !== key) keys.add(escaped);
-  compile();
-}
-
-export function forgetSecret(key: string): void {
-  keys.delete(key);
-  keys.delete(JSON.stringify(key).slice(1, -1));
-  compile();
-}
-
-function compile(): void {
-  const alternatives = [...keys].sort((a, b) => b.length - a.length).map(escapeRegExp);
-  pattern = alternatives.length === 0 ? undefined : new RegExp(alternatives.join("|"), "g");
-}
-
 /** The shortest piece of a key that is redacted when found alone (a key cut in two, say). */
 const MIN_PIECE = 10;
 
-/**
- * `text` with every registered key replaced, and every piece of one: a run of at least 10 of its
- * first or last characters, as a cut through the key leaves at the end of one part or the start of
- * the next.
- */
-export function redactSecrets(text: string): string {
-  if (!pattern) return text;
-  pattern.lastIndex = 0;
-  let out = pattern.test(text) ? text.replace(pattern, REDACTED) : text;
-  for (const key of keys) {
-    if (key.length < MIN_PIECE * 2) continue;
-    out = redactHeads(out, key);
-    out = redactTails(out, key);
+export class Secrets {
+  readonly #keys = new Set<string>();
+  #pattern: RegExp | undefined;
+
+  constructor(keys: Iterable<string | undefined> = []) {
+    for (const key of keys) this.add(key);
   }
-  return out;
+
+  /** Remembers a key (and its JSON-escaped form). Keys under 8 characters are not secrets. */
+  add(key: string | undefined): void {
+    if (!key || key.length < 8 || this.#keys.has(key)) return;
+    this.#keys.add(key);
+    const escaped = JSON.stringify(key).slice(1, -1);
+    if (escaped !== key) this.#keys.add(escaped);
+    this.#compile();
+  }
+
+  delete(key: string): void {
+    this.#keys.delete(key);
+    this.#keys.delete(JSON.stringify(key).slice(1, -1));
+    this.#compile();
+  }
+
+  #compile(): void {
+    const alternatives = [...this.#keys].sort((a, b) => b.length - a.length).map(escapeRegExp);
+    this.#pattern = alternatives.length === 0 ? undefined : new RegExp(alternatives.join("|"), "g");
+  }
+
+  /** `text` with every key and every piece of one replaced. */
+  redact(text: string): string {
+    const pattern = this.#pattern;
+    if (!pattern) return text;
+    pattern.lastIndex = 0;
+    let out = pattern.test(text) ? text.replace(pattern, REDACTED) : text;
+    for (const key of this.#keys) {
+      if (key.length < MIN_PIECE * 2) continue;
+      out = redactHeads(out, key);
+      out = redactTails(out, key);
+    }
+    return out;
+  }
+
+  /** `value` with every key replaced in every string, object keys included (a copy if any changed). */
+  redactDeep<T>(value: T): T {
+    if (!this.#pattern) return value;
+    const json = JSON.stringify(value);
+    if (json === undefined) return value;
+    const clean = this.redact(json);
+    return clean === json ? value : (JSON.parse(clean) as T);
+  }
+}
+
+/** Every key the process holds: for the log, and for what a process with one key shows. */
+export const processSecrets = new Secrets();
+
+export function registerSecret(key: string | undefined): void {
+  processSecrets.add(key);
+}
+
+export function forgetSecret(key: string): void {
+  processSecrets.delete(key);
+}
+
+export function redactSecrets(text: string): string {
+  return processSecrets.redact(text);
 }
 
 /** Runs of the key's first characters (at least MIN_PIECE of them). */
@@ -78,15 +108,6 @@ function redactTails(text: string, key: string): string {
     at = text.indexOf(tail, start + REDACTED.length);
   }
   return text;
-}
-
-/** `value` with every registered key replaced in every string, object keys included (a copy if any changed). */
-export function redactDeep<T>(value: T): T {
-  if (!pattern) return value;
-  const json = JSON.stringify(value);
-  if (json === undefined) return value;
-  const clean = redactSecrets(json);
-  return clean === json ? value : (JSON.parse(clean) as T);
 }
 
 function escapeRegExp(text: string): string {

@@ -14,6 +14,9 @@ const SUITES: Record<string, string> = {
   "test/e2e/edit.test.ts": "edit paths and concurrent writers over stdio",
   "test/unit/stdio-transport-schema.test.ts": "transport vs the SDK's schema",
   "test/unit/write-back.test.ts": "write-back properties (untouched blocks deep-equal)",
+  "test/e2e/http.test.ts": "Streamable HTTP: two keys, replicas, drain, Host, bodies",
+  "test/integration/http-review.test.ts": "Streamable HTTP under an outside review (tenants, caps, queues)",
+  "test/e2e/conformance.test.ts": "the official MCP conformance suite (stateful, stateless)",
 };
 
 export default class ReliabilityReporter implements Reporter {

@@ -17,7 +17,6 @@
  * an image's other attributes, a block's alignment. The agent changed the words, not those.
  */
 
-import { redactSecrets } from "../secrets.js";
 import { alignBlocks } from "./align.js";
 import {
   type DocJSON,
@@ -178,8 +177,7 @@ export function checkMarkdown(
 }
 
 function clip(text: string): string {
-  const clean = redactSecrets(text);
-  return JSON.stringify(clean.length > 60 ? `${clean.slice(0, 59)}…` : clean);
+  return JSON.stringify(text.length > 60 ? `${text.slice(0, 59)}…` : text);
 }
 
 /** Nodes converted from changed Markdown, cleaned, with their diagnostics placed in what was sent. */

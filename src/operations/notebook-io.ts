@@ -71,7 +71,7 @@ export function writeNotebook(
 ): Promise<Written> {
   const rebase = options.against === "rebase";
   const attempts = rebase ? (options.attempts ?? 6) : 1;
-  return oneAtATime(`${ctx.projectId}/${shortId}`, ctx.signal, async () => {
+  return oneAtATime(`${ctx.writer}/${ctx.projectId}/${shortId}`, ctx.signal, async () => {
     const held = ctx.memory.notebooks.get(ctx.projectId, shortId);
     let base = held ?? (await readNotebook(ctx, shortId));
     if (typeof options.against === "number" && base.notebook.version !== options.against) {

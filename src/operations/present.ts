@@ -6,7 +6,6 @@
 
 import { z } from "zod";
 import type { ActivityEntry, Notebook, NotebookMinimal, User } from "../posthog/schemas.js";
-import { redactSecrets } from "../secrets.js";
 
 export const PersonOut = z.object({
   uuid: z.string().nullable(),
@@ -144,10 +143,7 @@ function clipValue(value: unknown): unknown {
   const json = JSON.stringify(value);
   if (json === undefined || json.length <= MAX_VALUE_CHARS) return value;
   if (typeof value === "string") {
-    const clean = redactSecrets(value);
-    return clean.length <= MAX_VALUE_CHARS
-      ? clean
-      : `${clean.slice(0, MAX_VALUE_CHARS)}… [${clean.length} characters]`;
+    return `${value.slice(0, MAX_VALUE_CHARS)}… [${value.length} characters]`;
   }
   return `[${json.length} characters of JSON omitted; retrieve the notebook for its current content]`;
 }

@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { revealInvisible } from "../content/invisible.js";
-import { redactSecrets } from "../secrets.js";
 import { NotebookRef } from "./args.js";
 import { formatOf, shownMarkdown } from "./documents.js";
 import { readNotebook } from "./notebook-io.js";
@@ -65,8 +64,8 @@ export const retrieve = defineOperation({
     const documents: NonNullable<OpResult<unknown>["documents"]> = [];
     let budget = ctx.maxResultChars;
     if (format !== "json") {
-      // The key redacted before the text is cut into parts, so that no part holds a piece of it.
-      const markdown = redactSecrets(await shownMarkdown(snapshot));
+      // (Each part is redacted with the session's key as it is shown, pieces at the cuts included.)
+      const markdown = await shownMarkdown(snapshot);
       const offset = Math.min(args.offset ?? 0, markdown.length);
       const end = partEnd(markdown, offset, Math.min(args.max_length ?? budget, budget));
       documents.push({ label: "markdown", text: markdown.slice(offset, end) });

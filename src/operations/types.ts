@@ -42,6 +42,8 @@ export interface OpContext {
   /** Where a person opens the notebook, or null when there is no web app (the sandbox). */
   webUrl(shortId: string): string | null;
   memory: SessionMemory;
+  /** Whose writes queue one at a time per notebook: one key's (other keys' never wait on them). */
+  writer: string;
   /** Most characters of notebook text one result may carry. */
   maxResultChars: number;
 }

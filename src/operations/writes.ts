@@ -1,7 +1,6 @@
 /** What the writing operations share: text_content derived as PostHog's editor derives it, content cleaned. */
 
 import { markdownNotebookNode } from "../content/json.js";
-import { redactSecrets } from "../secrets.js";
 import { convert } from "./converter.js";
 import { textContentOf, type WriteNote } from "./documents.js";
 
@@ -42,7 +41,7 @@ export async function cleanContent(content: unknown): Promise<{ content: unknown
     content: cleaned.value,
     notes: cleaned.dropped.map((drop) => ({
       line: 0,
-      message: `the ${drop.what} of ${drop.type} is a script or file address (${JSON.stringify(redactSecrets(drop.value).slice(0, 60))}): dropped`,
+      message: `the ${drop.what} of ${drop.type} is a script or file address (${JSON.stringify(drop.value.slice(0, 60))}): dropped`,
     })),
   };
 }

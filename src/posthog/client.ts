@@ -6,7 +6,7 @@
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import type { ProjectId } from "../config.js";
-import { redactSecrets, registerSecret } from "../secrets.js";
+import { registerSecret, Secrets } from "../secrets.js";
 import { retryAfterSeconds } from "./errors.js";
 import { RateLimitExceeded, RateLimiter, type RateLimits, sleep } from "./rate-limit.js";
 import { Agent } from "./undici.js";
@@ -87,6 +87,8 @@ export function projectPath(projectId: ProjectId, ...segments: string[]): string
   return `/${parts.join("/")}/`;
 }
 
+let clients = 0;
+
 export class PostHogClient {
   readonly host: string;
   readonly #origin: string;
@@ -101,6 +103,10 @@ export class PostHogClient {
   readonly #retryBudgetMs: number;
   readonly #logger: ClientOptions["logger"];
   readonly #totalMs: number;
+  /** Tells this client (one key) from the others of the process. */
+  readonly id = `client-${++clients}`;
+  /** This client's key: what its session's output is redacted with. */
+  readonly secrets: Secrets;
 
   constructor(options: ClientOptions) {
     this.host = options.host;
@@ -111,6 +117,7 @@ export class PostHogClient {
     this.#retryBudgetMs = options.retryBudgetMs ?? 30_000;
     this.#logger = options.logger;
     this.#apiKey = options.apiKey;
+    this.secrets = new Secrets([options.apiKey]);
     registerSecret(options.apiKey);
     this.#userAgent = options.userAgent;
     this.#maxBodyBytes = options.maxBodyBytes ?? 32 * 1024 * 1024;
@@ -131,7 +138,7 @@ export class PostHogClient {
 
   /** Replaces every occurrence of the key in `text`, for anything that might be shown. */
   redact(text: string): string {
-    return redactSecrets(text);
+    return this.secrets.redact(text);
   }
 
   /**

@@ -3,7 +3,6 @@
  * saying what happened and what to do next. Upstream bodies are summarised, never dumped.
  */
 import { z } from "zod";
-import { redactSecrets } from "../secrets.js";
 import type { HttpMethod, UpstreamError, UpstreamResponse } from "./client.js";
 import { type Grants, keySettingsUrl } from "./scopes.js";
 
@@ -37,9 +36,9 @@ export interface ToolFailure {
 
 const MAX_DETAIL = 300;
 
-/** Upstream text, short: the key redacted before it is cut, so that no piece of it survives. */
+/** Upstream text, short (what is shown is redacted with the session's key, pieces included). */
 function clip(text: string, max = MAX_DETAIL): string {
-  const flat = redactSecrets(text).replace(/\s+/g, " ").trim();
+  const flat = text.replace(/\s+/g, " ").trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 

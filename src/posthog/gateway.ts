@@ -82,6 +82,7 @@ export function createOpContext(
     signal,
     errorContext,
     memory: session.memory,
+    writer: session.client.id,
     maxResultChars: session.config.maxResultChars,
     webUrl: (shortId) => session.webUrl(projectId, shortId),
     fail,

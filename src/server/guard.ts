@@ -6,7 +6,7 @@
  */
 import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage, MessageExtraInfo } from "@modelcontextprotocol/sdk/types.js";
-import { redactDeep } from "../secrets.js";
+import type { Secrets } from "../secrets.js";
 
 export class GuardedTransport implements Transport {
   onclose?: () => void;
@@ -17,7 +17,11 @@ export class GuardedTransport implements Transport {
   readonly #pending = new Set<string | number>();
   #drained: (() => void) | undefined;
 
-  constructor(readonly inner: Transport) {
+  /** `secrets`: the keys this transport's messages are redacted of (its session's own). */
+  constructor(
+    readonly inner: Transport,
+    private readonly secrets: Secrets,
+  ) {
     const closed = inner.onclose;
     inner.onclose = () => {
       closed?.();
@@ -55,7 +59,7 @@ export class GuardedTransport implements Transport {
   }
 
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
-    await this.inner.send(redactDeep(message), options);
+    await this.inner.send(this.secrets.redactDeep(message), options);
     const answered = "result" in message || "error" in message ? message.id : undefined;
     if (answered !== undefined && this.#pending.delete(answered) && this.#pending.size === 0)
       this.#drained?.();

@@ -17,7 +17,7 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import type { AddressInfo } from "node:net";
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import { isInitializeRequest, SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
 import type { HttpConfig } from "../config.js";
 import { keyProblem } from "../key-problem.js";
 import type { Logger } from "../logger.js";
@@ -25,7 +25,7 @@ import { logConversionsTo } from "../operations/converter.js";
 import type { PostHogClient } from "../posthog/client.js";
 import { KeyGrants } from "../posthog/grants.js";
 import { keySettingsUrl } from "../posthog/scopes.js";
-import { forgetSecret, registerSecret } from "../secrets.js";
+import { forgetSecret } from "../secrets.js";
 import { createSession } from "../session.js";
 import type { UpstreamBase } from "../upstream.js";
 import { VERSION } from "../version.js";
@@ -54,6 +54,10 @@ export interface HttpServing {
 const LOOPBACK = ["localhost", "127.0.0.1", "[::1]", "::1"];
 const GRANTS_TTL_MS = 60_000;
 const KEY_IDLE_MS = 5 * 60_000;
+/** Request bodies being read at once, in bytes, at most. */
+const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+/** Sessions one key holds at once; past it, its least recently used idle session is closed. */
+const SESSIONS_PER_KEY = 100;
 /** Distinct keys served at once, at most. */
 const MAX_KEYS = 1_000;
 
@@ -201,7 +205,7 @@ export async function serveHttp(
       closed?.();
       void closeSession(entry, "transport closed");
     };
-    await server.connect(new GuardedTransport(transport));
+    await server.connect(new GuardedTransport(transport, key.client.secrets));
     try {
       await transport.handleRequest(req, res, body);
     } finally {
@@ -225,7 +229,7 @@ export async function serveHttp(
       void server.close().catch(() => undefined);
       releaseKey(key);
     });
-    await server.connect(new GuardedTransport(transport));
+    await server.connect(new GuardedTransport(transport, key.client.secrets));
     await transport.handleRequest(req, res, body);
   }
 
@@ -233,6 +237,9 @@ export async function serveHttp(
   let draining = false;
   let inflight = 0;
   let settledAll: (() => void) | undefined;
+
+  /** Request bytes being read across all requests: bounded, so that slow bodies cannot pile up. */
+  let buffered = 0;
 
   async function readBody(req: IncomingMessage, res: ServerResponse): Promise<unknown | undefined> {
     const declared = Number(req.headers["content-length"]);
@@ -243,14 +250,25 @@ export async function serveHttp(
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > maxBodyBytes) {
-        reject(res, 413, -32600, `Request body over ${maxBodyBytes} bytes.`, { connection: "close" });
-        req.destroy();
-        return undefined;
+    try {
+      for await (const chunk of req as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        buffered += chunk.length;
+        if (size > maxBodyBytes || buffered > MAX_BUFFERED_BYTES) {
+          const status = size > maxBodyBytes ? 413 : 503;
+          const message =
+            status === 413
+              ? `Request body over ${maxBodyBytes} bytes.`
+              : "This server is reading too many request bodies at once: try again in a moment.";
+          reject(res, status, -32600, message, { connection: "close" });
+          // The answer first, then the connection (destroying at once would reset it unread).
+          res.once("finish", () => req.destroy());
+          return undefined;
+        }
+        chunks.push(chunk);
       }
-      chunks.push(chunk);
+    } finally {
+      buffered -= size;
     }
     try {
       return JSON.parse(Buffer.concat(chunks).toString("utf8"));
@@ -289,7 +307,6 @@ export async function serveHttp(
       );
       return undefined;
     }
-    registerSecret(key);
     return key;
   }
 
@@ -306,8 +323,8 @@ export async function serveHttp(
     try {
       hostname = new URL(origin).hostname.toLowerCase();
     } catch {}
-    if (hostname !== undefined && allowedHosts.has(hostname.includes(":") ? `[${hostname}]` : hostname))
-      return true;
+    const bracketed = hostname?.includes(":") && !hostname.startsWith("[") ? `[${hostname}]` : hostname;
+    if (bracketed !== undefined && allowedHosts.has(bracketed)) return true;
     reject(res, 403, -32000, `Origin ${JSON.stringify(origin.slice(0, 100))} is not allowed.`);
     return false;
   }
@@ -336,6 +353,15 @@ export async function serveHttp(
     }
     const apiKey = keyOf(req, res);
     if (apiKey === undefined) return;
+    const version = req.headers["mcp-protocol-version"];
+    if (typeof version === "string" && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+      return reject(
+        res,
+        400,
+        -32000,
+        `Bad Request: unsupported MCP-Protocol-Version (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(", ")}).`,
+      );
+    }
 
     if (http.stateless) {
       if (req.method !== "POST") {
@@ -346,9 +372,9 @@ export async function serveHttp(
       const body = await readBody(req, res);
       if (body === undefined) return;
       const key = await acquireKey(apiKey);
-      if (key.grants.current.status === "rejected") {
+      if (key.grants.current.status === "rejected" || res.destroyed) {
         releaseKey(key);
-        return refusedKey(res, key);
+        return res.destroyed ? undefined : refusedKey(res, key);
       }
       return answerAlone(key, req, res, body);
     }
@@ -362,11 +388,15 @@ export async function serveHttp(
       }
       const body = req.method === "POST" ? await readBody(req, res) : null;
       if (body === undefined) return;
-      entry.active += 1;
+      // A GET is the session's stream, open for as long as the client listens: not a request in
+      // flight (an idle session with a stream open can still be closed).
+      const counted = req.method !== "GET";
+      if (counted) entry.active += 1;
+      entry.lastSeen = Date.now();
       try {
         await entry.transport.handleRequest(req, res, body ?? undefined);
       } finally {
-        entry.active -= 1;
+        if (counted) entry.active -= 1;
         entry.lastSeen = Date.now();
       }
       return;
@@ -391,9 +421,14 @@ export async function serveHttp(
       );
     }
     const key = await acquireKey(apiKey);
-    if (key.grants.current.status === "rejected") {
+    if (key.grants.current.status === "rejected" || res.destroyed) {
       releaseKey(key);
-      return refusedKey(res, key);
+      return res.destroyed ? undefined : refusedKey(res, key);
+    }
+    const own = [...sessions.values()].filter((entry) => entry.key === key && entry.active === 0);
+    if (own.length >= SESSIONS_PER_KEY) {
+      const oldest = own.reduce((a, b) => (a.lastSeen <= b.lastSeen ? a : b));
+      await closeSession(oldest, `the key opened more than ${SESSIONS_PER_KEY} sessions`);
     }
     await startSession(key, req, res, body);
   }
