@@ -8,6 +8,8 @@
  */
 
 /** At most this many places are tried for one block (the nearest to where it was). */
+import { lowerBound } from "./markdown/inline.js";
+
 const MAX_CANDIDATES = 64;
 /** A piece outweighs any total displacement (chains compare by pieces, then by how little moved). */
 const PIECE = 2 ** 32;
@@ -43,17 +45,6 @@ class PrefixMax {
       }
     }
   }
-}
-
-function lowerBound(sorted: readonly number[], value: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((sorted[mid] as number) < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /**

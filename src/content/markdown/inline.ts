@@ -110,7 +110,7 @@ export function normalizeInline(nodes: readonly Inline[]): Inline[] {
 }
 
 /** The first index of `sorted` whose value is ≥ `value`. */
-function lowerBound(sorted: Int32Array, value: number): number {
+export function lowerBound(sorted: ArrayLike<number>, value: number): number {
   let lo = 0;
   let hi = sorted.length;
   while (lo < hi) {
