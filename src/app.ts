@@ -8,7 +8,6 @@ import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
 import { logConversionsTo } from "./operations/converter.js";
 import type { Sandbox } from "./sandbox/index.js";
-import { GuardedTransport } from "./server/guard.js";
 import { createServer } from "./server/index.js";
 import { createSession, type Session } from "./session.js";
 import { openUpstream, type Upstream, type UpstreamOptions } from "./upstream.js";
@@ -20,10 +19,8 @@ export interface App {
   session: Session;
   logger: Logger;
   sandbox: Sandbox | undefined;
-  /** Serves the MCP server over `transport`, through the guard every transport passes. */
+  /** Serves the MCP server over `transport`. */
   connect(transport: Transport): Promise<void>;
-  /** Resolves once every request received has been answered (or after `ms`). */
-  idle(ms: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -43,18 +40,13 @@ export async function createApp(input: Config, options: AppOptions = {}): Promis
   const server = createServer(session);
 
   let closing: Promise<void> | undefined;
-  let guarded: GuardedTransport | undefined;
   return {
     config,
     server,
     session,
     logger,
     sandbox,
-    connect(transport) {
-      guarded = new GuardedTransport(transport, session.client.secrets);
-      return server.connect(guarded);
-    },
-    idle: (ms) => guarded?.idle(ms) ?? Promise.resolve(),
+    connect: (transport) => server.connect(transport),
     close() {
       closing ??= (async () => {
         await server.close().catch(() => undefined);

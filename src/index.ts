@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     import("./server/stdio-transport.js"),
   ]);
   const app = await createApp(config, { upstream });
-  const transport = new StdioLineTransport(process.stdin, process.stdout);
+  const transport = new StdioLineTransport(process.stdin, process.stdout, app.session.client.secrets);
   let stopping = false;
   const stop = async (why: string, code = 0) => {
     if (stopping) return;
@@ -53,7 +53,8 @@ async function main(): Promise<void> {
   // each within the upstream deadline.
   const drain = () =>
     setImmediate(
-      () => void app.idle(config.timeouts.headers + config.timeouts.body).then(() => stop("stdin closed")),
+      () =>
+        void transport.idle(config.timeouts.headers + config.timeouts.body).then(() => stop("stdin closed")),
     );
   process.stdin.on("end", drain);
   process.stdin.on("close", drain);

@@ -16,7 +16,6 @@ import { createHash, randomUUID } from "node:crypto";
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { isInitializeRequest, SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
 import type { HttpConfig } from "../config.js";
 import { keyProblem } from "../key-problem.js";
@@ -29,7 +28,7 @@ import { forgetSecret } from "../secrets.js";
 import { createSession } from "../session.js";
 import type { UpstreamBase } from "../upstream.js";
 import { VERSION } from "../version.js";
-import { GuardedTransport } from "./guard.js";
+import { RedactingHttpTransport, withoutTask } from "./guard.js";
 import { createServer } from "./index.js";
 
 export interface HttpOptions {
@@ -77,7 +76,7 @@ interface SessionEntry {
   id: string;
   key: KeyEntry;
   server: Server;
-  transport: StreamableHTTPServerTransport;
+  transport: RedactingHttpTransport;
   lastSeen: number;
   active: number;
 }
@@ -191,21 +190,24 @@ export async function serveHttp(
   async function startSession(key: KeyEntry, req: IncomingMessage, res: ServerResponse, body: unknown) {
     const id = randomUUID();
     const server = openServer(key, id);
-    const transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => id,
-      onsessioninitialized: () => {
-        sessions.set(id, entry);
-        key.logger.info({ session: id, sessions: sessions.size }, "session opened");
+    const transport = new RedactingHttpTransport(
+      {
+        sessionIdGenerator: () => id,
+        onsessioninitialized: () => {
+          sessions.set(id, entry);
+          key.logger.info({ session: id, sessions: sessions.size }, "session opened");
+        },
+        onsessionclosed: () => void closeSession(entry, "closed by the client"),
       },
-      onsessionclosed: () => void closeSession(entry, "closed by the client"),
-    });
+      key.client.secrets,
+    );
     const entry: SessionEntry = { id, key, server, transport, lastSeen: Date.now(), active: 1 };
     const closed = server.onclose;
     server.onclose = () => {
       closed?.();
       void closeSession(entry, "transport closed");
     };
-    await server.connect(new GuardedTransport(transport, key.client.secrets));
+    await server.connect(transport);
     try {
       await transport.handleRequest(req, res, body);
     } finally {
@@ -223,13 +225,13 @@ export async function serveHttp(
   /** Stateless: one server and transport for this request alone. */
   async function answerAlone(key: KeyEntry, req: IncomingMessage, res: ServerResponse, body: unknown) {
     const server = openServer(key, randomUUID());
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    const transport = new RedactingHttpTransport({ sessionIdGenerator: undefined }, key.client.secrets);
     res.on("close", () => {
       void transport.close().catch(() => undefined);
       void server.close().catch(() => undefined);
       releaseKey(key);
     });
-    await server.connect(new GuardedTransport(transport, key.client.secrets));
+    await server.connect(transport);
     await transport.handleRequest(req, res, body);
   }
 
@@ -271,7 +273,8 @@ export async function serveHttp(
       buffered -= size;
     }
     try {
-      return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      return Array.isArray(parsed) ? parsed.map(withoutTask) : withoutTask(parsed);
     } catch {
       reject(res, 400, -32700, "Parse error: the request body is not JSON.");
       return undefined;

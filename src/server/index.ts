@@ -121,7 +121,11 @@ export function createServer(session: Session): Server {
   const stopLogs = listenToLogs((level, data) => {
     if (level < threshold || !server.transport) return;
     void server
-      .sendLoggingMessage({ level: pinoToMcp(level), logger: "posthog-notebooks-mcp", data })
+      .sendLoggingMessage({
+        level: pinoToMcp(level),
+        logger: "posthog-notebooks-mcp",
+        data: session.client.secrets.redactDeep(data),
+      })
       .catch(() => undefined);
   }, session.logTag);
 

@@ -67,8 +67,17 @@ function decodeCursor(cursor: string | undefined): number {
   return Number(match[1]);
 }
 
-/** Turns a tool-style failure into the JSON-RPC error a resource request answers with. */
+/** Turns a tool-style failure into the JSON-RPC error a resource request answers with (never the key). */
 function asMcpError(error: unknown, session: Session, uri?: string): ProtocolError {
+  const failure = describeFailure(error, session, uri);
+  return new ProtocolError(
+    failure.code,
+    session.client.redact(failure.message),
+    session.client.secrets.redactDeep(failure.data),
+  );
+}
+
+function describeFailure(error: unknown, session: Session, uri?: string): ProtocolError {
   if (error instanceof ProtocolError) return error;
   if (error instanceof ToolError) {
     const { reason, message } = error.failure;
@@ -117,7 +126,7 @@ export async function listResources(
     const resources = page.results.map((nb) => ({
       uri: notebookUri(nb.short_id),
       name: nb.short_id,
-      title: revealInvisible(nb.title || `Untitled notebook ${nb.short_id}`),
+      title: shown(session, nb.title || `Untitled notebook ${nb.short_id}`),
       mimeType: "text/plain",
       ...(nb.last_modified_at ? { annotations: { lastModified: nb.last_modified_at } } : {}),
     }));
@@ -141,10 +150,13 @@ export async function readResource(
   const match = URI_PATTERN.exec(uri);
   const shortId = match?.[1] ? decodeURIComponent(match[1]) : undefined;
   if (!shortId || !ShortId.safeParse(shortId).success) {
-    throw new ProtocolError(
-      RESOURCE_NOT_FOUND,
-      `Resource not found: ${uri} is not a notebook URI (posthog://notebooks/{short_id}).`,
-      { uri },
+    throw asMcpError(
+      new ProtocolError(
+        RESOURCE_NOT_FOUND,
+        `Resource not found: ${uri} is not a notebook URI (posthog://notebooks/{short_id}).`,
+        { uri },
+      ),
+      session,
     );
   }
   requireRead(session);

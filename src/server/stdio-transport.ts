@@ -2,7 +2,9 @@
  * The stdio transport: newline-delimited JSON-RPC on stdin and stdout, as MCP's stdio transport
  * specifies, implementing the SDK's `Transport` interface. Unlike the SDK's own, garbage on stdin
  * gets the JSON-RPC error it deserves instead of silence, and an over-long line is skipped instead
- * of closing the server. What a valid message is, the SDK's own schemas say.
+ * of closing the server. What a valid message is, the SDK's own schemas say. What is sent holds no
+ * key (`secrets`), a request's task field is dropped (see guard.ts), and `idle()` tells when every
+ * request received has been answered (for a clean exit when stdin closes).
  */
 import type { Readable, Writable } from "node:stream";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
@@ -11,6 +13,8 @@ import {
   type JSONRPCMessage,
   JSONRPCMessageSchema,
 } from "@modelcontextprotocol/sdk/types.js";
+import type { Secrets } from "../secrets.js";
+import { withoutTask } from "./guard.js";
 
 /** The MCP requests a client may send, by method, to check their params. */
 const REQUEST_SCHEMAS: ReadonlyMap<string, (typeof ClientRequestSchema.options)[number]> = new Map(
@@ -33,10 +37,27 @@ export class StdioLineTransport implements Transport {
   onmessage?: (message: JSONRPCMessage) => void;
   #closed = false;
 
+  /** Requests received and not yet answered, by id. */
+  readonly #pending = new Set<string | number>();
+  #drained: (() => void) | undefined;
+
   constructor(
     private readonly input: Readable = process.stdin,
     private readonly output: Writable = process.stdout,
+    private readonly secrets?: Secrets,
   ) {}
+
+  /** Resolves once every request received so far has been answered (or after `ms`). */
+  idle(ms: number): Promise<void> {
+    if (this.#pending.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#drained = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
 
   readonly #onData = (chunk: Buffer) => this.#transform(chunk);
   readonly #onError = (error: Error) => this.onerror?.(error);
@@ -46,11 +67,15 @@ export class StdioLineTransport implements Transport {
     this.input.on("error", this.#onError);
   }
 
-  send(message: JSONRPCMessage): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.output.write(`${JSON.stringify(message)}\n`)) resolve();
+  async send(message: JSONRPCMessage): Promise<void> {
+    const line = `${JSON.stringify(this.secrets ? this.secrets.redactDeep(message) : message)}\n`;
+    await new Promise<void>((resolve) => {
+      if (this.output.write(line)) resolve();
       else this.output.once("drain", resolve);
     });
+    const answered = "result" in message || "error" in message ? message.id : undefined;
+    if (answered !== undefined && this.#pending.delete(answered) && this.#pending.size === 0)
+      this.#drained?.();
   }
 
   async close(): Promise<void> {
@@ -143,7 +168,8 @@ export class StdioLineTransport implements Transport {
       this.#answer(id, -32602, `Invalid params for ${method}: ${where}${issue?.message ?? "malformed"}`);
       return;
     }
-    this.onmessage?.(checked.data);
+    if (id !== undefined && method !== undefined) this.#pending.add(id);
+    this.onmessage?.(withoutTask(checked.data));
   }
 
   #answer(id: unknown, code: number, message: string): void {

@@ -207,7 +207,10 @@ async function dispatch(
     const names = listTools(session).map((tool) => tool.name);
     throw new ProtocolError(
       INVALID_PARAMS,
-      `Unknown tool: ${JSON.stringify(name.length > 80 ? `${name.slice(0, 79)}…` : name)}. Available tools: ${names.join(", ") || "none (see the server's instructions)"}.`,
+      shown(
+        session,
+        `Unknown tool: ${JSON.stringify(name.length > 80 ? `${name.slice(0, 79)}…` : name)}. Available tools: ${names.join(", ") || "none (see the server's instructions)"}.`,
+      ),
     );
   }
   const { config, logger } = session;

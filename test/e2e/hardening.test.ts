@@ -67,6 +67,13 @@ describe("requests piped in, then stdin closed", () => {
         method: "tools/call",
         params: { name: "notebooks-list", arguments: { limit: "x" } },
       },
+      // A task field, from a client that assumes tasks: processed as a plain call (the server declares none).
+      {
+        jsonrpc: "2.0",
+        id: 7,
+        method: "tools/call",
+        params: { name: "notebooks-list", arguments: { limit: 1 }, task: { ttl: 1_000 } },
+      },
     ];
     const exit = await run(
       ["--sandbox"],
@@ -78,10 +85,13 @@ describe("requests piped in, then stdin closed", () => {
       .trim()
       .split("\n")
       .map((line) => JSON.parse(line) as { id?: number; result?: Record<string, unknown>; error?: unknown });
-    expect(answers.map((a) => a.id).sort()).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(answers.map((a) => a.id).sort()).toEqual([1, 2, 3, 4, 5, 6, 7]);
     const byId = new Map(answers.map((a) => [a.id, a]));
     expect(byId.get(3)?.result?.isError).toBeFalsy();
     expect(byId.get(6)?.result?.isError).toBe(true);
+    expect(byId.get(7)?.error).toBeUndefined();
+    expect(byId.get(7)?.result).toMatchObject({ structuredContent: { count: expect.any(Number) } });
+    expect(byId.get(7)?.result).not.toHaveProperty("task");
     expect(byId.get(2)?.result?.tools).toHaveLength(11);
   });
 });

@@ -113,6 +113,38 @@ describe("HTTP mode under review", () => {
     expect(answer.body).toMatch(/unsupported MCP-Protocol-Version/);
   });
 
+  it("serves a call asking for a task as a plain call, the task ignored (the server declares no tasks)", async () => {
+    const stateless = await serveHttp(base, {
+      host: "127.0.0.1",
+      port: 0,
+      stateless: true,
+      allowedHosts: [],
+      corsOrigins: [],
+    });
+    try {
+      const response = await fetch(stateless.url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          authorization: `Bearer ${KEY_A}`,
+        },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 9,
+          method: "tools/call",
+          params: { name: "notebooks-list", arguments: { limit: 1 }, task: { ttl: 1_000 } },
+        }),
+      });
+      const text = await response.text();
+      expect(response.status).toBe(200);
+      expect(text).toContain('"structuredContent"');
+      expect(text).not.toContain('"error"');
+    } finally {
+      await stateless.close();
+    }
+  });
+
   it("accepts a loopback IPv6 Origin", async () => {
     const answer = await post(
       { authorization: `Bearer ${KEY_A}`, origin: "http://[::1]:1234" },

@@ -144,21 +144,6 @@ describe("tool calls", () => {
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 
-  it("serve a call asking for a task as a plain call, the task ignored (the server declares no tasks)", async () => {
-    peer = await startPeer();
-    peer.sandbox.clearRequests();
-    await peer.send({
-      id: 9,
-      method: "tools/call",
-      params: { name: "notebooks-list", arguments: { limit: 1 }, task: { ttl: 1_000 } },
-    });
-    const response = await peer.response(9);
-    expect(response.error).toBeUndefined();
-    expect(response.result).toMatchObject({ structuredContent: { count: expect.any(Number) } });
-    expect(response.result).not.toHaveProperty("task");
-    expect(peer.sandbox.requests.map((r) => r.method)).toContain("GET");
-  });
-
   it("answer an unknown tool with -32602 and a message without the SDK's 'MCP error' prefix", async () => {
     peer = await startPeer();
     peer.sandbox.clearRequests();
