@@ -68,7 +68,9 @@ export class StdioLineTransport implements Transport {
   }
 
   async send(message: JSONRPCMessage): Promise<void> {
-    const line = `${JSON.stringify(this.secrets ? this.secrets.redactDeep(message) : message)}\n`;
+    // Redacted as the JSON text it is sent as (keys and their pieces are plain JSON characters).
+    const json = JSON.stringify(message);
+    const line = `${this.secrets ? this.secrets.redact(json) : json}\n`;
     await new Promise<void>((resolve) => {
       if (this.output.write(line)) resolve();
       else this.output.once("drain", resolve);
