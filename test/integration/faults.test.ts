@@ -232,9 +232,11 @@ describe.concurrent("connection reset", () => {
 
 describe.concurrent("timeouts", () => {
   it("slow headers: the read times out, is not retried, and says to raise the timeout", async (ctx) => {
-    const t = await harness(ctx);
-    // undici checks its header and body timers about every half second: the delays leave room.
-    t.sandbox.fault({ kind: "slow-headers", ms: 2_500, count: 1 });
+    // undici checks its header timer about every half second; only that timer can end this read:
+    // the whole-answer deadline is far beyond it, and the sandbox holds the answer longer than the
+    // test runs (it is cut when the harness closes).
+    const t = await harness(ctx, { config: { timeouts: { ...TIMEOUTS, total: 120_000 } } });
+    t.sandbox.fault({ kind: "slow-headers", ms: 110_000, count: 1 });
     const { ms } = await timed(() =>
       fails(
         t,
@@ -245,7 +247,6 @@ describe.concurrent("timeouts", () => {
       ),
     );
     expect(ms).toBeGreaterThanOrEqual(TIMEOUTS.headers - 20);
-    expect(ms).toBeLessThan(2_000);
     await nextCallWorks(t);
   });
 
@@ -271,7 +272,7 @@ describe.concurrent("timeouts", () => {
     t.sandbox.fault({ kind: "slow-headers", ms: 2_000, count: 1 });
     await fails(t, "notebooks-create", { title: "Late" }, WRITE_UNSURE, 1);
     // The sandbox handles the request after its delay, as a slow PostHog would.
-    await vi.waitFor(() => expect(t.sandbox.requests.at(-1)?.status).toBe(201), { timeout: 3_000 });
+    await vi.waitFor(() => expect(t.sandbox.requests.at(-1)?.status).toBe(201), { timeout: 30_000 });
     expect(await nextCallWorks(t)).toBe(1);
   });
 });
@@ -396,7 +397,7 @@ describe.concurrent("429 from PostHog", () => {
     const { ms } = await timed(() =>
       fails(t, "notebooks-list", {}, /^PostHog is rate-limiting this key .*Try again in 60 seconds/, 1),
     );
-    expect(ms).toBeLessThan(1_000);
+    expect(ms).toBeLessThan(30_000); // not the 60 s PostHog asked for (a busy machine may take seconds)
     await nextCallWorks(t);
   });
 
@@ -531,23 +532,26 @@ describe("cancelling a request that waits for a connection", () => {
       host: sandbox.url,
       apiKey: sandbox.defaultKey,
       userAgent: "test",
-      timeouts: TIMEOUTS,
+      timeouts: { connect: 30_000, headers: 30_000, body: 30_000 },
       connections: 1,
       rateLimits: false,
     });
     onTestFinished(() => client.close());
     const path = "/api/projects/@current/notebooks/chk9Drop/";
-    sandbox.fault({ kind: "latency", ms: 300, count: 1 });
+    sandbox.fault({ kind: "latency", ms: 2_000, count: 1 });
     const first = client.request({ method: "GET", path }); // holds the only connection
+    let firstAnswered = false;
+    void first.then(() => {
+      firstAnswered = true;
+    });
     const controller = new AbortController();
     const queued = client.request({ method: "GET", path, signal: controller.signal });
     await new Promise((resolve) => setTimeout(resolve, 20));
-    const started = Date.now();
     controller.abort();
     await expect(queued).rejects.toSatisfy(
       (e: unknown) => e instanceof UpstreamError && e.kind === "aborted",
     );
-    expect(Date.now() - started).toBeLessThan(100);
+    expect(firstAnswered, "the queued request was given up without waiting for the connection").toBe(false);
     expect((await first).status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(sandbox.requests.filter((r) => r.path === path)).toHaveLength(1);
@@ -632,7 +636,7 @@ describe.concurrent("load", () => {
     const { ms } = await timed(() =>
       fails(t, "notebooks-list", {}, /^Too many PostHog requests in a short time .*nothing was sent/, 0),
     );
-    expect(ms).toBeLessThan(500);
+    expect(ms).toBeLessThan(30_000); // refused at once, not held until the minute's window frees
     await fails(t, "notebooks-create", { title: "x" }, /^Too many PostHog requests/, 0);
     expect(t.sandbox.requests.some((r) => r.status === 429)).toBe(false);
     // The server still answers what needs no request.
