@@ -7,7 +7,7 @@ import { toolError } from "../posthog/errors.js";
 import { ActivityLogPageSchema, type ActivityPageSchema } from "../posthog/schemas.js";
 import { defined } from "./args.js";
 import { Paging } from "./paging.js";
-import { ActivityOut, activity, intParam, queryOf } from "./present.js";
+import { ActivityOut, activity, activityLines, intParam, queryOf } from "./present.js";
 import type { OpContext, OpResult } from "./types.js";
 
 export const ActivityPageOut = z.object({
@@ -20,7 +20,12 @@ type ActivityPageOut = z.infer<typeof ActivityPageOut>;
 
 export function activityResult(
   page: z.infer<typeof ActivityPageSchema>,
-  args: { limit?: number | undefined; page?: number | undefined; short_id?: string },
+  args: {
+    limit?: number | undefined;
+    page?: number | undefined;
+    short_id?: string;
+    full?: boolean | undefined;
+  },
   limit: number,
   what: string,
 ): OpResult<ActivityPageOut> {
@@ -30,12 +35,15 @@ export function activityResult(
         short_id: args.short_id,
         limit: intParam(nextParams, "limit") ?? limit,
         page: intParam(nextParams, "page") ?? (args.page ?? 1) + 1,
+        full: args.full,
       })
     : null;
   const total = page.total_count ?? null;
+  const results = page.results.map((entry) => activity(entry, args.full === true, args.short_id));
   return {
+    text: activityText(results, next),
     structured: {
-      results: page.results.map(activity),
+      results,
       total_count: total,
       has_more: next !== null,
       next,
@@ -43,6 +51,11 @@ export function activityResult(
     },
     summary: `${page.results.length} change${page.results.length === 1 ? "" : "s"} to ${what}${total === null ? "" : ` (of ${total})`}, newest first.${next ? " More: pass the arguments in next." : ""}`,
   };
+}
+
+/** The text block: each entry in a few lines (texts and names quoted), then the next call. */
+function activityText(results: ActivityOut[], next: Record<string, unknown> | null): string {
+  return [...results.flatMap(activityLines), ...(next ? [`next: ${JSON.stringify(next)}`] : [])].join("\n");
 }
 
 /** The fallback's cursor: the activity log's own cursor plus how many entries of that page to skip. */
@@ -74,7 +87,12 @@ const MAX_FALLBACK_PAGES = 20;
 
 /** Notebook activity from the project activity log, `limit` entries from a page number or a cursor. */
 export async function activityFromLog(
-  args: { limit?: number | undefined; page?: number | undefined; cursor?: string | undefined },
+  args: {
+    limit?: number | undefined;
+    page?: number | undefined;
+    cursor?: string | undefined;
+    full?: boolean | undefined;
+  },
   limit: number,
   ctx: OpContext,
 ): Promise<OpResult<ActivityPageOut>> {
@@ -113,10 +131,12 @@ export async function activityFromLog(
     }
     position = { cursor: nextCursor, skip: 0 };
   }
-  const next = exhausted ? null : defined({ limit: args.limit, cursor: encodeCursor(position) });
+  const next = exhausted
+    ? null
+    : defined({ limit: args.limit, cursor: encodeCursor(position), full: args.full });
   return {
     structured: {
-      results: collected.map(activity),
+      results: collected.map((entry) => activity(entry, args.full === true)),
       total_count: null,
       has_more: next !== null,
       next,

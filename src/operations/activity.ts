@@ -1,17 +1,23 @@
 import { ActivityPageSchema } from "../posthog/schemas.js";
 import { ActivityPageOut, activityResult } from "./activity-page.js";
-import { Limit, NotebookRef, Page } from "./args.js";
+import { FullActivity, Limit, NotebookRef, Page } from "./args.js";
 import { ACTIVITY_DEFAULT_LIMIT } from "./paging.js";
 import { defineOperation, READ } from "./types.js";
 
 export const activity = defineOperation({
   name: "notebooks-activity-retrieve",
   title: "Notebook history",
-  description: "Who changed a notebook and how (created, updated, deleted, restored), newest first.",
+  description:
+    "Who changed a notebook, when and how (created, updated, deleted, restored), newest first; text changes as line diffs.",
   scope: "activity_log:read",
   writes: false,
   upstream: "GET notebooks/{short_id}/activity/",
-  input: { ...NotebookRef, limit: Limit(100, ACTIVITY_DEFAULT_LIMIT).optional(), page: Page.optional() },
+  input: {
+    ...NotebookRef,
+    limit: Limit(100, ACTIVITY_DEFAULT_LIMIT).optional(),
+    page: Page.optional(),
+    full: FullActivity.optional(),
+  },
   output: ActivityPageOut,
   annotations: READ,
   async run(args, ctx) {

@@ -1,6 +1,6 @@
 import { ActivityPageSchema } from "../posthog/schemas.js";
 import { ActivityPageOut, activityFromLog, activityResult } from "./activity-page.js";
-import { Cursor, Limit, Page } from "./args.js";
+import { Cursor, FullActivity, Limit, Page } from "./args.js";
 import { ACTIVITY_DEFAULT_LIMIT } from "./paging.js";
 import { unlessPersonalKeyRefused } from "./personal-key.js";
 import { defineOperation, READ } from "./types.js";
@@ -16,6 +16,7 @@ export const allActivity = defineOperation({
     limit: Limit(100, ACTIVITY_DEFAULT_LIMIT).optional(),
     page: Page.optional(),
     cursor: Cursor.optional(),
+    full: FullActivity.optional(),
   },
   output: ActivityPageOut,
   annotations: READ,

@@ -65,6 +65,10 @@ export const Cursor = z
   .regex(/^[A-Za-z0-9_-]{1,512}$/, "must be the cursor from a previous result's next")
   .describe("From a previous result's next.");
 
+export const FullActivity = z
+  .boolean()
+  .describe("true: each change's whole value before and after instead of a line diff (costly).");
+
 export const NotebookRef = { short_id: ShortId } as const;
 
 /** At most one of `keys` may be given. */

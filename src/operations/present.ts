@@ -1,11 +1,12 @@
 /**
  * How upstream payloads are shown to agents: compact, stable shapes (and their zod schemas, which
- * become each tool's `outputSchema`). Full user objects shrink to who they are; huge activity
- * values are clipped.
+ * become each tool's `outputSchema`). Full user objects shrink to who they are; activity shows
+ * texts as line diffs.
  */
 
 import { z } from "zod";
 import type { ActivityEntry, Notebook, NotebookMinimal, User } from "../posthog/schemas.js";
+import { lineDiff } from "./text-diff.js";
 
 export const PersonOut = z.object({
   uuid: z.string().nullable(),
@@ -135,50 +136,125 @@ export const NotebookOut = NotebookWriteOut.extend({
 });
 export type NotebookOut = z.infer<typeof NotebookOut>;
 
-const MAX_VALUE_CHARS = 400;
+/** Most characters of one value shown with `full: true` (a document as its JSON text). */
+const MAX_FULL_VALUE_CHARS = 20_000;
+/** A value shown as it is (before and after) when its JSON is this short and on one line. */
+const MAX_PLAIN_VALUE_CHARS = 200;
 
-/** Keeps an activity value readable: small values as they are, big ones (documents) as a note. */
-function clipValue(value: unknown): unknown {
+/** A value with `full: true`: as it is, up to a bound; a longer one cut with a note of its size. */
+function fullValue(value: unknown): unknown {
   if (value === undefined) return null;
   const json = JSON.stringify(value);
-  if (json === undefined || json.length <= MAX_VALUE_CHARS) return value;
-  if (typeof value === "string") {
-    return `${value.slice(0, MAX_VALUE_CHARS)}… [${value.length} characters]`;
-  }
-  return `[${json.length} characters of JSON omitted; retrieve the notebook for its current content]`;
+  if (json === undefined || json.length <= MAX_FULL_VALUE_CHARS) return value;
+  const text = typeof value === "string" ? value : json;
+  return `${text.slice(0, MAX_FULL_VALUE_CHARS)}… [${text.length} characters in all; retrieve the notebook for its current content]`;
 }
+
+const ChangeOut = z.object({
+  field: z.string().nullable(),
+  action: z.string().nullable().optional().describe("With full: created, changed or deleted."),
+  diff: z.string().optional().describe("A text's change: unified line-diff hunks, 2 lines of context."),
+  note: z.string().optional(),
+  before: z.unknown().optional(),
+  after: z.unknown().optional(),
+});
+type ChangeOut = z.infer<typeof ChangeOut>;
 
 export const ActivityOut = z.object({
   activity: z.string(),
   created_at: z.string().nullable(),
-  user: z.string().nullable().describe("Who did it (email or first name); null for system changes."),
-  short_id: z.string().nullable(),
+  user: z.string().nullable().describe('Who did it: "Name <email>"; null for system changes.'),
+  short_id: z.string().nullable().optional().describe("Left out when it is the notebook asked about."),
   title: z.string().nullable(),
-  changes: z.array(
-    z.object({
-      field: z.string().nullable(),
-      action: z.string().nullable(),
-      before: z.unknown(),
-      after: z.unknown(),
-    }),
-  ),
+  changes: z.array(ChangeOut),
 });
 export type ActivityOut = z.infer<typeof ActivityOut>;
 
-export function activity(entry: ActivityEntry): ActivityOut {
+type Change = NonNullable<NonNullable<ActivityEntry["detail"]>["changes"]>[number];
+
+/** Fields that only count changes (the version rises with every content change). */
+const BOOKKEEPING = new Set(["version"]);
+
+/**
+ * One field's change, compact: a short value before and after, a text as a line diff; the version
+ * and a document whose text changed too are left out (the text's diff says it). Undefined: left out.
+ */
+function compactChange(change: Change, hasTextDiff: boolean): ChangeOut | undefined {
+  const field = change.field ?? null;
+  if (field !== null && BOOKKEEPING.has(field)) return undefined;
+  const before = change.before ?? null;
+  const after = change.after ?? null;
+  const isText = (v: unknown) => v === null || typeof v === "string";
+  if (isText(before) && isText(after)) {
+    const long = [before, after].some(
+      (v) => typeof v === "string" && (v.includes("\n") || v.length > MAX_PLAIN_VALUE_CHARS),
+    );
+    if (long)
+      return { field, diff: lineDiff((before as string | null) ?? "", (after as string | null) ?? "") };
+  }
+  const plain = [before, after].every((v) => {
+    const json = JSON.stringify(v);
+    return json !== undefined && json.length <= MAX_PLAIN_VALUE_CHARS;
+  });
+  if (plain) return { field, before, after };
+  if (hasTextDiff) return undefined;
+  return { field, note: "the document changed, not its text: pass full: true for both versions" };
+}
+
+/**
+ * An activity entry as agents read it: who, when, and what changed as line diffs. `full`: every
+ * field's value before and after instead. `shortId`: the notebook asked about, not repeated.
+ */
+export function activity(entry: ActivityEntry, full = false, shortId?: string): ActivityOut {
+  const changes = entry.detail?.changes ?? [];
+  const hasTextDiff = changes.some((c) => c.field === "text_content");
+  const id = entry.detail?.short_id ?? entry.item_id ?? null;
   return {
     activity: entry.activity,
     created_at: entry.created_at ?? null,
-    user: entry.user?.email ?? entry.user?.first_name ?? null,
-    short_id: entry.detail?.short_id ?? entry.item_id ?? null,
+    user: actor(entry.user),
+    ...(id === shortId && shortId !== undefined ? {} : { short_id: id }),
     title: entry.detail?.name ?? null,
-    changes: (entry.detail?.changes ?? []).map((change) => ({
-      field: change.field ?? null,
-      action: change.action ?? null,
-      before: clipValue(change.before),
-      after: clipValue(change.after),
-    })),
+    changes: changes.flatMap((change): ChangeOut[] => {
+      const compact = full ? undefined : compactChange(change, hasTextDiff);
+      if (!full) return compact ? [compact] : [];
+      return [
+        {
+          field: change.field ?? null,
+          action: change.action ?? null,
+          before: fullValue(change.before),
+          after: fullValue(change.after),
+        },
+      ];
+    }),
   };
+}
+
+/** An activity entry in a few lines of text: when, what, who, then one line per change. */
+export function activityLines(entry: ActivityOut): string[] {
+  const what = [entry.short_id, entry.title === null ? null : quoted(entry.title)].filter(Boolean).join(" ");
+  const head = `${entry.created_at ?? "?"} ${entry.activity} by ${entry.user === null ? "PostHog" : quoted(entry.user)}${what ? `: ${what}` : ""}`;
+  return [
+    head,
+    ...entry.changes.map((c) => {
+      const value =
+        c.diff !== undefined
+          ? quoted(c.diff)
+          : c.note !== undefined
+            ? c.note
+            : `${JSON.stringify(c.before ?? null)} → ${JSON.stringify(c.after ?? null)}`;
+      return `  ${c.field ?? "?"}: ${value}`;
+    }),
+  ];
+}
+
+/** "Name <email>", or whichever of the two PostHog gave. */
+function actor(user: ActivityEntry["user"]): string | null {
+  if (!user) return null;
+  const name = [user.first_name, user.last_name].filter(Boolean).join(" ").trim();
+  const email = user.email?.trim();
+  if (name && email) return `${name} <${email}>`;
+  return name || email || null;
 }
 
 /** The query parameters of an absolute `next`/`previous` URL from PostHog. */
