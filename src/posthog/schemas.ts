@@ -60,7 +60,11 @@ export const ActivityChangeSchema = z.looseObject({
 export const ActivityEntrySchema = z.looseObject({
   id: z.union([z.string(), z.number()]).nullish(),
   user: z
-    .looseObject({ first_name: z.string().nullish(), last_name: z.string().nullish(), email: z.string().nullish() })
+    .looseObject({
+      first_name: z.string().nullish(),
+      last_name: z.string().nullish(),
+      email: z.string().nullish(),
+    })
     .nullish(),
   activity: z.string(),
   scope: z.string().nullish(),
