@@ -48,17 +48,23 @@ export interface LogDestination {
   write(line: string): void;
 }
 
+/**
+ * `level` is what reaches stderr. Every record still reaches the MCP clients that listen, whose
+ * own `logging/setLevel` decides what they are sent (debug included while stderr shows warnings
+ * only): pino itself lets every level through, and stderr's level is applied here.
+ */
 export function createLogger(level: LogLevel, destination?: LogDestination): Logger {
   const sink = destination ?? { write: (line: string) => void writeSync(2, line) };
+  const stderrFrom = level === "silent" ? Number.POSITIVE_INFINITY : pino.levels.values[level];
   return pino(
     {
       name: "posthog-notebooks-mcp",
-      level,
+      level: "trace",
       base: { pid: process.pid },
       hooks: {
         logMethod(args, method, levelValue) {
           if (everything.size > 0 || bySession.size > 0) forward(this, args, levelValue);
-          method.apply(this, args);
+          if (levelValue >= (stderrFrom ?? 0)) method.apply(this, args);
         },
       },
     },

@@ -7,7 +7,7 @@
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createLogger } from "../../src/logger.js";
 import { notebookLine } from "../../src/operations/present.js";
 import { PostHogClient, UpstreamError } from "../../src/posthog/client.js";
@@ -348,6 +348,23 @@ describe("the protocol", () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(heard.map((m) => m.level)).toContain("info");
     expect(JSON.stringify(heard)).toMatch(/tool call failed/);
+  });
+
+  it("logging/setLevel decides what reaches the client, whatever reaches stderr", async () => {
+    const lines: string[] = [];
+    h = await startHarness({
+      app: { logger: createLogger("warn", { write: (line) => void lines.push(line) }) },
+    });
+    const heard: { level: string; data: unknown }[] = [];
+    h.client.setNotificationHandler(LoggingMessageNotificationSchema, async (n) => {
+      heard.push({ level: n.params.level, data: n.params.data });
+    });
+    await h.client.setLoggingLevel("debug");
+    await h.call("notebooks-list", {}); // logged at debug: "tool call succeeded"
+    await vi.waitFor(() => expect(JSON.stringify(heard)).toMatch(/tool call succeeded/));
+    expect(heard.map((m) => m.level)).toContain("debug");
+    // stderr is still at warn: no debug or info line reached it.
+    expect(lines.map((line) => JSON.parse(line).level as number).filter((level) => level < 40)).toEqual([]);
   });
 });
 
