@@ -5,8 +5,9 @@ import { defineOperation, READ } from "./types.js";
 
 export const globalAccessControls = defineOperation({
   name: "notebooks-global-access-controls-retrieve",
-  title: "Notebook global access controls",
-  description: "Deprecated: PostHog only has these for projects. Prefer notebooks-access-controls-retrieve.",
+  title: "Global access controls (refused for notebooks)",
+  description:
+    "Do not use for notebooks: PostHog answers 400 (global access controls exist only for projects). Call notebooks-access-controls-retrieve instead.",
   scope: "access_control:read",
   writes: false,
   upstream: "GET notebooks/{short_id}/global_access_controls/",
@@ -22,7 +23,7 @@ export const globalAccessControls = defineOperation({
       if (attempt.response.status === 400) {
         throw toolError(
           "not_supported",
-          `PostHog does not support global access controls on notebooks ("Resource-level access controls can only be configured for projects"). Use notebooks-access-controls-retrieve for notebook ${args.short_id}'s access controls.`,
+          `PostHog answered 400: it does not support global access controls on notebooks ("Resource-level access controls can only be configured for projects"), and answers so for every notebook today. Call notebooks-access-controls-retrieve with short_id ${args.short_id} for this notebook's access controls.`,
         );
       }
       return ctx.fail(attempt.response);

@@ -152,8 +152,8 @@ function fullValue(value: unknown): unknown {
 
 const ChangeOut = z.object({
   field: z.string().nullable(),
-  action: z.string().nullable().optional().describe("With full: created, changed or deleted."),
-  diff: z.string().optional().describe("A text's change: unified line-diff hunks, 2 lines of context."),
+  action: z.string().nullable().optional(),
+  diff: z.string().optional().describe("Unified line-diff hunks."),
   note: z.string().optional(),
   before: z.unknown().optional(),
   after: z.unknown().optional(),
@@ -164,7 +164,7 @@ export const ActivityOut = z.object({
   activity: z.string(),
   created_at: z.string().nullable(),
   user: z.string().nullable().describe('Who did it: "Name <email>"; null for system changes.'),
-  short_id: z.string().nullable().optional().describe("Left out when it is the notebook asked about."),
+  short_id: z.string().nullable().optional(),
   title: z.string().nullable(),
   changes: z.array(ChangeOut),
 });

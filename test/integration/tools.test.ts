@@ -419,8 +419,15 @@ describe("access controls", () => {
     const result = await h.call("notebooks-global-access-controls-retrieve", { short_id });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(
-      /does not support global access controls on notebooks.*notebooks-access-controls-retrieve/,
+      /^PostHog answered 400: it does not support global access controls on notebooks.*Call notebooks-access-controls-retrieve/,
     );
+    // An agent reading the tool list knows this before spending a call on it.
+    const { tools } = await h.client.listTools();
+    const tool = tools.find((t) => t.name === "notebooks-global-access-controls-retrieve");
+    expect(tool?.description).toMatch(
+      /^Do not use for notebooks: PostHog answers 400.*notebooks-access-controls-retrieve/,
+    );
+    expect(tool?.title).toMatch(/refused for notebooks/);
   });
 });
 
