@@ -4,6 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { keyProblem } from "./key-problem.js";
+import { unknownArgument, unknownFlag, unsubstitutedVariable } from "./mistakes.js";
 import { keySettingsUrl } from "./posthog/scopes.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -169,17 +170,16 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   try {
     parsed = parseFlags(argv);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new ConfigError(`${message.replace(/\.$/, "")}. Run with --help to see the flags.`);
+    throw new ConfigError(flagProblem(error));
   }
   const { values, positionals } = parsed;
   const doctor = positionals[0] === "doctor";
   const extra = positionals.slice(doctor ? 1 : 0);
   if (extra.length > 0) {
-    throw new ConfigError(
-      `Unexpected argument "${extra[0]}". Run with --help to see the commands and flags.`,
-    );
+    throw new ConfigError(unknownArgument(extra[0] ?? "", doctor));
   }
+  const variable = unsubstitutedVariable("POSTHOG_PROJECT_ID", env.POSTHOG_PROJECT_ID);
+  if (variable) throw new ConfigError(variable);
   const allowInsecureHttp = values["allow-insecure-http"] === true;
   const timeout = parseWholeNumber(
     "POSTHOG_MCP_TIMEOUT_MS",
@@ -228,8 +228,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
       "--sandbox-state only applies with --sandbox: add --sandbox, or drop --sandbox-state.",
     );
   }
+  const hostVariable = unsubstitutedVariable("POSTHOG_HOST", env.POSTHOG_HOST);
+  if (hostVariable) throw new ConfigError(hostVariable);
   const host = parseHost(env.POSTHOG_HOST?.trim() || DEFAULT_HOST, allowInsecureHttp);
   const apiKey = env.POSTHOG_PERSONAL_API_KEY?.trim();
+  // Over HTTP each request brings its own key, and this one is not used.
+  const keyVariable = http ? undefined : unsubstitutedVariable("POSTHOG_PERSONAL_API_KEY", apiKey);
+  if (keyVariable) throw new ConfigError(keyVariable);
   // doctor reports a missing key as its first failed check, with the fix, instead of exiting 2.
   // Over HTTP, each request brings its own key.
   if (command === "serve" && !apiKey && !http) {
@@ -288,6 +293,24 @@ function parseHttp(
     allowedHosts: list(env.POSTHOG_MCP_ALLOWED_HOSTS).map((name) => name.toLowerCase()),
     corsOrigins,
   };
+}
+
+/** The flags as typed: `--port`, not `--port N`. */
+const FLAG_NAMES = Object.keys(FLAGS).map((flag) => flag.split(" ")[0] ?? flag);
+
+/** A sentence for what `parseArgs` refused: an unknown flag, a flag without its value or with one. */
+function flagProblem(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  const named = /'(-[^' ]+)/.exec(message)?.[1] ?? "";
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") return unknownFlag(named, FLAG_NAMES);
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    const usage = Object.keys(FLAGS).find((flag) => flag.split(" ")[0] === named);
+    return usage?.includes(" ")
+      ? `${named} needs a value after it, as in ${usage}. Run posthog-notebooks-mcp --help to see the flags.`
+      : `${named} takes no value: write ${named} alone. Run posthog-notebooks-mcp --help to see the flags.`;
+  }
+  return `${message.replace(/\.$/, "")}. Run posthog-notebooks-mcp --help to see the flags.`;
 }
 
 function parseFlags(argv: readonly string[]) {

@@ -96,7 +96,12 @@ async function serveOverHttp(config: Config, http: HttpConfig): Promise<void> {
       "POSTHOG_PERSONAL_API_KEY is set but not used over HTTP: each request brings its own key (Authorization: Bearer).",
     );
   }
-  const serving = await serveHttp(base, http);
+  const serving = await serveHttp(base, http).catch(async (error: unknown) => {
+    const { listenProblem } = await import("./mistakes.js");
+    const problem = listenProblem(error, http.host, http.port);
+    if (problem) throw new ConfigError(problem);
+    throw error;
+  });
   let stopping = false;
   const stop = async (why: string) => {
     if (stopping) return;

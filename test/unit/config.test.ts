@@ -106,7 +106,7 @@ describe("loadConfig", () => {
     ],
     ["an unknown flag", ["--yolo"], { POSTHOG_PERSONAL_API_KEY: KEY }, /--help/],
     ["a bad log level", ["--log-level", "loud"], { POSTHOG_PERSONAL_API_KEY: KEY }, /Log level/],
-    ["a stray argument", ["serve"], { POSTHOG_PERSONAL_API_KEY: KEY }, /Unexpected argument/],
+    ["a stray argument", ["serve"], { POSTHOG_PERSONAL_API_KEY: KEY }, /"serve" is not a command or flag/],
     ["a bad timeout", [], { POSTHOG_PERSONAL_API_KEY: KEY, POSTHOG_MCP_TIMEOUT_MS: "soon" }, /milliseconds/],
     [
       "--sandbox-state without --sandbox",
