@@ -264,10 +264,14 @@ export function projectRefusal(grants: Grants, projectId: number | "@current", h
   };
 }
 
+/** `tool`: a tool's name, or "resources" for reading notebooks as MCP resources. */
 export function missingScope(tool: string, scope: string, host: string): ToolFailure {
+  const resources = tool === "resources";
+  const what = resources ? "reading notebooks as resources" : tool;
+  const again = resources ? "read the resource again" : `call ${tool} again`;
   return {
     reason: "missing_scope",
-    message: `The personal API key lacks the '${scope}' scope that ${tool} needs, so nothing was sent to PostHog. Add '${scope}' to the key at ${keySettingsUrl(host)} (or create a key with it), then call ${tool} again.`,
+    message: `The personal API key lacks the '${scope}' scope that ${what} needs, so nothing was sent to PostHog. Add '${scope}' to the key at ${keySettingsUrl(host)} (or create a key with it), then ${again}.`,
   };
 }
 

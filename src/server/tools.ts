@@ -6,6 +6,7 @@ import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { ProjectId } from "../config.js";
 import { revealInvisible } from "../content/invisible.js";
+import { describeInvalidArguments } from "../invalid-arguments.js";
 import { ProjectIdArg } from "../operations/args.js";
 import { findOperation, OPERATIONS } from "../operations/index.js";
 import type { Operation, OpResult } from "../operations/types.js";
@@ -131,55 +132,6 @@ function shown(session: Session, text: string): string {
   return session.client.redact(revealInvisible(text));
 }
 
-/** The value at `path` in what the agent sent (zod 4 does not report it in issues). */
-function sentAt(raw: unknown, path: readonly PropertyKey[]): unknown {
-  let value = raw;
-  for (const key of path) {
-    if (value === null || typeof value !== "object") return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
-}
-
-/** A value the agent sent, shown short and escaped. */
-function showSent(value: unknown): string {
-  const json = JSON.stringify(value) ?? String(value);
-  const kind = Array.isArray(value) ? "an array" : value === null ? "null" : `a ${typeof value}`;
-  return `${json.length > 40 ? `${json.slice(0, 39)}…` : json} (${kind})`;
-}
-
-const EXPECTED: Record<string, string> = {
-  int: "an integer",
-  number: "a number",
-  string: "a string",
-  boolean: "true or false",
-  object: "an object",
-  array: "an array",
-};
-
-function describeIssues(toolName: string, error: z.ZodError, schema: z.ZodObject, raw: unknown): string {
-  const known = Object.keys(schema.shape);
-  const parts = error.issues.map((issue) => {
-    if (issue.code === "unrecognized_keys") {
-      return `unknown argument${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => JSON.stringify(k)).join(", ")} (accepted: ${known.join(", ")})`;
-    }
-    const path = issue.path.length > 0 ? issue.path.join(".") : "arguments";
-    const sent = sentAt(raw, issue.path);
-    if (sent === undefined && issue.path.length > 0) return `${path} is required`;
-    if (issue.code === "invalid_type") {
-      return `${path} must be ${EXPECTED[issue.expected] ?? issue.expected}, not ${showSent(sent)}`;
-    }
-    if (issue.code === "invalid_union") {
-      if (issue.path[0] === "project_id")
-        return `${path} must be a project id (a positive integer) or '@current', not ${showSent(sent)}`;
-      const custom = issue.errors.flat().find((inner) => inner.code === "custom");
-      return `${path} ${custom?.message ?? "has the wrong type or shape"}`;
-    }
-    return `${path} ${issue.message.replace(/^Invalid input: /, "").replace(/^expected/, "must be")}`;
-  });
-  return `Invalid arguments for ${toolName}: ${parts.join("; ")}. Nothing was sent to PostHog; correct the arguments and call again.`;
-}
-
 /** Runs one tool call. Never throws: every failure is an `isError` result the agent can act on. */
 export async function callTool(
   session: Session,
@@ -239,7 +191,7 @@ async function dispatch(
   if (!parsed.success) {
     return errorResult({
       reason: "invalid_arguments",
-      message: describeIssues(op.name, parsed.error, schema, rawArgs ?? {}),
+      message: describeInvalidArguments(op.name, parsed.error, schema, rawArgs ?? {}),
     });
   }
   const { project_id, ...args } = parsed.data as Record<string, unknown> & { project_id?: ProjectId };

@@ -282,8 +282,20 @@ describe("what agents are told", () => {
     const nb = h.sandbox.insertNotebook({ title: "Types" });
     h.mark();
     const cases: [string, Record<string, unknown>, RegExp][] = [
-      ["notebooks-list", { limit: "5" }, /limit must be a number, not "5" \(a string\)/],
-      ["notebooks-list", { limit: 2.5 }, /limit must be an integer, not 2\.5 \(a number\)/],
+      ["notebooks-list", { limit: "5" }, /limit must be a whole number from 1 to 500, not "5" \(a string\)/],
+      ["notebooks-list", { limit: 2.5 }, /limit must be a whole number from 1 to 500, not 2\.5 \(a number\)/],
+      ["notebooks-list", { limit: 0 }, /limit must be a whole number from 1 to 500, not 0 \(a number\)/],
+      ["notebooks-list", { created_by: "abc" }, /created_by must be a UUID, like "[0-9a-f-]{36}", not "abc"/],
+      [
+        "notebooks-retrieve",
+        { short_id: nb.short_id, format: "xml" },
+        /format must be one of "markdown", "json" or "both", not "xml"/,
+      ],
+      [
+        "notebooks-list",
+        { search: "x".repeat(501) },
+        /search must be at most 500 characters long \(it has 501\)/,
+      ],
       ["notebooks-partial-update", { short_id: nb.short_id, title: "x", version: "0" }, /version must be/],
       [
         "notebooks-partial-update",
@@ -297,6 +309,8 @@ describe("what agents are told", () => {
       expect(result.isError).toBe(true);
       expect(textOf(result)).toMatch(message);
       expect(textOf(result)).not.toMatch(/is required/);
+      // This project's sentences, never zod's fragments.
+      expect(textOf(result)).not.toMatch(/Too (small|big)|Invalid (input|UUID|option)|expected [a-z]+ to/);
     }
     expect(h.upstream()).toEqual([]);
   });

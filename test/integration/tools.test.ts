@@ -90,7 +90,7 @@ describe("notebooks-create", () => {
       );
     }
     expect(textOf(await h.call("notebooks-create", { titel: "typo" }))).toMatch(
-      /unknown argument "titel" \(accepted: title, markdown, content, text_content, project_id\)/,
+      /notebooks-create takes no argument named "titel": did you mean "title"\? \(it takes title, markdown, content, text_content, project_id\)/,
     );
     expect(h.upstream()).toHaveLength(0);
   });

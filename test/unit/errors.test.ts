@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { UpstreamError, type UpstreamResponse } from "../../src/posthog/client.js";
-import { describeHttpError, describeTransportError, retryAfterSeconds } from "../../src/posthog/errors.js";
+import {
+  describeHttpError,
+  describeTransportError,
+  missingScope,
+  retryAfterSeconds,
+} from "../../src/posthog/errors.js";
 
 const ctx = {
   tool: "notebooks-retrieve",
@@ -136,5 +141,17 @@ describe("describeTransportError", () => {
     expect(describeTransportError(new UpstreamError("timeout", "slow"), ctx).message).toMatch(
       /POSTHOG_MCP_TIMEOUT_MS/,
     );
+  });
+});
+
+describe("missingScope", () => {
+  it("names the tool, or reading resources, and what to do next in whole sentences", () => {
+    expect(missingScope("notebooks-create", "notebook:write", "https://us.posthog.com").message).toBe(
+      "The personal API key lacks the 'notebook:write' scope that notebooks-create needs, so nothing was sent to PostHog. Add 'notebook:write' to the key at https://us.posthog.com/settings/user-api-keys (or create a key with it), then call notebooks-create again.",
+    );
+    const resources = missingScope("resources", "notebook:read", "https://eu.posthog.com").message;
+    expect(resources).toContain("the 'notebook:read' scope that reading notebooks as resources needs");
+    expect(resources).toMatch(/then read the resource again\.$/);
+    expect(resources).not.toMatch(/that resources needs|call resources/);
   });
 });
