@@ -364,9 +364,11 @@ export function helpText(version: string): string {
     "Environment:",
     ...rows(Object.entries(ENVIRONMENT)),
     "",
-    'Client configuration (Claude Desktop, Claude Code, Cursor; VS Code names the list "servers"):',
-    '  {"mcpServers": {"posthog-notebooks": {"command": "npx", "args": ["-y", "posthog-notebooks-mcp"],',
+    'Client configuration (Claude Desktop, Claude Code, Cursor; VS Code names the list "servers"),',
+    "once `npm install -g .` in a clone has put posthog-notebooks-mcp on the PATH:",
+    '  {"mcpServers": {"posthog-notebooks": {"command": "posthog-notebooks-mcp",',
     '                  "env": {"POSTHOG_PERSONAL_API_KEY": "phx_…"}}}}',
+    "Or, without installing: \"command\": \"node\", \"args\": [\"/absolute/path/to/the/clone/dist/index.js\"].",
     "",
   ].join("\n");
 }

@@ -76,8 +76,8 @@ async function main(): Promise<void> {
         "",
         `posthog-notebooks-mcp ${VERSION} is serving PostHog Notebooks (${where}) over stdio.`,
         "It speaks JSON-RPC on stdin/stdout, so it is meant to be started by an MCP client, not typed at.",
-        'Add it to your client, e.g. {"mcpServers": {"posthog-notebooks": {"command": "npx", "args": ["-y", "posthog-notebooks-mcp", "--sandbox"]}}}',
-        "See mcp.json and README.md for Claude Desktop, Claude Code, VS Code and Cursor. Press Ctrl+C to stop.",
+        'Add it to your client, e.g. {"mcpServers": {"posthog-notebooks": {"command": "posthog-notebooks-mcp", "args": ["--sandbox"]}}}',
+        "(after `npm install -g .` in the clone). README.md has the configuration of each client. Press Ctrl+C to stop.",
         "",
       ].join("\n"),
     );

@@ -1,6 +1,6 @@
 /**
  * Prints, at the end of `npm test`, what the reliability suites tried and how it went: the figures
- * the README's Reliability section quotes, from this run rather than from memory.
+ * docs/reliability.md quotes, from this run rather than from memory.
  */
 import type { Reporter, TestModule } from "vitest/node";
 

@@ -4,13 +4,18 @@
  * --offline` (dependencies come from the npm cache; the registry is never asked), and started the
  * way users start it: its bin, through a real MCP client.
  *
- * Then every client configuration in examples/ (the README shows the same text) is launched as
- * its client would: variables expanded by that client's rules, the example's placeholder key
- * replaced by the in-test sandbox's key (what the user pastes) and POSTHOG_HOST pointed at the
- * sandbox. Their command is the published form, `npx -y posthog-notebooks-mcp`, and it is run as
- * is, from the folder where the tarball was installed and with npm offline: npx finds the package
- * in that folder's node_modules and runs its bin, so `npx -y posthog-notebooks-mcp` means exactly
- * "the packed package" here, without any download.
+ * Then every client configuration in examples/ and mcp.json (the README shows the same text) is
+ * launched as its client would: from an empty folder outside the repository, variables expanded
+ * by that client's rules, the example's placeholder key replaced by the in-test sandbox's key
+ * (what the user pastes) and POSTHOG_HOST pointed at the sandbox. Their command is the one that
+ * `npm install -g .` in the clone puts on the PATH (done here into a prefix of the test's own), or
+ * `node` with the clone's absolute path (examples/from-clone.json).
+ *
+ * The same configurations once published (docs/once-published.md, generated from examples/) run
+ * `npx -y posthog-notebooks-mcp`: those are run as is, from the folder where the tarball was
+ * installed and with npm offline, so npx finds the package in that folder's node_modules and runs
+ * its bin: `npx -y posthog-notebooks-mcp` means exactly "the packed package" here, without any
+ * download.
  */
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
@@ -21,6 +26,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENVIRONMENT, FLAGS } from "../../src/config.js";
+import { publishedExample } from "../../src/docs.js";
 import { OPERATIONS } from "../../src/operations/index.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 import { assertBuilt, childEnv, ROOT } from "../helpers/binary.js";
@@ -36,6 +42,10 @@ const pkg = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")) as {
 
 let work: string;
 let app: string;
+/** An empty folder outside the repository: where clients start the configured command. */
+let outside: string;
+/** PATH with the bin folder of `npm install -g .` (a global prefix of the test's own) in front. */
+let installedPath: string;
 let bin: string;
 let packed: { filename: string; files: { path: string; mode: number }[]; size: number };
 let sandbox: Sandbox;
@@ -71,15 +81,29 @@ beforeAll(async () => {
     );
   }
   bin = join(app, "node_modules", ".bin", pkg.name);
-}, 60_000);
+  // `npm install -g .` as the README says, run in the clone, into a global prefix of the test's own.
+  const prefix = join(work, "global");
+  await exec("npm", ["install", "-g", "--offline", "--ignore-scripts", "--no-audit", "--no-fund", "."], {
+    cwd: ROOT,
+    env: { ...npmEnv(), npm_config_prefix: prefix },
+  });
+  installedPath = `${join(prefix, "bin")}:${process.env.PATH ?? ""}`;
+  outside = join(work, "elsewhere");
+  await mkdir(outside);
+}, 90_000);
 
 afterAll(async () => {
   await sandbox?.close();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-async function connect(command: string, args: string[], env: Record<string, string>): Promise<Client> {
-  const transport = new StdioClientTransport({ command, args, env, cwd: app, stderr: "pipe" });
+async function connect(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  cwd = app,
+): Promise<Client> {
+  const transport = new StdioClientTransport({ command, args, env, cwd, stderr: "pipe" });
   const client = new Client({ name: "package-e2e", version: "1.0.0" });
   await client.connect(transport);
   return client;
@@ -213,38 +237,42 @@ function parseClaudeMcpAdd(line: string): { name: string; entry: ServerEntry } {
 }
 
 const readExample = async (file: string) => readFile(join(ROOT, "examples", file), "utf8");
+/** The example as docs/once-published.md shows it (npx), or as it is when npx does not appear. */
+const readPublished = async (file: string) => publishedExample(file, await readExample(file)) ?? "";
 const single = (servers: Record<string, ServerEntry>): ServerEntry => {
   const entries = Object.values(servers);
   expect(entries).toHaveLength(1);
   return entries[0] as ServerEntry;
 };
 
+type Read = (file: string) => Promise<string>;
+
 /** Each example as its client would launch it, before the user's key and host are filled in. */
-const CLIENTS: [string, () => Promise<Launch[]>][] = [
+const CLIENTS: [string, (read: Read) => Promise<Launch[]>][] = [
   [
     "Claude Desktop (claude_desktop_config.json)",
-    async () => [launch(single(JSON.parse(await readExample("claude-desktop.json")).mcpServers), (v) => v)],
+    async (read) => [launch(single(JSON.parse(await read("claude-desktop.json")).mcpServers), (v) => v)],
   ],
   [
     "Claude Code (.mcp.json)",
-    async () => {
-      const entry = single(JSON.parse(await readExample("claude-code.mcp.json")).mcpServers);
+    async (read) => {
+      const entry = single(JSON.parse(await read("claude-code.mcp.json")).mcpServers);
       expect(entry.type).toBe("stdio");
       return [launch(entry, claudeCodeExpand)];
     },
   ],
   [
     "Claude Code (claude mcp add)",
-    async () =>
-      (await readExample("claude-code.sh"))
+    async (read) =>
+      (await read("claude-code.sh"))
         .split("\n")
         .filter((line) => line.startsWith("claude "))
         .map((line) => launch(parseClaudeMcpAdd(line).entry, (v) => v)),
   ],
   [
     "VS Code (.vscode/mcp.json)",
-    async () => {
-      const config = JSON.parse(await readExample("vscode.mcp.json")) as {
+    async (read) => {
+      const config = JSON.parse(await read("vscode.mcp.json")) as {
         inputs: { type: string; id: string; password?: boolean }[];
         servers: Record<string, ServerEntry>;
       };
@@ -264,78 +292,101 @@ const CLIENTS: [string, () => Promise<Launch[]>][] = [
   ],
   [
     "Cursor (.cursor/mcp.json)",
-    async () => [launch(single(JSON.parse(await readExample("cursor.mcp.json")).mcpServers), cursorExpand)],
+    async (read) => [launch(single(JSON.parse(await read("cursor.mcp.json")).mcpServers), cursorExpand)],
   ],
   [
     "any client, sandbox (examples/sandbox.json)",
-    async () => [launch(single(JSON.parse(await readExample("sandbox.json")).mcpServers), (v) => v)],
+    async (read) => [launch(single(JSON.parse(await read("sandbox.json")).mcpServers), (v) => v)],
   ],
 ];
 
-describe("the client configurations in examples/", () => {
+/**
+ * Starts one configuration with the user's part filled in (their key instead of the placeholder,
+ * POSTHOG_HOST at the sandbox) and checks that it serves every tool, with that key.
+ */
+async function startsAndAnswers(config: Launch, env: Record<string, string>, cwd: string): Promise<void> {
+  const sandboxMode = config.args.includes("--sandbox");
+  const configured = { ...config.env };
+  expect(JSON.stringify(configured)).not.toContain("${");
+  // Never a real key in the examples: the placeholder, or the key the user's environment holds.
+  const key = `phx_examplesE2eLaunch${String(++keys).padStart(26, "0")}`;
+  if (!sandboxMode) {
+    expect([PLACEHOLDER, "phx_replace_with_your_personal_api_key", KEY]).toContain(
+      configured.POSTHOG_PERSONAL_API_KEY,
+    );
+    sandbox.addKey({ value: key, scopes: ["*"] });
+    configured.POSTHOG_PERSONAL_API_KEY = key;
+    configured.POSTHOG_HOST = sandbox.url;
+  }
+  const client = await connect(config.command, config.args, { ...env, ...configured }, cwd);
+  try {
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual(TOOL_NAMES);
+    const listed = await client.callTool({ name: "notebooks-list", arguments: {} });
+    expect(listed.isError).toBeFalsy();
+  } finally {
+    await client.close();
+  }
+  if (!sandboxMode) {
+    const mine = sandbox.requests.filter((r) => r.headers.authorization === `Bearer ${key}`);
+    expect(mine.length).toBeGreaterThan(0);
+  }
+}
+
+describe("the client configurations in examples/, from a folder outside the repository", () => {
   it.concurrent.for(CLIENTS)(
-    "%s starts the server and lists its tools",
+    "%s starts the command `npm install -g .` installed, and lists its tools",
     { timeout: 45_000 },
-    async ([, configs], { expect }) => {
-      for (const config of await configs()) {
-        expect(config.command).toBe("npx");
-        expect(config.args.slice(0, 2)).toEqual(["-y", pkg.name]);
-        const sandboxMode = config.args.includes("--sandbox");
-        const env = { ...config.env };
-        expect(JSON.stringify(env)).not.toContain("${");
-        // The user's part: their key instead of the placeholder (never a real key in the examples),
-        // here one of the sandbox's, a new one per launch to know its requests from the others'.
-        const key = `phx_examplesE2eLaunch${String(++keys).padStart(26, "0")}`;
-        if (!sandboxMode) {
-          expect([PLACEHOLDER, KEY]).toContain(env.POSTHOG_PERSONAL_API_KEY);
-          sandbox.addKey({ value: key, scopes: ["*"] });
-          env.POSTHOG_PERSONAL_API_KEY = key;
-          env.POSTHOG_HOST = sandbox.url;
-        }
-        const client = await connect(config.command, config.args, { ...npmEnv(), ...env });
-        try {
-          const { tools } = await client.listTools();
-          expect(tools.map((t) => t.name).sort()).toEqual(TOOL_NAMES);
-          const listed = await client.callTool({ name: "notebooks-list", arguments: {} });
-          expect(listed.isError).toBeFalsy();
-        } finally {
-          await client.close();
-        }
-        if (!sandboxMode) {
-          const mine = sandbox.requests.filter((r) => r.headers.authorization === `Bearer ${key}`);
-          expect(mine.length).toBeGreaterThan(0);
-        }
+    async ([, configs]) => {
+      for (const config of await configs(readExample)) {
+        expect(config.command).toBe(pkg.name);
+        expect(config.args).not.toContain(pkg.name);
+        await startsAndAnswers(config, { ...childEnv({ PATH: installedPath }) }, outside);
       }
     },
   );
+
+  it("examples/from-clone.json starts dist/index.js by its absolute path, with nothing installed", async () => {
+    const text = await readExample("from-clone.json");
+    expect(text).toContain("/path/to/posthog-notebooks-mcp/dist/index.js");
+    const entry = single(
+      JSON.parse(text.replaceAll("/path/to/posthog-notebooks-mcp", ROOT.replace(/\/$/, ""))).mcpServers,
+    );
+    expect(entry.command).toBe("node");
+    await startsAndAnswers(
+      launch(entry, (v) => v),
+      childEnv(),
+      outside,
+    );
+  }, 45_000);
+
+  it("mcp.json starts both of its servers, whatever folder the client starts it in", async () => {
+    const servers = JSON.parse(await readFile(join(ROOT, "mcp.json"), "utf8")).mcpServers as Record<
+      string,
+      ServerEntry
+    >;
+    expect(Object.keys(servers)).toEqual(["posthog-notebooks", "posthog-notebooks-sandbox"]);
+    for (const entry of Object.values(servers)) {
+      expect(entry.command).toBe(pkg.name);
+      await startsAndAnswers(
+        launch(entry, (v) => v),
+        childEnv({ PATH: installedPath }),
+        outside,
+      );
+    }
+  }, 60_000);
 });
 
-describe("from a clone, before the package is on npm", () => {
-  it("`npm install -g .` puts the command on the PATH, and examples/from-clone.json starts it", async () => {
-    // A global prefix of the test's own: `npm install -g .` as the README says, run in the clone.
-    const prefix = join(work, "global");
-    const env = { ...npmEnv(), npm_config_prefix: prefix };
-    await exec("npm", ["install", "-g", "--offline", "--ignore-scripts", "--no-audit", "--no-fund", "."], {
-      cwd: ROOT,
-      env,
-    });
-    const config = single(JSON.parse(await readExample("from-clone.json")).mcpServers);
-    expect(config.command).toBe(pkg.name);
-    expect(config.env?.POSTHOG_PERSONAL_API_KEY).toBe(PLACEHOLDER);
-    const key = `phx_examplesE2eClone${String(++keys).padStart(27, "0")}`;
-    sandbox.addKey({ value: key, scopes: ["*"] });
-    const path = `${join(prefix, "bin")}:${process.env.PATH ?? ""}`;
-    const client = await connect(config.command, config.args ?? [], {
-      ...childEnv({ PATH: path }),
-      POSTHOG_PERSONAL_API_KEY: key,
-      POSTHOG_HOST: sandbox.url,
-    });
-    try {
-      const { tools } = await client.listTools();
-      expect(tools.map((t) => t.name).sort()).toEqual(TOOL_NAMES);
-    } finally {
-      await client.close();
-    }
-    expect(sandbox.requests.some((r) => r.headers.authorization === `Bearer ${key}`)).toBe(true);
-  }, 60_000);
+describe("the same configurations once published (docs/once-published.md)", () => {
+  it.concurrent.for(CLIENTS)(
+    "%s starts npx -y posthog-notebooks-mcp, here the packed package",
+    { timeout: 45_000 },
+    async ([, configs]) => {
+      for (const config of await configs(readPublished)) {
+        expect(config.command).toBe("npx");
+        expect(config.args.slice(0, 2)).toEqual(["-y", pkg.name]);
+        await startsAndAnswers(config, npmEnv(), app);
+      }
+    },
+  );
 });

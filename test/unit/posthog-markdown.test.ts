@@ -3,7 +3,7 @@
  * v1 → Markdown, markdownNotebookDowngrade.test.ts for Markdown → v1, test_markdown_migration.py),
  * and examples derived from the converters' source, as data in test/fixtures/posthog-markdown/.
  * Where this server is deliberately more faithful than PostHog, the case says so and why (the
- * README lists the same differences).
+ * docs/markdown.md lists the same differences).
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
