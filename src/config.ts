@@ -368,7 +368,7 @@ export function helpText(version: string): string {
     "once `npm install -g .` in a clone has put posthog-notebooks-mcp on the PATH:",
     '  {"mcpServers": {"posthog-notebooks": {"command": "posthog-notebooks-mcp",',
     '                  "env": {"POSTHOG_PERSONAL_API_KEY": "phx_…"}}}}',
-    "Or, without installing: \"command\": \"node\", \"args\": [\"/absolute/path/to/the/clone/dist/index.js\"].",
+    'Or, without installing: "command": "node", "args": ["/absolute/path/to/the/clone/dist/index.js"].',
     "",
   ].join("\n");
 }
