@@ -3,17 +3,18 @@
  * started by a real MCP client over stdio, taken through a notebook's whole life.
  */
 import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { assertBuilt, childEnv, ROOT } from "../helpers/binary.js";
+import { assertBuilt, BIN, childEnv, ROOT } from "../helpers/binary.js";
 import { fencedDocument } from "../helpers/results.js";
 
 interface ServerEntry {
   command: string;
-  args: string[];
+  args?: string[];
   env?: Record<string, string>;
 }
 
@@ -24,16 +25,18 @@ beforeAll(async () => {
   const config = JSON.parse(readFileSync(join(ROOT, "mcp.json"), "utf8")) as {
     mcpServers: Record<string, ServerEntry>;
   };
-  const entry = Object.values(config.mcpServers).find((server) => server.args.includes("--sandbox"));
+  const entry = Object.values(config.mcpServers).find((server) => server.args?.includes("--sandbox"));
   if (!entry) throw new Error("mcp.json has no --sandbox entry");
-  const command = entry.command === "node" ? process.execPath : entry.command;
+  // mcp.json starts the command `npm install -g .` installs, which is this build's bin (the package
+  // test starts it through a real global install); here the build itself stands in for it.
+  expect(entry.command).toBe("posthog-notebooks-mcp");
   client = new Client({ name: "journey", version: "1.0.0" });
   await client.connect(
     new StdioClientTransport({
-      command,
-      args: entry.args,
+      command: process.execPath,
+      args: [BIN, ...(entry.args ?? [])],
       env: childEnv(entry.env),
-      cwd: ROOT,
+      cwd: tmpdir(),
       stderr: "ignore",
     }),
   );

@@ -17,7 +17,10 @@ import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 import { type Harness, type HarnessOptions, startHarness, structured, textOf } from "../helpers/harness.js";
 import { fencedDocument } from "../helpers/results.js";
 
+/** Short timeouts, for the tests of timeouts: each sets a fault that only one of them can end. */
 const TIMEOUTS = { connect: 500, headers: 400, body: 400 };
+/** Every other test: timeouts no busy machine reaches, so that only the injected fault decides. */
+const RELAXED = { connect: 10_000, headers: 10_000, body: 10_000 };
 const BUDGET_MS = 5_000; // more than the 1.75 s the four attempts' backoff can take
 const DOC = {
   type: "doc",
@@ -29,14 +32,14 @@ afterEach(() => {
 });
 
 /**
- * A harness of the test's own (tests here run concurrently), with short timeouts, whose grants are
+ * A harness of the test's own (tests here run concurrently), with relaxed timeouts, whose grants are
  * read before any fault is queued; closed when the test ends.
  */
 async function harness(ctx: TestContext, options: HarnessOptions = {}): Promise<Harness> {
   const t = await startHarness({
     ...options,
     app: { retryBudgetMs: BUDGET_MS, ...options.app },
-    config: { timeouts: TIMEOUTS, ...options.config },
+    config: { timeouts: RELAXED, ...options.config },
   });
   ctx.onTestFinished(() => t.close());
   await t.toolNames();
@@ -127,7 +130,7 @@ describe("connection refused", () => {
     const t = await startHarness({
       upstream: dead,
       app: { logger, retryBudgetMs: BUDGET_MS },
-      config: { timeouts: TIMEOUTS },
+      config: { timeouts: RELAXED },
     });
     onTestFinished(async () => {
       await t.close();
@@ -268,8 +271,8 @@ describe.concurrent("timeouts", () => {
   });
 
   it("slow headers on a create: one attempt; PostHog creates it late, once, and the agent was warned", async (ctx) => {
-    const t = await harness(ctx);
-    t.sandbox.fault({ kind: "slow-headers", ms: 2_000, count: 1 });
+    const t = await harness(ctx, { config: { timeouts: { ...TIMEOUTS, total: 120_000 } } });
+    t.sandbox.fault({ kind: "slow-headers", ms: 5_000, count: 1 });
     await fails(t, "notebooks-create", { title: "Late" }, WRITE_UNSURE, 1);
     // The sandbox handles the request after its delay, as a slow PostHog would.
     await vi.waitFor(() => expect(t.sandbox.requests.at(-1)?.status).toBe(201), { timeout: 30_000 });
