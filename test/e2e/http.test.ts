@@ -263,16 +263,23 @@ describe("SIGTERM", () => {
     const own = await spawnServer();
     const { client } = await connectHttp(own.url, bearer(KEY_A), "draining");
     await client.listTools(); // the key's grants are read: the next upstream request is the call's
-    sandbox.fault({ kind: "latency", ms: 1500, count: 1 });
+    sandbox.fault({ kind: "latency", ms: 5_000, count: 1 });
+    const before = sandbox.requests.length;
     const startedAt = Date.now();
     const inFlight = listNotebooks(client, 1);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The call has reached "PostHog", which holds it for 5 s.
+    await vi.waitFor(() => expect(sandbox.requests.length).toBeGreaterThan(before), { timeout: 10_000 });
     const exit = own.stop("SIGTERM", 15_000);
     // Draining, the call still open: a load balancer's probe reads 503, and a new request is told
     // to come back.
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const health = await raw(new URL("/healthz", own.url).href);
-    expect(health.status).toBe(503);
+    let health = await raw(new URL("/healthz", own.url).href);
+    await vi.waitFor(
+      async () => {
+        health = await raw(new URL("/healthz", own.url).href);
+        expect(health.status).toBe(503);
+      },
+      { timeout: 4_000, interval: 20 },
+    );
     expect(JSON.parse(health.body)).toMatchObject({ status: "draining" });
     const late = await raw(own.url, {
       method: "POST",

@@ -359,8 +359,7 @@ describe("the protocol", () => {
     expect(heard).toEqual([]);
     await h.client.setLoggingLevel("info");
     await h.call("notebooks-retrieve", { short_id: "nope0001" });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(heard.map((m) => m.level)).toContain("info");
+    await vi.waitFor(() => expect(heard.map((m) => m.level)).toContain("info"));
     expect(JSON.stringify(heard)).toMatch(/tool call failed/);
   });
 

@@ -20,7 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import pino from "pino";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Config } from "../../src/config.js";
 import { SandboxStateError, startSandbox } from "../../src/sandbox/index.js";
 import { openUpstream } from "../../src/upstream.js";
@@ -71,7 +71,7 @@ describe("writing the state file", () => {
         sb.insertNotebook({ title: `n${i}` });
         await sb.flush();
       }
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await vi.waitFor(() => expect(seen.size).toBeGreaterThanOrEqual(30), { timeout: 10_000 });
     } finally {
       watcher.close();
       await sb.close();
