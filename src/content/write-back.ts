@@ -29,6 +29,7 @@ import {
 } from "./json.js";
 import { parseBlocks } from "./markdown/blocks.js";
 import type { Inline } from "./markdown/inline.js";
+import { corresponds, mergeList } from "./merge.js";
 import { isAllowedLink, sanitize, URL_ATTRS } from "./sanitize.js";
 import { NODE_TYPE_TO_TAG } from "./tags.js";
 import { type Diagnostic, markdownToDocument } from "./to-document.js";
@@ -334,10 +335,17 @@ export function rewriteDocument(current: unknown, markdown: string): WriteBack {
       lineAt(markdown, start),
       diagnostics,
     );
-    // Node for node of the same kinds: what Markdown cannot say is carried over.
-    const gone = replacedUnits(first, lastPiece + 1).map(node);
-    const pairwise = gone.length === nodes.length && gone.every((old, k) => old.type === nodes[k]?.type);
-    out.push(...(pairwise ? nodes.map((fresh, k) => carryOver(gone[k] as NodeJSON, fresh)) : nodes));
+    // The blocks replaced, merged three ways: the change from what their Markdown reads as to
+    // what the new Markdown reads as, applied to them as stored.
+    const replaced = replacedUnits(first, lastPiece + 1);
+    const gone = replaced.map(node);
+    const base = replaced.flatMap((u) => convert((list[u] as { markdown: string }).markdown, 0, []));
+    if (corresponds(gone, base)) out.push(...mergeList(gone, base, nodes));
+    else {
+      // Node for node of the same kinds: what Markdown cannot say is carried over.
+      const pairwise = gone.length === nodes.length && gone.every((old, k) => old.type === nodes[k]?.type);
+      out.push(...(pairwise ? nodes.map((fresh, k) => carryOver(gone[k] as NodeJSON, fresh)) : nodes));
+    }
     written += nodes.length;
     run = [];
   };
