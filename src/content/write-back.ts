@@ -18,6 +18,7 @@
  */
 
 import { alignBlocks } from "./align.js";
+import { checkAppend, checkCreate, checkRewrite, type Refusal } from "./guard.js";
 import {
   type DocJSON,
   isNodeJSON,
@@ -43,6 +44,8 @@ export interface WriteBack {
   /** Top-level blocks kept exactly as stored, and blocks written from Markdown. */
   kept: number;
   written: number;
+  /** Why the document must not be stored (the write-time guard), or null. */
+  refused: Refusal | null;
 }
 
 /** A v2 document holding `markdown`. */
@@ -130,7 +133,13 @@ function rewriteMarkdownNotebook(current: NodeJSON, markdown: string): WriteBack
     i = j;
   }
   out += markdown.slice(last);
-  return { content: markdownNotebook(out, nodeIdOf(current)), diagnostics, kept: keptCount, written };
+  return {
+    content: markdownNotebook(out, nodeIdOf(current)),
+    diagnostics,
+    kept: keptCount,
+    written,
+    refused: null,
+  };
 }
 
 /**
@@ -381,7 +390,8 @@ export function rewriteDocument(current: unknown, markdown: string): WriteBack {
   flush();
   orphansBefore(list.length);
   const base = isRecord(current) && current.type === "doc" ? current : {};
-  return { content: { ...base, type: "doc", content: out }, diagnostics, kept, written };
+  const content: DocJSON = { ...base, type: "doc", content: out };
+  return { content, diagnostics, kept, written, refused: checkRewrite(current, list, markdown, content) };
 }
 
 /** Markdown added at the end of a notebook (a v2 notebook gets it after a blank line, as PostHog appends). */
@@ -397,24 +407,32 @@ export function appendToDocument(current: unknown, markdown: string): WriteBack 
       diagnostics: checked.diagnostics,
       kept: 1,
       written: 1,
+      refused: null,
     };
   }
   const diagnostics: Diagnostic[] = [];
   const added = convert(markdown, 0, diagnostics);
   const base = isRecord(current) && current.type === "doc" ? current : {};
   const existing = isRecord(current) && Array.isArray(current.content) ? (current.content as NodeJSON[]) : [];
+  const content: DocJSON = { ...base, type: "doc", content: [...existing, ...added] };
   return {
-    content: { ...base, type: "doc", content: [...existing, ...added] },
+    content,
     diagnostics,
     kept: existing.length,
     written: added.length,
+    refused: checkAppend(current, markdown, content),
   };
 }
 
 /** A new v1 document from Markdown. */
-export function documentFromMarkdown(markdown: string): { content: DocJSON; diagnostics: Diagnostic[] } {
+export function documentFromMarkdown(markdown: string): {
+  content: DocJSON;
+  diagnostics: Diagnostic[];
+  refused: Refusal | null;
+} {
   const diagnostics: Diagnostic[] = [];
-  return { content: { type: "doc", content: convert(markdown, 0, diagnostics) }, diagnostics };
+  const content: DocJSON = { type: "doc", content: convert(markdown, 0, diagnostics) };
+  return { content, diagnostics, refused: checkCreate(markdown, content) };
 }
 
 /** The text of a Markdown's first level-1 heading (PostHog's notebook title), or null. */

@@ -35,7 +35,12 @@ const TIMEOUT = Math.max(120_000, RUNS * 60);
 /** The Markdown an agent is shown. */
 const shown = (doc: unknown) => revealInvisible(documentToMarkdown(doc));
 /** A whole-Markdown write, as notebooks-partial-update and notebooks-edit make it. */
-const written = (doc: unknown, markdown: string) => rewriteDocument(doc, restoreInvisible(markdown)).content;
+const written = (doc: unknown, markdown: string) => {
+  const done = rewriteDocument(doc, restoreInvisible(markdown));
+  // The write-time guard lets every faithful write through.
+  expect(done.refused).toBeNull();
+  return done.content;
+};
 
 describe("generated documents", () => {
   it(
@@ -101,7 +106,9 @@ describe("generated documents", () => {
       fc.assert(
         fc.property(documentArbitrary, documentArbitrary, (doc, more) => {
           const before = doc.content as Json[];
-          const after = appendToDocument(doc, restoreInvisible(shown(more))).content.content;
+          const done = appendToDocument(doc, restoreInvisible(shown(more)));
+          expect(done.refused).toBeNull();
+          const after = done.content.content;
           expect(after.slice(0, before.length)).toStrictEqual(before);
           expect(after.length).toBeGreaterThan(before.length);
         }),
@@ -116,7 +123,9 @@ describe("generated documents", () => {
     () => {
       fc.assert(
         fc.property(documentArbitrary, (doc) => {
-          const created = documentFromMarkdown(restoreInvisible(shown(doc))).content;
+          const made = documentFromMarkdown(restoreInvisible(shown(doc)));
+          expect(made.refused).toBeNull();
+          const created = made.content;
           expect(visible(created)).toStrictEqual(visible(doc));
         }),
         { numRuns: RUNS, seed: 1805 },
