@@ -9,7 +9,9 @@ import { documentFromMarkdown, documentToMarkdown, rewriteDocument } from "../..
 
 type Node = Record<string, unknown>;
 const text = (value: string, ...marks: string[]): Node =>
-  marks.length > 0 ? { type: "text", text: value, marks: marks.map((type) => ({ type })) } : { type: "text", text: value };
+  marks.length > 0
+    ? { type: "text", text: value, marks: marks.map((type) => ({ type })) }
+    : { type: "text", text: value };
 const p = (...content: Node[]): Node => ({ type: "paragraph", content });
 const title: Node = { type: "heading", attrs: { level: 1 }, content: [text("Title")] };
 const doc = (...content: Node[]) => ({ type: "doc", content: [title, ...content] });
@@ -17,8 +19,14 @@ const timestamp: Node = {
   type: "ph-replay-timestamp",
   attrs: { playbackTime: null, sessionRecordingId: "0193a1b2", sourceNodeId: "n-1" },
 };
-const backlink: Node = { type: "ph-backlink", attrs: { href: "/insights/abc123", type: "insight", title: "Weekly" } };
-const link = { type: "link", attrs: { href: "https://posthog.com/docs", target: null, rel: "noopener", class: null } };
+const backlink: Node = {
+  type: "ph-backlink",
+  attrs: { href: "/insights/abc123", type: "insight", title: "Weekly" },
+};
+const link = {
+  type: "link",
+  attrs: { href: "https://posthog.com/docs", target: null, rel: "noopener", class: null },
+};
 const comment = { type: "comment", attrs: { id: "c-2" } };
 
 const CASES: { name: string; doc: ReturnType<typeof doc>; word: string }[] = [
@@ -39,7 +47,10 @@ const CASES: { name: string; doc: ReturnType<typeof doc>; word: string }[] = [
               content: [
                 {
                   type: "listItem",
-                  content: [p(backlink), { type: "bulletList", content: [{ type: "listItem", content: [p(text("q2z"))] }] }],
+                  content: [
+                    p(backlink),
+                    { type: "bulletList", content: [{ type: "listItem", content: [p(text("q2z"))] }] },
+                  ],
                 },
               ],
             },
@@ -67,7 +78,11 @@ const CASES: { name: string; doc: ReturnType<typeof doc>; word: string }[] = [
       ],
     }),
   },
-  { name: "a quote ending in a space", word: "q1z", doc: doc({ type: "blockquote", content: [p(text("q1z "))] }) },
+  {
+    name: "a quote ending in a space",
+    word: "q1z",
+    doc: doc({ type: "blockquote", content: [p(text("q1z "))] }),
+  },
   {
     name: "a quote of a timestamp line and a text line (became one paragraph)",
     word: "q1z",
@@ -93,12 +108,23 @@ const CASES: { name: string; doc: ReturnType<typeof doc>; word: string }[] = [
   {
     name: "text that looks like a tag, in bold with a link and a comment (became an atom)",
     word: "q2z",
-    doc: doc(p(text("x "), { type: "text", text: "q2z~<ReplayTimestamp />", marks: [{ type: "bold" }, link, comment] })),
+    doc: doc(
+      p(text("x "), {
+        type: "text",
+        text: "q2z~<ReplayTimestamp />",
+        marks: [{ type: "bold" }, link, comment],
+      }),
+    ),
   },
   {
     name: "bold ending in spaces (read back as italic with a literal *)",
     word: "q15z",
-    doc: doc(p({ type: "text", text: "q15z#  ", marks: [{ type: "bold" }, { type: "underline" }, link] }, text("after"))),
+    doc: doc(
+      p(
+        { type: "text", text: "q15z#  ", marks: [{ type: "bold" }, { type: "underline" }, link] },
+        text("after"),
+      ),
+    ),
   },
   {
     name: "strike over tildes ending in a space",
@@ -121,7 +147,9 @@ describe("counterexamples found by the properties", () => {
     expect(done.content).toStrictEqual(JSON.parse(JSON.stringify(c.doc).replace(c.word, "EDITED")));
     const made = documentFromMarkdown(markdown);
     expect(made.refused).toBeNull();
-    expect(types(made.content)).toStrictEqual(types(c.doc).map((t) => (t === "tableCell" ? "tableHeader" : t)));
+    expect(types(made.content)).toStrictEqual(
+      types(c.doc).map((t) => (t === "tableCell" ? "tableHeader" : t)),
+    );
   });
 });
 
