@@ -320,7 +320,7 @@ function mergeNode(s: NodeJSON, b: NodeJSON, n: NodeJSON): NodeJSON {
  * either end are the stored ones; the changed middle is merged block for block when it keeps its
  * length, else it is the new blocks. `stored` and `base` must correspond (see `corresponds`).
  */
-export function mergeList(stored: NodeJSON[], baseNodes: NodeJSON[], nextNodes: NodeJSON[]): NodeJSON[] {
+export function mergeList(stored: NodeJSON[], baseNodes: NodeJSON[], next: NodeJSON[]): NodeJSON[] {
   // Stored nodes Markdown shows, each with the empty paragraphs that follow it.
   const leading: NodeJSON[] = [];
   const shown: { node: NodeJSON; empties: NodeJSON[] }[] = [];
@@ -329,7 +329,6 @@ export function mergeList(stored: NodeJSON[], baseNodes: NodeJSON[], nextNodes: 
     else (shown[shown.length - 1]?.empties ?? leading).push(node);
   }
   const base = baseNodes.filter((node) => !isEmptyParagraph(node));
-  const next = nextNodes.filter((node) => !isEmptyParagraph(node));
   const lb = base.length;
   const ln = next.length;
   let p = 0;

@@ -297,6 +297,9 @@ function textParagraph(text: string, collapse: boolean): NodeJSON {
   return paragraph(content);
 }
 
+/** PostHog's Markdown has a chat component with no v1 node: PostHog keeps it as its text. */
+const CHAT_TAG = "Chat";
+
 function componentNodes(
   block: Extract<Block, { type: "component" }>,
   report: (line: number, message: string) => void,
@@ -360,7 +363,9 @@ function componentNodes(
     line,
     tag === UNKNOWN_NODE_TAG
       ? `<UnknownNode> without a nodeType: stored as text`
-      : `<${tag}> is not a PostHog component${suggestion(tag)}: stored as text`,
+      : tag === CHAT_TAG
+        ? "<Chat> (a PostHog AI chat) has no node in a v1 notebook, as in PostHog's own conversion: stored as its text"
+        : `<${tag}> is not a PostHog component${suggestion(tag)}: stored as text`,
   );
   return [textParagraph(text, true)];
 }
