@@ -120,11 +120,12 @@ function cachedKey(node: NodeJSON, keys: Map<NodeJSON, string>): string {
 export function sameInline(a: NodeJSON[], b: NodeJSON[], marks: boolean): boolean {
   const x = flatten(a);
   const y = flatten(b);
-  if (!inlineCorresponds(x, y)) return false;
+  const aligned = alignment(x, y);
+  if (!aligned) return false;
   if (!marks) return true;
   const keys = new Map<NodeJSON, string>();
-  for (let i = 0; i < x.node.length; i++) {
-    const p = itemNode(x, i);
+  for (let i = 0; i < y.node.length; i++) {
+    const p = itemNode(x, aligned.lead + i);
     const q = itemNode(y, i);
     if (p.type === "text" && cachedKey(p, keys) !== cachedKey(q, keys)) return false;
   }
