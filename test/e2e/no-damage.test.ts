@@ -13,6 +13,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Sandbox, SEED_RECORDING_ID, startSandbox } from "../../src/sandbox/index.js";
 import { assertBuilt, BIN, childEnv, ROOT } from "../helpers/binary.js";
+import { HEADERLESS_REPORT } from "../helpers/damage-fixtures.js";
 import { fencedDocument } from "../helpers/results.js";
 
 const KEY = "phx_e2eNoDamageKey0000000000000000000000000000";
@@ -99,26 +100,7 @@ describe("no edit damages a notebook (over stdio)", () => {
   });
 
   it("changes two words and nothing else in a notebook with bold italic text and a headerless table", async () => {
-    const cell = (words: string) => ({
-      type: "tableCell",
-      attrs: { colspan: 1, rowspan: 1, colwidth: null },
-      content: [{ type: "paragraph", content: [{ type: "text", text: words }] }],
-    });
-    const doc = {
-      type: "doc",
-      content: [
-        { type: "heading", attrs: { level: 1 }, content: [{ type: "text", text: "Report" }] },
-        {
-          type: "paragraph",
-          content: [
-            { type: "text", text: "plain alpha1 " },
-            { type: "text", text: "funnel beta2", marks: [{ type: "bold" }, { type: "italic" }] },
-            { type: "text", text: " and gamma3." },
-          ],
-        },
-        { type: "table", content: [{ type: "tableRow", content: [cell("delta4"), cell("epsilon5")] }] },
-      ],
-    };
+    const doc = HEADERLESS_REPORT;
     const made = await call("notebooks-create", { title: "Report", content: doc });
     expect(made.isError).toBeFalsy();
     const id = (made.structuredContent as { short_id: string }).short_id;

@@ -9,6 +9,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { documentToMarkdown, rewriteDocument } from "../../src/content/index.js";
 import type { NodeJSON } from "../../src/content/json.js";
+import { HEADERLESS_REPORT, TIMESTAMPED_LINE } from "../helpers/damage-fixtures.js";
 import { documentArbitrary, type Json, replaceMarker, textMarkers } from "../helpers/doc-arbitraries.js";
 import { type Harness, startHarness, textOf } from "../helpers/harness.js";
 
@@ -36,51 +37,8 @@ vi.mock("../../src/content/merge.js", async (importOriginal) => {
   };
 });
 
-const headerless = {
-  type: "doc",
-  content: [
-    { type: "heading", attrs: { level: 1 }, content: [{ type: "text", text: "Report" }] },
-    {
-      type: "paragraph",
-      content: [
-        { type: "text", text: "plain alpha1 " },
-        { type: "text", text: "funnel beta2", marks: [{ type: "bold" }, { type: "italic" }] },
-      ],
-    },
-    {
-      type: "table",
-      content: [
-        {
-          type: "tableRow",
-          content: [
-            {
-              type: "tableCell",
-              attrs: { colspan: 1, rowspan: 1, colwidth: null },
-              content: [{ type: "paragraph", content: [{ type: "text", text: "delta4" }] }],
-            },
-          ],
-        },
-      ],
-    },
-  ],
-};
-
-const timestamped = {
-  type: "doc",
-  content: [
-    { type: "heading", attrs: { level: 1 }, content: [{ type: "text", text: "Replay" }] },
-    {
-      type: "paragraph",
-      content: [
-        {
-          type: "ph-replay-timestamp",
-          attrs: { playbackTime: 83000, sessionRecordingId: "r1", sourceNodeId: "n1" },
-        },
-        { type: "text", text: "the second tap is swallowed." },
-      ],
-    },
-  ],
-};
+const headerless = HEADERLESS_REPORT;
+const timestamped = TIMESTAMPED_LINE;
 
 const edit = (doc: unknown, from: string, to: string) =>
   rewriteDocument(doc, documentToMarkdown(doc).replace(from, to));
@@ -93,7 +51,7 @@ describe("the write-time guard, with the converter broken on purpose", () => {
   it("refuses a write that would turn a table's cells into header cells", () => {
     sabotage.mode = "fresh";
     const done = edit(headerless, "delta4", "DELTA4");
-    expect(done.refused?.message).toMatch(/^This write would lose 1 tableCell node.*add 1 tableHeader node/);
+    expect(done.refused?.message).toMatch(/^This write would lose 2 tableCell nodes.*add 2 tableHeader nodes/);
     expect(done.refused?.message).toMatch(/around line 5 of your Markdown, so nothing was sent/);
     sabotage.mode = "off";
     expect(edit(headerless, "delta4", "DELTA4").refused).toBeNull();
