@@ -75,4 +75,4 @@ it("answers a call made while a long notebook converts before that notebook, and
   expect(order).toEqual(["list", "retrieve"]);
   const text = read.content[0]?.type === "text" ? read.content[0].text : "";
   expect(fencedDocument(text)).toBe(markdown);
-}, 60_000);
+}, 300_000);

@@ -75,7 +75,7 @@ beforeAll(async () => {
     await exec("npm", ["ci", "--no-audit", "--loglevel=error"], {
       cwd: SUITE,
       env: npmEnv(),
-      timeout: 120_000,
+      timeout: 300_000,
     });
   } catch (error) {
     const output = `${(error as { stderr?: string }).stderr ?? ""}\n${(error as Error).message}`;
@@ -93,7 +93,7 @@ beforeAll(async () => {
     );
   }
   if (!(await installed())) throw new Error("npm ci in test/conformance did not install the pinned suite");
-}, 150_000);
+}, 600_000);
 
 afterAll(async () => {
   await Promise.all(servers.map((server) => server.stop("SIGKILL")));
@@ -121,7 +121,7 @@ describe.concurrent("the MCP conformance suite, over Streamable HTTP with the sa
     { mode: "stateless", args: ["--stateless"], file: "expected-failures-stateless.yml" },
   ])(
     "passes every scenario that applies ($mode)",
-    { timeout: 60_000 },
+    { timeout: 600_000 },
     async ({ mode, args, file }, { expect }) => {
       const server = await startHttpServer(["--sandbox", ...args]);
       servers.push(server);
@@ -140,7 +140,7 @@ describe.concurrent("the MCP conformance suite, over Streamable HTTP with the sa
         child.stderr.on("data", (chunk: Buffer) => {
           output += chunk.toString("utf8");
         });
-        const timer = setTimeout(() => child.kill("SIGKILL"), 45_000);
+        const timer = setTimeout(() => child.kill("SIGKILL"), 300_000);
         child.on("error", reject);
         child.on("close", (code) => {
           clearTimeout(timer);

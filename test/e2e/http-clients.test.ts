@@ -34,7 +34,7 @@ let keys = 0;
 beforeAll(async () => {
   sandbox = await startSandbox({ rateLimit: false });
   server = await startHttpServer([], childEnv({ POSTHOG_HOST: sandbox.url }));
-}, 30_000);
+}, 120_000);
 
 afterAll(async () => {
   await Promise.all([server?.stop(), sandboxServer?.then((s) => s.stop())]);

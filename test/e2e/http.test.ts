@@ -53,7 +53,7 @@ beforeAll(async () => {
   sandbox.insertNotebook({ projectId: 1, title: "Alpha plan, project one" });
   sandbox.insertNotebook({ projectId: 2, title: "Beta review, project two" });
   server = await spawnServer();
-}, 30_000);
+}, 120_000);
 
 afterAll(async () => {
   await Promise.all(started.map((s) => s.stop("SIGKILL")));
@@ -159,7 +159,7 @@ describe("two keys at the same time on one server", () => {
       // Each session heard about its own failed call (the log line, "tool call failed"), and only that one.
       const failures = (lines: string[]) => lines.filter((line) => line.includes("tool call failed"));
       await vi.waitFor(() => expect(failures(logs.a).length * failures(logs.b).length).toBeGreaterThan(0), {
-        timeout: 5_000,
+        timeout: 30_000,
       });
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(failures(logs.a)).toHaveLength(1);

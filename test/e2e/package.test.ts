@@ -90,7 +90,7 @@ beforeAll(async () => {
   installedPath = `${join(prefix, "bin")}:${process.env.PATH ?? ""}`;
   outside = join(work, "elsewhere");
   await mkdir(outside);
-}, 90_000);
+}, 300_000);
 
 afterAll(async () => {
   await sandbox?.close();
@@ -336,7 +336,7 @@ async function startsAndAnswers(config: Launch, env: Record<string, string>, cwd
 describe("the client configurations in examples/, from a folder outside the repository", () => {
   it.concurrent.for(CLIENTS)(
     "%s starts the command `npm install -g .` installed, and lists its tools",
-    { timeout: 45_000 },
+    { timeout: 300_000 },
     async ([, configs]) => {
       for (const config of await configs(readExample)) {
         expect(config.command).toBe(pkg.name);
@@ -358,7 +358,7 @@ describe("the client configurations in examples/, from a folder outside the repo
       childEnv(),
       outside,
     );
-  }, 45_000);
+  }, 300_000);
 
   it("mcp.json starts both of its servers, whatever folder the client starts it in", async () => {
     const servers = JSON.parse(await readFile(join(ROOT, "mcp.json"), "utf8")).mcpServers as Record<
@@ -374,13 +374,13 @@ describe("the client configurations in examples/, from a folder outside the repo
         outside,
       );
     }
-  }, 60_000);
+  }, 300_000);
 });
 
 describe("the same configurations once published (docs/once-published.md)", () => {
   it.concurrent.for(CLIENTS)(
     "%s starts npx -y posthog-notebooks-mcp, here the packed package",
-    { timeout: 45_000 },
+    { timeout: 300_000 },
     async ([, configs]) => {
       for (const config of await configs(readPublished)) {
         expect(config.command).toBe("npx");

@@ -174,7 +174,7 @@ describe("HTTP mode under review", () => {
     } finally {
       await Promise.all([...opened, other].map((c) => c.close().catch(() => undefined)));
     }
-  }, 60_000);
+  }, 300_000);
 
   it("two keys' writes to one notebook never wait on each other's queue", async () => {
     const nb = sandbox.insertNotebook({ title: "Shared" });

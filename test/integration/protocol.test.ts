@@ -54,7 +54,7 @@ async function startPeer(): Promise<Peer> {
           if (!found) throw new Error(`no response to ${id} yet`);
           return found;
         },
-        { timeout: 5_000 },
+        { timeout: 30_000 },
       ),
     async close() {
       await transport.close().catch(() => undefined);
