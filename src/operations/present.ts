@@ -132,6 +132,38 @@ export const NotebookOut = NotebookWriteOut.extend({
     .optional()
     .describe("Which characters of the Markdown this result holds; next_offset reads on."),
   note: z.string().optional(),
+  markdown_chars: z
+    .number()
+    .int()
+    .optional()
+    .describe("Characters in the whole Markdown (with find or outline, which leave the Markdown out)."),
+  matches: z
+    .array(
+      z.object({
+        offset: z.number().int().describe("Where the match starts in the Markdown."),
+        length: z.number().int(),
+        heading: z
+          .object({ text: z.string(), offset: z.number().int() })
+          .nullable()
+          .describe("The heading the match is under."),
+        passage: z.string().describe("The match with a little of its line either side, as stored."),
+        at: z.number().int().describe("Where the match starts in passage."),
+      }),
+    )
+    .optional()
+    .describe("With find: the first matches, in order."),
+  total_matches: z.number().int().optional().describe("With find: how many matches in all."),
+  outline: z
+    .array(
+      z.object({
+        level: z.number().int(),
+        text: z.string(),
+        offset: z.number().int(),
+        size: z.number().int().describe("Characters up to the next heading of the same or a higher level."),
+      }),
+    )
+    .optional()
+    .describe("With outline: the headings, to read one section with offset and max_length = size."),
 });
 export type NotebookOut = z.infer<typeof NotebookOut>;
 
