@@ -772,7 +772,7 @@ function otherTable(r) {
       `tools/list result, ${s.tools} tools`,
       `${(s.bytes / 1024).toFixed(1)} KB ≈ ${tok(s.tokens)} tokens`,
       "",
-      `${s.bytes <= 9 * 1024 ? "✓" : "✗"} (≤ 9 KB)`,
+      `${s.bytes <= 9.5 * 1024 ? "✓" : "✗"} (≤ 9.5 KB)`,
     ]);
   }
   if (r.conversion) {

@@ -12,15 +12,23 @@ const OldMarkdown = z
   .string()
   .min(1)
   .max(MAX_MARKDOWN)
-  .describe("The exact text to replace, copied from the Markdown (or a find passage).");
-const NewMarkdown = z.string().max(MAX_MARKDOWN).describe("What replaces it (empty to delete it).");
-const ReplaceAll = z.boolean().optional().describe("Replace every occurrence (default: it must occur once).");
+  .describe("Exact passage to replace (once unless replace_all).");
+const NewMarkdown = z.string().max(MAX_MARKDOWN).describe("Its replacement ('' deletes it).");
+const ReplaceAll = z.boolean().optional().describe("Replace every occurrence.");
 
 /** Most replacements in one call. */
 const MAX_EDITS = 100;
 
 const Edits = z
-  .array(z.object({ old_markdown: OldMarkdown, new_markdown: NewMarkdown, replace_all: ReplaceAll }).strict())
+  .array(
+    z
+      .object({
+        old_markdown: z.string().min(1).max(MAX_MARKDOWN).describe("Exact passage"),
+        new_markdown: z.string().max(MAX_MARKDOWN).describe("Replacement"),
+        replace_all: z.boolean().optional().describe("Every occurrence"),
+      })
+      .strict(),
+  )
   .min(1)
   .max(MAX_EDITS)
   .refine(
@@ -28,9 +36,7 @@ const Edits = z
       edits.reduce((sum, e) => sum + e.old_markdown.length + e.new_markdown.length, 0) <= MAX_MARKDOWN,
     { message: `must hold at most ${MAX_MARKDOWN} characters of Markdown in all` },
   )
-  .describe(
-    "Several replacements made together against one version: all or none, none overlapping (instead of old_markdown and new_markdown).",
-  );
+  .describe("Several at once, all or none.");
 
 export const EditOut = NotebookWriteOut.extend({
   replaced: z.number().int().describe("Passages replaced in all."),
@@ -48,7 +54,7 @@ export const edit = defineOperation({
   name: "notebooks-edit",
   title: "Edit part of a notebook",
   description:
-    "Replace exact passages of a notebook's Markdown (as retrieved or found) with new Markdown; the rest stays as stored. Each old_markdown must occur once unless replace_all. Answers with a diff of the changed lines.",
+    "Replace exact passages of a notebook's Markdown; the rest stays as stored. Answers with a diff.",
   scope: "notebook:write",
   writes: true,
   upstream: "PATCH notebooks/{short_id}/",
@@ -63,7 +69,7 @@ export const edit = defineOperation({
       .int()
       .min(0)
       .optional()
-      .describe("The version you read (newer ones get the edits if each passage is still there as it was)."),
+      .describe("The version read (a newer one gets the edit if the passage is still there)."),
   },
   output: EditOut,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
@@ -148,7 +154,11 @@ export const edit = defineOperation({
     const nb = written.notebook;
     const rebased =
       written.rebased > 0 ? " (re-applied to the newer version someone else saved meanwhile)" : "";
-    const what = replaced === 1 ? "the passage" : `${replaced} passages`;
+    const what = many
+      ? `${edits.length} edit${edits.length === 1 ? "" : "s"} (${replaced} passage${replaced === 1 ? "" : "s"})`
+      : replaced === 1
+        ? "the passage"
+        : `${replaced} occurrences`;
     const cut =
       diff.shown < diff.hunks ? ` The diff shows ${diff.shown} of the ${diff.hunks} places changed.` : "";
     return {

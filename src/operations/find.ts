@@ -7,8 +7,8 @@
  * Cost: regular expressions run on RE2 (the `re2js` port), whose matching time is linear in the
  * text for a given pattern: no backtracking, so no pattern can make a search take exponential
  * time (which JavaScript's own RegExp allows: `(a+)+b`). RE2 leaves out what needs backtracking
- * (backreferences, lookaround). A literal is searched with `indexOf` (on a lower-cased copy when
- * case does not matter). Both are one pass over the text; the engine loads on first use.
+ * (backreferences, lookaround); `(?i)` ignores case. Text is found as written (as edits match it),
+ * with `indexOf`. Both are one pass over the text; the engine loads on first use.
  */
 import { toolError } from "../posthog/errors.js";
 
@@ -82,7 +82,6 @@ export function headingAt(outline: readonly Heading[], offset: number): Heading 
 export interface FindSpec {
   find: string;
   regex: boolean;
-  caseSensitive: boolean;
   /** Characters of context either side of a match, within its line. */
   context: number;
   maxMatches: number;
@@ -129,30 +128,21 @@ function re2(): Promise<Re2> {
 async function spans(text: string, spec: FindSpec, cap: number): Promise<Array<[number, number]>> {
   const out: Array<[number, number]> = [];
   if (!spec.regex) {
-    // A literal: one indexOf pass, on lower-cased copies when case does not matter (toLowerCase
-    // keeps the length of almost every text; when it does not, RE2 does the case folding).
-    let hay = text;
-    let needle = spec.find;
-    if (!spec.caseSensitive) {
-      hay = text.toLowerCase();
-      needle = spec.find.toLowerCase();
+    // A literal, as edits take it: one indexOf pass.
+    const needle = spec.find;
+    for (
+      let i = text.indexOf(needle);
+      i !== -1 && out.length < cap;
+      i = text.indexOf(needle, i + needle.length)
+    ) {
+      out.push([i, i + needle.length]);
     }
-    if (hay.length === text.length && needle.length === spec.find.length) {
-      for (
-        let i = hay.indexOf(needle);
-        i !== -1 && out.length < cap;
-        i = hay.indexOf(needle, i + needle.length)
-      ) {
-        out.push([i, i + needle.length]);
-      }
-      return out;
-    }
+    return out;
   }
   const RE2JS = await re2();
   let compiled: InstanceType<Re2>;
   try {
-    const pattern = spec.regex ? spec.find : RE2JS.quote(spec.find);
-    compiled = RE2JS.compile(pattern, (spec.caseSensitive ? 0 : RE2JS.CASE_INSENSITIVE) | RE2JS.MULTILINE);
+    compiled = RE2JS.compile(spec.find, RE2JS.MULTILINE);
   } catch (error) {
     throw toolError(
       "invalid_arguments",

@@ -34,69 +34,48 @@ export const retrieve = defineOperation({
   name: "notebooks-retrieve",
   title: "Get a notebook",
   description:
-    "Get a notebook as Markdown (keep component tags like <Query …/> when editing) with the version that content changes need. Long ones come in parts: offset = range.next_offset.",
+    "Get a notebook as Markdown (keep tags like <Query …/> when editing) and its version. Long ones come in parts: offset = range.next_offset. find locates text.",
   scope: "notebook:read",
   writes: false,
   upstream: "GET notebooks/{short_id}/",
   input: {
     ...NotebookRef,
-    format: z.enum(["markdown", "json", "both"]).optional().describe("markdown (default), json or both."),
+    format: z
+      .enum(["markdown", "json", "both", "outline"])
+      .optional()
+      .describe("markdown (default), json, both, or outline (headings, offsets, sizes)."),
     offset: z
       .number()
       .int()
       .min(0)
       .optional()
-      .describe("Where to start reading the Markdown (range.next_offset)."),
+      .describe("Where to start reading (range.next_offset) or finding."),
     max_length: z.number().int().min(100).optional().describe("Most characters of Markdown to return."),
     find: z
       .string()
       .min(1)
       .max(1_000)
       .optional()
-      .describe(
-        "Find this text (case-insensitive unless case_sensitive) and answer with the matching passages, their headings and offsets, instead of the Markdown; with offset, from there on.",
-      ),
-    regex: z
-      .boolean()
-      .optional()
-      .describe(
-        "Read find as a regular expression (RE2 syntax: linear time; no backreferences or lookaround).",
-      ),
-    case_sensitive: z.boolean().optional().describe("Match find's case exactly (default: ignore case)."),
-    context: z
-      .number()
-      .int()
-      .min(0)
-      .max(1_000)
-      .optional()
-      .describe("Characters of a match's line shown either side of it (default 80)."),
-    max_matches: z.number().int().min(1).max(100).optional().describe("Most matches to show (default 10)."),
-    outline: z
-      .boolean()
-      .optional()
-      .describe("Answer with the headings (level, text, offset, size) instead of the Markdown."),
+      .describe("Text to find: passages, headings and offsets instead."),
+    regex: z.boolean().optional().describe("find is RE2 ((?i): any case)."),
   },
   output: NotebookOut,
   annotations: READ,
   async run(args, ctx) {
     // A later part comes from the version the first part was cut from, so that the parts fit.
-    const locating = args.find !== undefined || args.outline === true;
-    if (locating && (args.format ?? "markdown") !== "markdown") {
+    const outline = args.format === "outline";
+    const locating = args.find !== undefined || outline;
+    if (args.find !== undefined && (args.format === "json" || args.format === "both")) {
       throw toolError(
         "invalid_arguments",
-        "find and outline work on the Markdown: leave format out (or pass markdown) with them. Nothing was read.",
+        "find looks in the Markdown: leave format out with it (or pass outline for the headings too). Nothing was read.",
       );
     }
-    if (args.find === undefined) {
-      const stray = (["regex", "case_sensitive", "context", "max_matches"] as const).filter(
-        (key) => args[key] !== undefined,
+    if (args.find === undefined && args.regex !== undefined) {
+      throw toolError(
+        "invalid_arguments",
+        "regex only applies with find: add find (the pattern to look for), or leave regex out. Nothing was read.",
       );
-      if (stray.length > 0) {
-        throw toolError(
-          "invalid_arguments",
-          `${stray.join(" and ")} only apply${stray.length === 1 ? "s" : ""} with find: add find (the text to look for), or leave ${stray.length === 1 ? "it" : "them"} out. Nothing was read.`,
-        );
-      }
     }
     const held = args.offset ? ctx.memory.notebooks.get(ctx.projectId, args.short_id) : undefined;
     const snapshot = held ?? (await readNotebook(ctx, args.short_id));
@@ -110,7 +89,9 @@ export const retrieve = defineOperation({
     };
     const documents: NonNullable<OpResult<unknown>["documents"]> = [];
     let budget = ctx.maxResultChars;
-    if (locating) return locate(args, ctx, out, await shownMarkdown(snapshot), held !== undefined);
+    if (locating) {
+      return locate({ ...args, outline }, ctx, out, await shownMarkdown(snapshot), held !== undefined);
+    }
     if (format !== "json") {
       // (Each part is redacted with the session's key as it is shown, pieces at the cuts included.)
       const markdown = await shownMarkdown(snapshot);
@@ -157,11 +138,14 @@ interface LocateArgs {
   offset?: number | undefined;
   find?: string | undefined;
   regex?: boolean | undefined;
-  case_sensitive?: boolean | undefined;
-  context?: number | undefined;
-  max_matches?: number | undefined;
   outline?: boolean | undefined;
 }
+
+/** Characters of its line shown either side of a match. */
+const CONTEXT = 80;
+
+/** Most matches shown in one result (offset shows the next ones). */
+const MAX_MATCHES = 20;
 
 /** Longest part of one match shown in its passage. */
 const MAX_MATCH_SHOWN = 1_000;
@@ -190,9 +174,8 @@ async function locate(
       {
         find: args.find,
         regex: args.regex ?? false,
-        caseSensitive: args.case_sensitive ?? false,
-        context: args.context ?? 80,
-        maxMatches: args.max_matches ?? 10,
+        context: CONTEXT,
+        maxMatches: MAX_MATCHES,
         from,
       },
       outline,
@@ -245,7 +228,7 @@ async function locate(
         ? "It has no headings."
         : kept.length === outline.length
           ? `${outline.length} heading${outline.length === 1 ? "" : "s"}: read one section with offset and max_length = its size.`
-          : `${kept.length} of its ${outline.length} headings (${depth < 6 ? `levels 1–${depth}` : "the first"}: all would pass this server's result cap).`,
+          : `${kept.length} of its ${outline.length} headings (${depth === 1 ? "level 1" : depth < 6 ? `levels 1–${depth}` : "the first"}: all would pass this server's result cap).`,
     );
   }
   return {
