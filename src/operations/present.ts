@@ -112,8 +112,13 @@ export function notebookLine(nb: NotebookSummaryOut): string {
   return `- ${nb.short_id} ${title}: ${changed}; ${created}`;
 }
 
+/** notebooks-retrieve's result. A later part of a long notebook leaves out what the first part said. */
 export const NotebookOut = NotebookWriteOut.extend({
-  last_modified_by: PersonOut.nullable(),
+  title: z.string().nullable().optional(),
+  deleted: z.boolean().optional(),
+  last_modified_at: z.string().nullable().optional(),
+  url: z.string().nullable().optional(),
+  last_modified_by: PersonOut.nullable().optional().describe("Who changed it last."),
   format: z
     .enum(["v1", "v2", "empty", "other"])
     .describe("v1: rich TipTap JSON; v2: PostHog's Markdown notebook; empty: no content yet."),
