@@ -677,10 +677,22 @@ async function mcpPost(url, body, headers) {
   return { session: response.headers.get("mcp-session-id"), text };
 }
 
-/** Tool calls per second with `concurrency` sessions, each calling in a loop for `seconds`. */
+let keyCount = 0;
+/** A new full-scope sandbox key: a tenant of its own, with PostHog's per-key rate limits untouched. */
+async function freshKey(sandbox) {
+  const value = `phx_bench${String(++keyCount).padStart(6, "0")}${"0".repeat(34)}`;
+  await sandbox.call("addKey", { value });
+  return { authorization: `Bearer ${value}` };
+}
+
+/**
+ * Tool calls per second with `concurrency` sessions, each calling in a loop for `seconds`.
+ * `auth()` gives each session its headers (ours: a key of its own).
+ */
 async function throughput(url, auth, tool, concurrency, seconds) {
   const sessions = [];
   for (let i = 0; i < concurrency; i++) {
+    const own = await auth();
     const init = await mcpPost(
       url,
       {
@@ -693,14 +705,15 @@ async function throughput(url, auth, tool, concurrency, seconds) {
           clientInfo: { name: `bench-${i}`, version: "1" },
         },
       },
-      auth,
+      own,
     );
-    const headers = { ...auth, "mcp-session-id": init.session, "mcp-protocol-version": "2025-11-25" };
+    const headers = { ...own, "mcp-session-id": init.session, "mcp-protocol-version": "2025-11-25" };
     await mcpPost(url, { jsonrpc: "2.0", method: "notifications/initialized" }, headers);
     sessions.push(headers);
   }
   let done = 0;
   let failed = 0;
+  let firstFailure;
   const until = performance.now() + seconds * 1000;
   await Promise.all(
     sessions.map(async (headers) => {
@@ -712,16 +725,19 @@ async function throughput(url, auth, tool, concurrency, seconds) {
             { jsonrpc: "2.0", id: id++, method: "tools/call", params: tool },
             headers,
           );
-          if (r.text.includes('"isError":true') || !r.text.includes('"result"')) failed += 1;
-          else done += 1;
-        } catch {
+          if (r.text.includes('"isError":true') || !r.text.includes('"result"')) {
+            failed += 1;
+            firstFailure ??= r.text.slice(0, 300);
+          } else done += 1;
+        } catch (error) {
           failed += 1;
+          firstFailure ??= String(error?.message ?? error).slice(0, 300);
         }
       }
     }),
   );
   const elapsed = seconds + Math.max(0, (performance.now() - until) / 1000);
-  return { rps: done / elapsed, done, failed };
+  return { rps: done / elapsed, done, failed, firstFailure };
 }
 
 async function figureHttp(sandbox) {
@@ -730,12 +746,13 @@ async function figureHttp(sandbox) {
   const floor = await startHttpServer(FLOOR_HTTP, [], env, /(http:\/\/127\.0\.0\.1:\d+\/mcp)/);
   const list = { name: "notebooks-list", arguments: { limit: 10 } };
   const echo = { name: "echo", arguments: { text: "hello" } };
-  const auth = { authorization: `Bearer ${sandbox.key}` };
+  const auth = () => freshKey(sandbox);
+  const none = async () => ({});
   const levels = [];
   try {
     // Warm both (JIT, connections); not counted.
     await throughput(ours.url, auth, list, 2, 0.5);
-    await throughput(floor.url, {}, echo, 2, 0.5);
+    await throughput(floor.url, none, echo, 2, 0.5);
     for (const concurrency of HTTP_LEVELS) {
       const runs = { ours: [], floor: [] };
       // Side by side, alternating which goes first.
@@ -747,7 +764,7 @@ async function figureHttp(sandbox) {
           runs[side].push(
             side === "ours"
               ? await throughput(ours.url, auth, list, concurrency, CFG.httpSeconds / 2)
-              : await throughput(floor.url, {}, echo, concurrency, CFG.httpSeconds / 2),
+              : await throughput(floor.url, none, echo, concurrency, CFG.httpSeconds / 2),
           );
         }
       }
@@ -758,6 +775,7 @@ async function figureHttp(sandbox) {
         floorRps: rps(runs.floor),
         ratio: rps(runs.ours) / rps(runs.floor),
         failed: runs.ours.reduce((n, r) => n + r.failed, 0) + runs.floor.reduce((n, r) => n + r.failed, 0),
+        firstFailure: [...runs.ours, ...runs.floor].find((r) => r.firstFailure)?.firstFailure,
         runs,
       });
       log(
@@ -778,7 +796,7 @@ function httpTable(h) {
     `${Math.round(l.floorRps).toLocaleString("en")} calls/s`,
     `${l.ratio.toFixed(2)}×${l.ratio >= 0.8 ? " ✓" : " ✗"} (≥ 0.80×)${l.failed ? `; ${l.failed} failed` : ""}`,
   ]);
-  return `HTTP throughput, ${h.seconds} s per level and side, sessions calling in a loop (ours: notebooks-list against the sandbox, no added latency; floor: a minimal SDK server's trivial tool):\n\n${formatTable(["concurrent sessions", "ours", "floor", "ratio / target"], rows)}`;
+  return `HTTP throughput, ${h.seconds} s per level and side, sessions calling in a loop (ours: notebooks-list against the sandbox, no added latency, each session a tenant with its own key; floor: a minimal SDK server's trivial tool):\n\n${formatTable(["concurrent sessions", "ours", "floor", "ratio / target"], rows)}`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -58,6 +58,15 @@ export const NotebookWriteOut = z.object({
 });
 export type NotebookWriteOut = z.infer<typeof NotebookWriteOut>;
 
+/** What a create returns: what the agent could not know. */
+export const CreatedOut = z.object({
+  short_id: z.string(),
+  version: z.number().int(),
+  url: z.string().nullable(),
+  notes: NotebookWriteOut.shape.notes,
+});
+export type CreatedOut = z.infer<typeof CreatedOut>;
+
 export function notebookWritten(
   nb: Notebook,
   url: string | null,

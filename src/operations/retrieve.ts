@@ -141,7 +141,7 @@ export const retrieve = defineOperation({
     return {
       structured: out,
       summary: later
-        ? `Notebook ${nb.short_id}, version ${nb.version} as read before: characters ${out.range?.offset}–${(out.range?.offset ?? 0) + (out.range?.length ?? 0)} of ${out.range?.total}${out.range?.next_offset ? `; next offset ${out.range.next_offset}` : ""}.`
+        ? `Notebook ${nb.short_id}, version ${nb.version} as read before: characters ${out.range?.offset}–${(out.range?.offset ?? 0) + (out.range?.length ?? 0)} of ${out.range?.total}${out.range?.next_offset ? `: call again with offset ${out.range.next_offset} for the rest` : ""}.`
         : `Notebook ${nb.short_id}${titled(nb)}, version ${nb.version} (${out.format}${out.deleted ? ", deleted" : ""})${changed}.${where}${part}${out.note ? ` ${out.note}` : ""}`,
       documents,
       text: "",
