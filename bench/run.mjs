@@ -516,6 +516,8 @@ function ourTools(p, tally) {
     if (r.msg.error) throw new Error(`${name}: ${JSON.stringify(r.msg.error)}`);
     const result = r.msg.result;
     tally.read += resultChars(result);
+    // What a client that passes the model only the text blocks (or only structuredContent) reads.
+    tally.readText = (tally.readText ?? 0) + resultChars({ content: result.content });
     if (result.isError) throw new Error(`${name}: ${result.content?.[0]?.text}`);
     const markdown = fencedMarkdown(result.content?.[0]?.text ?? "");
     return markdown === undefined ? result.structuredContent : { ...result.structuredContent, markdown };
@@ -601,6 +603,7 @@ async function figureTasks(sandbox, modules) {
           sent: list[0].sent,
           ms: median(list.map((r) => r.ms)),
           readTokens: Math.round(list[0].read / 4),
+          readTextTokens: list[0].readText === undefined ? undefined : Math.round(list[0].readText / 4),
           writtenTokens: Math.round(list[0].written / 4),
           steady: list.every((r) => r.requests === list[0].requests && r.read === list[0].read),
         });
