@@ -1,19 +1,21 @@
 #!/usr/bin/env node
 /**
  * The bench: what a user feels. Agent tasks against the sandbox with 100 ms of latency on every
- * upstream request (as PostHog Cloud answers), each done with this server's tools and the way
- * PostHog's own MCP tools do it: upstream requests, wall time, and the tokens the agent reads and
- * writes. Beside them: cold start and idle memory against a minimal SDK server, the size of
- * tools/list, and Markdown conversion. See bench/README.md.
+ * upstream request (as PostHog Cloud answers), each done with this server's tools and with PostHog's
+ * own MCP tools as they are today: upstream requests, wall time, the tokens the agent reads and
+ * writes, and the task's floor. Beside them: HTTP throughput, cold start and idle memory against a
+ * minimal SDK server, the size of tools/list, and Markdown conversion. See bench/README.md.
  *
  *   npm run bench                   # builds, then: node bench/run.mjs
  *   node bench/run.mjs --quick      # a smoke run (fewer samples; same figures)
- *   node bench/run.mjs --only tasks,start,memory,size,convert
+ *   node bench/run.mjs --only tasks,http,start,memory,size,convert
+ *   node bench/run.mjs --posthog-budget 25000   # PostHog's results capped to a client budget
  *   node bench/run.mjs --dist DIR   # measure another build of the server (default: ./dist)
  *
  * Prints the tables and the machine, and writes everything (every sample) to bench/results.json.
  * Only 127.0.0.1 is ever used. Every subprocess dies with the bench; every loop is bounded in
- * count and in time, and a watchdog ends the run if it ever overruns.
+ * count and in time, and a watchdog ends the run if it ever overruns. A task or a figure that
+ * fails or times out is reported, and the rest still print.
  */
 import { fork, spawn } from "node:child_process";
 import {
@@ -743,6 +745,24 @@ async function throughput(url, auth, tool, concurrency, seconds) {
   return { rps: done / elapsed, done, failed, firstFailure };
 }
 
+/** Requests per second the sandbox alone answers for notebooks-list's upstream request (the bound on ours). */
+async function upstreamThroughput(sandbox, concurrency, seconds) {
+  const url = `${sandbox.url}/api/projects/@current/notebooks/?limit=10`;
+  const headers = { authorization: `Bearer ${sandbox.key}` };
+  let done = 0;
+  const until = performance.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < until) {
+        const response = await fetch(url, { headers });
+        await response.text();
+        if (response.ok) done += 1;
+      }
+    }),
+  );
+  return done / (seconds + Math.max(0, (performance.now() - until) / 1000));
+}
+
 async function figureHttp(sandbox) {
   const env = envFor(sandbox, { POSTHOG_MCP_LOG_LEVEL: "info" });
   const ours = await startHttpServer(SERVER, ["--http", "--port", "0"], env, /"url":"(http:[^"]+\/mcp)"/);
@@ -772,11 +792,13 @@ async function figureHttp(sandbox) {
         }
       }
       const rps = (list) => list.reduce((sum, r) => sum + r.rps, 0) / list.length;
+      const upstreamRps = await upstreamThroughput(sandbox, concurrency, CFG.httpSeconds / 2);
       levels.push({
         concurrency,
         oursRps: rps(runs.ours),
         floorRps: rps(runs.floor),
         ratio: rps(runs.ours) / rps(runs.floor),
+        upstreamRps,
         failed: runs.ours.reduce((n, r) => n + r.failed, 0) + runs.floor.reduce((n, r) => n + r.failed, 0),
         firstFailure: [...runs.ours, ...runs.floor].find((r) => r.firstFailure)?.firstFailure,
         runs,
@@ -798,8 +820,9 @@ function httpTable(h) {
     `${Math.round(l.oursRps).toLocaleString("en")} calls/s`,
     `${Math.round(l.floorRps).toLocaleString("en")} calls/s`,
     `${l.ratio.toFixed(2)}×${l.ratio >= 0.8 ? " ✓" : " ✗"} (≥ 0.80×)${l.failed ? `; ${l.failed} failed` : ""}`,
+    `${Math.round(l.upstreamRps).toLocaleString("en")} requests/s`,
   ]);
-  return `HTTP throughput, ${h.seconds} s per level and side, sessions calling in a loop (ours: notebooks-list against the sandbox, no added latency, each session a tenant with its own key; floor: a minimal SDK server's trivial tool):\n\n${formatTable(["concurrent sessions", "ours", "floor", "ratio / target"], rows)}`;
+  return `HTTP throughput, ${h.seconds} s per level and side, sessions calling in a loop (ours: notebooks-list against the sandbox, no added latency, each session a tenant with its own key; floor: a minimal SDK server's trivial tool):\n\n${formatTable(["concurrent sessions", "ours", "floor", "ratio / target", "the sandbox alone (list's upstream request)"], rows)}`;
 }
 
 // ---------------------------------------------------------------------------------------------
