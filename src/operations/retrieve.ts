@@ -216,7 +216,9 @@ async function locate(
     const total = `${found.total}${found.more ? "+" : ""}`;
     const what = args.regex ? "the pattern" : JSON.stringify(args.find);
     if (found.total === 0) {
-      said.push(`${what} does not occur in its Markdown.`);
+      said.push(
+        `${what} does not occur in its Markdown${args.regex ? "" : " (found as written, case included: regex with (?i) ignores case)"}.`,
+      );
     } else {
       const earlier = found.before > 0 ? ` (${found.before} before offset ${from})` : "";
       said.push(
