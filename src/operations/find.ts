@@ -4,11 +4,13 @@
  * with offsets and sizes). Offsets are those of the Markdown that notebooks-retrieve shows, so an
  * agent can read one section with `offset` and `max_length`, or copy a passage into an edit.
  *
- * Cost: regular expressions run on RE2 (the `re2js` port), whose matching time is linear in the
- * text for a given pattern: no backtracking, so no pattern can make a search take exponential
- * time (which JavaScript's own RegExp allows: `(a+)+b`). RE2 leaves out what needs backtracking
- * (backreferences, lookaround); `(?i)` ignores case. Text is found as written (as edits match it),
- * with `indexOf`. Both are one pass over the text; the engine loads on first use.
+ * Cost: regular expressions run on RE2 (the `re2js` port), which never backtracks, so no pattern
+ * can make a search take exponential time (as JavaScript's own RegExp can: `(a+)+b`). RE2 leaves
+ * out what needs backtracking (backreferences, lookaround); `(?i)` ignores case. Its time is the
+ * text's length times, at worst, the size of the pattern's program: that size is capped
+ * (MAX_PROGRAM), a pattern is matched line by line (as grep does) in slices between which other
+ * calls run, and it searches for REGEX_BUDGET_MS at most, saying where it stopped. Text is found
+ * as written (as edits match it) with `indexOf`, one pass. The engine loads on first use.
  */
 import { toolError } from "../posthog/errors.js";
 
@@ -85,8 +87,10 @@ export interface FindSpec {
   /** Characters of context either side of a match, within its line. */
   context: number;
   maxMatches: number;
-  /** Matches starting before this offset are counted, not shown. */
+  /** Matches starting before this offset are counted, not shown (a pattern starts at its line). */
   from: number;
+  /** How long a pattern may search (default REGEX_BUDGET_MS). */
+  budgetMs?: number;
 }
 
 export interface Match {
@@ -102,7 +106,7 @@ export interface Match {
 
 export interface Found {
   matches: Match[];
-  /** Every match in the notebook, counted up to `COUNT_CAP`. */
+  /** Every match in the notebook (for a pattern: from `from` on, as far as it searched), counted up to `COUNT_CAP`. */
   total: number;
   /** More matched than were counted. */
   more: boolean;
@@ -110,6 +114,10 @@ export interface Found {
   before: number;
   /** Where the first match after those shown starts, if any. */
   next: number | null;
+  /** Where a pattern's search stopped for time (null: it searched to the end). */
+  stoppedAt: number | null;
+  /** Lines too long for a pattern, not searched. */
+  skipped: number;
 }
 
 /** Matches are counted up to here (the search stops after it). */
@@ -124,8 +132,31 @@ function re2(): Promise<Re2> {
   return engine;
 }
 
-/** Every match of `spec` in `text`, as [start, end) pairs, up to `cap`; empty matches are skipped. */
-async function spans(text: string, spec: FindSpec, cap: number): Promise<Array<[number, number]>> {
+/** Largest RE2 program a pattern may compile to: the most threads a line's match can run at once. */
+export const MAX_PROGRAM = 100;
+/** Lines longer than this are not searched by a pattern (their cost would be one long stretch). */
+export const MAX_LINE = 20_000;
+/** Time a pattern may search for in one call; the answer then says where it stopped. */
+export const REGEX_BUDGET_MS = 2_000;
+/** Time a pattern runs before letting other calls run. */
+const SLICE_MS = 10;
+
+interface Spans {
+  spans: Array<[number, number]>;
+  /** Where a pattern's search stopped for time (null: it searched to the end). */
+  stoppedAt: number | null;
+  /** Lines over MAX_LINE characters a pattern did not search. */
+  skipped: number;
+}
+
+/**
+ * Every match of `spec` in `text`, as [start, end) pairs, up to `cap`; empty matches are skipped.
+ * Text is found with indexOf over the whole text. A pattern is matched line by line from the line
+ * holding `from` (as grep does: a match does not span lines), in slices of SLICE_MS between which
+ * other calls run, for at most REGEX_BUDGET_MS: its cost is bounded by the text's length times
+ * its program's size (MAX_PROGRAM), and in time.
+ */
+async function spans(text: string, spec: FindSpec, cap: number): Promise<Spans> {
   const out: Array<[number, number]> = [];
   if (!spec.regex) {
     // A literal, as edits take it: one indexOf pass.
@@ -137,7 +168,7 @@ async function spans(text: string, spec: FindSpec, cap: number): Promise<Array<[
     ) {
       out.push([i, i + needle.length]);
     }
-    return out;
+    return { spans: out, stoppedAt: null, skipped: 0 };
   }
   const RE2JS = await re2();
   let compiled: InstanceType<Re2>;
@@ -149,13 +180,39 @@ async function spans(text: string, spec: FindSpec, cap: number): Promise<Array<[
       `find is not a regular expression this server reads (${error instanceof Error ? error.message : "syntax error"}). It takes RE2 syntax: no backreferences or lookaround; escape . * + ? ( ) [ ] { } | \\ ^ $ to match them as text, or leave regex out to find the text as written. Nothing was searched.`,
     );
   }
-  const matcher = compiled.matcher(text);
-  while (out.length < cap && matcher.find()) {
-    const start = matcher.start();
-    const end = matcher.end();
-    if (end > start) out.push([start, end]);
+  const size = compiled.matcher("").programSize();
+  if (size > MAX_PROGRAM) {
+    throw toolError(
+      "invalid_arguments",
+      `find is a pattern too costly to run here (it compiles to ${size} steps; at most ${MAX_PROGRAM}): use fewer or smaller counted repetitions ({n}) and alternatives, or leave regex out to find the text as written. Nothing was searched.`,
+    );
   }
-  return out;
+  const deadline = performance.now() + (spec.budgetMs ?? REGEX_BUDGET_MS);
+  let slice = performance.now() + SLICE_MS;
+  let skipped = 0;
+  let at = text.lastIndexOf("\n", spec.from - 1) + 1;
+  while (out.length < cap) {
+    const nl = text.indexOf("\n", at);
+    const end = nl === -1 ? text.length : nl;
+    if (end - at > MAX_LINE) skipped += 1;
+    else if (end > at) {
+      const matcher = compiled.matcher(text.slice(at, end));
+      while (out.length < cap && matcher.find()) {
+        const start = at + matcher.start();
+        const stop = at + matcher.end();
+        if (stop > start && start >= spec.from) out.push([start, stop]);
+      }
+    }
+    if (nl === -1) break;
+    at = nl + 1;
+    const now = performance.now();
+    if (now >= deadline) return { spans: out, stoppedAt: at, skipped };
+    if (now >= slice) {
+      await new Promise((resolve) => setImmediate(resolve));
+      slice = performance.now() + SLICE_MS;
+    }
+  }
+  return { spans: out, stoppedAt: null, skipped };
 }
 
 /** Does `code` (a UTF-16 unit) end or start a surrogate pair? (A cut must not split one.) */
@@ -167,7 +224,8 @@ export async function findPassages(
   spec: FindSpec,
   outline: readonly Heading[],
 ): Promise<Found> {
-  const all = await spans(markdown, spec, COUNT_CAP + 1);
+  const searched = await spans(markdown, spec, COUNT_CAP + 1);
+  const all = searched.spans;
   let before = 0;
   while (before < all.length && (all[before] as [number, number])[0] < spec.from) before++;
   const shown = all.slice(before, before + spec.maxMatches);
@@ -195,5 +253,7 @@ export async function findPassages(
     more: all.length > COUNT_CAP,
     before,
     next: following ? following[0] : null,
+    stoppedAt: searched.stoppedAt,
+    skipped: searched.skipped,
   };
 }

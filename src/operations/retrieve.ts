@@ -3,7 +3,7 @@ import { revealInvisible } from "../content/invisible.js";
 import { toolError } from "../posthog/errors.js";
 import { NotebookRef } from "./args.js";
 import { formatOf, shownMarkdown } from "./documents.js";
-import { findPassages, type Heading, outlineOf } from "./find.js";
+import { findPassages, type Heading, MAX_LINE, outlineOf, REGEX_BUDGET_MS } from "./find.js";
 import { readNotebook } from "./notebook-io.js";
 import { NotebookOut, notebookWritten, person, quoted, titled } from "./present.js";
 import { defineOperation, type OpResult, READ } from "./types.js";
@@ -57,7 +57,7 @@ export const retrieve = defineOperation({
       .max(1_000)
       .optional()
       .describe("Text to find: passages, headings and offsets instead."),
-    regex: z.boolean().optional().describe("find is RE2 ((?i): any case)."),
+    regex: z.boolean().optional().describe("find is an RE2 pattern, matched within lines ((?i): any case)."),
   },
   output: NotebookOut,
   annotations: READ,
@@ -215,19 +215,32 @@ async function locate(
     out.total_matches = found.total;
     const total = `${found.total}${found.more ? "+" : ""}`;
     const what = args.regex ? "the pattern" : JSON.stringify(args.find);
-    if (found.total === 0) {
+    const region = args.regex && from > 0 ? ` from offset ${from}` : "";
+    const partly =
+      found.stoppedAt !== null ? `, as far as it searched (up to offset ${found.stoppedAt})` : "";
+    if (found.total === 0 && found.stoppedAt === null) {
       said.push(
-        `${what} does not occur in its Markdown${args.regex ? "" : " (found as written, case included: regex with (?i) ignores case)"}.`,
+        `${what} does not occur in its Markdown${region}${args.regex ? "" : " (found as written, case included: regex with (?i) ignores case)"}.`,
       );
     } else {
       const earlier = found.before > 0 ? ` (${found.before} before offset ${from})` : "";
       said.push(
-        `${total} match${found.total === 1 ? "" : "es"} of ${what}${earlier}; ${shown.length === 0 ? "none after it" : `${next === null ? "" : "the first "}${shown.length}`} shown, with offsets in the Markdown.`,
+        `${total} match${found.total === 1 ? "" : "es"} of ${what}${region}${partly}${earlier}; ${shown.length === 0 ? "none shown" : `${next === null ? "" : "the first "}${shown.length} shown, with offsets in the Markdown`}.`,
       );
       if (next !== null) said.push(`Call again with offset ${next} for the next ones.`);
+      else if (found.stoppedAt !== null) {
+        said.push(
+          `A pattern searches for ${REGEX_BUDGET_MS / 1_000} s at most: call again with offset ${found.stoppedAt} to search the rest.`,
+        );
+      }
       if (found.matches.some((match) => match.length > MAX_MATCH_SHOWN)) {
         said.push(`A match longer than ${MAX_MATCH_SHOWN} characters is shown cut there.`);
       }
+    }
+    if (found.skipped > 0) {
+      said.push(
+        `${found.skipped} line${found.skipped === 1 ? "" : "s"} over ${MAX_LINE.toLocaleString("en")} characters ${found.skipped === 1 ? "was" : "were"} not searched by the pattern (text as written, without regex, is found in them).`,
+      );
     }
   }
   if (args.outline) {

@@ -115,7 +115,6 @@ describe("findPassages", () => {
   it("takes RE2 regular expressions, (?i) for any case, and skips empty matches", async () => {
     const found = await findPassages(DOC, spec("(?i)retention\\s+\\w+", { regex: true }), outlineOf(DOC));
     expect(found.matches.map((m) => DOC.slice(m.offset, m.offset + m.length))).toEqual([
-      "Retention\n\nWeekly",
       "retention settled",
       "retention text",
     ]);
@@ -124,10 +123,35 @@ describe("findPassages", () => {
   });
 
   it("answers patterns that make backtracking engines take exponential time", async () => {
-    const text = `${"a".repeat(20_000)}!`;
+    const text = `${"a".repeat(10_000)}!`;
     expect((await findPassages(text, spec("(a+)+b", { regex: true }), [])).total).toBe(0);
     expect((await findPassages(text, spec("(a|aa)*c", { regex: true }), [])).total).toBe(0);
     expect((await findPassages(text, spec("(a*)*!", { regex: true }), [])).total).toBe(1);
+  });
+
+  it("bounds a pattern's cost: program size capped, matched within lines, long lines left out", async () => {
+    await expect(findPassages("x", spec("[\\s\\S]{1000}Q", { regex: true }), [])).rejects.toThrow(
+      /too costly to run here .* at most 100/,
+    );
+    await expect(findPassages("x", spec("a{500}", { regex: true }), [])).rejects.toThrow(/too costly/);
+    // A match does not span lines, as with grep.
+    expect((await findPassages("one\ntwo", spec("one\\ntwo", { regex: true }), [])).total).toBe(0);
+    const long = `short hit\n${"x".repeat(20_001)} hit\nhit again`;
+    const found = await findPassages(long, spec("hit", { regex: true }), []);
+    expect(found.total).toBe(2);
+    expect(found.skipped).toBe(1);
+    // The same text as written is found everywhere.
+    expect((await findPassages(long, spec("hit"), [])).total).toBe(3);
+  });
+
+  it("says where a pattern stopped when its time ran out, and starts again there", async () => {
+    const text = "alpha 1\nalpha 2\nalpha 3";
+    const first = await findPassages(text, spec("alpha \\d", { regex: true, budgetMs: 0 }), []);
+    expect(first.matches.map((m) => m.passage)).toEqual(["alpha 1"]);
+    expect(first.stoppedAt).toBe(text.indexOf("alpha 2"));
+    const rest = await findPassages(text, spec("alpha \\d", { regex: true, from: first.stoppedAt ?? 0 }), []);
+    expect(rest.matches.map((m) => m.passage)).toEqual(["alpha 2", "alpha 3"]);
+    expect(rest.stoppedAt).toBeNull();
   });
 
   it("refuses what RE2 does not read (backreferences, lookaround), with what to do instead", async () => {
