@@ -7,7 +7,7 @@
  * clients' function-calling formats reject lists): a value the server also takes in another form
  * (`null`, a number as a string, JSON as a string) is described, and still accepted.
  */
-import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { jsonSchemaValidator, StandardSchemaWithJSON, Tool } from "@modelcontextprotocol/server";
 import { z } from "zod";
 
 type Json = Record<string, unknown>;
@@ -91,3 +91,40 @@ export function inputJsonSchema(schema: z.ZodObject, projectId: Json): Tool["inp
 export function outputJsonSchema(): Tool["outputSchema"] {
   return { type: "object" };
 }
+
+/**
+ * A tool's schemas as the SDK's `registerTool` takes them (a Standard Schema with its JSON Schema):
+ * the compact JSON Schema above is what clients see, and `check` is what the SDK runs. Arguments
+ * pass through unchecked (the tool guard checks them after mode, key and scope, in its own words);
+ * results are checked against the operation's output schema.
+ */
+export function standardSchema(
+  json: Record<string, unknown>,
+  check: (value: unknown) => { ok: true } | { ok: false; message: string } = () => ({ ok: true }),
+): StandardSchemaWithJSON<Record<string, unknown>> {
+  return {
+    "~standard": {
+      version: 1,
+      vendor: "posthog-notebooks-mcp",
+      validate(value: unknown) {
+        const checked = check(value);
+        return checked.ok
+          ? { value: value as Record<string, unknown> }
+          : { issues: [{ message: checked.message }] };
+      },
+      jsonSchema: { input: () => json, output: () => json },
+    },
+  };
+}
+
+/**
+ * The SDK validates elicitation answers with a JSON Schema validator (ajv by default, costly to
+ * build at start). This server never elicits, so none is needed; one that refuses stands in.
+ */
+export const noValidation: jsonSchemaValidator = {
+  getValidator: () => () => ({
+    valid: false,
+    data: undefined,
+    errorMessage: "posthog-notebooks-mcp does not validate JSON Schemas (it never elicits)",
+  }),
+};

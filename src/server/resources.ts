@@ -2,11 +2,13 @@
  * Resources: each notebook's text_content at `posthog://notebooks/{short_id}`. The listing is paged
  * with MCP cursors mapped onto PostHog's offsets, so a project of any size lists page by page.
  */
-import type {
-  ListResourcesResult,
-  ListResourceTemplatesResult,
-  ReadResourceResult,
-} from "@modelcontextprotocol/sdk/types.js";
+import {
+  type ListResourcesResult,
+  ProtocolError,
+  ProtocolErrorCode,
+  type ReadResourceResult,
+  ResourceNotFoundError,
+} from "@modelcontextprotocol/server";
 import { revealInvisible } from "../content/invisible.js";
 import { ShortId } from "../operations/args.js";
 import { shownMarkdown } from "../operations/documents.js";
@@ -17,14 +19,11 @@ import { createOpContext } from "../posthog/gateway.js";
 import { NotebookPageSchema } from "../posthog/schemas.js";
 import { grantsAllow, projectAllowed } from "../posthog/scopes.js";
 import type { Session } from "../session.js";
-import { ProtocolError, RESOURCE_NOT_FOUND } from "./protocol-error.js";
 
 export const NOTEBOOK_URI_TEMPLATE = "posthog://notebooks/{short_id}";
 export const NOTEBOOK_MARKDOWN_URI_TEMPLATE = "posthog://notebooks/{short_id}/markdown";
 const URI_PATTERN = /^posthog:\/\/notebooks\/([^/?#]+)(\/markdown)?$/;
 export const RESOURCE_PAGE_SIZE = 100;
-
-export { RESOURCE_NOT_FOUND };
 
 export function notebookUri(shortId: string): string {
   return `posthog://notebooks/${shortId}`;
@@ -32,27 +31,6 @@ export function notebookUri(shortId: string): string {
 
 export function notebookMarkdownUri(shortId: string): string {
   return `posthog://notebooks/${shortId}/markdown`;
-}
-
-export function listResourceTemplates(): ListResourceTemplatesResult {
-  return {
-    resourceTemplates: [
-      {
-        uriTemplate: NOTEBOOK_URI_TEMPLATE,
-        name: "notebook-text",
-        title: "Notebook text",
-        description: "The plain text (text_content) of a PostHog notebook, by short id.",
-        mimeType: "text/plain",
-      },
-      {
-        uriTemplate: NOTEBOOK_MARKDOWN_URI_TEMPLATE,
-        name: "notebook-markdown",
-        title: "Notebook as Markdown",
-        description: "A PostHog notebook as Markdown, PostHog components included as tags, by short id.",
-        mimeType: "text/markdown",
-      },
-    ],
-  };
 }
 
 function encodeCursor(offset: number): string {
@@ -63,18 +41,16 @@ function decodeCursor(cursor: string | undefined): number {
   if (cursor === undefined) return 0;
   const match = /^offset:(\d{1,9})$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
   if (!match?.[1])
-    throw new ProtocolError(-32602, "Invalid cursor: pass the nextCursor of a previous resources/list.");
+    throw new ProtocolError(
+      ProtocolErrorCode.InvalidParams,
+      "Invalid cursor: pass the nextCursor of a previous resources/list.",
+    );
   return Number(match[1]);
 }
 
 /** Turns a tool-style failure into the JSON-RPC error a resource request answers with (never the key). */
 function asMcpError(error: unknown, session: Session, uri?: string): ProtocolError {
-  const failure = describeFailure(error, session, uri);
-  return new ProtocolError(
-    failure.code,
-    session.client.redact(failure.message),
-    session.client.secrets.redactDeep(failure.data),
-  );
+  return describeFailure(error, session, uri);
 }
 
 function describeFailure(error: unknown, session: Session, uri?: string): ProtocolError {
@@ -82,7 +58,7 @@ function describeFailure(error: unknown, session: Session, uri?: string): Protoc
   if (error instanceof ToolError) {
     const { reason, message } = error.failure;
     if ((reason === "not_found" || reason === "deleted") && uri) {
-      return new ProtocolError(RESOURCE_NOT_FOUND, `Resource not found: ${message}`, { uri });
+      return new ResourceNotFoundError(uri, `Resource not found: ${message}`);
     }
     return new ProtocolError(-32603, message, { reason });
   }
@@ -150,13 +126,9 @@ export async function readResource(
   const match = URI_PATTERN.exec(uri);
   const shortId = match?.[1] ? decodeURIComponent(match[1]) : undefined;
   if (!shortId || !ShortId.safeParse(shortId).success) {
-    throw asMcpError(
-      new ProtocolError(
-        RESOURCE_NOT_FOUND,
-        `Resource not found: ${uri} is not a notebook URI (posthog://notebooks/{short_id}).`,
-        { uri },
-      ),
-      session,
+    throw new ResourceNotFoundError(
+      uri,
+      `Resource not found: ${uri} is not a notebook URI (posthog://notebooks/{short_id}).`,
     );
   }
   requireRead(session);
@@ -176,12 +148,12 @@ export async function readResource(
 
 const COMPLETIONS = 20;
 
-export interface Completions {
+export type Completions = {
   values: string[];
   /** How many match, when every match was seen. */
   total?: number;
   hasMore: boolean;
-}
+};
 
 /**
  * Completes `{short_id}` in the notebook URI templates: notebooks whose id starts with what was
@@ -191,7 +163,7 @@ export interface Completions {
 export async function completeShortId(
   session: Session,
   typed: string,
-  signal: AbortSignal,
+  signal: AbortSignal = AbortSignal.timeout(session.config.timeouts.headers + session.config.timeouts.body),
 ): Promise<Completions> {
   const grants = session.grants.current;
   const none: Completions = { values: [], total: 0, hasMore: false };

@@ -2,12 +2,17 @@
  * Tools, generated from the operations table: their listing (only what the key and the mode allow)
  * and their dispatch (validate → check scope, mode and project → proxy → one response convention).
  */
-import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js";
+import type {
+  CallToolResult,
+  StandardSchemaWithJSON,
+  Tool,
+  ToolAnnotations,
+} from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ProjectId } from "../config.js";
 import { revealInvisible } from "../content/invisible.js";
 import { ProjectIdArg } from "../operations/args.js";
-import { findOperation, OPERATIONS } from "../operations/index.js";
+import { OPERATIONS } from "../operations/index.js";
 import type { Operation, OpResult } from "../operations/types.js";
 import { UpstreamError } from "../posthog/client.js";
 import {
@@ -20,8 +25,7 @@ import {
 import { createOpContext } from "../posthog/gateway.js";
 import { grantsAllow, keySettingsUrl, projectAllowed } from "../posthog/scopes.js";
 import type { Session } from "../session.js";
-import { inputJsonSchema, outputJsonSchema } from "./json-schema.js";
-import { INVALID_PARAMS, ProtocolError } from "./protocol-error.js";
+import { inputJsonSchema, outputJsonSchema, standardSchema } from "./json-schema.js";
 import { cleanStringsDeep, untrustedBlock } from "./untrusted.js";
 
 interface Compiled {
@@ -88,6 +92,24 @@ function compile(op: Operation): Compiled {
     compiled.set(op.name, entry);
   }
   return entry;
+}
+
+/** What `registerTool` is given for `op`: the same definition `tools/list` shows. */
+export function toolConfig(op: Operation): {
+  title: string;
+  description: string;
+  inputSchema: StandardSchemaWithJSON<Record<string, unknown>>;
+  outputSchema: StandardSchemaWithJSON<Record<string, unknown>>;
+  annotations: ToolAnnotations;
+} {
+  const { tool } = compile(op);
+  return {
+    title: op.title,
+    description: op.description,
+    inputSchema: standardSchema(tool.inputSchema),
+    outputSchema: standardSchema(tool.outputSchema ?? { type: "object" }),
+    annotations: tool.annotations ?? {},
+  };
 }
 
 /**
@@ -183,11 +205,11 @@ function describeIssues(toolName: string, error: z.ZodError, schema: z.ZodObject
 /** Runs one tool call. Never throws: every failure is an `isError` result the agent can act on. */
 export async function callTool(
   session: Session,
-  name: string,
+  op: Operation,
   rawArgs: Record<string, unknown> | undefined,
   signal: AbortSignal,
 ): Promise<CallToolResult> {
-  const result = await dispatch(session, name, rawArgs, signal);
+  const result = await dispatch(session, op, rawArgs, signal);
   // An error's sentence may repeat what people wrote (a title) or what was sent (an argument).
   if (result.isError) {
     for (const block of result.content) if (block.type === "text") block.text = shown(session, block.text);
@@ -197,22 +219,10 @@ export async function callTool(
 
 async function dispatch(
   session: Session,
-  name: string,
+  op: Operation,
   rawArgs: Record<string, unknown> | undefined,
   signal: AbortSignal,
 ): Promise<CallToolResult> {
-  const op = findOperation(name);
-  if (!op) {
-    // A protocol error, as MCP 2025-11-25 says of unknown tools.
-    const names = listTools(session).map((tool) => tool.name);
-    throw new ProtocolError(
-      INVALID_PARAMS,
-      shown(
-        session,
-        `Unknown tool: ${JSON.stringify(name.length > 80 ? `${name.slice(0, 79)}…` : name)}. Available tools: ${names.join(", ") || "none (see the server's instructions)"}.`,
-      ),
-    );
-  }
   const { config, logger } = session;
   if (op.writes && config.readOnly) {
     return errorResult({

@@ -32,16 +32,18 @@ const CLI = join(SUITE, "node_modules", "@modelcontextprotocol", "conformance", 
 const APPLICABLE = [
   "server-initialize",
   "ping",
-  "logging-set-level",
   "completion-complete",
   "tools-list",
   "resources-list",
-  "resources-subscribe",
-  "resources-unsubscribe",
   "dns-rebinding-protection",
 ];
-/** Needs sessions: stateful only. */
-const STATEFUL_ONLY = ["server-sse-multiple-streams"];
+/** What needs a session (a stateless server does not advertise log messages or subscriptions). */
+const STATEFUL_ONLY = [
+  "logging-set-level",
+  "resources-subscribe",
+  "resources-unsubscribe",
+  "server-sse-multiple-streams",
+];
 
 const servers: HttpServer[] = [];
 let out: string;

@@ -178,7 +178,7 @@ describe("garbage on stdin", () => {
       expect((await server.response(14)).result).toMatchObject({ isError: true });
       expect((await server.response(15)).error).toMatchObject({
         code: -32602,
-        message: expect.stringMatching(/^Unknown tool: "no-such-tool"/),
+        message: expect.stringMatching(/^Tool no-such-tool not found/),
       });
 
       const errors = server.messages().filter((m) => m.error);
@@ -190,11 +190,11 @@ describe("garbage on stdin", () => {
       expect((await server.response(8)).error?.code).toBe(-32601);
       expect((await server.response(9)).error).toMatchObject({
         code: -32602,
-        message: expect.stringMatching(/params\.name/),
+        message: expect.stringMatching(/^Invalid tools\/call request: .*"name"/s),
       });
       expect((await server.response(10)).error).toMatchObject({
         code: -32602,
-        message: expect.stringMatching(/params\.arguments/),
+        message: expect.stringMatching(/^Invalid tools\/call request: .*"arguments"/s),
       });
       expect((await server.response(11)).error?.code).toBe(-32602);
       expectPureJsonRpc(server.lines);
