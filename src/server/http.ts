@@ -43,11 +43,12 @@ import { logConversionsTo } from "../operations/converter.js";
 import type { PostHogClient } from "../posthog/client.js";
 import { KeyGrants } from "../posthog/grants.js";
 import { keySettingsUrl } from "../posthog/scopes.js";
-import { forgetSecret, type Secrets } from "../secrets.js";
+import { forgetSecret, Secrets } from "../secrets.js";
 import { createSession } from "../session.js";
 import type { UpstreamBase } from "../upstream.js";
 import { VERSION } from "../version.js";
 import { createServer } from "./index.js";
+import { invalidParams } from "./params.js";
 
 /** The SDK's Streamable HTTP server transport, sending nothing that holds its session's key. */
 class RedactingHttpTransport extends NodeStreamableHTTPServerTransport {
@@ -437,6 +438,16 @@ export async function serveHttp(
     }
     const body = req.method === "POST" ? await readBody(req, res) : null;
     if (body === undefined) return;
+    const invalid = invalidParams(body);
+    if (invalid !== undefined) {
+      res.writeHead(200, { "content-type": "application/json" });
+      const id = (body as { id: unknown }).id;
+      return void res.end(
+        new Secrets([apiKey]).redact(
+          JSON.stringify({ jsonrpc: "2.0", id, error: { code: -32602, message: invalid } }),
+        ),
+      );
+    }
     const parsed = body ?? undefined;
     const legacy = !http.stateless && (await isLegacyRequest(await toWebRequest(req, parsed), parsed));
     if (!legacy) {

@@ -7,21 +7,17 @@
  * exit when stdin closes).
  */
 import type { Readable, Writable } from "node:stream";
-import {
-  isSpecType,
-  type JSONRPCMessage,
-  parseJSONRPCMessage,
-  type Transport,
-} from "@modelcontextprotocol/server";
+import { type JSONRPCMessage, parseJSONRPCMessage, type Transport } from "@modelcontextprotocol/server";
 import type { Secrets } from "../secrets.js";
+import { invalidParams } from "./params.js";
 
 /** The SDK's own line limit (STDIO_DEFAULT_MAX_BUFFER_SIZE); over it, its transport closes. */
 const MAX_LINE_BYTES = 10 * 1024 * 1024;
 
 /**
  * Lines that are not JSON-RPC get the error JSON-RPC 2.0 asks for: -32700 for a line that is not
- * JSON, -32600 for JSON that is not a JSON-RPC message or is too large, with the request's id when
- * it can be told. (The SDK's transport
+ * JSON, -32600 for JSON that is not a JSON-RPC message or is too large, -32602 for a known
+ * request with malformed params (params.ts), with the request's id when it can be told. (The SDK's transport
  * drops such lines without an answer, so the client waits forever, and closes itself, ending the
  * server, when a line outgrows its 10 MB buffer.) Only well-formed messages reach the server.
  */
@@ -156,15 +152,10 @@ export class StdioLineTransport implements Transport {
       this.#answer(known ? id : null, -32600, "Invalid Request: not a JSON-RPC 2.0 message");
       return;
     }
-    // Malformed params of a known method are the SDK's to answer (-32602), but for the opening
-    // handshake's, which the SDK's stdio entry answers with -32603.
     const { id, method } = message as { id?: string | number; method?: string };
-    if (id !== undefined && method === "initialize" && !isSpecType.InitializeRequest(message)) {
-      this.#answer(
-        id,
-        -32602,
-        "Invalid params for initialize: protocolVersion, capabilities and clientInfo are required",
-      );
+    const invalid = invalidParams(message);
+    if (invalid !== undefined) {
+      this.#answer(id, -32602, invalid);
       return;
     }
     if (id !== undefined && method !== undefined) this.#pending.add(id);

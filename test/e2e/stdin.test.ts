@@ -190,11 +190,11 @@ describe("garbage on stdin", () => {
       expect((await server.response(8)).error?.code).toBe(-32601);
       expect((await server.response(9)).error).toMatchObject({
         code: -32602,
-        message: expect.stringMatching(/^Invalid tools\/call request: .*"name"/s),
+        message: expect.stringMatching(/params\.name/),
       });
       expect((await server.response(10)).error).toMatchObject({
         code: -32602,
-        message: expect.stringMatching(/^Invalid tools\/call request: .*"arguments"/s),
+        message: expect.stringMatching(/params\.arguments/),
       });
       expect((await server.response(11)).error?.code).toBe(-32602);
       expectPureJsonRpc(server.lines);

@@ -1,9 +1,8 @@
 /**
  * The stdio transport against the SDK's own verdict: messages generated from the shapes of MCP's
  * client messages, with extra members and wrong values mixed in, are delivered exactly when the
- * SDK's JSON-RPC schema accepts them (a known request's params are then the server's to check:
- * -32602, tested end to end), answered with a JSON-RPC error otherwise, and the transport keeps
- * serving either way.
+ * SDK's schemas accept them (the JSON-RPC message, and a known request's params), answered with a
+ * JSON-RPC error otherwise, and the transport keeps serving either way.
  */
 import { PassThrough } from "node:stream";
 import { ClientNotificationSchema, ClientRequestSchema } from "@modelcontextprotocol/sdk/types.js";
@@ -14,14 +13,24 @@ import { StdioLineTransport } from "../../src/server/stdio-transport.js";
 
 const REQUEST_METHODS = ClientRequestSchema.options.map((schema) => schema.shape.method.value);
 const NOTIFICATION_METHODS = ClientNotificationSchema.options.map((schema) => schema.shape.method.value);
-/** What the SDK says of a message: delivered, or answered with an error. */
+const REQUESTS: ReadonlyMap<string, (typeof ClientRequestSchema.options)[number]> = new Map(
+  ClientRequestSchema.options.map((schema) => [schema.shape.method.value, schema]),
+);
+
+/**
+ * What the SDK says of a message: delivered, or answered with an error. The message by the SDK
+ * v2's JSON-RPC parser; a request's params by the SDK v1's schemas, an oracle of its own.
+ */
 function sdkAccepts(message: unknown): boolean {
   try {
     parseJSONRPCMessage(message);
-    return true;
   } catch {
     return false;
   }
+  const { id, method, params } = message as { id?: unknown; method?: unknown; params?: unknown };
+  if (id === undefined || typeof method !== "string") return true;
+  const schema = REQUESTS.get(method);
+  return !schema || schema.safeParse({ method, params }).success;
 }
 
 const id = fc.oneof(
