@@ -426,9 +426,13 @@ export async function serveHttp(
     }
     const apiKey = keyOf(req, res);
     if (apiKey === undefined) return;
-    // A version the SDK would refuse by repeating it is refused here without (it could be anything).
+    const body = req.method === "POST" ? await readBody(req, res) : null;
+    if (body === undefined) return;
+    const parsed = body ?? undefined;
+    const era = (await isLegacyRequest(await toWebRequest(req, parsed), parsed)) ? "legacy" : "modern";
+    // A 2025 version the SDK would refuse by repeating it is refused here without (it could be anything).
     const version = req.headers["mcp-protocol-version"];
-    if (typeof version === "string" && !/^\d{4}-\d{2}-\d{2}$/.test(version)) {
+    if (era === "legacy" && typeof version === "string" && !/^\d{4}-\d{2}-\d{2}$/.test(version)) {
       return reject(
         res,
         400,
@@ -436,11 +440,10 @@ export async function serveHttp(
         "Bad Request: unsupported MCP-Protocol-Version (a date, e.g. 2025-11-25).",
       );
     }
-    const body = req.method === "POST" ? await readBody(req, res) : null;
-    if (body === undefined) return;
-    const invalid = invalidParams(body);
+    const invalid = invalidParams(body, era);
     if (invalid !== undefined) {
-      res.writeHead(200, { "content-type": "application/json" });
+      // In-band for a 2025 client; 400 with the JSON-RPC error for a 2026 one, as its transport expects.
+      res.writeHead(era === "legacy" ? 200 : 400, { "content-type": "application/json" });
       const id = (body as { id: unknown }).id;
       return void res.end(
         new Secrets([apiKey]).redact(
@@ -448,8 +451,7 @@ export async function serveHttp(
         ),
       );
     }
-    const parsed = body ?? undefined;
-    const legacy = !http.stateless && (await isLegacyRequest(await toWebRequest(req, parsed), parsed));
+    const legacy = era === "legacy" && !http.stateless;
     if (!legacy) {
       const key = await acquireKey(apiKey);
       if (key.grants.current.status === "rejected" || res.destroyed) {

@@ -28,11 +28,28 @@ const REQUESTS: Readonly<Record<string, SpecTypeName>> = {
   "subscriptions/listen": "SubscriptionsListenRequest",
 };
 
-/** The -32602 message for a request whose params are malformed; undefined when they are not. */
-export function invalidParams(message: unknown): string | undefined {
+/** Methods the 2026-07-28 revision removed: the SDK answers them -32601 in that era. */
+const REMOVED_IN_2026 = new Set([
+  "initialize",
+  "ping",
+  "logging/setLevel",
+  "resources/subscribe",
+  "resources/unsubscribe",
+  "tasks/get",
+  "tasks/result",
+  "tasks/list",
+  "tasks/cancel",
+]);
+
+/**
+ * The -32602 message for a request whose params are malformed; undefined when they are not (or when
+ * the method is not one of `era`'s).
+ */
+export function invalidParams(message: unknown, era: "legacy" | "modern" = "legacy"): string | undefined {
   if (message === null || typeof message !== "object") return undefined;
   const { id, method, params } = message as { id?: unknown; method?: unknown; params?: unknown };
   if (id === undefined || typeof method !== "string") return undefined;
+  if (era === "modern" && REMOVED_IN_2026.has(method)) return undefined;
   const name = Object.hasOwn(REQUESTS, method) ? REQUESTS[method] : undefined;
   if (!name) return undefined;
   const checked = specTypeSchemas[name]["~standard"].validate({ method, params });
@@ -43,4 +60,10 @@ export function invalidParams(message: unknown): string | undefined {
     .join(".");
   const what = (issue?.message ?? "malformed").replace(/^Invalid input: /, "");
   return `Invalid params for ${method}: ${path ? `${path}: ` : ""}${what}`;
+}
+
+/** The era a message claims: 2026-07-28 requests carry their protocol version in `_meta`. */
+export function claimedEra(message: unknown): "legacy" | "modern" {
+  const meta = (message as { params?: { _meta?: Record<string, unknown> } } | null)?.params?._meta;
+  return typeof meta?.["io.modelcontextprotocol/protocolVersion"] === "string" ? "modern" : "legacy";
 }

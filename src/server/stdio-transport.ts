@@ -9,7 +9,7 @@
 import type { Readable, Writable } from "node:stream";
 import { type JSONRPCMessage, parseJSONRPCMessage, type Transport } from "@modelcontextprotocol/server";
 import type { Secrets } from "../secrets.js";
-import { invalidParams } from "./params.js";
+import { claimedEra, invalidParams } from "./params.js";
 
 /** The SDK's own line limit (STDIO_DEFAULT_MAX_BUFFER_SIZE); over it, its transport closes. */
 const MAX_LINE_BYTES = 10 * 1024 * 1024;
@@ -153,7 +153,7 @@ export class StdioLineTransport implements Transport {
       return;
     }
     const { id, method } = message as { id?: string | number; method?: string };
-    const invalid = invalidParams(message);
+    const invalid = invalidParams(message, claimedEra(message));
     if (invalid !== undefined) {
       this.#answer(id, -32602, invalid);
       return;
