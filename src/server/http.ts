@@ -430,15 +430,11 @@ export async function serveHttp(
     if (body === undefined) return;
     const parsed = body ?? undefined;
     const era = (await isLegacyRequest(await toWebRequest(req, parsed), parsed)) ? "legacy" : "modern";
-    // A 2025 version the SDK would refuse by repeating it is refused here without (it could be anything).
+    // The SDK refuses a version it does not serve by repeating it; what cannot be a version (it
+    // could be anything, a key even) is refused here without.
     const version = req.headers["mcp-protocol-version"];
-    if (era === "legacy" && typeof version === "string" && !/^\d{4}-\d{2}-\d{2}$/.test(version)) {
-      return reject(
-        res,
-        400,
-        -32000,
-        "Bad Request: unsupported MCP-Protocol-Version (a date, e.g. 2025-11-25).",
-      );
+    if (typeof version === "string" && !/^[\w.-]{1,20}$/.test(version)) {
+      return reject(res, 400, -32000, "Bad Request: unsupported MCP-Protocol-Version (e.g. 2025-11-25).");
     }
     const invalid = invalidParams(body, era);
     if (invalid !== undefined) {

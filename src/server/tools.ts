@@ -59,7 +59,7 @@ export function generateToolSchemas(): ToolSchemas {
       op.name,
       {
         inputSchema: inputJsonSchema(argumentsSchema(op), PROJECT_ID_JSON),
-        outputSchema: outputJsonSchema(),
+        outputSchema: outputJsonSchema(op.output),
       },
     ]),
   );
@@ -75,7 +75,7 @@ function compile(op: Operation): Compiled {
     const schema = argumentsSchema(op);
     const { inputSchema, outputSchema } = prebuilt?.[op.name] ?? {
       inputSchema: inputJsonSchema(schema, PROJECT_ID_JSON),
-      outputSchema: outputJsonSchema(),
+      outputSchema: outputJsonSchema(op.output),
     };
     entry = {
       op,
@@ -107,7 +107,11 @@ export function toolConfig(op: Operation): {
     title: op.title,
     description: op.description,
     inputSchema: standardSchema(tool.inputSchema),
-    outputSchema: standardSchema(tool.outputSchema ?? { type: "object" }),
+    // The SDK checks every result against the operation's own schema before it leaves.
+    outputSchema: standardSchema(tool.outputSchema ?? { type: "object" }, (value) => {
+      const checked = op.output.safeParse(value);
+      return checked.success ? { ok: true } : { ok: false, message: checked.error.issues[0]?.message ?? "" };
+    }),
     annotations: tool.annotations ?? {},
   };
 }
