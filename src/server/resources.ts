@@ -14,11 +14,11 @@ import { ShortId } from "../operations/args.js";
 import { shownMarkdown } from "../operations/documents.js";
 import { readNotebook } from "../operations/notebook-io.js";
 import { UpstreamError } from "../posthog/client.js";
-import { describeTransportError, missingScope, projectRefusal, ToolError } from "../posthog/errors.js";
-import { createOpContext } from "../posthog/gateway.js";
+import { describeTransportError, ToolError } from "../posthog/errors.js";
 import { NotebookPageSchema } from "../posthog/schemas.js";
-import { grantsAllow, projectAllowed } from "../posthog/scopes.js";
 import type { Session } from "../session.js";
+import { createOpContext } from "./op-context.js";
+import { guard } from "./request-guard.js";
 
 export const NOTEBOOK_URI_TEMPLATE = "posthog://notebooks/{short_id}";
 export const NOTEBOOK_MARKDOWN_URI_TEMPLATE = "posthog://notebooks/{short_id}/markdown";
@@ -74,16 +74,11 @@ function describeFailure(error: unknown, session: Session, uri?: string): Protoc
   return new ProtocolError(-32603, "Reading the resource failed inside this server; try again.");
 }
 
-/** What tools check before anything is sent: the scope, and the project the key may reach. */
-function requireRead(session: Session): void {
-  const grants = session.grants.current;
-  if (!grantsAllow(grants, "notebook:read")) {
-    throw new ProtocolError(-32603, missingScope("resources", "notebook:read", session.config.host).message);
-  }
-  const projectId = session.config.projectId;
-  if (!projectAllowed(grants, projectId)) {
-    throw new ProtocolError(-32603, projectRefusal(grants, projectId, session.config.host).message);
-  }
+/** The guard tools pass, for resources: mode, key, scope and project, before anything is sent. */
+async function requireRead(session: Session): Promise<void> {
+  const refused = await guard(session, { name: "resources", scope: "notebook:read", writes: false });
+  if (refused)
+    throw new ProtocolError(ProtocolErrorCode.InternalError, refused.message, { reason: refused.reason });
 }
 
 export async function listResources(
@@ -92,7 +87,7 @@ export async function listResources(
   signal: AbortSignal,
 ): Promise<ListResourcesResult> {
   const offset = decodeCursor(cursor);
-  requireRead(session);
+  await requireRead(session);
   const ctx = createOpContext(session, "resources/list", session.config.projectId, signal);
   try {
     const page = await ctx.call(
@@ -102,7 +97,7 @@ export async function listResources(
     const resources = page.results.map((nb) => ({
       uri: notebookUri(nb.short_id),
       name: nb.short_id,
-      title: shown(session, nb.title || `Untitled notebook ${nb.short_id}`),
+      title: revealInvisible(nb.title || `Untitled notebook ${nb.short_id}`),
       mimeType: "text/plain",
       ...(nb.last_modified_at ? { annotations: { lastModified: nb.last_modified_at } } : {}),
     }));
@@ -111,11 +106,6 @@ export async function listResources(
   } catch (error) {
     throw asMcpError(error, session);
   }
-}
-
-/** The text itself, minus invisible characters, and never the key. */
-function shown(session: Session, text: string): string {
-  return session.client.redact(revealInvisible(text));
 }
 
 export async function readResource(
@@ -131,16 +121,16 @@ export async function readResource(
       `Resource not found: ${uri} is not a notebook URI (posthog://notebooks/{short_id}).`,
     );
   }
-  requireRead(session);
+  await requireRead(session);
   const ctx = createOpContext(session, "resources/read", session.config.projectId, signal, shortId);
   try {
     const snapshot = await readNotebook(ctx, shortId);
     const nb = snapshot.notebook;
     if (match?.[2]) {
       const markdown = await shownMarkdown(snapshot);
-      return { contents: [{ uri, mimeType: "text/markdown", text: session.client.redact(markdown) }] };
+      return { contents: [{ uri, mimeType: "text/markdown", text: markdown }] };
     }
-    return { contents: [{ uri, mimeType: "text/plain", text: shown(session, nb.text_content ?? "") }] };
+    return { contents: [{ uri, mimeType: "text/plain", text: revealInvisible(nb.text_content ?? "") }] };
   } catch (error) {
     throw asMcpError(error, session, uri);
   }
@@ -165,9 +155,8 @@ export async function completeShortId(
   typed: string,
   signal: AbortSignal = AbortSignal.timeout(session.config.timeouts.headers + session.config.timeouts.body),
 ): Promise<Completions> {
-  const grants = session.grants.current;
   const none: Completions = { values: [], total: 0, hasMore: false };
-  if (!grantsAllow(grants, "notebook:read") || !projectAllowed(grants, session.config.projectId)) return none;
+  if (await guard(session, { name: "completion", scope: "notebook:read", writes: false })) return none;
   const value = typed.trim().slice(0, 200);
   const ctx = createOpContext(session, "completion", session.config.projectId, signal);
   const recent = ctx.call(
