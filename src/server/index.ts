@@ -15,6 +15,7 @@
  * - `resources/subscribe` (2025 era): clients hear when a notebook they watch changes here.
  */
 import {
+  type CacheHint,
   type LoggingLevel,
   McpServer,
   ProtocolError,
@@ -84,6 +85,7 @@ export function createServer(
         ...(legacyNotifying ? { logging: {} } : {}),
       },
       jsonSchemaValidator: noValidation,
+      cacheHints: CACHE_HINTS,
       instructions: serverInstructions({ ...situation, sandbox: session.config.mode === "sandbox" }),
     },
   );
@@ -212,6 +214,26 @@ function legacyNotifications(server: McpServer, session: Session): (() => void)[
   session.changeListeners.add(listener);
   return [stopLogs, () => session.changeListeners.delete(listener)];
 }
+
+/**
+ * How long 2026-07-28 clients may keep each list and read (`ttlMs`), and who may share it
+ * (`cacheScope`), truthfully: what depends on the key (which tools it may call, the instructions
+ * naming them) is private, and kept as long as the server keeps the key's grants (a minute); the
+ * resource templates are the same for everyone; notebooks change in PostHog at any time, by anyone,
+ * so their listing and text are not kept at all.
+ */
+const CACHE_HINTS: Partial<
+  Record<
+    "tools/list" | "resources/list" | "resources/templates/list" | "resources/read" | "server/discover",
+    CacheHint
+  >
+> = {
+  "tools/list": { ttlMs: 60_000, cacheScope: "private" },
+  "server/discover": { ttlMs: 60_000, cacheScope: "private" },
+  "resources/templates/list": { ttlMs: 3_600_000, cacheScope: "public" },
+  "resources/list": { ttlMs: 0, cacheScope: "private" },
+  "resources/read": { ttlMs: 0, cacheScope: "private" },
+};
 
 /** Resources one session may watch at once. */
 const MAX_SUBSCRIPTIONS = 1_000;

@@ -99,6 +99,20 @@ describe("Streamable HTTP, either era on one endpoint", () => {
       const shortId = (created.structuredContent as { short_id: string }).short_id;
       const read = await client.readResource({ uri: `posthog://notebooks/${shortId}/markdown` });
       expect(read.contents[0]?.uri).toBe(`posthog://notebooks/${shortId}/markdown`);
+      // Cache hints that tell the truth: what depends on the key is private.
+      const hints = (result: unknown) => {
+        const { ttlMs, cacheScope } = result as { ttlMs?: unknown; cacheScope?: unknown };
+        return { ttlMs, cacheScope };
+      };
+      expect(hints(await client.request({ method: "tools/list" } as never))).toEqual({
+        ttlMs: 60_000,
+        cacheScope: "private",
+      });
+      expect(hints(await client.request({ method: "resources/templates/list" } as never))).toEqual({
+        ttlMs: 3_600_000,
+        cacheScope: "public",
+      });
+      expect(hints(read)).toEqual({ ttlMs: 0, cacheScope: "private" });
       // Invalid params are -32602 over HTTP too, with no validation dump of the server's internals.
       await expect(client.request({ method: "resources/read", params: {} } as never)).rejects.toMatchObject({
         code: -32602,
