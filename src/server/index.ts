@@ -72,7 +72,9 @@ export function createServer(
 ): McpServer {
   const situation = toolSituation(session);
   // Subscriptions, list changes and log messages reach a 2025 client unasked, on its connection;
-  // a 2026 client asks for changes on a subscriptions/listen stream, which the SDK's entries serve.
+  // a 2026 client asks for changes (notebooks it watches, lists) on a subscriptions/listen stream,
+  // which the SDK's stdio entry serves. Over HTTP a 2026 request's server lasts for that request
+  // only, so it advertises none of these.
   const notifying = shape.lasting;
   const legacyNotifying = notifying && shape.era === "legacy";
   const server = new McpServer(
@@ -80,7 +82,7 @@ export function createServer(
     {
       capabilities: {
         tools: { listChanged: notifying },
-        resources: { listChanged: notifying, subscribe: legacyNotifying },
+        resources: { listChanged: notifying, subscribe: notifying },
         completions: {},
         ...(legacyNotifying ? { logging: {} } : {}),
       },
@@ -156,8 +158,13 @@ export function createServer(
       }),
     );
     if (shape.era === "modern") {
-      const listener = (_shortId: string, listed: boolean) => {
-        if (listed && server.isConnected()) server.sendResourceListChanged();
+      // The SDK's stdio entry delivers these on the subscriptions/listen streams that asked for them.
+      const listener = (shortId: string, listed: boolean) => {
+        if (!server.isConnected()) return;
+        for (const uri of [notebookUri(shortId), notebookMarkdownUri(shortId)]) {
+          void server.server.sendResourceUpdated({ uri }).catch(() => undefined);
+        }
+        if (listed) server.sendResourceListChanged();
       };
       session.changeListeners.add(listener);
       stops.push(() => session.changeListeners.delete(listener));

@@ -52,6 +52,43 @@ describe("stdio, either era from one binary", () => {
     }
   });
 
+  it("a v2 client hears of a notebook it watches on a subscriptions/listen stream", async () => {
+    const client = modernClient();
+    await client.connect(
+      new V2StdioClientTransport({
+        command: process.execPath,
+        args: [BIN, "--sandbox"],
+        env: childEnv(),
+        cwd: ROOT,
+      }),
+    );
+    try {
+      const created = await client.callTool({ name: "notebooks-create", arguments: { title: "Watched" } });
+      const shortId = (created.structuredContent as { short_id: string }).short_id;
+      const uri = `posthog://notebooks/${shortId}`;
+      const updated: string[] = [];
+      const heard = new Promise<void>((resolve) => {
+        client.setNotificationHandler("notifications/resources/updated", async (notification) => {
+          updated.push(notification.params.uri);
+          resolve();
+        });
+      });
+      const subscription = await client.listen({ resourceSubscriptions: [uri] });
+      expect(subscription.honoredFilter.resourceSubscriptions).toEqual([uri]);
+      const renamed = await client.callTool({
+        name: "notebooks-partial-update",
+        arguments: { short_id: shortId, title: "Watched, renamed" },
+      });
+      expect(renamed.isError, TEXT_OF(renamed)).toBeFalsy();
+      await heard;
+      // Only what was asked for: the Markdown URI of the same notebook was not.
+      expect(updated).toEqual([uri]);
+      await subscription.close();
+    } finally {
+      await client.close();
+    }
+  });
+
   it("a v1 client gets 2025-11-25 with log messages and subscriptions", async () => {
     const client = legacyClient();
     await client.connect(
