@@ -8,7 +8,7 @@ export const activity = defineOperation({
   name: "notebooks-activity-retrieve",
   title: "Notebook history",
   description:
-    "Who changed a notebook, when and how (created, updated, deleted, restored), newest first; text changes as line diffs.",
+    "Who changed a notebook, when and how, newest first (text changes as line diffs).",
   scope: "activity_log:read",
   writes: false,
   upstream: "GET notebooks/{short_id}/activity/",

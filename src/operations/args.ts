@@ -8,7 +8,7 @@ import { toolError } from "../posthog/errors.js";
 export const ShortId = z
   .string()
   .regex(/^[A-Za-z0-9]{1,32}$/, "must be a notebook short id: letters and digits only, like 'aB3dE6gH'")
-  .describe("Notebook short id, like aB3dE6gH.");
+  .describe("Notebook short id (aB3dE6gH).");
 
 export const ProjectIdArg = z
   .union([

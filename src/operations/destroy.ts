@@ -7,7 +7,7 @@ export const destroy = defineOperation({
   name: "notebooks-destroy",
   title: "Delete a notebook",
   description:
-    "Soft-delete a notebook (PostHog never hard-deletes); restore it with notebooks-partial-update deleted=false.",
+    "Soft-delete a notebook (PostHog never hard-deletes): notebooks-partial-update deleted=false restores.",
   scope: "notebook:write",
   writes: true,
   upstream: 'PATCH notebooks/{short_id}/ {"deleted": true}',

@@ -14,7 +14,7 @@ const OldMarkdown = z
   .max(MAX_MARKDOWN)
   .describe("Exact passage to replace (once unless replace_all).");
 const NewMarkdown = z.string().max(MAX_MARKDOWN).describe("Its replacement ('' deletes it).");
-const ReplaceAll = z.boolean().optional().describe("Replace every occurrence.");
+const ReplaceAll = z.boolean().optional().describe("Every occurrence.");
 
 /** Most replacements in one call. */
 const MAX_EDITS = 100;
@@ -69,7 +69,7 @@ export const edit = defineOperation({
       .int()
       .min(0)
       .optional()
-      .describe("The version read (a newer one gets the edit if the passage is still there)."),
+      .describe("The version read (a newer one is edited if the passage is still there)."),
   },
   output: EditOut,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },

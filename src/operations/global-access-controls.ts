@@ -7,7 +7,7 @@ export const globalAccessControls = defineOperation({
   name: "notebooks-global-access-controls-retrieve",
   title: "Global access controls (refused for notebooks)",
   description:
-    "Do not use for notebooks: PostHog answers 400 (global access controls exist only for projects). Call notebooks-access-controls-retrieve instead.",
+    "PostHog answers 400 for notebooks (these exist only for projects): call notebooks-access-controls-retrieve instead.",
   scope: "access_control:read",
   writes: false,
   upstream: "GET notebooks/{short_id}/global_access_controls/",

@@ -21,7 +21,7 @@ export const partialUpdate = defineOperation({
   name: "notebooks-partial-update",
   title: "Update a notebook",
   description:
-    "Change a notebook: append_markdown adds to the end (no version needed; best for findings); markdown or content replaces it and needs the version you read; title renames; deleted=false restores.",
+    "Change a notebook: append_markdown adds to the end (no version needed); markdown or content replaces it (needs the version read); title renames; deleted=false restores.",
   scope: "notebook:write",
   writes: true,
   upstream: "PATCH notebooks/{short_id}/",
@@ -37,7 +37,7 @@ export const partialUpdate = defineOperation({
       .int()
       .min(0)
       .optional()
-      .describe("The version you read; needed with markdown or content."),
+      .describe("The version read; needed with markdown or content."),
     deleted: z.boolean().optional().describe("false restores a deleted notebook."),
   },
   output: NotebookWriteOut,

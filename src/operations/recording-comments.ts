@@ -13,7 +13,7 @@ export const recordingComments = defineOperation({
   name: "notebooks-recording-comments-retrieve",
   title: "Comments on a recording",
   description:
-    "Comments notebooks make on a session recording (paragraphs opening with a replay timestamp): time, text, notebook.",
+    "Comments notebooks make on a recording (paragraphs opening with a replay timestamp): time, text, notebook.",
   scope: "notebook:read",
   writes: false,
   upstream: "GET notebooks/recording_comments/?recording_id= (fallback: notebooks containing the recording)",

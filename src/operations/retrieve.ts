@@ -34,7 +34,7 @@ export const retrieve = defineOperation({
   name: "notebooks-retrieve",
   title: "Get a notebook",
   description:
-    "Get a notebook as Markdown (keep tags like <Query …/> when editing) and its version. Long ones come in parts: offset = range.next_offset. find locates text.",
+    "Get a notebook as Markdown (keep tags like <Query …/> when editing) and its version; long ones in parts (offset = range.next_offset); find locates text.",
   scope: "notebook:read",
   writes: false,
   upstream: "GET notebooks/{short_id}/",

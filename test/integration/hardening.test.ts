@@ -289,7 +289,7 @@ describe("what agents are told", () => {
       [
         "notebooks-retrieve",
         { short_id: nb.short_id, format: "xml" },
-        /format must be one of "markdown", "json" or "both", not "xml"/,
+        /format must be one of "markdown", "json", "both" or "outline", not "xml"/,
       ],
       [
         "notebooks-list",

@@ -430,7 +430,7 @@ describe("access controls", () => {
     const { tools } = await h.client.listTools();
     const tool = tools.find((t) => t.name === "notebooks-global-access-controls-retrieve");
     expect(tool?.description).toMatch(
-      /^Do not use for notebooks: PostHog answers 400.*notebooks-access-controls-retrieve/,
+      /^PostHog answers 400 for notebooks.*notebooks-access-controls-retrieve/,
     );
     expect(tool?.title).toMatch(/refused for notebooks/);
   });
