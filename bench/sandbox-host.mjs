@@ -25,6 +25,11 @@ const commands = {
   requests: ({ from = 0 }) =>
     sandbox.requests.slice(from).map((r) => ({ method: r.method, path: r.path, status: r.status })),
   getNotebook: ({ shortId }) => sandbox.getNotebook(shortId),
+  /** A full-scope key (each HTTP session of the throughput figure is a tenant with its own). */
+  addKey({ value }) {
+    sandbox.addKey({ value, scopes: ["*"] });
+    return true;
+  },
   fault({ fault }) {
     sandbox.fault(fault);
     return true;

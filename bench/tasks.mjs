@@ -1,7 +1,9 @@
-// The agent tasks of the bench, each scripted twice: with this server's tools, and the way
-// PostHog's own MCP tools do it (bench/posthog-tools.mjs). A script plays the agent: it calls tools
-// and reads their answers as an agent would, and `tally` counts the calls and the characters the
-// agent wrote (tool name and arguments) and read (what a client passes it from each result).
+// The agent tasks of the bench, each scripted twice: with this server's tools, and with PostHog's
+// own MCP tools as they are today (bench/posthog-tools.mjs), each side with the tools that cost it
+// least. A script plays the agent: it calls tools and reads their answers as an agent would, and
+// `tally` counts the calls and the characters the agent wrote (tool name and arguments) and read
+// (what a client passes it from each result). Each task also says its floor: the characters no
+// server can spare the agent, what it must write itself and the notebook text it must see.
 import { notebookMarkdown } from "./gen.mjs";
 
 /** The sentence the edit task changes, somewhere past the middle of a 100 KB notebook. */
@@ -34,7 +36,9 @@ export const REPORT = [
   "- [ ] Watch the Safari error rate for another week",
   "- [ ] Compare with the same week last quarter",
   "",
-  'A session that shows the old failure: <Recording id="0192f1d4-7c1e-7a55-b1d3-5e6f7a8b9c0d" />',
+  "A session that shows the old failure:",
+  "",
+  '<Recording id="0192f1d4-7c1e-7a55-b1d3-5e6f7a8b9c0d" />',
 ].join("\n");
 
 const FINDINGS = [
@@ -44,6 +48,16 @@ const FINDINGS = [
   "- Two customers still report the coupon bug: see the support queue.",
 ].join("\n");
 
+/** Three sentences a multi-edit changes, at about 20 %, 45 % and 70 % of a 100 KB notebook. */
+const THREE = [
+  ["Monthly churn fell to 3.1 percent in October.", "Monthly churn fell to 2.9 percent in October."],
+  [
+    "Activation rose to 57 percent for the new onboarding.",
+    "Activation rose to 59 percent for the new onboarding.",
+  ],
+  [SENTENCE, NEW_SENTENCE],
+];
+
 /** A long notebook's Markdown (about `bytes`), holding SENTENCE as a paragraph at about 70 %. */
 export function longNotebookMarkdown(bytes) {
   const before = notebookMarkdown(Math.round(bytes * 0.7), 101);
@@ -51,28 +65,50 @@ export function longNotebookMarkdown(bytes) {
   return `# Retention deep-dive\n\n${before.trimEnd()}\n\n${SENTENCE}\n\n${after}`;
 }
 
-/** Replaces `from` by `to` in every text node of a ProseMirror document (what an agent edits in JSON). */
-function replaceInText(node, from, to) {
-  if (Array.isArray(node)) return node.map((child) => replaceInText(child, from, to));
-  if (node === null || typeof node !== "object") return node;
-  const out = {};
-  for (const [key, value] of Object.entries(node)) {
-    out[key] =
-      key === "text" && typeof value === "string" ? value.replace(from, to) : replaceInText(value, from, to);
-  }
-  return out;
+/** A long notebook's Markdown holding the three sentences of THREE. */
+function threeSentenceMarkdown(bytes) {
+  const parts = [0.2, 0.25, 0.25, 0.3].map((share, i) =>
+    notebookMarkdown(Math.round(bytes * share), 500 + i).trimEnd(),
+  );
+  return `# Retention deep-dive\n\n${parts[0]}\n\n${THREE[0][0]}\n\n${parts[1]}\n\n${THREE[1][0]}\n\n${parts[2]}\n\n${THREE[2][0]}\n\n${parts[3]}\n`;
+}
+
+/** A v1 (rich-text) notebook from Markdown, made in the sandbox (not counted). */
+const richNotebook =
+  (markdown, title, extra = {}) =>
+  (sandbox) =>
+    sandbox.call("insertMarkdown", { markdown, title, ...extra });
+
+/** A Markdown (v2) notebook, as notebooks-create-markdown makes them (not counted). */
+const markdownNotebook = (markdown, title) => async (sandbox) => {
+  const content = { type: "doc", content: [{ type: "ph-markdown-notebook", attrs: { markdown } }] };
+  return sandbox.call("insert", { init: { title, content, text_content: markdown } });
+};
+
+/** The Markdown of a notebook as this project's converter writes it (what a floor counts as seen). */
+async function storedMarkdown(sandbox, shortId, content) {
+  const nb = await sandbox.call("getNotebook", { shortId });
+  return content.documentToMarkdown(nb.content);
+}
+
+/** Passages found with find, checked to hold the text the agent looks for. */
+function passageHolding(found, text) {
+  const match = found.matches?.find((m) => m.passage.includes(text));
+  if (!match) throw new Error(`find did not show ${JSON.stringify(text)}`);
+  return match;
 }
 
 /**
  * Each task: `prepare(sandbox)` makes what it needs directly in the sandbox (not counted), then
- * `ours(call, data, tools)` and `theirs(call, data, content)` play the agent.
+ * `ours(call, data)` and `theirs(call, data, content)` play the agent; `floor(sandbox, data,
+ * content)` is {written, read} in characters: what the agent must write (search terms, ids, its
+ * own text) and the notebook text it must see; `check` says the task was done.
  */
 export const TASKS = [
   {
     id: "find-read",
     title: "Find and read a notebook (the checkout investigation)",
-    fewest: 2,
-    prepare: async () => ({}),
+    prepare: async () => ({ short_id: "chk9Drop" }),
     async ours(call) {
       const found = await call("notebooks-list", { search: "checkout" });
       const id = found.results.find((nb) => /checkout/i.test(nb.title ?? ""))?.short_id;
@@ -80,35 +116,35 @@ export const TASKS = [
       if (!read.markdown.includes("Conversion")) throw new Error("find-read: not the notebook");
     },
     async theirs(call) {
-      // PostHog's notebooks-list takes no search: the agent scans the page for the title.
-      const page = await call("notebooks-list", {});
+      const page = await call("notebooks-list", { search: "checkout" });
       const id = page.results.find((nb) => /checkout/i.test(nb.title ?? ""))?.short_id;
       await call("notebooks-retrieve", { short_id: id });
     },
+    floor: async (sandbox, data, content) => ({
+      written: "checkout".length + data.short_id.length,
+      read: (await storedMarkdown(sandbox, data.short_id, content)).length,
+    }),
   },
   {
     id: "create-report",
     title: "Create a report notebook (1.2 KB of Markdown: headings, list, table, insight, recording)",
-    fewest: 1,
     prepare: async () => ({}),
     async ours(call) {
       await call("notebooks-create", { markdown: REPORT });
     },
-    async theirs(call, _data, content) {
-      // The agent writes the document as ProseMirror JSON (what the Markdown above becomes).
-      const doc = content.markdownToDocument(REPORT, { inlineTags: true }).doc;
-      await call("notebooks-create", { title: "Checkout report: week 47", content: doc });
+    async theirs(call) {
+      const [heading, ...body] = REPORT.split("\n");
+      await call("notebooks-create-markdown", {
+        title: heading.replace(/^# /, ""),
+        markdown: body.join("\n"),
+      });
     },
+    floor: async () => ({ written: REPORT.length, read: 8 }),
   },
   {
     id: "read-long",
-    title: "Read a 100 KB notebook whole",
-    fewest: 1,
-    prepare: async (sandbox) =>
-      sandbox.call("insertMarkdown", {
-        markdown: longNotebookMarkdown(100_000),
-        title: "Retention deep-dive",
-      }),
+    title: "Read a 100 KB rich-text notebook whole",
+    prepare: richNotebook(longNotebookMarkdown(100_000), "Retention deep-dive"),
     async ours(call, data) {
       let read = await call("notebooks-retrieve", { short_id: data.short_id });
       while (read.range?.next_offset) {
@@ -118,54 +154,53 @@ export const TASKS = [
     async theirs(call, data) {
       await call("notebooks-retrieve", { short_id: data.short_id });
     },
+    floor: async (sandbox, data, content) => ({
+      written: data.short_id.length,
+      read: (await storedMarkdown(sandbox, data.short_id, content)).length,
+    }),
   },
   {
-    id: "edit-sentence",
-    title: "Change one sentence in a 100 KB notebook",
-    fewest: 2,
-    prepare: async (sandbox) =>
-      sandbox.call("insertMarkdown", {
-        markdown: longNotebookMarkdown(100_000),
-        title: "Retention deep-dive",
-      }),
-    async ours(call, data, tools) {
+    id: "read-long-md",
+    title: "Read a 100 KB Markdown notebook whole",
+    prepare: markdownNotebook(longNotebookMarkdown(100_000), "Retention deep-dive"),
+    async ours(call, data) {
       let read = await call("notebooks-retrieve", { short_id: data.short_id });
-      const parts = [read.markdown];
-      while (!read.markdown.includes(SENTENCE) && read.range?.next_offset) {
+      while (read.range?.next_offset) {
         read = await call("notebooks-retrieve", { short_id: data.short_id, offset: read.range.next_offset });
-        parts.push(read.markdown);
-      }
-      if (tools.includes("notebooks-edit")) {
-        await call("notebooks-edit", {
-          short_id: data.short_id,
-          old_markdown: SENTENCE,
-          new_markdown: NEW_SENTENCE,
-          version: read.version,
-        });
-      } else {
-        // Before notebooks-edit: the whole document rewritten.
-        while (read.range?.next_offset) {
-          read = await call("notebooks-retrieve", {
-            short_id: data.short_id,
-            offset: read.range.next_offset,
-          });
-          parts.push(read.markdown);
-        }
-        await call("notebooks-partial-update", {
-          short_id: data.short_id,
-          markdown: parts.join("").replace(SENTENCE, NEW_SENTENCE),
-          version: read.version,
-        });
       }
     },
     async theirs(call, data) {
-      const nb = await call("notebooks-retrieve", { short_id: data.short_id });
-      await call("notebooks-partial-update", {
+      await call("notebooks-markdown-retrieve", { short_id: data.short_id });
+    },
+    floor: async () => ({ written: 8, read: longNotebookMarkdown(100_000).length }),
+  },
+  {
+    id: "edit-sentence",
+    title: "Change one sentence in a 100 KB rich-text notebook",
+    prepare: richNotebook(longNotebookMarkdown(100_000), "Retention deep-dive"),
+    async ours(call, data) {
+      const found = await call("notebooks-retrieve", {
         short_id: data.short_id,
-        content: replaceInText(nb.content, SENTENCE, NEW_SENTENCE),
-        version: nb.version,
+        find: "Weekly retention settled",
+      });
+      const match = passageHolding(found, SENTENCE);
+      await call("notebooks-edit", {
+        short_id: data.short_id,
+        old_markdown: match.passage,
+        new_markdown: match.passage.replace("41 percent", "44 percent"),
+        version: found.version,
       });
     },
+    async theirs(call, data) {
+      // No find within a notebook: the agent reads it to locate the sentence, then edits the text.
+      const nb = await call("notebooks-retrieve", { short_id: data.short_id });
+      if (!JSON.stringify(nb.content).includes(SENTENCE)) throw new Error("edit-sentence: not found");
+      await call("notebook-edit", {
+        short_id: data.short_id,
+        edits: [{ type: "replace_text", find: SENTENCE, replace: NEW_SENTENCE, all_occurrences: false }],
+      });
+    },
+    floor: async () => ({ written: SENTENCE.length + NEW_SENTENCE.length + 8, read: SENTENCE.length }),
     async check(sandbox, data) {
       const nb = await sandbox.call("getNotebook", { shortId: data.short_id });
       const text = JSON.stringify(nb.content);
@@ -174,42 +209,110 @@ export const TASKS = [
     },
   },
   {
+    id: "edit-sentence-md",
+    title: "Change one sentence in a 100 KB Markdown notebook",
+    prepare: markdownNotebook(longNotebookMarkdown(100_000), "Retention deep-dive"),
+    async ours(call, data) {
+      const found = await call("notebooks-retrieve", {
+        short_id: data.short_id,
+        find: "Weekly retention settled",
+      });
+      const match = passageHolding(found, SENTENCE);
+      await call("notebooks-edit", {
+        short_id: data.short_id,
+        old_markdown: match.passage,
+        new_markdown: match.passage.replace("41 percent", "44 percent"),
+        version: found.version,
+      });
+    },
+    async theirs(call, data) {
+      const read = await call("notebooks-markdown-retrieve", { short_id: data.short_id });
+      if (!read.markdown.includes(SENTENCE)) throw new Error("edit-sentence-md: not found");
+      await call("notebook-edit", {
+        short_id: data.short_id,
+        old_markdown: SENTENCE,
+        new_markdown: NEW_SENTENCE,
+      });
+    },
+    floor: async () => ({ written: SENTENCE.length + NEW_SENTENCE.length + 8, read: SENTENCE.length }),
+    async check(sandbox, data) {
+      const nb = await sandbox.call("getNotebook", { shortId: data.short_id });
+      const text = JSON.stringify(nb.content);
+      if (!text.includes(NEW_SENTENCE) || text.includes(SENTENCE))
+        throw new Error("edit-sentence-md: not changed");
+    },
+  },
+  {
+    id: "edit-three",
+    title: "Change three sentences spread through a 100 KB rich-text notebook",
+    prepare: richNotebook(threeSentenceMarkdown(100_000), "Retention deep-dive"),
+    async ours(call, data) {
+      const found = await call("notebooks-retrieve", {
+        short_id: data.short_id,
+        find: "Monthly churn fell|Activation rose|Weekly retention settled",
+        regex: true,
+      });
+      const edits = THREE.map(([from, to]) => {
+        const match = passageHolding(found, from);
+        return { old_markdown: match.passage, new_markdown: match.passage.replace(from, to) };
+      });
+      await call("notebooks-edit", { short_id: data.short_id, edits, version: found.version });
+    },
+    async theirs(call, data) {
+      const nb = await call("notebooks-retrieve", { short_id: data.short_id });
+      const text = JSON.stringify(nb.content);
+      if (!THREE.every(([from]) => text.includes(from))) throw new Error("edit-three: not found");
+      await call("notebook-edit", {
+        short_id: data.short_id,
+        edits: THREE.map(([find, replace]) => ({
+          type: "replace_text",
+          find,
+          replace,
+          all_occurrences: false,
+        })),
+      });
+    },
+    floor: async () => ({
+      written: THREE.reduce((n, [from, to]) => n + from.length + to.length, 8),
+      read: THREE.reduce((n, [from]) => n + from.length, 0),
+    }),
+    async check(sandbox, data) {
+      const nb = await sandbox.call("getNotebook", { shortId: data.short_id });
+      const text = JSON.stringify(nb.content);
+      if (!THREE.every(([from, to]) => text.includes(to) && !text.includes(from)))
+        throw new Error("edit-three: not changed");
+    },
+  },
+  {
     id: "append-after-read",
     title: "Append findings right after reading a notebook",
-    fewest: 2,
-    prepare: async (sandbox) =>
-      sandbox.call("insertMarkdown", { markdown: notebookMarkdown(6_000, 303), title: "Weekly notes" }),
+    prepare: richNotebook(notebookMarkdown(6_000, 303), "Weekly notes"),
     async ours(call, data) {
       await call("notebooks-retrieve", { short_id: data.short_id });
       await call("notebooks-partial-update", { short_id: data.short_id, append_markdown: FINDINGS });
     },
     async theirs(call, data, content) {
+      // notebook-edit with a subtree: the last block, replaced by itself and the new blocks.
       const nb = await call("notebooks-retrieve", { short_id: data.short_id });
       const added = content.markdownToDocument(FINDINGS, { inlineTags: true }).doc.content;
-      await call("notebooks-partial-update", {
-        short_id: data.short_id,
-        content: { ...nb.content, content: [...nb.content.content, ...added] },
-        version: nb.version,
-      });
+      const last = nb.content.content[nb.content.content.length - 1];
+      await call("notebook-edit", { short_id: data.short_id, old_value: last, new_value: [last, ...added] });
     },
+    floor: async (sandbox, data, content) => ({
+      written: FINDINGS.length + data.short_id.length,
+      read: (await storedMarkdown(sandbox, data.short_id, content)).length,
+    }),
   },
   {
     id: "restore",
     title: "Restore a notebook deleted elsewhere",
-    // One request restores it, but PostHog's answer does not say whether it was deleted: ours reads
-    // it first, so that the result says so (a notebook this session deleted takes one request).
-    fewest: 2,
-    prepare: async (sandbox) =>
-      sandbox.call("insertMarkdown", {
-        markdown: notebookMarkdown(6_000, 404),
-        title: "Q3 plan",
-        deleted: true,
-      }),
+    prepare: richNotebook(notebookMarkdown(6_000, 404), "Q3 plan", { deleted: true }),
     async ours(call, data) {
       await call("notebooks-partial-update", { short_id: data.short_id, deleted: false });
     },
     async theirs(call, data) {
       await call("notebooks-partial-update", { short_id: data.short_id, deleted: false });
     },
+    floor: async (_sandbox, data) => ({ written: data.short_id.length, read: 0 }),
   },
 ];

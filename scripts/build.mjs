@@ -41,13 +41,14 @@ function replaceModule(name, { filter, importer, contents }) {
 }
 
 const plugins = [
-  // The SDK's server imports its ajv-based validator at load even when it is given another one
-  // (src/server/index.ts gives its own: the server never elicits). Leaving ajv out of the bundle
-  // saves its load time at every start; the stand-in fails loudly if anything ever constructs it.
+  // The SDK's server imports its ajv-based validator at load (through its `_shims` export) even when
+  // it is given another one (src/server/json-schema.ts gives its own: the server never elicits).
+  // Leaving ajv out of the bundle saves its load time at every start; the stand-in fails loudly if
+  // anything ever constructs it.
   replaceModule("without-ajv", {
-    filter: /validation\/ajv-provider\.js$/,
+    filter: /^@modelcontextprotocol\/server\/_shims$/,
     contents:
-      "export class AjvJsonSchemaValidator { constructor() { throw new Error('ajv is not bundled: pass a jsonSchemaValidator'); } }",
+      'export { default as process } from "node:process"; export class DefaultJsonSchemaValidator { constructor() { throw new Error("ajv is not bundled: pass a jsonSchemaValidator"); } }',
   }),
   // undici's HTTP/2 client loads `node:http2` (and with it TLS and crypto) when undici loads, for
   // connections this server never makes (HTTP/2 is off unless asked for). undici falls back to

@@ -62,8 +62,7 @@ async function main(): Promise<void> {
   process.stdout.on("error", () => void stop("stdout closed"));
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
-  transport.onclose = () => void stop("transport closed");
-  await app.connect(transport);
+  app.serve(transport);
 
   const where = app.config.mode === "sandbox" ? `the local sandbox at ${app.config.host}` : app.config.host;
   app.logger.info(

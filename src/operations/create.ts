@@ -1,7 +1,7 @@
 import { NotebookSchema } from "../posthog/schemas.js";
 import { Content, defined, exclusive, MarkdownArg, TextContent, Title } from "./args.js";
 import { newDocument, titleOf, type WriteNote } from "./documents.js";
-import { NotebookWriteOut, notebookWritten, notesSummary, titled } from "./present.js";
+import { CreatedOut, notesSummary } from "./present.js";
 import { defineOperation } from "./types.js";
 import { cleanContent, deriveTextContent, jsonSize } from "./writes.js";
 
@@ -19,7 +19,7 @@ export const create = defineOperation({
     content: Content.optional(),
     text_content: TextContent.optional(),
   },
-  output: NotebookWriteOut,
+  output: CreatedOut,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   async run(args, ctx) {
     const { markdown, ...fields } = args;
@@ -45,9 +45,18 @@ export const create = defineOperation({
     await deriveTextContent(body, size);
     const nb = await ctx.call({ method: "POST", segments: ["notebooks"], body }, NotebookSchema);
     ctx.memory.notebooks.remember(ctx.projectId, nb);
+    // The agent wrote the notebook: the answer is what it could not know (its id, version and
+    // address, and what was not understood), said once in the sentence and once as data.
+    const url = ctx.webUrl(nb.short_id);
     return {
-      structured: notebookWritten(nb, ctx.webUrl(nb.short_id), notes),
-      summary: `Created notebook ${nb.short_id}${titled(nb)} (version ${nb.version}).${notesSummary(notes)}`,
+      structured: {
+        short_id: nb.short_id,
+        version: nb.version,
+        url,
+        ...(notes.length > 0 ? { notes } : {}),
+      },
+      summary: `Created notebook ${nb.short_id}, version ${nb.version}.${notesSummary(notes)}`,
+      text: "",
       changed: { shortId: nb.short_id, listed: true },
     };
   },

@@ -1,6 +1,6 @@
 import { z } from "zod";
+import { parseIsoDate } from "../dates.js";
 import { NotebookPageSchema } from "../posthog/schemas.js";
-import { parseIsoDate } from "../sandbox/dates.js";
 import { defined, Limit, Offset } from "./args.js";
 import { LIST_DEFAULT_LIMIT, Paging } from "./paging.js";
 import { intParam, NotebookSummaryOut, notebookLine, notebookSummary, queryOf } from "./present.js";

@@ -59,6 +59,15 @@ export const NotebookWriteOut = z.object({
 });
 export type NotebookWriteOut = z.infer<typeof NotebookWriteOut>;
 
+/** What a create returns: what the agent could not know. */
+export const CreatedOut = z.object({
+  short_id: z.string(),
+  version: z.number().int(),
+  url: z.string().nullable(),
+  notes: NotebookWriteOut.shape.notes,
+});
+export type CreatedOut = z.infer<typeof CreatedOut>;
+
 export function notebookWritten(
   nb: Notebook,
   url: string | null,
@@ -113,8 +122,13 @@ export function notebookLine(nb: NotebookSummaryOut): string {
   return `- ${nb.short_id} ${title}: ${changed}; ${created}`;
 }
 
+/** notebooks-retrieve's result. A later part of a long notebook leaves out what the first part said. */
 export const NotebookOut = NotebookWriteOut.extend({
-  last_modified_by: PersonOut.nullable(),
+  title: z.string().nullable().optional(),
+  deleted: z.boolean().optional(),
+  last_modified_at: z.string().nullable().optional(),
+  url: z.string().nullable().optional(),
+  last_modified_by: PersonOut.nullable().optional().describe("Who changed it last."),
   format: z
     .enum(["v1", "v2", "empty", "other"])
     .describe("v1: rich TipTap JSON; v2: PostHog's Markdown notebook; empty: no content yet."),
@@ -133,6 +147,38 @@ export const NotebookOut = NotebookWriteOut.extend({
     .optional()
     .describe("Which characters of the Markdown this result holds; next_offset reads on."),
   note: z.string().optional(),
+  markdown_chars: z
+    .number()
+    .int()
+    .optional()
+    .describe("Characters in the whole Markdown (with find or outline, which leave the Markdown out)."),
+  matches: z
+    .array(
+      z.object({
+        offset: z.number().int().describe("Where the match starts in the Markdown."),
+        length: z.number().int(),
+        heading: z
+          .object({ text: z.string(), offset: z.number().int() })
+          .nullable()
+          .describe("The heading the match is under."),
+        passage: z.string().describe("The match with a little of its line either side, as stored."),
+        at: z.number().int().describe("Where the match starts in passage."),
+      }),
+    )
+    .optional()
+    .describe("With find: the first matches, in order."),
+  total_matches: z.number().int().optional().describe("With find: how many matches in all."),
+  outline: z
+    .array(
+      z.object({
+        level: z.number().int(),
+        text: z.string(),
+        offset: z.number().int(),
+        size: z.number().int().describe("Characters up to the next heading of the same or a higher level."),
+      }),
+    )
+    .optional()
+    .describe("With outline: the headings, to read one section with offset and max_length = size."),
 });
 export type NotebookOut = z.infer<typeof NotebookOut>;
 

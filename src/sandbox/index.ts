@@ -17,8 +17,8 @@ import { Store } from "./store.js";
 import type { Fault, NotebookInit, RecordedRequest, SandboxKeyInit, SandboxOptions } from "./types.js";
 import { isoToMicros, type Micros, MonotonicClock, queryDict } from "./util.js";
 
+export { relativeDateParse } from "../dates.js";
 export { SANDBOX_DEFAULT_KEY, SANDBOX_ORGANIZATION_ID } from "./auth.js";
-export { relativeDateParse } from "./dates.js";
 export {
   depluralize,
   extractRecordingComments,

@@ -1,22 +1,41 @@
 /**
- * MCP over Streamable HTTP (spec 2025-11-25) at `/mcp`, with the SDK's own server transport: for a
- * team's one deployment, or clients that only talk to remote servers.
+ * MCP over Streamable HTTP at `/mcp`, on the SDK's entries: for a team's one deployment, or clients
+ * that only talk to remote servers. Both protocol eras, one server factory (src/server/index.ts):
  *
- * - Each request brings its key (`Authorization: Bearer phx_…`), used for its session's upstream
- *   calls only. One client per key (its connections, and PostHog's rate limits, which PostHog
- *   counts per key, shared by that key's sessions); the key's grants read once and re-read when
- *   older than a minute; everything else (what a session has read, its subscriptions, its log
- *   level) belongs to one session. A session answers only the key that opened it.
- * - Stateful sessions by default (subscriptions and list changes reach the client on its stream),
- *   closed after 30 idle minutes; `--stateless` answers every POST on its own, for replicas.
- * - Host and Origin checked (DNS rebinding), bodies capped, CORS off unless configured, `/healthz`
- *   for load balancers, and a drain on SIGTERM: no new requests, open ones answered, then exit.
+ * - 2026-07-28 requests (a `_meta` envelope on each) go to the SDK's `createMcpHandler`: a server
+ *   per request, nothing kept between requests, so any replica can answer any request.
+ * - 2025-era requests keep their sessions (`isLegacyRequest` routes them): subscriptions, list
+ *   changes and log messages reach the client on its session's stream, as 2025 clients expect; a
+ *   session is closed after 30 idle minutes. With `--stateless` (replicas behind a load balancer)
+ *   they are answered one request at a time too, by the SDK's stateless fallback, and nothing that
+ *   needs a session is advertised.
+ * - Each request brings its key (`Authorization: Bearer phx_…`), used for its own upstream calls
+ *   only. One client per key (its connections, and PostHog's rate limits, which PostHog counts per
+ *   key); the key's grants read once and re-read when older than a minute. A session answers only
+ *   the key that opened it. What is sent is redacted with the request's own key.
+ * - Host and Origin checked by the SDK's guards (DNS rebinding), bodies capped, CORS off unless
+ *   configured, `/healthz` for load balancers, and a drain on SIGTERM: no new requests, open ones
+ *   answered, then exit.
  */
 import { createHash, randomUUID } from "node:crypto";
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { isInitializeRequest, SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
+import {
+  hostHeaderValidation,
+  NodeStreamableHTTPServerTransport,
+  originValidation,
+  toNodeHandler,
+  toWebRequest,
+} from "@modelcontextprotocol/node";
+import {
+  type AuthInfo,
+  createMcpHandler,
+  isInitializeRequest,
+  isLegacyRequest,
+  type JSONRPCMessage,
+  type McpServer,
+  type TransportSendOptions,
+} from "@modelcontextprotocol/server";
 import type { HttpConfig } from "../config.js";
 import { keyProblem } from "../key-problem.js";
 import type { Logger } from "../logger.js";
@@ -24,12 +43,48 @@ import { logConversionsTo } from "../operations/converter.js";
 import type { PostHogClient } from "../posthog/client.js";
 import { KeyGrants } from "../posthog/grants.js";
 import { keySettingsUrl } from "../posthog/scopes.js";
-import { forgetSecret } from "../secrets.js";
+import { forgetSecret, Secrets } from "../secrets.js";
 import { createSession } from "../session.js";
 import type { UpstreamBase } from "../upstream.js";
 import { VERSION } from "../version.js";
-import { RedactingHttpTransport, withoutTask } from "./guard.js";
 import { createServer } from "./index.js";
+import { invalidParams } from "./params.js";
+
+/** The SDK's Streamable HTTP server transport, sending nothing that holds its session's key. */
+class RedactingHttpTransport extends NodeStreamableHTTPServerTransport {
+  constructor(
+    options: ConstructorParameters<typeof NodeStreamableHTTPServerTransport>[0],
+    private readonly secrets: Secrets,
+  ) {
+    super(options);
+  }
+
+  override send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    return super.send(this.secrets.redactDeep(message), options);
+  }
+}
+
+/**
+ * A response as it leaves, with `secrets` redacted from its text: JSON whole, an event stream
+ * event by event (the SDK writes each event in one piece).
+ */
+async function redactedResponse(response: Response, secrets: Secrets): Promise<Response> {
+  if (!response.body) return response;
+  const type = response.headers.get("content-type") ?? "";
+  const init = { status: response.status, statusText: response.statusText, headers: response.headers };
+  if (type.includes("text/event-stream")) {
+    const body = response.body
+      .pipeThrough(new TextDecoderStream())
+      .pipeThrough(
+        new TransformStream<string, string>({
+          transform: (chunk, controller) => controller.enqueue(secrets.redact(chunk)),
+        }),
+      )
+      .pipeThrough(new TextEncoderStream());
+    return new Response(body, init);
+  }
+  return new Response(secrets.redact(await response.text()), init);
+}
 
 export interface HttpOptions {
   /** Largest request body, in bytes (default 4 MiB). */
@@ -75,7 +130,7 @@ interface KeyEntry {
 interface SessionEntry {
   id: string;
   key: KeyEntry;
-  server: Server;
+  server: McpServer;
   transport: RedactingHttpTransport;
   lastSeen: number;
   active: number;
@@ -83,15 +138,6 @@ interface SessionEntry {
 
 function hashOf(apiKey: string): string {
   return createHash("sha256").update(apiKey).digest("hex");
-}
-
-function hostnameOf(host: string | undefined): string | undefined {
-  if (!host) return undefined;
-  try {
-    return new URL(`http://${host}`).hostname.toLowerCase();
-  } catch {
-    return undefined;
-  }
 }
 
 /** A JSON-RPC error as an HTTP answer (id null: the request's id is not known here). */
@@ -123,6 +169,9 @@ export async function serveHttp(
   const bound = http.host.toLowerCase();
   if (bound !== "0.0.0.0" && bound !== "::") allowedHosts.add(bound.includes(":") ? `[${bound}]` : bound);
   const corsOrigins = new Set(http.corsOrigins);
+  // The SDK's DNS-rebinding guards: the Host a request names, and the Origin a browser sends.
+  const validateHost = hostHeaderValidation([...allowedHosts]);
+  const validateOrigin = originValidation([...allowedHosts]);
 
   // ---------------------------------------------------------------- keys
   const keys = new Map<string, KeyEntry>();
@@ -166,7 +215,8 @@ export async function serveHttp(
   // ---------------------------------------------------------------- sessions
   const sessions = new Map<string, SessionEntry>();
 
-  function openServer(key: KeyEntry, id: string): Server {
+  /** A 2025 session's server. */
+  function openServer(key: KeyEntry, id: string): McpServer {
     const session = createSession({
       config,
       client: key.client,
@@ -175,8 +225,49 @@ export async function serveHttp(
       logTag: id,
       version: VERSION,
     });
-    return createServer(session);
+    return createServer(session, { era: "legacy", lasting: true });
   }
+
+  // ---------------------------------------------------------------- one request, either era
+  /** The key each request was let in with (its hash travels as the SDK's pass-through authInfo). */
+  function keyOfRequest(authInfo: AuthInfo | undefined): KeyEntry {
+    const entry = keys.get(String(authInfo?.extra?.hash));
+    if (!entry) throw new Error("a request reached the MCP handler without an acquired key");
+    return entry;
+  }
+
+  const perRequest = createMcpHandler(
+    ({ era, authInfo }) => {
+      const key = keyOfRequest(authInfo);
+      const session = createSession({
+        config,
+        client: key.client,
+        grants: key.grants,
+        logger: key.logger,
+        version: VERSION,
+      });
+      return createServer(session, { era, lasting: false });
+    },
+    {
+      // 2025 requests come here only with --stateless; otherwise they have their sessions.
+      legacy: http.stateless ? "stateless" : "reject",
+      maxRequestBodySize: maxBodyBytes,
+      onerror: (error) => logger.debug({ err: error.message }, "MCP request refused"),
+    },
+  );
+  const answerPerRequest = toNodeHandler(
+    {
+      fetch: async (request, options) =>
+        redactedResponse(
+          await perRequest.fetch(request, options),
+          keyOfRequest(options?.authInfo).client.secrets,
+        ),
+    },
+    {
+      maxRequestBodySize: maxBodyBytes,
+      onerror: (error) => logger.error({ err: error }, "MCP handler failed"),
+    },
+  );
 
   async function closeSession(entry: SessionEntry, why: string): Promise<void> {
     if (!sessions.delete(entry.id)) return;
@@ -202,8 +293,8 @@ export async function serveHttp(
       key.client.secrets,
     );
     const entry: SessionEntry = { id, key, server, transport, lastSeen: Date.now(), active: 1 };
-    const closed = server.onclose;
-    server.onclose = () => {
+    const closed = server.server.onclose;
+    server.server.onclose = () => {
       closed?.();
       void closeSession(entry, "transport closed");
     };
@@ -220,19 +311,6 @@ export async function serveHttp(
         releaseKey(key);
       }
     }
-  }
-
-  /** Stateless: one server and transport for this request alone. */
-  async function answerAlone(key: KeyEntry, req: IncomingMessage, res: ServerResponse, body: unknown) {
-    const server = openServer(key, randomUUID());
-    const transport = new RedactingHttpTransport({ sessionIdGenerator: undefined }, key.client.secrets);
-    res.on("close", () => {
-      void transport.close().catch(() => undefined);
-      void server.close().catch(() => undefined);
-      releaseKey(key);
-    });
-    await server.connect(transport);
-    await transport.handleRequest(req, res, body);
   }
 
   // ---------------------------------------------------------------- requests
@@ -273,8 +351,7 @@ export async function serveHttp(
       buffered -= size;
     }
     try {
-      const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-      return Array.isArray(parsed) ? parsed.map(withoutTask) : withoutTask(parsed);
+      return JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown;
     } catch {
       reject(res, 400, -32700, "Parse error: the request body is not JSON.");
       return undefined;
@@ -322,14 +399,7 @@ export async function serveHttp(
       res.setHeader("access-control-expose-headers", "Mcp-Session-Id, WWW-Authenticate");
       return true;
     }
-    let hostname: string | undefined;
-    try {
-      hostname = new URL(origin).hostname.toLowerCase();
-    } catch {}
-    const bracketed = hostname?.includes(":") && !hostname.startsWith("[") ? `[${hostname}]` : hostname;
-    if (bracketed !== undefined && allowedHosts.has(bracketed)) return true;
-    reject(res, 403, -32000, `Origin ${JSON.stringify(origin.slice(0, 100))} is not allowed.`);
-    return false;
+    return validateOrigin(req, res);
   }
 
   async function handleMcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -356,30 +426,38 @@ export async function serveHttp(
     }
     const apiKey = keyOf(req, res);
     if (apiKey === undefined) return;
+    const body = req.method === "POST" ? await readBody(req, res) : null;
+    if (body === undefined) return;
+    const parsed = body ?? undefined;
+    const era = (await isLegacyRequest(await toWebRequest(req, parsed), parsed)) ? "legacy" : "modern";
+    // The SDK refuses a version it does not serve by repeating it; what cannot be a version (it
+    // could be anything, a key even) is refused here without.
     const version = req.headers["mcp-protocol-version"];
-    if (typeof version === "string" && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-      return reject(
-        res,
-        400,
-        -32000,
-        `Bad Request: unsupported MCP-Protocol-Version (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(", ")}).`,
+    if (typeof version === "string" && !/^[\w.-]{1,20}$/.test(version)) {
+      return reject(res, 400, -32000, "Bad Request: unsupported MCP-Protocol-Version (e.g. 2025-11-25).");
+    }
+    const invalid = invalidParams(body, era);
+    if (invalid !== undefined) {
+      // In-band for a 2025 client; 400 with the JSON-RPC error for a 2026 one, as its transport expects.
+      res.writeHead(era === "legacy" ? 200 : 400, { "content-type": "application/json" });
+      const id = (body as { id: unknown }).id;
+      return void res.end(
+        new Secrets([apiKey]).redact(
+          JSON.stringify({ jsonrpc: "2.0", id, error: { code: -32602, message: invalid } }),
+        ),
       );
     }
-
-    if (http.stateless) {
-      if (req.method !== "POST") {
-        return reject(res, 405, -32000, "This server is stateless: POST only (no sessions, no stream).", {
-          allow: "POST",
-        });
-      }
-      const body = await readBody(req, res);
-      if (body === undefined) return;
+    const legacy = era === "legacy" && !http.stateless;
+    if (!legacy) {
       const key = await acquireKey(apiKey);
       if (key.grants.current.status === "rejected" || res.destroyed) {
         releaseKey(key);
         return res.destroyed ? undefined : refusedKey(res, key);
       }
-      return answerAlone(key, req, res, body);
+      res.once("close", () => releaseKey(key));
+      const auth: AuthInfo = { token: "", clientId: "posthog-key", scopes: [], extra: { hash: key.hash } };
+      (req as IncomingMessage & { auth?: AuthInfo }).auth = auth;
+      return answerPerRequest(req, res, parsed);
     }
 
     const sid = req.headers["mcp-session-id"];
@@ -389,8 +467,6 @@ export async function serveHttp(
       if (!entry || entry.key.hash !== hashOf(apiKey)) {
         return reject(res, 404, -32001, "Session not found: it ended or expired; initialize a new one.");
       }
-      const body = req.method === "POST" ? await readBody(req, res) : null;
-      if (body === undefined) return;
       // A GET is the session's stream, open for as long as the client listens: not a request in
       // flight (an idle session with a stream open can still be closed).
       const counted = req.method !== "GET";
@@ -407,8 +483,6 @@ export async function serveHttp(
     if (req.method !== "POST") {
       return reject(res, 400, -32000, "Bad Request: Mcp-Session-Id header is required.");
     }
-    const body = await readBody(req, res);
-    if (body === undefined) return;
     if (!isInitializeRequest(body)) {
       return reject(res, 400, -32000, "Bad Request: Mcp-Session-Id header is required (initialize first).");
     }
@@ -468,16 +542,7 @@ export async function serveHttp(
         "http request",
       );
     });
-    const hostname = hostnameOf(req.headers.host);
-    const host = hostname?.includes(":") && !hostname.startsWith("[") ? `[${hostname}]` : hostname;
-    if (!host || !allowedHosts.has(host)) {
-      return reject(
-        res,
-        403,
-        -32000,
-        "Invalid Host header: this server answers only the names it was configured for.",
-      );
-    }
+    if (!validateHost(req, res)) return;
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz") {
       res.writeHead(draining ? 503 : 200, { "content-type": "application/json" });

@@ -1,57 +1,54 @@
 /**
- * The MCP server, with handlers generated from the operations table.
+ * The MCP server factory: one `McpServer` per connection (stdio, a 2025 HTTP session) or per
+ * request (2026-07-28 over HTTP, `--stateless`), its tools and resources registered from the
+ * operations table. Every transport builds its servers here.
  *
- * `Server`, not `McpServer`, because SDK 1.x's `McpServer` answers unknown tools and task-augmented
- * calls against the 2025-11-25 spec, cannot page `resources/list`, and sends 20 KB of tool schemas.
- *
- * One step from SDK v2: v2's `McpServer` behaves as these handlers do (unknown tool → -32602,
- * invalid arguments → an `isError` result, `params.task` ignored), so moving means feeding the same
- * operations table to its `registerTool` (as getsentry/sentry-mcp feeds one list to v1 and v2), with
- * the compact schemas through `fromJsonSchema`, and importing from `@modelcontextprotocol/server`.
+ * Three methods are answered by our own handlers through `server.server` (the SDK's documented
+ * per-method escape hatch), because `McpServer` cannot do what this server does there:
+ * - `tools/list` lists only the tools the key and the mode allow, while a call to any other tool is
+ *   still answered with a sentence saying why it cannot run (a disabled tool would be a bare -32602);
+ * - `resources/list` is paged (MCP cursors onto PostHog's offsets; `McpServer` lists in one go);
+ * - `resources/read` reads the URI as sent (`McpServer` normalizes it as a URL first, so that
+ *   `posthog://notebooks/../x` would read notebook `x`) and answers a miss with the URI asked for;
+ * - `completion/complete` says how many matches there are and whether there are more (a template's
+ *   completer returns values only);
+ * - `resources/subscribe` (2025 era): clients hear when a notebook they watch changes here.
  */
-import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import {
-  CallToolRequestSchema,
-  CompleteRequestSchema,
-  ListResourcesRequestSchema,
-  ListResourceTemplatesRequestSchema,
-  ListToolsRequestSchema,
+  type CacheHint,
   type LoggingLevel,
-  ReadResourceRequestSchema,
-  SetLevelRequestSchema,
-  SubscribeRequestSchema,
-  UnsubscribeRequestSchema,
-} from "@modelcontextprotocol/sdk/types.js";
-import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
+  McpServer,
+  ProtocolError,
+  ProtocolErrorCode,
+  ResourceTemplate,
+} from "@modelcontextprotocol/server";
 import { listenToLogs } from "../logger.js";
 import { OPERATIONS } from "../operations/index.js";
 import { keySettingsUrl } from "../posthog/scopes.js";
 import type { Session } from "../session.js";
 import { serverInstructions } from "./instructions.js";
-import { INVALID_PARAMS, ProtocolError } from "./protocol-error.js";
+import { noValidation } from "./json-schema.js";
 import {
   completeShortId,
   listResources,
-  listResourceTemplates,
   NOTEBOOK_MARKDOWN_URI_TEMPLATE,
   NOTEBOOK_URI_TEMPLATE,
   notebookMarkdownUri,
   notebookUri,
   readResource,
 } from "./resources.js";
-import { callTool, isAvailable, listTools } from "./tools.js";
+import { callTool, isAvailable, listTools, toolConfig } from "./tools.js";
 
-/**
- * The SDK validates elicitation answers with a JSON Schema validator (ajv by default, costly to
- * build at start). This server never elicits, so none is needed; one that refuses stands in.
- */
-const noValidation: jsonSchemaValidator = {
-  getValidator: () => () => ({
-    valid: false,
-    data: undefined,
-    errorMessage: "posthog-notebooks-mcp does not validate JSON Schemas (it never elicits)",
-  }),
-};
+export interface ServerShape {
+  /** The protocol era the server speaks: `legacy` (2025-11-25 and before) or `modern` (2026-07-28). */
+  era: "legacy" | "modern";
+  /**
+   * Whether the server outlives the request (a stdio connection, a 2025 HTTP session): only then can
+   * it send what no request asked for (list changes, resource updates, log messages), so only then
+   * are those advertised.
+   */
+  lasting: boolean;
+}
 
 /**
  * What the instructions say about the tools: read-only when nothing that writes is offered, and,
@@ -69,110 +66,181 @@ function toolSituation(session: Session): { readOnly: boolean; noTools?: string 
   return { readOnly: !offered.some((op) => op.writes) };
 }
 
-export function createServer(session: Session): Server {
+export function createServer(
+  session: Session,
+  shape: ServerShape = { era: "legacy", lasting: true },
+): McpServer {
   const situation = toolSituation(session);
-  const server = new Server(
+  // Subscriptions, list changes and log messages reach a 2025 client unasked, on its connection;
+  // a 2026 client asks for changes (notebooks it watches, lists) on a subscriptions/listen stream,
+  // which the SDK's stdio entry serves. Over HTTP a 2026 request's server lasts for that request
+  // only, so it advertises none of these.
+  const notifying = shape.lasting;
+  const legacyNotifying = notifying && shape.era === "legacy";
+  const server = new McpServer(
     { name: "posthog-notebooks-mcp", title: "PostHog Notebooks", version: session.version },
     {
       capabilities: {
-        tools: { listChanged: true },
-        resources: { listChanged: true, subscribe: true },
+        tools: { listChanged: notifying },
+        resources: { listChanged: notifying, subscribe: notifying },
         completions: {},
-        logging: {},
+        ...(legacyNotifying ? { logging: {} } : {}),
       },
       jsonSchemaValidator: noValidation,
-      instructions: serverInstructions({
-        ...situation,
-        sandbox: session.config.mode === "sandbox",
-      }),
+      cacheHints: CACHE_HINTS,
+      instructions: serverInstructions({ ...situation, sandbox: session.config.mode === "sandbox" }),
     },
   );
 
-  server.setRequestHandler(ListToolsRequestSchema, async () => {
+  for (const op of OPERATIONS) {
+    server.registerTool(op.name, toolConfig(op), (args, ctx) =>
+      callTool(session, op, args, ctx.mcpReq.signal),
+    );
+  }
+  server.server.setRequestHandler("tools/list", async () => {
     await session.grants.settled();
     return { tools: listTools(session) };
   });
-  server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
-    callTool(session, request.params.name, request.params.arguments, extra.signal),
-  );
-  server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => listResourceTemplates());
-  server.setRequestHandler(ListResourcesRequestSchema, (request, extra) =>
-    listResources(session, request.params?.cursor, extra.signal),
-  );
-  server.setRequestHandler(ReadResourceRequestSchema, (request, extra) =>
-    readResource(session, request.params.uri, extra.signal),
-  );
 
-  server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
+  const complete = {
+    short_id: (value: string) => completeShortId(session, value).then((found) => found.values),
+  };
+  // Registered for resources/templates/list (and the capability); read and completion below.
+  server.registerResource(
+    "notebook-text",
+    new ResourceTemplate(NOTEBOOK_URI_TEMPLATE, { list: undefined, complete }),
+    {
+      title: "Notebook text",
+      description: "The plain text (text_content) of a PostHog notebook, by short id.",
+      mimeType: "text/plain",
+    },
+    (uri, _variables, ctx) => readResource(session, uri.href, ctx.mcpReq.signal),
+  );
+  server.registerResource(
+    "notebook-markdown",
+    new ResourceTemplate(NOTEBOOK_MARKDOWN_URI_TEMPLATE, { list: undefined, complete }),
+    {
+      title: "Notebook as Markdown",
+      description: "A PostHog notebook as Markdown, PostHog components included as tags, by short id.",
+      mimeType: "text/markdown",
+    },
+    (uri, _variables, ctx) => readResource(session, uri.href, ctx.mcpReq.signal),
+  );
+  server.server.setRequestHandler("resources/list", (request, ctx) =>
+    listResources(session, request.params?.cursor, ctx.mcpReq.signal),
+  );
+  server.server.setRequestHandler("resources/read", (request, ctx) =>
+    readResource(session, request.params.uri, ctx.mcpReq.signal),
+  );
+  server.server.setRequestHandler("completion/complete", async (request, ctx) => {
     const { ref, argument } = request.params;
     const templates = [NOTEBOOK_URI_TEMPLATE, NOTEBOOK_MARKDOWN_URI_TEMPLATE];
     if (ref.type !== "ref/resource" || !templates.includes(ref.uri) || argument.name !== "short_id") {
       return { completion: { values: [], total: 0, hasMore: false } };
     }
-    return { completion: await completeShortId(session, argument.value, extra.signal) };
+    return { completion: await completeShortId(session, argument.value, ctx.mcpReq.signal) };
   });
 
+  const stops: (() => void)[] = [];
+  if (legacyNotifying) stops.push(...legacyNotifications(server, session));
+
+  // When the key's grants change, tell clients whose cached tool list is now wrong.
+  if (notifying) {
+    let offered = availableNames(session);
+    stops.push(
+      session.grants.onChange(() => {
+        const now = availableNames(session);
+        if (now !== offered) {
+          offered = now;
+          session.logger.info({ tools: now }, "the set of usable tools changed");
+          if (server.isConnected()) server.sendToolListChanged();
+        }
+      }),
+    );
+    if (shape.era === "modern") {
+      // The SDK's stdio entry delivers these on the subscriptions/listen streams that asked for them.
+      const listener = (shortId: string, listed: boolean) => {
+        if (!server.isConnected()) return;
+        for (const uri of [notebookUri(shortId), notebookMarkdownUri(shortId)]) {
+          void server.server.sendResourceUpdated({ uri }).catch(() => undefined);
+        }
+        if (listed) server.sendResourceListChanged();
+      };
+      session.changeListeners.add(listener);
+      stops.push(() => session.changeListeners.delete(listener));
+    }
+  }
+  // A server that ends leaves nothing behind in what outlives it (the key's grants, the log).
+  server.server.onclose = () => {
+    for (const stop of stops) stop();
+  };
+  return server;
+}
+
+/** Log messages, the log level and resource subscriptions: the 2025 era's unasked notifications. */
+function legacyNotifications(server: McpServer, session: Session): (() => void)[] {
   // Log messages (notifications/message): warnings and errors until the client sets a level.
   let threshold = MCP_TO_PINO.warning;
-  server.setRequestHandler(SetLevelRequestSchema, async (request) => {
+  server.server.setRequestHandler("logging/setLevel", async (request) => {
     threshold = MCP_TO_PINO[request.params.level];
     return {};
   });
   const stopLogs = listenToLogs((level, data) => {
-    if (level < threshold || !server.transport) return;
+    if (level < threshold || !server.isConnected()) return;
     void server
-      .sendLoggingMessage({
-        level: pinoToMcp(level),
-        logger: "posthog-notebooks-mcp",
-        data: session.client.secrets.redactDeep(data),
-      })
+      .sendLoggingMessage({ level: pinoToMcp(level), logger: "posthog-notebooks-mcp", data })
       .catch(() => undefined);
   }, session.logTag);
 
   // Subscriptions: clients hear when a notebook they watch is changed through this server.
   const subscribed = new Set<string>();
-  server.setRequestHandler(SubscribeRequestSchema, async (request) => {
+  server.server.setRequestHandler("resources/subscribe", async (request) => {
     const { uri } = request.params;
     if (uri.length > 2_048)
-      throw new ProtocolError(INVALID_PARAMS, "A resource URI is at most 2,048 characters.");
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, "A resource URI is at most 2,048 characters.");
     if (!subscribed.has(uri) && subscribed.size >= MAX_SUBSCRIPTIONS) {
       throw new ProtocolError(
-        INVALID_PARAMS,
+        ProtocolErrorCode.InvalidParams,
         `A session can watch at most ${MAX_SUBSCRIPTIONS} resources: unsubscribe from some first.`,
       );
     }
     subscribed.add(uri);
     return {};
   });
-  server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
+  server.server.setRequestHandler("resources/unsubscribe", async (request) => {
     subscribed.delete(request.params.uri);
     return {};
   });
-  session.changeListeners.add((shortId, listed) => {
-    if (!server.transport) return;
+  const listener = (shortId: string, listed: boolean) => {
+    if (!server.isConnected()) return;
     for (const uri of [notebookUri(shortId), notebookMarkdownUri(shortId)]) {
-      if (subscribed.has(uri)) void server.sendResourceUpdated({ uri }).catch(() => undefined);
+      if (subscribed.has(uri)) void server.server.sendResourceUpdated({ uri }).catch(() => undefined);
     }
-    if (listed) void server.sendResourceListChanged().catch(() => undefined);
-  });
-
-  // When the key's grants change, tell clients whose cached tool list is now wrong.
-  let offered = availableNames(session);
-  const stopGrants = session.grants.onChange(() => {
-    const now = availableNames(session);
-    if (now !== offered) {
-      offered = now;
-      session.logger.info({ tools: now }, "the set of usable tools changed");
-      if (server.transport) void server.sendToolListChanged().catch(() => undefined);
-    }
-  });
-  // A session that ends leaves nothing behind in what outlives it (the key's grants, the log).
-  server.onclose = () => {
-    stopLogs();
-    stopGrants();
+    if (listed) server.sendResourceListChanged();
   };
-  return server;
+  session.changeListeners.add(listener);
+  return [stopLogs, () => session.changeListeners.delete(listener)];
 }
+
+/**
+ * How long 2026-07-28 clients may keep each list and read (`ttlMs`), and who may share it
+ * (`cacheScope`), truthfully: what depends on the key (which tools it may call, the instructions
+ * naming them) is private, and kept as long as the server keeps the key's grants (a minute); the
+ * resource templates are the same for everyone; notebooks change in PostHog at any time, by anyone,
+ * so their listing and text are not kept at all.
+ */
+const CACHE_HINTS: Partial<
+  Record<
+    "tools/list" | "resources/list" | "resources/templates/list" | "resources/read" | "server/discover",
+    CacheHint
+  >
+> = {
+  "tools/list": { ttlMs: 60_000, cacheScope: "private" },
+  "server/discover": { ttlMs: 60_000, cacheScope: "private" },
+  "resources/templates/list": { ttlMs: 3_600_000, cacheScope: "public" },
+  "resources/list": { ttlMs: 0, cacheScope: "private" },
+  "resources/read": { ttlMs: 0, cacheScope: "private" },
+};
 
 /** Resources one session may watch at once. */
 const MAX_SUBSCRIPTIONS = 1_000;

@@ -7,7 +7,7 @@
  * clients' function-calling formats reject lists): a value the server also takes in another form
  * (`null`, a number as a string, JSON as a string) is described, and still accepted.
  */
-import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { jsonSchemaValidator, StandardSchemaWithJSON, Tool } from "@modelcontextprotocol/server";
 import { z } from "zod";
 
 type Json = Record<string, unknown>;
@@ -39,8 +39,8 @@ function mergeBranches(branches: Json[]): Json | undefined {
   return { type: [...new Set(types)], ...merged };
 }
 
-function compact(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map((item) => compact(item));
+function compact(node: unknown, oneType = true): unknown {
+  if (Array.isArray(node)) return node.map((item) => compact(item, oneType));
   if (!node || typeof node !== "object") return node;
   const out: Json = {};
   for (const [key, value] of Object.entries(node as Json)) {
@@ -58,11 +58,11 @@ function compact(node: unknown): unknown {
     if (key === "maxLength" && typeof value === "number" && value >= 500) continue;
     if (key === "properties" && value && typeof value === "object") {
       out.properties = Object.fromEntries(
-        Object.entries(value as Json).map(([name, child]) => [name, compact(child)]),
+        Object.entries(value as Json).map(([name, child]) => [name, compact(child, oneType)]),
       );
       continue;
     }
-    out[key] = compact(value);
+    out[key] = compact(value, oneType);
   }
   if (Array.isArray(out.anyOf)) {
     const merged = mergeBranches(out.anyOf as Json[]);
@@ -71,7 +71,7 @@ function compact(node: unknown): unknown {
       Object.assign(out, merged);
     }
   }
-  if (Array.isArray(out.type)) out.type = preferredType(out.type as string[]);
+  if (oneType && Array.isArray(out.type)) out.type = preferredType(out.type as string[]);
   return out;
 }
 
@@ -84,10 +84,54 @@ export function inputJsonSchema(schema: z.ZodObject, projectId: Json): Tool["inp
 }
 
 /**
- * A tool's output schema: an object. What each field holds is shown by the results themselves (and
- * checked against the operation's zod schema in the tests), so it is not repeated in every
- * conversation's context.
+ * A tool's output schema, from the operation's zod schema: clients learn what a result holds
+ * (`version`, `range.next_offset`, `next`…), and code-writing agents can type it. Compacted as
+ * input schemas are, but a field that may be null says so with a type list (clients validate
+ * results with these; no model's function-calling format reads them). Descriptions are left to the
+ * fields' names: what a model reads of tools/list is the names, descriptions, input schemas and hints.
  */
-export function outputJsonSchema(): Tool["outputSchema"] {
-  return { type: "object" };
+export function outputJsonSchema(schema: z.ZodType): NonNullable<Tool["outputSchema"]> {
+  const json = compact(
+    z.toJSONSchema(schema, { io: "output", target: "draft-7", unrepresentable: "any" }),
+    false,
+  ) as Json;
+  if (json.type !== "object") return { type: "object" };
+  return json as NonNullable<Tool["outputSchema"]>;
 }
+
+/**
+ * A tool's schemas as the SDK's `registerTool` takes them (a Standard Schema with its JSON Schema):
+ * the compact JSON Schema above is what clients see, and `check` is what the SDK runs. Arguments
+ * pass through unchecked (the tool guard checks them after mode, key and scope, in its own words);
+ * results are checked against the operation's output schema.
+ */
+export function standardSchema(
+  json: Record<string, unknown>,
+  check: (value: unknown) => { ok: true } | { ok: false; message: string } = () => ({ ok: true }),
+): StandardSchemaWithJSON<Record<string, unknown>> {
+  return {
+    "~standard": {
+      version: 1,
+      vendor: "posthog-notebooks-mcp",
+      validate(value: unknown) {
+        const checked = check(value);
+        return checked.ok
+          ? { value: value as Record<string, unknown> }
+          : { issues: [{ message: checked.message }] };
+      },
+      jsonSchema: { input: () => json, output: () => json },
+    },
+  };
+}
+
+/**
+ * The SDK validates elicitation answers with a JSON Schema validator (ajv by default, costly to
+ * build at start). This server never elicits, so none is needed; one that refuses stands in.
+ */
+export const noValidation: jsonSchemaValidator = {
+  getValidator: () => () => ({
+    valid: false,
+    data: undefined,
+    errorMessage: "posthog-notebooks-mcp does not validate JSON Schemas (it never elicits)",
+  }),
+};

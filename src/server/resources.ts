@@ -2,29 +2,28 @@
  * Resources: each notebook's text_content at `posthog://notebooks/{short_id}`. The listing is paged
  * with MCP cursors mapped onto PostHog's offsets, so a project of any size lists page by page.
  */
-import type {
-  ListResourcesResult,
-  ListResourceTemplatesResult,
-  ReadResourceResult,
-} from "@modelcontextprotocol/sdk/types.js";
+import {
+  type ListResourcesResult,
+  ProtocolError,
+  ProtocolErrorCode,
+  type ReadResourceResult,
+  ResourceNotFoundError,
+} from "@modelcontextprotocol/server";
 import { revealInvisible } from "../content/invisible.js";
 import { ShortId } from "../operations/args.js";
 import { shownMarkdown } from "../operations/documents.js";
 import { readNotebook } from "../operations/notebook-io.js";
 import { UpstreamError } from "../posthog/client.js";
-import { describeTransportError, missingScope, projectRefusal, ToolError } from "../posthog/errors.js";
-import { createOpContext } from "../posthog/gateway.js";
+import { describeTransportError, ToolError } from "../posthog/errors.js";
 import { NotebookPageSchema } from "../posthog/schemas.js";
-import { grantsAllow, projectAllowed } from "../posthog/scopes.js";
 import type { Session } from "../session.js";
-import { ProtocolError, RESOURCE_NOT_FOUND } from "./protocol-error.js";
+import { createOpContext } from "./op-context.js";
+import { guard } from "./request-guard.js";
 
 export const NOTEBOOK_URI_TEMPLATE = "posthog://notebooks/{short_id}";
 export const NOTEBOOK_MARKDOWN_URI_TEMPLATE = "posthog://notebooks/{short_id}/markdown";
 const URI_PATTERN = /^posthog:\/\/notebooks\/([^/?#]+)(\/markdown)?$/;
 export const RESOURCE_PAGE_SIZE = 100;
-
-export { RESOURCE_NOT_FOUND };
 
 export function notebookUri(shortId: string): string {
   return `posthog://notebooks/${shortId}`;
@@ -32,27 +31,6 @@ export function notebookUri(shortId: string): string {
 
 export function notebookMarkdownUri(shortId: string): string {
   return `posthog://notebooks/${shortId}/markdown`;
-}
-
-export function listResourceTemplates(): ListResourceTemplatesResult {
-  return {
-    resourceTemplates: [
-      {
-        uriTemplate: NOTEBOOK_URI_TEMPLATE,
-        name: "notebook-text",
-        title: "Notebook text",
-        description: "The plain text (text_content) of a PostHog notebook, by short id.",
-        mimeType: "text/plain",
-      },
-      {
-        uriTemplate: NOTEBOOK_MARKDOWN_URI_TEMPLATE,
-        name: "notebook-markdown",
-        title: "Notebook as Markdown",
-        description: "A PostHog notebook as Markdown, PostHog components included as tags, by short id.",
-        mimeType: "text/markdown",
-      },
-    ],
-  };
 }
 
 function encodeCursor(offset: number): string {
@@ -63,18 +41,16 @@ function decodeCursor(cursor: string | undefined): number {
   if (cursor === undefined) return 0;
   const match = /^offset:(\d{1,9})$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
   if (!match?.[1])
-    throw new ProtocolError(-32602, "Invalid cursor: pass the nextCursor of a previous resources/list.");
+    throw new ProtocolError(
+      ProtocolErrorCode.InvalidParams,
+      "Invalid cursor: pass the nextCursor of a previous resources/list.",
+    );
   return Number(match[1]);
 }
 
 /** Turns a tool-style failure into the JSON-RPC error a resource request answers with (never the key). */
 function asMcpError(error: unknown, session: Session, uri?: string): ProtocolError {
-  const failure = describeFailure(error, session, uri);
-  return new ProtocolError(
-    failure.code,
-    session.client.redact(failure.message),
-    session.client.secrets.redactDeep(failure.data),
-  );
+  return describeFailure(error, session, uri);
 }
 
 function describeFailure(error: unknown, session: Session, uri?: string): ProtocolError {
@@ -82,7 +58,7 @@ function describeFailure(error: unknown, session: Session, uri?: string): Protoc
   if (error instanceof ToolError) {
     const { reason, message } = error.failure;
     if ((reason === "not_found" || reason === "deleted") && uri) {
-      return new ProtocolError(RESOURCE_NOT_FOUND, `Resource not found: ${message}`, { uri });
+      return new ResourceNotFoundError(uri, `Resource not found: ${message}`);
     }
     return new ProtocolError(-32603, message, { reason });
   }
@@ -98,16 +74,11 @@ function describeFailure(error: unknown, session: Session, uri?: string): Protoc
   return new ProtocolError(-32603, "Reading the resource failed inside this server; try again.");
 }
 
-/** What tools check before anything is sent: the scope, and the project the key may reach. */
-function requireRead(session: Session): void {
-  const grants = session.grants.current;
-  if (!grantsAllow(grants, "notebook:read")) {
-    throw new ProtocolError(-32603, missingScope("resources", "notebook:read", session.config.host).message);
-  }
-  const projectId = session.config.projectId;
-  if (!projectAllowed(grants, projectId)) {
-    throw new ProtocolError(-32603, projectRefusal(grants, projectId, session.config.host).message);
-  }
+/** The guard tools pass, for resources: mode, key, scope and project, before anything is sent. */
+async function requireRead(session: Session): Promise<void> {
+  const refused = await guard(session, { name: "resources", scope: "notebook:read", writes: false });
+  if (refused)
+    throw new ProtocolError(ProtocolErrorCode.InternalError, refused.message, { reason: refused.reason });
 }
 
 export async function listResources(
@@ -116,7 +87,7 @@ export async function listResources(
   signal: AbortSignal,
 ): Promise<ListResourcesResult> {
   const offset = decodeCursor(cursor);
-  requireRead(session);
+  await requireRead(session);
   const ctx = createOpContext(session, "resources/list", session.config.projectId, signal);
   try {
     const page = await ctx.call(
@@ -126,7 +97,7 @@ export async function listResources(
     const resources = page.results.map((nb) => ({
       uri: notebookUri(nb.short_id),
       name: nb.short_id,
-      title: shown(session, nb.title || `Untitled notebook ${nb.short_id}`),
+      title: revealInvisible(nb.title || `Untitled notebook ${nb.short_id}`),
       mimeType: "text/plain",
       ...(nb.last_modified_at ? { annotations: { lastModified: nb.last_modified_at } } : {}),
     }));
@@ -137,11 +108,6 @@ export async function listResources(
   }
 }
 
-/** The text itself, minus invisible characters, and never the key. */
-function shown(session: Session, text: string): string {
-  return session.client.redact(revealInvisible(text));
-}
-
 export async function readResource(
   session: Session,
   uri: string,
@@ -150,25 +116,21 @@ export async function readResource(
   const match = URI_PATTERN.exec(uri);
   const shortId = match?.[1] ? decodeURIComponent(match[1]) : undefined;
   if (!shortId || !ShortId.safeParse(shortId).success) {
-    throw asMcpError(
-      new ProtocolError(
-        RESOURCE_NOT_FOUND,
-        `Resource not found: ${uri} is not a notebook URI (posthog://notebooks/{short_id}).`,
-        { uri },
-      ),
-      session,
+    throw new ResourceNotFoundError(
+      uri,
+      `Resource not found: ${uri} is not a notebook URI (posthog://notebooks/{short_id}).`,
     );
   }
-  requireRead(session);
+  await requireRead(session);
   const ctx = createOpContext(session, "resources/read", session.config.projectId, signal, shortId);
   try {
     const snapshot = await readNotebook(ctx, shortId);
     const nb = snapshot.notebook;
     if (match?.[2]) {
       const markdown = await shownMarkdown(snapshot);
-      return { contents: [{ uri, mimeType: "text/markdown", text: session.client.redact(markdown) }] };
+      return { contents: [{ uri, mimeType: "text/markdown", text: markdown }] };
     }
-    return { contents: [{ uri, mimeType: "text/plain", text: shown(session, nb.text_content ?? "") }] };
+    return { contents: [{ uri, mimeType: "text/plain", text: revealInvisible(nb.text_content ?? "") }] };
   } catch (error) {
     throw asMcpError(error, session, uri);
   }
@@ -176,12 +138,12 @@ export async function readResource(
 
 const COMPLETIONS = 20;
 
-export interface Completions {
+export type Completions = {
   values: string[];
   /** How many match, when every match was seen. */
   total?: number;
   hasMore: boolean;
-}
+};
 
 /**
  * Completes `{short_id}` in the notebook URI templates: notebooks whose id starts with what was
@@ -191,11 +153,10 @@ export interface Completions {
 export async function completeShortId(
   session: Session,
   typed: string,
-  signal: AbortSignal,
+  signal: AbortSignal = AbortSignal.timeout(session.config.timeouts.headers + session.config.timeouts.body),
 ): Promise<Completions> {
-  const grants = session.grants.current;
   const none: Completions = { values: [], total: 0, hasMore: false };
-  if (!grantsAllow(grants, "notebook:read") || !projectAllowed(grants, session.config.projectId)) return none;
+  if (await guard(session, { name: "completion", scope: "notebook:read", writes: false })) return none;
   const value = typed.trim().slice(0, 200);
   const ctx = createOpContext(session, "completion", session.config.projectId, signal);
   const recent = ctx.call(

@@ -3,23 +3,13 @@
  * specifies, implementing the SDK's `Transport` interface. Unlike the SDK's own, garbage on stdin
  * gets the JSON-RPC error it deserves instead of silence, and an over-long line is skipped instead
  * of closing the server. What a valid message is, the SDK's own schemas say. What is sent holds no
- * key (`secrets`), a request's task field is dropped (see guard.ts), and `idle()` tells when every
- * request received has been answered (for a clean exit when stdin closes).
+ * key (`secrets`), and `idle()` tells when every request received has been answered (for a clean
+ * exit when stdin closes).
  */
 import type { Readable, Writable } from "node:stream";
-import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import {
-  ClientRequestSchema,
-  type JSONRPCMessage,
-  JSONRPCMessageSchema,
-} from "@modelcontextprotocol/sdk/types.js";
+import { type JSONRPCMessage, parseJSONRPCMessage, type Transport } from "@modelcontextprotocol/server";
 import type { Secrets } from "../secrets.js";
-import { withoutTask } from "./guard.js";
-
-/** The MCP requests a client may send, by method, to check their params. */
-const REQUEST_SCHEMAS: ReadonlyMap<string, (typeof ClientRequestSchema.options)[number]> = new Map(
-  ClientRequestSchema.options.map((schema) => [schema.shape.method.value, schema]),
-);
+import { claimedEra, invalidParams } from "./params.js";
 
 /** The SDK's own line limit (STDIO_DEFAULT_MAX_BUFFER_SIZE); over it, its transport closes. */
 const MAX_LINE_BYTES = 10 * 1024 * 1024;
@@ -27,7 +17,7 @@ const MAX_LINE_BYTES = 10 * 1024 * 1024;
 /**
  * Lines that are not JSON-RPC get the error JSON-RPC 2.0 asks for: -32700 for a line that is not
  * JSON, -32600 for JSON that is not a JSON-RPC message or is too large, -32602 for a known
- * request with malformed params, with the request's id when it can be told. (The SDK's transport
+ * request with malformed params (params.ts), with the request's id when it can be told. (The SDK's transport
  * drops such lines without an answer, so the client waits forever, and closes itself, ending the
  * server, when a line outgrows its 10 MB buffer.) Only well-formed messages reach the server.
  */
@@ -153,25 +143,23 @@ export class StdioLineTransport implements Transport {
       if (line.trim() !== "") this.#answer(null, -32700, "Parse error: a line on stdin that is not JSON");
       return;
     }
-    const checked = JSONRPCMessageSchema.safeParse(message);
-    if (!checked.success) {
+    let checked: JSONRPCMessage;
+    try {
+      checked = parseJSONRPCMessage(message);
+    } catch {
       const id = (message as { id?: unknown } | null)?.id;
       const known = typeof id === "string" || (typeof id === "number" && Number.isFinite(id));
       this.#answer(known ? id : null, -32600, "Invalid Request: not a JSON-RPC 2.0 message");
       return;
     }
-    // The SDK answers a known method's malformed params with -32603 and a dump of zod issues.
-    const { id, method, params } = message as { id?: string | number; method?: string; params?: unknown };
-    const schema = id === undefined || method === undefined ? undefined : REQUEST_SCHEMAS.get(method);
-    const valid = schema?.safeParse({ method, params });
-    if (valid && !valid.success) {
-      const issue = valid.error.issues[0];
-      const where = issue && issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
-      this.#answer(id, -32602, `Invalid params for ${method}: ${where}${issue?.message ?? "malformed"}`);
+    const { id, method } = message as { id?: string | number; method?: string };
+    const invalid = invalidParams(message, claimedEra(message));
+    if (invalid !== undefined) {
+      this.#answer(id, -32602, invalid);
       return;
     }
     if (id !== undefined && method !== undefined) this.#pending.add(id);
-    this.onmessage?.(withoutTask(checked.data));
+    this.onmessage?.(checked);
   }
 
   #answer(id: unknown, code: number, message: string): void {

@@ -2,27 +2,26 @@
  * Tools, generated from the operations table: their listing (only what the key and the mode allow)
  * and their dispatch (validate → check scope, mode and project → proxy → one response convention).
  */
-import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js";
+import type {
+  CallToolResult,
+  StandardSchemaWithJSON,
+  Tool,
+  ToolAnnotations,
+} from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ProjectId } from "../config.js";
 import { revealInvisible } from "../content/invisible.js";
 import { describeInvalidArguments } from "../invalid-arguments.js";
 import { ProjectIdArg } from "../operations/args.js";
-import { findOperation, OPERATIONS } from "../operations/index.js";
+import { OPERATIONS } from "../operations/index.js";
 import type { Operation, OpResult } from "../operations/types.js";
 import { UpstreamError } from "../posthog/client.js";
-import {
-  describeTransportError,
-  missingScope,
-  projectRefusal,
-  ToolError,
-  type ToolFailure,
-} from "../posthog/errors.js";
-import { createOpContext } from "../posthog/gateway.js";
-import { grantsAllow, keySettingsUrl, projectAllowed } from "../posthog/scopes.js";
+import { describeTransportError, ToolError, type ToolFailure } from "../posthog/errors.js";
+import { grantsAllow } from "../posthog/scopes.js";
 import type { Session } from "../session.js";
-import { inputJsonSchema, outputJsonSchema } from "./json-schema.js";
-import { INVALID_PARAMS, ProtocolError } from "./protocol-error.js";
+import { inputJsonSchema, outputJsonSchema, standardSchema } from "./json-schema.js";
+import { createOpContext } from "./op-context.js";
+import { admit, reach } from "./request-guard.js";
 import { cleanStringsDeep, untrustedBlock } from "./untrusted.js";
 
 interface Compiled {
@@ -56,7 +55,7 @@ export function generateToolSchemas(): ToolSchemas {
       op.name,
       {
         inputSchema: inputJsonSchema(argumentsSchema(op), PROJECT_ID_JSON),
-        outputSchema: outputJsonSchema(),
+        outputSchema: outputJsonSchema(op.output),
       },
     ]),
   );
@@ -72,7 +71,7 @@ function compile(op: Operation): Compiled {
     const schema = argumentsSchema(op);
     const { inputSchema, outputSchema } = prebuilt?.[op.name] ?? {
       inputSchema: inputJsonSchema(schema, PROJECT_ID_JSON),
-      outputSchema: outputJsonSchema(),
+      outputSchema: outputJsonSchema(op.output),
     };
     entry = {
       op,
@@ -89,6 +88,28 @@ function compile(op: Operation): Compiled {
     compiled.set(op.name, entry);
   }
   return entry;
+}
+
+/** What `registerTool` is given for `op`: the same definition `tools/list` shows. */
+export function toolConfig(op: Operation): {
+  title: string;
+  description: string;
+  inputSchema: StandardSchemaWithJSON<Record<string, unknown>>;
+  outputSchema: StandardSchemaWithJSON<Record<string, unknown>>;
+  annotations: ToolAnnotations;
+} {
+  const { tool } = compile(op);
+  return {
+    title: op.title,
+    description: op.description,
+    inputSchema: standardSchema(tool.inputSchema),
+    // The SDK checks every result against the operation's own schema before it leaves.
+    outputSchema: standardSchema(tool.outputSchema ?? { type: "object" }, (value) => {
+      const checked = op.output.safeParse(value);
+      return checked.success ? { ok: true } : { ok: false, message: checked.error.issues[0]?.message ?? "" };
+    }),
+    annotations: tool.annotations ?? {},
+  };
 }
 
 /**
@@ -124,68 +145,30 @@ export function errorResult(failure: ToolFailure): CallToolResult {
   return { isError: true, content: [{ type: "text", text: failure.message }] };
 }
 
-/**
- * Text as an agent is shown it, once: characters that can only hide something made visible, and
- * never the key (should someone have pasted it into a notebook, or an error repeat it).
- */
-function shown(session: Session, text: string): string {
-  return session.client.redact(revealInvisible(text));
-}
-
 /** Runs one tool call. Never throws: every failure is an `isError` result the agent can act on. */
 export async function callTool(
   session: Session,
-  name: string,
+  op: Operation,
   rawArgs: Record<string, unknown> | undefined,
   signal: AbortSignal,
 ): Promise<CallToolResult> {
-  const result = await dispatch(session, name, rawArgs, signal);
+  const result = await dispatch(session, op, rawArgs, signal);
   // An error's sentence may repeat what people wrote (a title) or what was sent (an argument).
   if (result.isError) {
-    for (const block of result.content) if (block.type === "text") block.text = shown(session, block.text);
+    for (const block of result.content) if (block.type === "text") block.text = revealInvisible(block.text);
   }
   return result;
 }
 
 async function dispatch(
   session: Session,
-  name: string,
+  op: Operation,
   rawArgs: Record<string, unknown> | undefined,
   signal: AbortSignal,
 ): Promise<CallToolResult> {
-  const op = findOperation(name);
-  if (!op) {
-    // A protocol error, as MCP 2025-11-25 says of unknown tools.
-    const names = listTools(session).map((tool) => tool.name);
-    throw new ProtocolError(
-      INVALID_PARAMS,
-      shown(
-        session,
-        `Unknown tool: ${JSON.stringify(name.length > 80 ? `${name.slice(0, 79)}…` : name)}. Available tools: ${names.join(", ") || "none (see the server's instructions)"}.`,
-      ),
-    );
-  }
   const { config, logger } = session;
-  if (op.writes && config.readOnly) {
-    return errorResult({
-      reason: "read_only",
-      message:
-        config.readOnlyFrom === "POSTHOG_MCP_READ_ONLY"
-          ? `${op.name} changes notebooks, and this server runs read-only (POSTHOG_MCP_READ_ONLY is set), so nothing was sent. Remove POSTHOG_MCP_READ_ONLY from the server's environment in the MCP client configuration to allow writes.`
-          : `${op.name} changes notebooks, and this server runs with --read-only, so nothing was sent. Remove --read-only from the server's arguments in the MCP client configuration to allow writes.`,
-    });
-  }
-  const known = session.grants.fresh();
-  const grants = known instanceof Promise ? await known : known;
-  if (grants.status === "rejected") {
-    return errorResult({
-      reason: "key_rejected",
-      message: `PostHog rejected the personal API key (${grants.reason}), so nothing was sent. Create a new personal API key at ${keySettingsUrl(config.host)}, set it as POSTHOG_PERSONAL_API_KEY in the MCP client's configuration and restart the server.`,
-    });
-  }
-  if (!grantsAllow(grants, op.scope)) {
-    return errorResult(missingScope(op.name, op.scope, config.host));
-  }
+  const refused = await admit(session, { name: op.name, scope: op.scope, writes: op.writes });
+  if (refused) return errorResult(refused);
   const { schema } = compile(op);
   const parsed = schema.safeParse(rawArgs ?? {});
   if (!parsed.success) {
@@ -197,19 +180,18 @@ async function dispatch(
   const { project_id, ...args } = parsed.data as Record<string, unknown> & { project_id?: ProjectId };
   const projectId: ProjectId = project_id ?? config.projectId;
 
-  if (!projectAllowed(grants, projectId)) return errorResult(projectRefusal(grants, projectId, config.host));
+  const unreachable = reach(session, projectId);
+  if (unreachable) return errorResult(unreachable);
 
   const shortId = typeof args.short_id === "string" ? args.short_id : undefined;
   const ctx = createOpContext(session, op.name, projectId, signal, shortId);
   const started = performance.now();
   try {
     const result = await op.run(args, ctx);
-    const show = (text: string) => shown(session, text);
+    const show = revealInvisible;
     result.structured = cleanStringsDeep(result.structured, show);
     result.summary = show(result.summary);
     if (result.text !== undefined) result.text = show(result.text);
-    // Documents come as agents are shown them (the operation revealed what hides): only the key is kept out.
-    for (const document of result.documents ?? []) document.text = session.client.redact(document.text);
     const structured = result.structured as Record<string, unknown>;
     logger.debug({ tool: op.name, ms: Math.round(performance.now() - started) }, "tool call succeeded");
     if (result.changed) session.notebookChanged(result.changed.shortId, result.changed.listed);

@@ -185,7 +185,7 @@ describe("notebooks-edit over stdio", () => {
     });
     expect(text(same)).toMatch(/old_markdown and new_markdown are the same/);
     const missing = await call(client, "notebooks-edit", { short_id: nb.short_id, new_markdown: "a" });
-    expect(text(missing)).toMatch(/old_markdown is required/);
+    expect(text(missing)).toMatch(/old_markdown is missing/);
     expect(
       sandbox.requests.slice(start).filter((r) => !r.path.startsWith("/api/personal_api_keys/")),
     ).toEqual([]);
@@ -200,6 +200,76 @@ describe("notebooks-edit over stdio", () => {
     });
     const read = await call(client, "notebooks-retrieve", { short_id: nb.short_id });
     expect(fencedDocument(text(read))).toBe(BODY.replace("- cohort A\n", "- cohort A (new)\n"));
+  });
+
+  it("finds a passage and outlines the notebook without sending the Markdown, then edits what it found", async () => {
+    const nb = await notebook();
+    const start = sandbox.requests.length;
+    const found = await call(client, "notebooks-retrieve", { short_id: nb.short_id, find: "cohort B" });
+    const located = data<{
+      shown: string[];
+      total_matches: number;
+      matches: { offset: number; length: number; heading: { text: string } | null; passage: string }[];
+    }>(found);
+    expect(located.shown).toEqual([]);
+    expect(fencedDocument(text(found))).toBeUndefined();
+    expect(located.total_matches).toBe(2);
+    expect(located.matches.map((m) => BODY.slice(m.offset, m.offset + m.length))).toEqual([
+      "cohort B",
+      "cohort B",
+    ]);
+    expect(located.matches.map((m) => m.passage)).toEqual(["- cohort B", "The cohort B number is low."]);
+    const pattern = data<{ matches: { passage: string }[] }>(
+      await call(client, "notebooks-retrieve", { short_id: nb.short_id, find: "\\d+ percent", regex: true }),
+    );
+    expect(pattern.matches.map((m) => m.passage)).toEqual(["Weekly retention is 41 percent."]);
+    const outline = data<{ outline: { level: number; text: string; offset: number; size: number }[] }>(
+      await call(client, "notebooks-retrieve", { short_id: nb.short_id, format: "outline" }),
+    );
+    expect(outline.outline).toEqual([{ level: 1, text: "Retention", offset: 0, size: BODY.length }]);
+    const edited = await call(client, "notebooks-edit", {
+      short_id: nb.short_id,
+      edits: [
+        { old_markdown: "41 percent", new_markdown: "44 percent" },
+        { old_markdown: "The cohort B number", new_markdown: "The cohort B figure" },
+      ],
+    });
+    expect(text(edited)).toMatch(
+      /^Replaced 2 edits \(2 passages\) in notebook \w+ "Retention"; it is now at version 1\./,
+    );
+    expect(fencedDocument(text(edited), "diff")).toBe(
+      [
+        "@@ -2,3 +2,3 @@",
+        " ",
+        "-Weekly retention is 41 percent.",
+        "+Weekly retention is 44 percent.",
+        " ",
+        "@@ -7,2 +7,2 @@",
+        " ",
+        "-The cohort B number is low.",
+        "+The cohort B figure is low.",
+      ].join("\n"),
+    );
+    expect(stored(nb.short_id)).toBe(BODY.replace("41", "44").replace("number", "figure"));
+    // Three finds (each a read of the notebook as it is now) and one write: nothing else.
+    const sent = sandbox.requests.slice(start).filter((r) => !r.path.startsWith("/api/personal_api_keys/"));
+    expect(sent.map((r) => `${r.method} ${r.status}`)).toEqual([
+      "GET 200",
+      "GET 200",
+      "GET 200",
+      "PATCH 200",
+    ]);
+    // A list of edits one of which cannot apply changes nothing.
+    const refused = await call(client, "notebooks-edit", {
+      short_id: nb.short_id,
+      edits: [
+        { old_markdown: "44 percent", new_markdown: "45 percent" },
+        { old_markdown: "not in it", new_markdown: "x" },
+      ],
+    });
+    expect(refused.isError).toBe(true);
+    expect(text(refused)).toMatch(/edits\[1\]\.old_markdown does not occur.*None of the edits was made/);
+    expect(stored(nb.short_id)).toBe(BODY.replace("41", "44").replace("number", "figure"));
   });
 
   it("is not offered, and refused, when the server is read-only", async () => {

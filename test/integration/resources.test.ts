@@ -3,7 +3,6 @@
  * resource-not-found for unknown or deleted notebooks.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RESOURCE_NOT_FOUND } from "../../src/server/resources.js";
 import { type Harness, startHarness, structured } from "../helpers/harness.js";
 
 let h: Harness;
@@ -39,7 +38,7 @@ describe("resources", () => {
     ]);
   });
 
-  it("answers resource-not-found for unknown, deleted and malformed URIs", async () => {
+  it("answers resource-not-found for unknown, deleted and malformed URIs, as SEP-2164 says (-32602, the URI in data)", async () => {
     const nb = structured<{ short_id: string }>(await h.call("notebooks-create", { title: "Soon gone" }));
     await h.call("notebooks-destroy", { short_id: nb.short_id });
     for (const uri of [
@@ -48,7 +47,10 @@ describe("resources", () => {
       "posthog://notebooks/../etc",
       "posthog://other/x",
     ]) {
-      await expect(h.client.readResource({ uri }), uri).rejects.toMatchObject({ code: RESOURCE_NOT_FOUND });
+      await expect(h.client.readResource({ uri }), uri).rejects.toMatchObject({
+        code: -32602,
+        data: { uri },
+      });
     }
   });
 

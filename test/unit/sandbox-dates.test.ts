@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseIsoDate, relativeDateParse } from "../../src/sandbox/dates.js";
+import { parseIsoDate, relativeDateParse } from "../../src/dates.js";
 
 // Friday 2024-03-15 14:30:45.123456 UTC
 const NOW = Date.UTC(2024, 2, 15, 14, 30, 45, 123) * 1000 + 456;

@@ -1,21 +1,21 @@
 /**
- * The upstream gateway an operation (or a resource read) runs with, bound to one project: each
+ * The context an operation (or a resource read) runs with, bound to one project: each
  * request goes through the client, HTTP errors become the sentence the agent reads, PostHog's
  * answers are checked by zod, and a refused key or scope has the grants read again.
  */
 import { z } from "zod";
 import type { ProjectId } from "../config.js";
 import type { OpContext, OpRequest } from "../operations/types.js";
-import type { Session } from "../session.js";
-import { projectPath, type UpstreamResponse } from "./client.js";
+import { projectPath, type UpstreamResponse } from "../posthog/client.js";
 import {
   describeHttpError,
   type ErrorContext,
   isProjectRefusal,
   isScopeRefusal,
   ToolError,
-} from "./errors.js";
-import type { Grants } from "./scopes.js";
+} from "../posthog/errors.js";
+import type { Grants } from "../posthog/scopes.js";
+import type { Session } from "../session.js";
 
 function allowedProjects(grants: Grants): readonly number[] | undefined {
   return grants.status === "known" ? (grants.scopedTeams ?? undefined) : undefined;

@@ -1,4 +1,7 @@
 /**
+ * PostHog's date grammar, shared by the list filters (which check dates before sending them) and
+ * the sandbox (which applies them as PostHog does).
+ *
  * PostHog's `relative_date_parse` (posthog/utils.py), in UTC (the sandbox's projects all use
  * the UTC timezone):
  *
@@ -15,7 +18,8 @@
  *
  * All results are microseconds since the epoch.
  */
-import type { Micros } from "./util.js";
+/** Microseconds since the epoch. */
+export type Micros = number;
 
 interface Parts {
   year: number;

@@ -1,0 +1,259 @@
+/**
+ * Finding without reading: where a text or a regular expression occurs in a notebook's Markdown
+ * (with a little context and the heading it is under), and the notebook's outline (its headings
+ * with offsets and sizes). Offsets are those of the Markdown that notebooks-retrieve shows, so an
+ * agent can read one section with `offset` and `max_length`, or copy a passage into an edit.
+ *
+ * Cost: regular expressions run on RE2 (the `re2js` port), which never backtracks, so no pattern
+ * can make a search take exponential time (as JavaScript's own RegExp can: `(a+)+b`). RE2 leaves
+ * out what needs backtracking (backreferences, lookaround); `(?i)` ignores case. Its time is the
+ * text's length times, at worst, the size of the pattern's program: that size is capped
+ * (MAX_PROGRAM), a pattern is matched line by line (as grep does) in slices between which other
+ * calls run, and it searches for REGEX_BUDGET_MS at most, saying where it stopped. Text is found
+ * as written (as edits match it) with `indexOf`, one pass. The engine loads on first use.
+ */
+import { toolError } from "../posthog/errors.js";
+
+export interface Heading {
+  level: number;
+  /** The heading's text, without its leading `#`s. */
+  text: string;
+  /** Where its line starts in the Markdown. */
+  offset: number;
+  /** Characters from its line to the next heading of the same or a higher level (or the end). */
+  size: number;
+}
+
+/** A line at which `#`–`######` open a heading (ATX), as PostHog's Markdown writes them. */
+const ATX = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/;
+/** A line that opens or closes a fenced code block. */
+const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+
+/**
+ * The headings of `markdown`, in order, outside fenced code blocks: one pass over its lines.
+ * (PostHog's Markdown writes every heading with `#`s; setext headings, underlined, are not read.)
+ */
+export function outlineOf(markdown: string): Heading[] {
+  const found: Omit<Heading, "size">[] = [];
+  let fence: string | undefined;
+  let at = 0;
+  while (at <= markdown.length) {
+    const nl = markdown.indexOf("\n", at);
+    const end = nl === -1 ? markdown.length : nl;
+    const line = markdown.slice(at, end);
+    const opener = FENCE.exec(line);
+    if (fence !== undefined) {
+      // A fence closes with the same character, at least as long, and nothing else on its line.
+      if (opener && opener[1]?.[0] === fence[0] && (opener[1]?.length ?? 0) >= fence.length) {
+        if (line.trim() === opener[1]) fence = undefined;
+      }
+    } else if (opener) {
+      fence = opener[1];
+    } else if (line.length <= 2_000) {
+      const heading = ATX.exec(line);
+      if (heading) found.push({ level: heading[1]?.length ?? 1, text: heading[2] ?? "", offset: at });
+    }
+    if (nl === -1) break;
+    at = nl + 1;
+  }
+  return found.map((heading, i) => {
+    let next = markdown.length;
+    for (let j = i + 1; j < found.length; j++) {
+      const later = found[j] as Omit<Heading, "size">;
+      if (later.level <= heading.level) {
+        next = later.offset;
+        break;
+      }
+    }
+    return { ...heading, size: next - heading.offset };
+  });
+}
+
+/** The last heading (from `outline`, in order) at or before `offset`, by binary search. */
+export function headingAt(outline: readonly Heading[], offset: number): Heading | undefined {
+  let lo = 0;
+  let hi = outline.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((outline[mid] as Heading).offset <= offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo === 0 ? undefined : outline[lo - 1];
+}
+
+export interface FindSpec {
+  find: string;
+  regex: boolean;
+  /** Characters of context either side of a match, within its line. */
+  context: number;
+  maxMatches: number;
+  /** Matches starting before this offset are counted, not shown (a pattern starts at its line). */
+  from: number;
+  /** How long a pattern may search (default REGEX_BUDGET_MS). */
+  budgetMs?: number;
+}
+
+export interface Match {
+  offset: number;
+  length: number;
+  /** The heading the match is under: its text and offset. */
+  heading: { text: string; offset: number } | null;
+  /** The match with up to `context` characters either side, not past its line. */
+  passage: string;
+  /** Where the match starts in `passage`. */
+  at: number;
+}
+
+export interface Found {
+  matches: Match[];
+  /** Every match in the notebook (for a pattern: from `from` on, as far as it searched), counted up to `COUNT_CAP`. */
+  total: number;
+  /** More matched than were counted. */
+  more: boolean;
+  /** Matches before `from`. */
+  before: number;
+  /** Where the first match after those shown starts, if any. */
+  next: number | null;
+  /** Where a pattern's search stopped for time (null: it searched to the end). */
+  stoppedAt: number | null;
+  /** Lines too long for a pattern, not searched. */
+  skipped: number;
+}
+
+/** Matches are counted up to here (the search stops after it). */
+export const COUNT_CAP = 10_000;
+
+type Re2 = typeof import("re2js").RE2JS;
+let engine: Promise<Re2> | undefined;
+
+/** The RE2 engine, loaded on first use. */
+function re2(): Promise<Re2> {
+  engine ??= import("re2js").then((module) => module.RE2JS);
+  return engine;
+}
+
+/** Largest RE2 program a pattern may compile to: the most threads a line's match can run at once. */
+export const MAX_PROGRAM = 100;
+/** Lines longer than this are not searched by a pattern (their cost would be one long stretch). */
+export const MAX_LINE = 20_000;
+/** Time a pattern may search for in one call; the answer then says where it stopped. */
+export const REGEX_BUDGET_MS = 2_000;
+/** Time a pattern runs before letting other calls run. */
+const SLICE_MS = 10;
+
+interface Spans {
+  spans: Array<[number, number]>;
+  /** Where a pattern's search stopped for time (null: it searched to the end). */
+  stoppedAt: number | null;
+  /** Lines over MAX_LINE characters a pattern did not search. */
+  skipped: number;
+}
+
+/**
+ * Every match of `spec` in `text`, as [start, end) pairs, up to `cap`; empty matches are skipped.
+ * Text is found with indexOf over the whole text. A pattern is matched line by line from the line
+ * holding `from` (as grep does: a match does not span lines), in slices of SLICE_MS between which
+ * other calls run, for at most REGEX_BUDGET_MS: its cost is bounded by the text's length times
+ * its program's size (MAX_PROGRAM), and in time.
+ */
+async function spans(text: string, spec: FindSpec, cap: number): Promise<Spans> {
+  const out: Array<[number, number]> = [];
+  if (!spec.regex) {
+    // A literal, as edits take it: one indexOf pass.
+    const needle = spec.find;
+    for (
+      let i = text.indexOf(needle);
+      i !== -1 && out.length < cap;
+      i = text.indexOf(needle, i + needle.length)
+    ) {
+      out.push([i, i + needle.length]);
+    }
+    return { spans: out, stoppedAt: null, skipped: 0 };
+  }
+  const RE2JS = await re2();
+  let compiled: InstanceType<Re2>;
+  try {
+    compiled = RE2JS.compile(spec.find, RE2JS.MULTILINE);
+  } catch (error) {
+    throw toolError(
+      "invalid_arguments",
+      `find is not a regular expression this server reads (${error instanceof Error ? error.message : "syntax error"}). It takes RE2 syntax: no backreferences or lookaround; escape . * + ? ( ) [ ] { } | \\ ^ $ to match them as text, or leave regex out to find the text as written. Nothing was searched.`,
+    );
+  }
+  const size = compiled.matcher("").programSize();
+  if (size > MAX_PROGRAM) {
+    throw toolError(
+      "invalid_arguments",
+      `find is a pattern too costly to run here (it compiles to ${size} steps; at most ${MAX_PROGRAM}): use fewer or smaller counted repetitions ({n}) and alternatives, or leave regex out to find the text as written. Nothing was searched.`,
+    );
+  }
+  const deadline = performance.now() + (spec.budgetMs ?? REGEX_BUDGET_MS);
+  let slice = performance.now() + SLICE_MS;
+  let skipped = 0;
+  let at = text.lastIndexOf("\n", spec.from - 1) + 1;
+  while (out.length < cap) {
+    const nl = text.indexOf("\n", at);
+    const end = nl === -1 ? text.length : nl;
+    if (end - at > MAX_LINE) skipped += 1;
+    else if (end > at) {
+      const matcher = compiled.matcher(text.slice(at, end));
+      while (out.length < cap && matcher.find()) {
+        const start = at + matcher.start();
+        const stop = at + matcher.end();
+        if (stop > start && start >= spec.from) out.push([start, stop]);
+      }
+    }
+    if (nl === -1) break;
+    at = nl + 1;
+    const now = performance.now();
+    if (now >= deadline) return { spans: out, stoppedAt: at, skipped };
+    if (now >= slice) {
+      await new Promise((resolve) => setImmediate(resolve));
+      slice = performance.now() + SLICE_MS;
+    }
+  }
+  return { spans: out, stoppedAt: null, skipped };
+}
+
+/** Does `code` (a UTF-16 unit) end or start a surrogate pair? (A cut must not split one.) */
+const low = (code: number) => code >= 0xdc00 && code <= 0xdfff;
+
+/** Where `spec` matches in `markdown`: the first `maxMatches` passages, and how many in all. */
+export async function findPassages(
+  markdown: string,
+  spec: FindSpec,
+  outline: readonly Heading[],
+): Promise<Found> {
+  const searched = await spans(markdown, spec, COUNT_CAP + 1);
+  const all = searched.spans;
+  let before = 0;
+  while (before < all.length && (all[before] as [number, number])[0] < spec.from) before++;
+  const shown = all.slice(before, before + spec.maxMatches);
+  const following = all[before + spec.maxMatches];
+  const matches = shown.map(([start, end]): Match => {
+    const lineStart = markdown.lastIndexOf("\n", start - 1) + 1;
+    const nl = markdown.indexOf("\n", end);
+    const lineEnd = nl === -1 ? markdown.length : nl;
+    let from = Math.max(lineStart, start - spec.context);
+    let to = Math.min(lineEnd, end + spec.context);
+    if (from > lineStart && low(markdown.charCodeAt(from))) from -= 1;
+    if (to < lineEnd && low(markdown.charCodeAt(to))) to += 1;
+    const heading = headingAt(outline, start);
+    return {
+      offset: start,
+      length: end - start,
+      heading: heading ? { text: heading.text, offset: heading.offset } : null,
+      passage: markdown.slice(from, to),
+      at: start - from,
+    };
+  });
+  return {
+    matches,
+    total: Math.min(all.length, COUNT_CAP),
+    more: all.length > COUNT_CAP,
+    before,
+    next: following ? following[0] : null,
+    stoppedAt: searched.stoppedAt,
+    skipped: searched.skipped,
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * The params check every transport runs before a request reaches the server: a known MCP request
+ * with malformed params is answered -32602 with one sentence, as JSON-RPC and MCP say. (The SDK
+ * answers those it checks itself, `tools/call`, the same way, but the rest with -32603 and a dump
+ * of its schema's issues.) What valid params are, the SDK's own spec schemas say.
+ */
+import { type SpecTypeName, specTypeSchemas } from "@modelcontextprotocol/server";
+
+const REQUESTS: Readonly<Record<string, SpecTypeName>> = {
+  initialize: "InitializeRequest",
+  ping: "PingRequest",
+  "server/discover": "DiscoverRequest",
+  "tools/list": "ListToolsRequest",
+  "tools/call": "CallToolRequest",
+  "resources/list": "ListResourcesRequest",
+  "resources/templates/list": "ListResourceTemplatesRequest",
+  "resources/read": "ReadResourceRequest",
+  "resources/subscribe": "SubscribeRequest",
+  "resources/unsubscribe": "UnsubscribeRequest",
+  "completion/complete": "CompleteRequest",
+  "logging/setLevel": "SetLevelRequest",
+  "prompts/list": "ListPromptsRequest",
+  "prompts/get": "GetPromptRequest",
+  "tasks/get": "GetTaskRequest",
+  "tasks/result": "GetTaskPayloadRequest",
+  "tasks/list": "ListTasksRequest",
+  "tasks/cancel": "CancelTaskRequest",
+  "subscriptions/listen": "SubscriptionsListenRequest",
+};
+
+/** Methods the 2026-07-28 revision removed: the SDK answers them -32601 in that era. */
+const REMOVED_IN_2026 = new Set([
+  "initialize",
+  "ping",
+  "logging/setLevel",
+  "resources/subscribe",
+  "resources/unsubscribe",
+  "tasks/get",
+  "tasks/result",
+  "tasks/list",
+  "tasks/cancel",
+]);
+
+/**
+ * The -32602 message for a request whose params are malformed; undefined when they are not (or when
+ * the method is not one of `era`'s).
+ */
+export function invalidParams(message: unknown, era: "legacy" | "modern" = "legacy"): string | undefined {
+  if (message === null || typeof message !== "object") return undefined;
+  const { id, method, params } = message as { id?: unknown; method?: unknown; params?: unknown };
+  if (id === undefined || typeof method !== "string") return undefined;
+  if (era === "modern" && REMOVED_IN_2026.has(method)) return undefined;
+  const name = Object.hasOwn(REQUESTS, method) ? REQUESTS[method] : undefined;
+  if (!name) return undefined;
+  const checked = specTypeSchemas[name]["~standard"].validate({ method, params });
+  if (checked instanceof Promise || !checked.issues) return undefined;
+  const issue = checked.issues[0];
+  const path = (issue?.path ?? [])
+    .map((part) => (typeof part === "object" && part !== null ? String(part.key) : String(part)))
+    .join(".");
+  const what = (issue?.message ?? "malformed").replace(/^Invalid input: /, "");
+  return `Invalid params for ${method}: ${path ? `${path}: ` : ""}${what}`;
+}
+
+/** The era a message claims: 2026-07-28 requests carry their protocol version in `_meta`. */
+export function claimedEra(message: unknown): "legacy" | "modern" {
+  const meta = (message as { params?: { _meta?: Record<string, unknown> } } | null)?.params?._meta;
+  return typeof meta?.["io.modelcontextprotocol/protocolVersion"] === "string" ? "modern" : "legacy";
+}

@@ -1,0 +1,54 @@
+/**
+ * The one guard every tool call, resource read and completion passes before anything is sent to
+ * PostHog: the mode (read-only), the key (rejected by PostHog?), its scope, and the project it may
+ * reach. A refusal is the sentence the caller is shown: an `isError` result for a tool, a JSON-RPC
+ * error for a resource, no completions for a completion.
+ */
+import type { ProjectId } from "../config.js";
+import { missingScope, projectRefusal, type ToolFailure } from "../posthog/errors.js";
+import { grantsAllow, keySettingsUrl, projectAllowed, type Scope } from "../posthog/scopes.js";
+import type { Session } from "../session.js";
+
+export interface Request {
+  /** What is asked for, as the sentences name it: a tool's name, `resources`, `completion`. */
+  name: string;
+  scope: Scope;
+  writes: boolean;
+}
+
+/** Mode, key and scope: undefined when `request` may go on to its arguments. */
+export async function admit(session: Session, request: Request): Promise<ToolFailure | undefined> {
+  const { config } = session;
+  if (request.writes && config.readOnly) {
+    return {
+      reason: "read_only",
+      message:
+        config.readOnlyFrom === "POSTHOG_MCP_READ_ONLY"
+          ? `${request.name} changes notebooks, and this server runs read-only (POSTHOG_MCP_READ_ONLY is set), so nothing was sent. Remove POSTHOG_MCP_READ_ONLY from the server's environment in the MCP client configuration to allow writes.`
+          : `${request.name} changes notebooks, and this server runs with --read-only, so nothing was sent. Remove --read-only from the server's arguments in the MCP client configuration to allow writes.`,
+    };
+  }
+  const known = session.grants.fresh();
+  const grants = known instanceof Promise ? await known : known;
+  if (grants.status === "rejected") {
+    return {
+      reason: "key_rejected",
+      message: `PostHog rejected the personal API key (${grants.reason}), so nothing was sent. Create a new personal API key at ${keySettingsUrl(config.host)}, set it as POSTHOG_PERSONAL_API_KEY in the MCP client's configuration and restart the server.`,
+    };
+  }
+  if (!grantsAllow(grants, request.scope)) return missingScope(request.name, request.scope, config.host);
+  return undefined;
+}
+
+/** The project: undefined when the key may reach `projectId`. */
+export function reach(session: Session, projectId: ProjectId): ToolFailure | undefined {
+  const grants = session.grants.current;
+  return projectAllowed(grants, projectId)
+    ? undefined
+    : projectRefusal(grants, projectId, session.config.host);
+}
+
+/** Mode, key, scope and project at once, for what takes no project argument (resources, completion). */
+export async function guard(session: Session, request: Request): Promise<ToolFailure | undefined> {
+  return (await admit(session, request)) ?? reach(session, session.config.projectId);
+}
