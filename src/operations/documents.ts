@@ -8,6 +8,7 @@
 import type { DocJSON } from "../content/index.js";
 import { restoreInvisible, revealInvisible } from "../content/invisible.js";
 import { markdownNotebookNode } from "../content/json.js";
+import { findApart, type SearchSteps } from "../text-search.js";
 import { convert } from "./converter.js";
 import type { Snapshot } from "./snapshots.js";
 
@@ -74,11 +75,12 @@ export async function append(current: unknown, markdown: string): Promise<Writte
   return { content: done.content, notes: done.diagnostics, kept: done.kept, written: done.written };
 }
 
-/** How often `span` occurs in `text`, not overlapping, and where. */
-export function occurrences(text: string, span: string): number[] {
-  const at: number[] = [];
-  for (let i = text.indexOf(span); i !== -1; i = text.indexOf(span, i + span.length)) at.push(i);
-  return at;
+/**
+ * How often `span` occurs in `text`, not overlapping, and where: in time linear in both (a passage
+ * an agent sends is searched for on the server's own thread, whatever it holds).
+ */
+export function occurrences(text: string, span: string, steps?: SearchSteps): number[] {
+  return findApart(text, span, steps);
 }
 
 /** `text` with `span` replaced by `replacement` at each of `at` (occurrences of `span`). */
