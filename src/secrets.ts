@@ -43,8 +43,8 @@ export class Secrets {
   #remember(key: string): void {
     this.#keys.add(key);
     for (const window of [key.slice(0, MIN_KEY), key.slice(-MIN_KEY)]) {
-      let keys = this.#windows.get(window);
-      if (!keys) this.#windows.set(window, (keys = new Set()));
+      const keys = this.#windows.get(window) ?? new Set<string>();
+      this.#windows.set(window, keys);
       keys.add(key);
     }
   }
