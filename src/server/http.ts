@@ -622,13 +622,14 @@ export async function serveHttp(
     if (grants.status !== "rejected" && !key.refused) {
       // Not refused, not accepted either (PostHog failing, slow, rate-limited): nothing is kept,
       // and the client is told to come back.
-      return reject(
+      reject(
         res,
         503,
         -32000,
         `PostHog could not confirm this personal API key just now (${grants.status === "unknown" ? grants.reason : "no answer in time"}): nothing was done; try again in a minute.`,
         { "retry-after": "30" },
       );
+      return;
     }
     const reason = grants.status === "rejected" ? grants.reason : "401 Unauthorized";
     reject(
