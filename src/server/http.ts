@@ -155,6 +155,12 @@ interface SessionEntry {
   active: number;
 }
 
+/** Whether a request comes from this machine (its socket's far end is a loopback address). */
+export function fromLoopback(req: Pick<IncomingMessage, "socket">): boolean {
+  const address = req.socket.remoteAddress ?? "";
+  return address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127.");
+}
+
 function hashOf(apiKey: string): string {
   return createHash("sha256").update(apiKey).digest("hex");
 }
@@ -463,7 +469,9 @@ export async function serveHttp(
     const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     const realm = 'Bearer realm="posthog-notebooks-mcp"';
     if (!match?.[1]) {
-      if (!header && sandbox) return sandbox.defaultKey;
+      // The sandbox's own key stands in for a missing one only for clients on this machine: over
+      // another address, a client names its key like any other.
+      if (!header && sandbox && fromLoopback(req)) return sandbox.defaultKey;
       reject(
         res,
         401,
@@ -664,13 +672,10 @@ export async function serveHttp(
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz") {
       res.writeHead(draining ? 503 : 200, { "content-type": "application/json" });
+      // How many sessions and keys are held is for this machine's eyes only.
+      const detail = fromLoopback(req) ? { sessions: sessions.size, keys: keys.size } : {};
       return void res.end(
-        JSON.stringify({
-          status: draining ? "draining" : "ok",
-          version: VERSION,
-          sessions: sessions.size,
-          keys: keys.size,
-        }),
+        JSON.stringify({ status: draining ? "draining" : "ok", version: VERSION, ...detail }),
       );
     }
     if (path !== "/mcp") return reject(res, 404, -32000, "Not found: the MCP endpoint is /mcp.");
