@@ -15,11 +15,39 @@ const REDACTED = "[redacted]";
 const MIN_PIECE = 10;
 /** Keys this short or shorter are looked for whole only. */
 const MIN_KEY = 8;
-/** Up to this many keys, each is searched for directly; beyond, a text is first sieved by window. */
-const DIRECT_KEYS = 4;
+/**
+ * Up to this many forms (a few keys), a text is scanned once for each form's ends; beyond (the
+ * process's every key, for the log), it is sieved in one pass, window by window.
+ */
+const DIRECT_KEYS = 64;
+
+/**
+ * The forms a key takes when something upstream re-encodes it, each with the shortest piece of it
+ * redacted alone (about 10 of the key's characters): hex, %-encoding of every byte, and base64 and
+ * base64url at each of the three alignments a key can have inside a longer encoded text (the part
+ * that does not depend on its neighbours). Upper and lower case come from comparing the key, hex
+ * and %-encoding without case.
+ */
+function encodedForms(key: string): Array<[string, number]> {
+  const bytes = Buffer.from(key, "utf8");
+  const hex = bytes.toString("hex");
+  // (The key itself, hex and %-encoding are looked for in any case: see FOLDED.)
+  const forms: Array<[string, number]> = [
+    [hex, MIN_PIECE * 2],
+    [hex.replace(/(..)/g, "%$1"), MIN_PIECE * 3],
+  ];
+  for (let shift = 0; shift < 3; shift++) {
+    const whole = bytes.subarray(shift, shift + Math.floor((bytes.length - shift) / 3) * 3);
+    forms.push([whole.toString("base64"), 14], [whole.toString("base64url"), 14]);
+  }
+  return forms;
+}
 
 export class Secrets {
-  readonly #keys = new Set<string>();
+  /** Each form looked for, with the shortest piece of it redacted alone. */
+  readonly #keys = new Map<string, number>();
+  /** The forms compared without case (the key itself, hex, %-encoding). */
+  readonly #folded = new Set<string>();
   /** With many keys: each key's first and last MIN_KEY characters, to the keys they start or end. */
   readonly #windows = new Map<string, Set<string>>();
 
@@ -30,18 +58,34 @@ export class Secrets {
   /** Remembers a key (and its JSON-escaped form). Keys under 8 characters are not secrets. */
   add(key: string | undefined): void {
     if (!key || key.length < MIN_KEY || this.#keys.has(key)) return;
-    this.#remember(key);
-    const escaped = JSON.stringify(key).slice(1, -1);
-    if (escaped !== key) this.#remember(escaped);
+    for (const [form, least] of this.#forms(key)) this.#remember(form, least);
+    if (key.length >= MIN_PIECE * 2) {
+      const hex = Buffer.from(key, "utf8").toString("hex");
+      for (const form of [key, hex, hex.replace(/(..)/g, "%$1")]) this.#folded.add(form);
+    }
   }
 
   delete(key: string): void {
-    this.#forget(key);
-    this.#forget(JSON.stringify(key).slice(1, -1));
+    for (const [form] of this.#forms(key)) {
+      this.#forget(form);
+      this.#folded.delete(form);
+    }
   }
 
-  #remember(key: string): void {
-    this.#keys.add(key);
+  #forms(key: string): Array<[string, number]> {
+    const least = key.length >= MIN_PIECE * 2 ? MIN_PIECE : key.length;
+    const forms: Array<[string, number]> = [
+      [key, least],
+      [JSON.stringify(key).slice(1, -1), least],
+    ];
+    // Short keys (test keys, say) are looked for as they are only.
+    if (key.length >= MIN_PIECE * 2) forms.push(...encodedForms(key));
+    return forms.filter(([form, least]) => form.length >= MIN_KEY && least <= form.length);
+  }
+
+  #remember(key: string, least: number): void {
+    if (this.#keys.has(key)) return;
+    this.#keys.set(key, least);
     for (const window of [key.slice(0, MIN_KEY), key.slice(-MIN_KEY)]) {
       const keys = this.#windows.get(window) ?? new Set<string>();
       this.#windows.set(window, keys);
@@ -60,8 +104,20 @@ export class Secrets {
 
   /** The keys that may occur in `text` (every key, when there are few). */
   #candidates(text: string): Iterable<string> {
-    if (this.#keys.size <= DIRECT_KEYS) return this.#keys;
     const found = new Set<string>();
+    if (this.#keys.size <= DIRECT_KEYS) {
+      // A few keys (one client's, in each of its forms): a scan for each form's first and last
+      // characters, at most MIN_KEY comparisons a character each.
+      let lower: string | undefined;
+      for (const key of this.#keys.keys()) {
+        const folded = this.#folded.has(key);
+        if (folded) lower ??= text.toLowerCase();
+        const within = folded ? (lower as string) : text;
+        const ends = [key.slice(0, MIN_KEY), key.slice(-MIN_KEY)];
+        if (ends.some((end) => within.includes(folded ? end.toLowerCase() : end))) found.add(key);
+      }
+      return found;
+    }
     for (let i = 0; i + MIN_KEY <= text.length; i++) {
       const keys = this.#windows.get(text.slice(i, i + MIN_KEY));
       if (keys) for (const key of keys) found.add(key);
@@ -78,9 +134,10 @@ export class Secrets {
     // cover[i]: the end of the furthest-reaching span to redact that starts at i (0: none).
     let cover: Int32Array | undefined;
     for (const key of this.#candidates(text)) {
-      const least = key.length >= MIN_PIECE * 2 ? MIN_PIECE : key.length;
-      const heads = prefixRuns(text, key, false, steps);
-      const tails = prefixRuns(text, key, true, steps);
+      const least = this.#keys.get(key) as number;
+      const folded = this.#folded.has(key);
+      const heads = prefixRuns(text, key, false, steps, folded);
+      const tails = prefixRuns(text, key, true, steps, folded);
       for (let i = 0; i < text.length; i++) {
         const head = heads[i] as number;
         const tail = tails[i] as number;

@@ -63,9 +63,15 @@ export function findApart(text: string, pattern: string, steps?: SearchSteps): n
 /**
  * For each place `i` of `text`, how many of `pattern`'s first characters start there (0 to
  * `pattern.length`). With `reversed`, read both backwards: for each place `i`, how many of
- * `pattern`'s last characters end there.
+ * `pattern`'s last characters end there. With `foldCase`, ASCII letters match either case.
  */
-export function prefixRuns(text: string, pattern: string, reversed = false, steps?: SearchSteps): Int32Array {
+export function prefixRuns(
+  text: string,
+  pattern: string,
+  reversed = false,
+  steps?: SearchSteps,
+  foldCase = false,
+): Int32Array {
   const m = pattern.length;
   const n = text.length;
   const s = new Uint16Array(m + n);
@@ -75,6 +81,13 @@ export function prefixRuns(text: string, pattern: string, reversed = false, step
   } else {
     for (let i = 0; i < m; i++) s[i] = pattern.charCodeAt(i);
     for (let i = 0; i < n; i++) s[m + i] = text.charCodeAt(i);
+  }
+  if (foldCase) {
+    // ASCII letters compared without their case.
+    for (let i = 0; i < m + n; i++) {
+      const c = s[i] as number;
+      if (c >= 65 && c <= 90) s[i] = c + 32;
+    }
   }
   // The Z-function: z[i] = longest common prefix of s and s[i..].
   const total = m + n;

@@ -58,6 +58,27 @@ describe("redaction of a key and its pieces", () => {
     expect(secrets.redact("nothing here")).toBe("nothing here");
   });
 
+  it("redacts the key re-encoded: upper case, hex, %-encoded, base64 and base64url at any alignment", () => {
+    const secrets = new Secrets([key]);
+    const bytes = Buffer.from(key);
+    const forms = [
+      key.toUpperCase(),
+      bytes.toString("hex"),
+      bytes.toString("hex").toUpperCase(),
+      bytes.toString("hex").replace(/(..)/g, "%$1"),
+      ...[0, 1, 2].flatMap((pad) => {
+        const padded = Buffer.concat([Buffer.from("x".repeat(pad)), bytes, Buffer.from("yz")]);
+        return [padded.toString("base64"), padded.toString("base64url")];
+      }),
+    ];
+    for (const form of forms) {
+      const out = secrets.redact(`<${form}>`);
+      expect(out, form).toContain("[redacted]");
+      // What is left of the form is at most a few characters at each end.
+      expect(out.length, form).toBeLessThanOrEqual("<[redacted]>".length + 16);
+    }
+  });
+
   it("costs time linear in the text: 16,000 copies of the key's first 10 characters", () => {
     const secrets = new Secrets([key]);
     const text = `${key.slice(0, 10)}x`.repeat(16_000);
