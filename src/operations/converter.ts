@@ -3,7 +3,7 @@
  * in a worker thread when it is big, so that converting a long notebook never holds up the other
  * calls. Workers start on first need (at most two at once, beyond which conversions wait their
  * turn) and stop after a while idle, so an idle server holds none. A job its worker cannot take,
- * answer or finish within 30 s fails alone, as a tool error, and the worker in doubt is replaced.
+ * answer or finish within 2 minutes fails alone, as a tool error, and the worker in doubt is replaced.
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -16,8 +16,11 @@ import { toolError } from "../posthog/errors.js";
 export const WORKER_THRESHOLD = 128 * 1024;
 const MAX_WORKERS = 2;
 const IDLE_MS = 30_000;
-/** A conversion in a worker answered within this, or stopped: 5 MB converts in about a second. */
-const DEADLINE_MS = 30_000;
+/**
+ * A conversion in a worker answered within this, or stopped: 5 MB converts in about a second on an
+ * idle machine, so this leaves room for a very busy one.
+ */
+const DEADLINE_MS = 120_000;
 
 type ContentModule = typeof import("../content/index.js");
 let loading: Promise<ContentModule> | undefined;

@@ -54,9 +54,11 @@ export class SnapshotStore {
 
   remember(key: string, notebook: Notebook): Snapshot {
     this.forget(key);
-    const size = charsOf(notebook.content ?? null) + (notebook.text_content?.length ?? 0);
+    const measured = measure(notebook.content ?? null);
+    const size = measured.chars + (notebook.text_content?.length ?? 0);
     let markdown: string | undefined;
-    const entry: Entry = { snapshot: undefined as unknown as Snapshot, bytes: 2 * size + 1024 };
+    const bytes = measured.bytes + 2 * (notebook.text_content?.length ?? 0) + 1024;
+    const entry: Entry = { snapshot: undefined as unknown as Snapshot, bytes };
     const store = this;
     entry.snapshot = {
       notebook,
@@ -144,27 +146,41 @@ export class NotebookSnapshots {
   }
 }
 
-/**
- * About how many characters `value` holds as JSON, counted without writing it out (no copy of a
- * big document only to measure it).
- */
+/** About how many characters `value` holds as JSON (see `measure`). */
 export function charsOf(value: unknown): number {
+  return measure(value).chars;
+}
+
+/**
+ * About how many characters `value` holds as JSON, and how many bytes of heap it takes (strings at
+ * two bytes a character, each object and array with V8's overhead), counted without writing it
+ * out (no copy of a big document only to measure it).
+ */
+export function measure(value: unknown): { chars: number; bytes: number } {
   let chars = 0;
+  let bytes = 0;
   const stack: unknown[] = [value];
   while (stack.length > 0) {
     const item = stack.pop();
-    if (typeof item === "string") chars += item.length + 2;
-    else if (item === null || typeof item !== "object") chars += 8;
-    else if (Array.isArray(item)) {
+    if (typeof item === "string") {
+      chars += item.length + 2;
+      bytes += 2 * item.length + 20;
+    } else if (item === null || typeof item !== "object") {
+      chars += 8;
+      bytes += 8;
+    } else if (Array.isArray(item)) {
       chars += 2 + item.length;
+      bytes += 32 + 8 * item.length;
       for (const child of item) stack.push(child);
     } else {
-      for (const [name, child] of Object.entries(item)) {
+      const entries = Object.entries(item);
+      for (const [name, child] of entries) {
         chars += name.length + 4;
         stack.push(child);
       }
       chars += 2;
+      bytes += 56 + 16 * entries.length;
     }
   }
-  return chars;
+  return { chars, bytes };
 }
