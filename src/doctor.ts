@@ -21,6 +21,7 @@ import {
   projectAllowed,
   scopeAllowed,
 } from "./posthog/scopes.js";
+import { Secrets } from "./secrets.js";
 import { USER_AGENT } from "./version.js";
 
 export interface Check {
@@ -280,7 +281,10 @@ function contentType(response: UpstreamResponse): string {
 /** Anything PostHog (or whatever answered) echoed back is shown without the key. */
 function redact(report: DoctorReport, apiKey: string): DoctorReport {
   if (apiKey.length < 4) return report; // nothing secret in three characters; scrubbing would garble
-  const scrub = (text: string) => text.split(apiKey).join(keyHint(apiKey));
+  // The whole key becomes its hint; a piece of it (10 characters or more: an echo cut short, say)
+  // is redacted as the server redacts it.
+  const pieces = new Secrets([apiKey]);
+  const scrub = (text: string) => pieces.redact(text.split(apiKey).join(keyHint(apiKey)));
   return {
     ok: report.ok,
     checks: report.checks.map((check) => ({

@@ -35,7 +35,11 @@ export function createSession(
   const changeListeners = new Set<(shortId: string, listed: boolean) => void>();
   return {
     ...parts,
-    memory: { personalKeyRefused: new Set(), deleted: new Set(), notebooks: new NotebookSnapshots() },
+    memory: {
+      personalKeyRefused: new Set(),
+      deleted: new Set(),
+      notebooks: new NotebookSnapshots(parts.client),
+    },
     changeListeners,
     notebookChanged(shortId, listed) {
       for (const listener of changeListeners) listener(shortId, listed);

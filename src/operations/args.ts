@@ -42,9 +42,38 @@ function parseJsonDocument(text: string, ctx: z.RefinementCtx): Record<string, u
   return z.NEVER;
 }
 
+/**
+ * Levels of nesting a document may have. PostHog's editor nests a few (a list in a quote in a
+ * list); hundreds only come from a generator, and would cost every conversion a deep recursion.
+ */
+export const MAX_NESTING = 100;
+
+/** How deep `value` nests (objects and arrays), counted without recursion; stops past `limit`. */
+export function nestingOf(value: unknown, limit = MAX_NESTING): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop() as [unknown, number];
+    if (item === null || typeof item !== "object") continue;
+    if (depth > deepest) deepest = depth;
+    if (deepest > limit) return deepest;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
 export const Content = z
   .union([z.record(z.string(), z.unknown()), z.string().transform(parseJsonDocument)])
   .nullable()
+  .superRefine((doc, ctx) => {
+    // Node levels: each is an object and its content array.
+    if (nestingOf(doc, MAX_NESTING * 2) > MAX_NESTING * 2) {
+      ctx.addIssue({
+        code: "custom",
+        message: `The document nests more than ${MAX_NESTING} levels deep: no notebook needs that many. Flatten it (or send markdown).`,
+      });
+    }
+  })
   .describe("TipTap JSON document (or its JSON text); prefer markdown.");
 
 export const MAX_MARKDOWN = 5_000_000;

@@ -2,18 +2,25 @@
  * Where a conversion runs: on the server's own thread when it is small (most are: milliseconds),
  * in a worker thread when it is big, so that converting a long notebook never holds up the other
  * calls. Workers start on first need (at most two at once, beyond which conversions wait their
- * turn) and stop after a while idle, so an idle server holds none.
+ * turn) and stop after a while idle, so an idle server holds none. A job its worker cannot take,
+ * answer or finish within 2 minutes fails alone, as a tool error, and the worker in doubt is replaced.
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { Conversions } from "../content/worker.js";
 import type { Logger } from "../logger.js";
+import { toolError } from "../posthog/errors.js";
 
 /** Characters of Markdown or JSON above which a conversion runs in a worker (about 20 ms of work). */
 export const WORKER_THRESHOLD = 128 * 1024;
 const MAX_WORKERS = 2;
 const IDLE_MS = 30_000;
+/**
+ * A conversion in a worker answered within this, or stopped: 5 MB converts in about a second on an
+ * idle machine, so this leaves room for a very busy one.
+ */
+const DEADLINE_MS = 120_000;
 
 type ContentModule = typeof import("../content/index.js");
 let loading: Promise<ContentModule> | undefined;
@@ -34,7 +41,7 @@ function workerFile(): URL | undefined {
 }
 
 interface Job {
-  name: keyof Conversions;
+  name: string;
   args: unknown[];
   resolve(value: unknown): void;
   reject(error: Error): void;
@@ -44,6 +51,7 @@ interface Slot {
   worker: Worker;
   job: Job | undefined;
   idle: NodeJS.Timeout | undefined;
+  deadline: NodeJS.Timeout | undefined;
 }
 
 let log: Pick<Logger, "debug"> | undefined;
@@ -53,52 +61,142 @@ export function logConversionsTo(logger: Pick<Logger, "debug">): void {
   log = logger;
 }
 
-const slots: Slot[] = [];
-const waiting: Job[] = [];
-let file: URL | undefined | null = null;
+/** A job its worker could not take or answer (not a conversion's own error): why, in words. */
+export class ConversionFailed extends Error {}
 
-function start(job: Job): void {
-  let slot = slots.find((s) => s.job === undefined);
-  if (!slot) {
-    if (slots.length >= MAX_WORKERS) {
-      waiting.push(job);
+export interface PoolOptions {
+  /** Workers at once, at most. */
+  maxWorkers?: number;
+  /** A worker idle this long stops. */
+  idleMs?: number;
+  /** A job not answered within this is stopped with its worker, which is replaced. */
+  deadlineMs?: number;
+}
+
+/**
+ * Worker threads running jobs one at a time each. A job that cannot be sent (its arguments do not
+ * clone) or answered (its result does not clone, its worker fails or exits, or it runs past its
+ * deadline) fails alone: its worker, if it is in doubt, is stopped and replaced, and the jobs
+ * waiting go on.
+ */
+export class WorkerPool {
+  readonly #slots: Slot[] = [];
+  readonly #waiting: Job[] = [];
+  readonly #maxWorkers: number;
+  readonly #idleMs: number;
+  readonly #deadlineMs: number;
+
+  constructor(
+    private readonly file: URL,
+    options: PoolOptions = {},
+  ) {
+    this.#maxWorkers = options.maxWorkers ?? MAX_WORKERS;
+    this.#idleMs = options.idleMs ?? IDLE_MS;
+    this.#deadlineMs = options.deadlineMs ?? DEADLINE_MS;
+  }
+
+  /** Workers running now. */
+  get size(): number {
+    return this.#slots.length;
+  }
+
+  run(name: string, args: unknown[]): Promise<unknown> {
+    return new Promise((resolve, reject) => this.#start({ name, args, resolve, reject }));
+  }
+
+  /** Stops every worker; jobs in flight and waiting fail. */
+  async close(): Promise<void> {
+    for (const job of this.#waiting.splice(0)) job.reject(new ConversionFailed("the converter stopped"));
+    await Promise.all([...this.#slots].map((slot) => this.#retire(slot, "the converter stopped")));
+  }
+
+  #start(job: Job): void {
+    let slot = this.#slots.find((s) => s.job === undefined);
+    if (!slot) {
+      if (this.#slots.length >= this.#maxWorkers) {
+        this.#waiting.push(job);
+        return;
+      }
+      slot = this.#spawn();
+    }
+    if (slot.idle) clearTimeout(slot.idle);
+    slot.idle = undefined;
+    try {
+      slot.worker.postMessage({ id: 0, name: job.name, args: job.args });
+    } catch (error) {
+      // Nothing reached the worker: it is as free as before.
+      job.reject(new ConversionFailed(`its input could not be handed to a worker (${messageOf(error)})`));
+      this.#next(slot);
       return;
     }
-    const worker = new Worker(file as URL);
+    slot.job = job;
+    slot.deadline = setTimeout(() => {
+      void this.#retire(slot, `it ran longer than ${Math.round(this.#deadlineMs / 1000)} s, and was stopped`);
+    }, this.#deadlineMs);
+    slot.deadline.unref();
+  }
+
+  #spawn(): Slot {
+    const worker = new Worker(this.file);
     worker.unref();
-    const created: Slot = { worker, job: undefined, idle: undefined };
+    const slot: Slot = { worker, job: undefined, idle: undefined, deadline: undefined };
     worker.on("message", (message: { ok: boolean; value?: unknown; error?: string }) => {
-      const done = created.job;
-      created.job = undefined;
-      if (message.ok) done?.resolve(message.value);
-      else done?.reject(new Error(message.error));
-      next(created);
+      const job = this.#finish(slot);
+      if (message.ok) job?.resolve(message.value);
+      else job?.reject(new Error(message.error));
+      this.#next(slot);
+    });
+    // An answer that cannot be read (a result too deeply nested to clone, say): the worker is in
+    // doubt, so it goes.
+    worker.on("messageerror", (error) => {
+      void this.#retire(slot, `its result could not be read back (${messageOf(error)})`);
     });
     worker.on("error", (error) => {
-      created.job?.reject(error);
-      created.job = undefined;
-      slots.splice(slots.indexOf(created), 1);
+      void this.#retire(slot, `its worker failed (${messageOf(error)})`);
     });
-    slots.push(created);
-    slot = created;
+    worker.on("exit", () => {
+      void this.#retire(slot, "its worker stopped");
+    });
+    this.#slots.push(slot);
+    return slot;
   }
-  if (slot.idle) clearTimeout(slot.idle);
-  slot.job = job;
-  slot.worker.postMessage({ id: 0, name: job.name, args: job.args });
+
+  #finish(slot: Slot): Job | undefined {
+    const job = slot.job;
+    slot.job = undefined;
+    if (slot.deadline) clearTimeout(slot.deadline);
+    slot.deadline = undefined;
+    return job;
+  }
+
+  /** Takes a worker out of the pool (its job, if any, fails with `why`), and starts what waits. */
+  async #retire(slot: Slot, why: string): Promise<void> {
+    const at = this.#slots.indexOf(slot);
+    if (at === -1) return;
+    this.#slots.splice(at, 1);
+    if (slot.idle) clearTimeout(slot.idle);
+    this.#finish(slot)?.reject(new ConversionFailed(why));
+    const waiting = this.#waiting.shift();
+    if (waiting) this.#start(waiting);
+    await slot.worker.terminate().catch(() => undefined);
+  }
+
+  #next(slot: Slot): void {
+    const job = this.#waiting.shift();
+    if (job) {
+      this.#start(job);
+      return;
+    }
+    slot.idle = setTimeout(() => void this.#retire(slot, "idle"), this.#idleMs);
+    slot.idle.unref();
+  }
 }
 
-function next(slot: Slot): void {
-  const job = waiting.shift();
-  if (job) {
-    start(job);
-    return;
-  }
-  slot.idle = setTimeout(() => {
-    slots.splice(slots.indexOf(slot), 1);
-    void slot.worker.terminate();
-  }, IDLE_MS);
-  slot.idle.unref();
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
+
+let pool: WorkerPool | undefined | null = null;
 
 /** Runs one conversion, in a worker when `size` (characters of input) is over the threshold. */
 export async function convert<K extends keyof Conversions>(
@@ -106,13 +204,23 @@ export async function convert<K extends keyof Conversions>(
   size: number,
   ...args: Parameters<Conversions[K]>
 ): Promise<ReturnType<Conversions[K]>> {
-  if (file === null) file = workerFile();
-  if (size < WORKER_THRESHOLD || !file) {
+  if (pool === null) {
+    const file = workerFile();
+    pool = file ? new WorkerPool(file) : undefined;
+  }
+  if (size < WORKER_THRESHOLD || !pool) {
     const content = await contentModule();
     return (content[name] as (...a: unknown[]) => ReturnType<Conversions[K]>)(...args);
   }
   log?.debug({ conversion: name, chars: size }, "converting in a worker thread");
-  return new Promise((resolve, reject) =>
-    start({ name, args, resolve: resolve as (value: unknown) => void, reject }),
-  );
+  try {
+    return (await pool.run(name, args)) as ReturnType<Conversions[K]>;
+  } catch (error) {
+    if (!(error instanceof ConversionFailed)) throw error;
+    log?.debug({ conversion: name, chars: size, why: error.message }, "a conversion failed in its worker");
+    throw toolError(
+      "conversion_failed",
+      `This notebook's content could not be converted: ${error.message}. Nothing was written. If the content is unusual (nested hundreds of levels deep, say), simplify it and try again; otherwise try again in a moment.`,
+    );
+  }
 }

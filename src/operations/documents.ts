@@ -10,6 +10,7 @@ import type { DocJSON } from "../content/index.js";
 import { restoreInvisible, revealInvisible } from "../content/invisible.js";
 import { markdownNotebookNode } from "../content/json.js";
 import { toolError } from "../posthog/errors.js";
+import { findApart, type SearchSteps } from "../text-search.js";
 import { convert } from "./converter.js";
 import type { Snapshot } from "./snapshots.js";
 
@@ -84,11 +85,12 @@ function refuseDamage(refused: Refusal | null): void {
   if (refused) throw toolError("would_damage", refused.message);
 }
 
-/** How often `span` occurs in `text`, not overlapping, and where. */
-export function occurrences(text: string, span: string): number[] {
-  const at: number[] = [];
-  for (let i = text.indexOf(span); i !== -1; i = text.indexOf(span, i + span.length)) at.push(i);
-  return at;
+/**
+ * How often `span` occurs in `text`, not overlapping, and where: in time linear in both (a passage
+ * an agent sends is searched for on the server's own thread, whatever it holds).
+ */
+export function occurrences(text: string, span: string, steps?: SearchSteps): number[] {
+  return findApart(text, span, steps);
 }
 
 /** `text` with `span` replaced by `replacement` at each of `at` (occurrences of `span`). */

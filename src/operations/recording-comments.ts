@@ -61,27 +61,38 @@ export const recordingComments = defineOperation({
   },
 });
 
-/** Runs `task` over `items`, at most `width` at a time, keeping order. */
-async function mapBounded<T, R>(
-  items: readonly T[],
-  width: number,
-  task: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(width, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      out[index] = await task(items[index] as T);
-    }
-  });
-  await Promise.all(workers);
-  return out;
+/**
+ * Notebooks read whole by the fallback at once, across every call in the process: each is read,
+ * its comments taken, and let go, so that what the fallback holds is bounded whatever the number
+ * of notebooks that embed a recording or of calls at once.
+ */
+const FALLBACK_READS = 4;
+let reading = 0;
+let peak = 0;
+const queued: Array<() => void> = [];
+
+/** The most notebooks the fallback held at once since the process started (for tests). */
+export function fallbackPeak(): number {
+  return peak;
+}
+
+async function oneOfFew<R>(task: () => Promise<R>): Promise<R> {
+  if (reading >= FALLBACK_READS) await new Promise<void>((resolve) => queued.push(resolve));
+  else reading += 1;
+  peak = Math.max(peak, reading);
+  try {
+    return await task();
+  } finally {
+    const next = queued.shift();
+    if (next) next();
+    else reading -= 1;
+  }
 }
 
 /** The comments, extracted as PostHog does from every notebook that embeds the recording. */
 async function fromNotebooks(recordingId: string, ctx: OpContext): Promise<RecordingComment[]> {
-  const shortIds: string[] = [];
+  const { commentsInNotebook } = await import("../content/recording-comments.js");
+  const comments: unknown[] = [];
   const pageSize = 100;
   for (let offset = 0; ; offset += pageSize) {
     const page = await ctx.call(
@@ -92,15 +103,21 @@ async function fromNotebooks(recordingId: string, ctx: OpContext): Promise<Recor
       },
       NotebookPageSchema,
     );
-    shortIds.push(...page.results.map((nb) => nb.short_id));
+    // A page at a time, each notebook read and let go once its comments are out.
+    const found = await Promise.all(
+      page.results.map((listed) =>
+        oneOfFew(async () => {
+          const nb = await ctx.call(
+            { method: "GET", segments: ["notebooks", listed.short_id] },
+            NotebookSchema,
+          );
+          return commentsInNotebook(nb, recordingId);
+        }),
+      ),
+    );
+    for (const some of found) comments.push(...some);
     if (!page.next || page.results.length === 0) break;
   }
-  const notebooks = await mapBounded(shortIds, 4, (shortId) =>
-    ctx.call({ method: "GET", segments: ["notebooks", shortId] }, NotebookSchema),
-  );
-  const { commentsInNotebook } = await import("../content/recording-comments.js");
   // Shaped as PostHog's endpoint answers, so both paths are checked the same way.
-  return RecordingCommentsSchema.parse({
-    results: notebooks.flatMap((nb) => commentsInNotebook(nb, recordingId)),
-  }).results;
+  return RecordingCommentsSchema.parse({ results: comments }).results;
 }

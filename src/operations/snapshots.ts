@@ -1,70 +1,186 @@
 /**
- * The notebooks this session read or wrote last, as PostHog answered: content and version. They
- * spare the requests an agent's next step would otherwise repeat: the later parts of a long
- * notebook come from the version its first part was cut from (so the parts fit together), and an
- * append or edit right after a read is one request, written against the version just read (a 409
- * means someone wrote in between: the write then reads again and re-applies the change).
+ * The notebooks read or written last, as PostHog answered: content and version. They spare the
+ * requests an agent's next step would otherwise repeat: the later parts of a long notebook come
+ * from the version its first part was cut from (so the parts fit together), and an append or edit
+ * right after a read is one request, written against the version just read (a 409 means someone
+ * wrote in between: the write then reads again and re-applies the change).
+ *
+ * One store for the whole process, bounded in bytes (128 MB by default), least recently used out
+ * first; each upstream client (one per key) sees only its own entries, through a
+ * `NotebookSnapshots` view. However many sessions a server holds, what they keep shares the bound.
  */
 import type { ProjectId } from "../config.js";
 import type { Notebook } from "../posthog/schemas.js";
 
 export interface Snapshot {
   notebook: Notebook;
-  /** The notebook's Markdown, once something asked for it. */
+  /** The notebook's Markdown, once something asked for it (counted in the store's bytes then). */
   markdown?: string;
-  /** Characters of the document's JSON, to bound what is held. */
+  /** Characters of the document's JSON (about), to place conversions. */
   size: number;
 }
 
-const MAX_ENTRIES = 16;
-/** About 32 MB of strings: enough for a few very long notebooks, little against an agent's session. */
-const MAX_CHARS = 16_000_000;
+/** Bytes the process keeps of stored versions, at most. */
+export const SNAPSHOT_BYTES = 128 * 1024 * 1024;
 
+interface Entry {
+  snapshot: Snapshot;
+  bytes: number;
+}
+
+/** The process's store: every view's entries, in least-recently-used order (a Map keeps it). */
+export class SnapshotStore {
+  readonly #entries = new Map<string, Entry>();
+  #bytes = 0;
+
+  constructor(readonly maxBytes = SNAPSHOT_BYTES) {}
+
+  /** Bytes held now (strings counted at two bytes a character). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  get(key: string): Snapshot | undefined {
+    const found = this.#entries.get(key);
+    if (!found) return undefined;
+    this.#entries.delete(key);
+    this.#entries.set(key, found);
+    return found.snapshot;
+  }
+
+  remember(key: string, notebook: Notebook): Snapshot {
+    this.forget(key);
+    const measured = measure(notebook.content ?? null);
+    const size = measured.chars + (notebook.text_content?.length ?? 0);
+    let markdown: string | undefined;
+    const bytes = measured.bytes + 2 * (notebook.text_content?.length ?? 0) + 1024;
+    const entry: Entry = { snapshot: undefined as unknown as Snapshot, bytes };
+    const store = this;
+    entry.snapshot = {
+      notebook,
+      size,
+      get markdown() {
+        return markdown;
+      },
+      set markdown(value: string | undefined) {
+        const grown = 2 * ((value?.length ?? 0) - (markdown?.length ?? 0));
+        markdown = value;
+        store.#grow(key, entry, grown);
+      },
+    };
+    // One notebook bigger than a quarter of the store is not kept: it would push out everything.
+    if (entry.bytes > this.maxBytes / 4) return entry.snapshot;
+    this.#entries.set(key, entry);
+    this.#bytes += entry.bytes;
+    this.#trim();
+    return entry.snapshot;
+  }
+
+  forget(key: string): void {
+    const old = this.#entries.get(key);
+    if (!old) return;
+    this.#entries.delete(key);
+    this.#bytes -= old.bytes;
+  }
+
+  #grow(key: string, entry: Entry, bytes: number): void {
+    entry.bytes += bytes;
+    if (this.#entries.get(key) !== entry) return;
+    this.#bytes += bytes;
+    if (entry.bytes > this.maxBytes / 4) this.forget(key);
+    this.#trim();
+  }
+
+  #trim(): void {
+    for (const [key, old] of this.#entries) {
+      if (this.#bytes <= this.maxBytes) break;
+      this.#entries.delete(key);
+      this.#bytes -= old.bytes;
+    }
+  }
+}
+
+/** The process's one store. */
+export const sharedSnapshots = new SnapshotStore();
+
+let views = 0;
+const scopes = new WeakMap<object, string>();
+
+/** One tenant's view of a store (its entries only): what a session remembers notebooks in. */
 export class NotebookSnapshots {
-  readonly #entries = new Map<string, Snapshot>();
-  #chars = 0;
+  readonly #scope: string;
 
+  /**
+   * `owner`: whose entries these are (the upstream client: one per key, so sessions of one key
+   * share what they read, and no other key sees it). Without one, a view of its own.
+   */
   constructor(
-    private readonly maxEntries = MAX_ENTRIES,
-    private readonly maxChars = MAX_CHARS,
-  ) {}
+    owner?: object,
+    private readonly store: SnapshotStore = sharedSnapshots,
+  ) {
+    const existing = owner ? scopes.get(owner) : undefined;
+    this.#scope = existing ?? `${++views}`;
+    if (owner && !existing) scopes.set(owner, this.#scope);
+  }
 
   /** The snapshot of a notebook, if one is held (it becomes the most recent). */
   get(projectId: ProjectId, shortId: string): Snapshot | undefined {
-    const key = keyOf(projectId, shortId);
-    const found = this.#entries.get(key);
-    if (found) {
-      this.#entries.delete(key);
-      this.#entries.set(key, found);
-    }
-    return found;
+    return this.store.get(this.#key(projectId, shortId));
   }
 
   /** Holds what PostHog answered for a notebook (a read or a write), replacing what was held. */
   remember(projectId: ProjectId, notebook: Notebook): Snapshot {
-    this.forget(projectId, notebook.short_id);
-    const size = JSON.stringify(notebook.content ?? null).length + (notebook.text_content?.length ?? 0);
-    const snapshot: Snapshot = { notebook, size };
-    if (size > this.maxChars) return snapshot;
-    this.#entries.set(keyOf(projectId, notebook.short_id), snapshot);
-    this.#chars += size;
-    for (const [key, old] of this.#entries) {
-      if (this.#entries.size <= this.maxEntries && this.#chars <= this.maxChars) break;
-      this.#entries.delete(key);
-      this.#chars -= old.size;
-    }
-    return snapshot;
+    return this.store.remember(this.#key(projectId, notebook.short_id), notebook);
   }
 
   forget(projectId: ProjectId, shortId: string): void {
-    const key = keyOf(projectId, shortId);
-    const old = this.#entries.get(key);
-    if (!old) return;
-    this.#entries.delete(key);
-    this.#chars -= old.size;
+    this.store.forget(this.#key(projectId, shortId));
+  }
+
+  #key(projectId: ProjectId, shortId: string): string {
+    return `${this.#scope}\u0000${projectId}\u0000${shortId}`;
   }
 }
 
-function keyOf(projectId: ProjectId, shortId: string): string {
-  return `${projectId}/${shortId}`;
+/** About how many characters `value` holds as JSON (see `measure`). */
+export function charsOf(value: unknown): number {
+  return measure(value).chars;
+}
+
+/**
+ * About how many characters `value` holds as JSON, and how many bytes of heap it takes (strings at
+ * two bytes a character, each object and array with V8's overhead), counted without writing it
+ * out (no copy of a big document only to measure it).
+ */
+export function measure(value: unknown): { chars: number; bytes: number } {
+  let chars = 0;
+  let bytes = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (typeof item === "string") {
+      chars += item.length + 2;
+      bytes += 2 * item.length + 20;
+    } else if (item === null || typeof item !== "object") {
+      chars += 8;
+      bytes += 8;
+    } else if (Array.isArray(item)) {
+      chars += 2 + item.length;
+      bytes += 32 + 8 * item.length;
+      for (const child of item) stack.push(child);
+    } else {
+      const entries = Object.entries(item);
+      for (const [name, child] of entries) {
+        chars += name.length + 4;
+        stack.push(child);
+      }
+      chars += 2;
+      bytes += 56 + 16 * entries.length;
+    }
+  }
+  return { chars, bytes };
 }

@@ -114,8 +114,23 @@ const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 const SESSIONS_PER_KEY = 100;
 /** Distinct keys served at once, at most. */
 const MAX_KEYS = 1_000;
+/** Keys PostHog has not accepted yet, being checked at once, at most. */
+const MAX_UNCHECKED_KEYS = 100;
+/**
+ * Bytes of a request's body read before its key is accepted: more waits for PostHog's answer on
+ * the key, so that made-up keys cannot spend the server's reading budget.
+ */
+const UNCHECKED_BODY_BYTES = 64 * 1024;
+/** Request bodies of keys not accepted yet being read at once, in bytes, at most. */
+const MAX_UNCHECKED_BUFFERED = 4 * 1024 * 1024;
+/** How long a key's check may take before the request is told to come back. */
+const KEY_CHECK_MS = 5_000;
 
-class TooManyKeys extends Error {}
+class TooManyKeys extends Error {
+  constructor(readonly why: string) {
+    super(why);
+  }
+}
 
 interface KeyEntry {
   apiKey: string;
@@ -125,6 +140,10 @@ interface KeyEntry {
   logger: Logger;
   users: number;
   idleSince: number;
+  /** PostHog answered the key's check with success: only then does the key hold anything. */
+  accepted: boolean;
+  /** PostHog refused it where its grants could not be read (an older PostHog's 401). */
+  refused?: boolean;
 }
 
 interface SessionEntry {
@@ -134,6 +153,12 @@ interface SessionEntry {
   transport: RedactingHttpTransport;
   lastSeen: number;
   active: number;
+}
+
+/** Whether a request comes from this machine (its socket's far end is a loopback address). */
+export function fromLoopback(req: Pick<IncomingMessage, "socket">): boolean {
+  const address = req.socket.remoteAddress ?? "";
+  return address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127.");
 }
 
 function hashOf(apiKey: string): string {
@@ -180,7 +205,16 @@ export async function serveHttp(
     const hash = hashOf(apiKey);
     let entry = keys.get(hash);
     if (!entry) {
-      if (keys.size >= MAX_KEYS) throw new TooManyKeys();
+      if (keys.size >= MAX_KEYS) {
+        throw new TooManyKeys(`This server serves at most ${MAX_KEYS} keys at once: try again later.`);
+      }
+      let unchecked = 0;
+      for (const other of keys.values()) if (!other.accepted) unchecked += 1;
+      if (unchecked >= MAX_UNCHECKED_KEYS) {
+        throw new TooManyKeys(
+          `This server is checking ${MAX_UNCHECKED_KEYS} new keys with PostHog at once: try again in a moment.`,
+        );
+      }
       const keyLogger = logger.child({ key: `…${apiKey.slice(-4)}` });
       const client = base.clientFor(apiKey, keyLogger);
       entry = {
@@ -191,14 +225,53 @@ export async function serveHttp(
         logger: keyLogger,
         users: 0,
         idleSince: Date.now(),
+        accepted: false,
       };
       keys.set(hash, entry);
     } else if (Date.now() - entry.grants.readAt > GRANTS_TTL_MS) {
       void entry.grants.refresh();
     }
     entry.users += 1;
-    await entry.grants.settled(5_000);
+    await entry.grants.settled(KEY_CHECK_MS);
+    // A key PostHog refuses later (revoked, say) loses what it held.
+    if (entry.grants.current.status === "rejected") entry.accepted = false;
+    else if (!entry.accepted) entry.accepted = await confirmed(entry);
     return entry;
+  }
+
+  /**
+   * Whether PostHog accepted the key: its grants read, or (a PostHog too old to describe keys,
+   * whose key endpoint answers 404) a page of one notebook read with it (a 403 is a key PostHog
+   * knows, without the scope).
+   */
+  async function confirmed(entry: KeyEntry): Promise<boolean> {
+    const grants = entry.grants.current;
+    if (grants.status === "known") return true;
+    if (grants.status !== "unknown" || !grants.reason.includes("(404)")) return false;
+    try {
+      const response = await entry.client.request({
+        method: "GET",
+        path: "/api/projects/@current/notebooks/",
+        query: { limit: "1" },
+      });
+      if (response.status === 401) entry.refused = true;
+      return response.status === 200 || response.status === 403;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * The key's entry, once PostHog has accepted it (the caller then holds it, and releases it);
+   * otherwise the refusal is answered, the key is let go, and nothing is returned.
+   */
+  async function admitKey(apiKey: string, res: ServerResponse): Promise<KeyEntry | undefined> {
+    const key = await acquireKey(apiKey);
+    if (key.accepted && !res.destroyed) return key;
+    releaseKey(key);
+    if (!key.accepted && key.users === 0) void dropKey(key);
+    if (!res.destroyed) refusedKey(res, key);
+    return undefined;
   }
 
   function releaseKey(entry: KeyEntry): void {
@@ -318,37 +391,70 @@ export async function serveHttp(
   let inflight = 0;
   let settledAll: (() => void) | undefined;
 
-  /** Request bytes being read across all requests: bounded, so that slow bodies cannot pile up. */
+  /**
+   * Request bytes being read across all requests: bounded, so that slow bodies cannot pile up.
+   * Bodies of keys not accepted yet count apart, with a budget of their own, and only up to
+   * UNCHECKED_BODY_BYTES each: past that, reading waits for PostHog's answer on the key.
+   */
   let buffered = 0;
+  let bufferedUnchecked = 0;
 
-  async function readBody(req: IncomingMessage, res: ServerResponse): Promise<unknown | undefined> {
+  /**
+   * The request's body, parsed; undefined when it was refused (and answered). `admit` is asked,
+   * once, before more than a small part of the body of a key not yet accepted is read: it answers
+   * the refusal itself when the key is not accepted.
+   */
+  async function readBody(
+    req: IncomingMessage,
+    res: ServerResponse,
+    admit: (() => Promise<boolean>) | undefined,
+  ): Promise<unknown | undefined> {
     const declared = Number(req.headers["content-length"]);
     if (Number.isFinite(declared) && declared > maxBodyBytes) {
       reject(res, 413, -32600, `Request body over ${maxBodyBytes} bytes.`, { connection: "close" });
       req.resume();
       return undefined;
     }
+    const refuse = (status: number, message: string) => {
+      reject(res, status, -32600, message, { connection: "close" });
+      // The answer first, then the connection (destroying at once would reset it unread).
+      res.once("finish", () => req.destroy());
+      return undefined;
+    };
+    if (admit && Number.isFinite(declared) && declared > UNCHECKED_BODY_BYTES) {
+      if (!(await admit())) return void res.once("finish", () => req.destroy());
+      admit = undefined;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
+    let unchecked = 0;
     try {
       for await (const chunk of req as AsyncIterable<Buffer>) {
         size += chunk.length;
-        buffered += chunk.length;
-        if (size > maxBodyBytes || buffered > MAX_BUFFERED_BYTES) {
-          const status = size > maxBodyBytes ? 413 : 503;
-          const message =
-            status === 413
-              ? `Request body over ${maxBodyBytes} bytes.`
-              : "This server is reading too many request bodies at once: try again in a moment.";
-          reject(res, status, -32600, message, { connection: "close" });
-          // The answer first, then the connection (destroying at once would reset it unread).
-          res.once("finish", () => req.destroy());
-          return undefined;
+        if (admit) {
+          unchecked += chunk.length;
+          bufferedUnchecked += chunk.length;
+        } else buffered += chunk.length;
+        if (size > maxBodyBytes) return refuse(413, `Request body over ${maxBodyBytes} bytes.`);
+        if (buffered > MAX_BUFFERED_BYTES || bufferedUnchecked > MAX_UNCHECKED_BUFFERED) {
+          return refuse(
+            503,
+            "This server is reading too many request bodies at once: try again in a moment.",
+          );
         }
         chunks.push(chunk);
+        if (admit && size > UNCHECKED_BODY_BYTES) {
+          // Past the small part: the key is checked before anything more is read.
+          if (!(await admit())) return void res.once("finish", () => req.destroy());
+          admit = undefined;
+          bufferedUnchecked -= unchecked;
+          buffered += unchecked;
+          unchecked = 0;
+        }
       }
     } finally {
-      buffered -= size;
+      bufferedUnchecked -= unchecked;
+      buffered -= size - unchecked;
     }
     try {
       return JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown;
@@ -363,7 +469,9 @@ export async function serveHttp(
     const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     const realm = 'Bearer realm="posthog-notebooks-mcp"';
     if (!match?.[1]) {
-      if (!header && sandbox) return sandbox.defaultKey;
+      // The sandbox's own key stands in for a missing one only for clients on this machine: over
+      // another address, a client names its key like any other.
+      if (!header && sandbox && fromLoopback(req)) return sandbox.defaultKey;
       reject(
         res,
         401,
@@ -426,7 +534,16 @@ export async function serveHttp(
     }
     const apiKey = keyOf(req, res);
     if (apiKey === undefined) return;
-    const body = req.method === "POST" ? await readBody(req, res) : null;
+    const known = keys.get(hashOf(apiKey));
+    const admit =
+      known?.accepted === true
+        ? undefined
+        : async () => {
+            const key = await admitKey(apiKey, res);
+            if (key) releaseKey(key);
+            return key !== undefined;
+          };
+    const body = req.method === "POST" ? await readBody(req, res, admit) : null;
     if (body === undefined) return;
     const parsed = body ?? undefined;
     const era = (await isLegacyRequest(await toWebRequest(req, parsed), parsed)) ? "legacy" : "modern";
@@ -449,11 +566,8 @@ export async function serveHttp(
     }
     const legacy = era === "legacy" && !http.stateless;
     if (!legacy) {
-      const key = await acquireKey(apiKey);
-      if (key.grants.current.status === "rejected" || res.destroyed) {
-        releaseKey(key);
-        return res.destroyed ? undefined : refusedKey(res, key);
-      }
+      const key = await admitKey(apiKey, res);
+      if (!key) return;
       res.once("close", () => releaseKey(key));
       const auth: AuthInfo = { token: "", clientId: "posthog-key", scopes: [], extra: { hash: key.hash } };
       (req as IncomingMessage & { auth?: AuthInfo }).auth = auth;
@@ -497,11 +611,8 @@ export async function serveHttp(
         },
       );
     }
-    const key = await acquireKey(apiKey);
-    if (key.grants.current.status === "rejected" || res.destroyed) {
-      releaseKey(key);
-      return res.destroyed ? undefined : refusedKey(res, key);
-    }
+    const key = await admitKey(apiKey, res);
+    if (!key) return;
     const own = [...sessions.values()].filter((entry) => entry.key === key && entry.active === 0);
     if (own.length >= SESSIONS_PER_KEY) {
       const oldest = own.reduce((a, b) => (a.lastSeen <= b.lastSeen ? a : b));
@@ -511,9 +622,20 @@ export async function serveHttp(
   }
 
   function refusedKey(res: ServerResponse, key: KeyEntry): void {
-    const reason = key.grants.current.status === "rejected" ? key.grants.current.reason : "";
-    // A key PostHog refuses is not kept: a stream of made-up keys leaves nothing behind.
-    if (key.users === 0) void dropKey(key);
+    const grants = key.grants.current;
+    if (grants.status !== "rejected" && !key.refused) {
+      // Not refused, not accepted either (PostHog failing, slow, rate-limited): nothing is kept,
+      // and the client is told to come back.
+      reject(
+        res,
+        503,
+        -32000,
+        `PostHog could not confirm this personal API key just now (${grants.status === "unknown" ? grants.reason : "no answer in time"}): nothing was done; try again in a minute.`,
+        { "retry-after": "30" },
+      );
+      return;
+    }
+    const reason = grants.status === "rejected" ? grants.reason : "401 Unauthorized";
     reject(
       res,
       401,
@@ -546,27 +668,16 @@ export async function serveHttp(
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz") {
       res.writeHead(draining ? 503 : 200, { "content-type": "application/json" });
+      // How many sessions and keys are held is for this machine's eyes only.
+      const detail = fromLoopback(req) ? { sessions: sessions.size, keys: keys.size } : {};
       return void res.end(
-        JSON.stringify({
-          status: draining ? "draining" : "ok",
-          version: VERSION,
-          sessions: sessions.size,
-          keys: keys.size,
-        }),
+        JSON.stringify({ status: draining ? "draining" : "ok", version: VERSION, ...detail }),
       );
     }
     if (path !== "/mcp") return reject(res, 404, -32000, "Not found: the MCP endpoint is /mcp.");
     handleMcp(req, res).catch((error: unknown) => {
       if (error instanceof TooManyKeys) {
-        return reject(
-          res,
-          503,
-          -32000,
-          `This server serves at most ${MAX_KEYS} keys at once: try again later.`,
-          {
-            "retry-after": "60",
-          },
-        );
+        return reject(res, 503, -32000, error.why, { "retry-after": "60" });
       }
       logger.error({ err: error }, "an HTTP request failed inside the server");
       reject(res, 500, -32603, "The request failed inside this server; try again.");

@@ -403,6 +403,33 @@ describe("notebooks-recording-comments-retrieve", () => {
       `GET /api/projects/@current/notebooks/${nb.short_id}/ `,
     ]);
   });
+
+  it("reads the embedding notebooks a few at a time across calls, never all at once", async () => {
+    const recording = "0190aaaa-bbbb-7ccc-8ddd-eeeeffff0002";
+    const content = {
+      type: "doc",
+      content: [
+        { type: "ph-recording", attrs: { id: recording, noInspector: false } },
+        {
+          type: "paragraph",
+          content: [
+            { type: "ph-replay-timestamp", attrs: { playbackTime: 1000, sessionRecordingId: recording } },
+            { type: "text", text: " a note" },
+          ],
+        },
+      ],
+    };
+    for (let i = 0; i < 12; i++) await h.call("notebooks-create", { title: `Embeds ${i}`, content });
+    const calls = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        h.call("notebooks-recording-comments-retrieve", { recording_id: recording }),
+      ),
+    );
+    for (const result of calls) expect(structured<{ results: unknown[] }>(result).results).toHaveLength(12);
+    const { fallbackPeak } = await import("../../src/operations/recording-comments.js");
+    expect(fallbackPeak()).toBeGreaterThan(0);
+    expect(fallbackPeak()).toBeLessThanOrEqual(4);
+  });
 });
 
 describe("access controls", () => {

@@ -1,0 +1,247 @@
+// Availability of the shared HTTP server under heavy and hostile use: how long /healthz takes to
+// answer while other tenants' big or hostile requests run, and the process's resident memory
+// around eight concurrent 4 MB writes. The built server (--http) runs against the sandbox CLI in
+// a process of its own (so that the sandbox's work is not the server's), and /healthz is polled
+// every 25 ms from a third process (so that the bench's own work does not delay the polls).
+//
+//   npm run build && node bench/availability.mjs
+//
+// Targets (issue 21): /healthz within 200 ms every time during (a) four 4 MB writes, (b) the
+// review's hostile edit at the body limit, (c) a 1 MB read full of pieces of the key; eight
+// concurrent 4 MB writes keep RSS under 400 MB, and back under 150 MB within 10 s after.
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+
+const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const children = [];
+
+function start(args, env, pattern, stream) {
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let text = "";
+    child[stream].on("data", (chunk) => {
+      text += chunk;
+      const match = pattern.exec(text);
+      if (match) resolve({ child, match });
+    });
+    child.once("exit", () => reject(new Error(`exited: ${text}`)));
+    setTimeout(() => reject(new Error(`did not start: ${text}`)), 15_000);
+  });
+}
+
+const sandbox = await start(
+  [path.join(ROOT, "dist/sandbox/cli.js"), "--port", "0", "--no-seed"],
+  {},
+  /base URL: (\S+)[\s\S]*key:\s+(\S+)/,
+  "stdout",
+);
+const [, sandboxUrl, KEY] = sandbox.match;
+const server = await start(
+  [path.join(ROOT, "dist/index.js"), "--http", "--port", "0"],
+  { POSTHOG_HOST: sandboxUrl, POSTHOG_MCP_LOG_LEVEL: "info", POSTHOG_MCP_MAX_RESULT_CHARS: "2000000" },
+  /"url":"(http:[^"]+\/mcp)"/,
+  "stderr",
+);
+for (const child of children) {
+  child.stdout.resume();
+  child.stderr.resume();
+}
+const url = server.match[1];
+const healthz = url.replace(/\/mcp$/, "/healthz");
+
+function rssMB() {
+  const status = readFileSync(`/proc/${server.child.pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) / 1024;
+}
+
+/** A poller in its own process: /healthz every 25 ms, one at a time; reports the slowest answers. */
+function poll() {
+  const code = `
+    const times = []; let stop = false;
+    process.on("message", () => { stop = true; });
+    (async () => {
+      // Warm up (the fetch machinery, the connection) before anything is measured.
+      for (let i = 0; i < 5; i++) await (await fetch(${JSON.stringify(healthz)})).text();
+      process.send("ready");
+      while (!stop) {
+        const t = performance.now();
+        try { const r = await fetch(${JSON.stringify(healthz)}); await r.text(); } catch { times.push(-1); continue; }
+        times.push(performance.now() - t);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      process.send({ polls: times.length, max: Math.max(...times), failed: times.filter((t) => t < 0).length, over200: times.filter((t) => t > 200).length });
+      process.exit(0);
+    })();`;
+  const child = spawn(process.execPath, ["-e", code], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const ready = new Promise((resolve) => child.once("message", resolve));
+  return {
+    ready,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once("message", resolve);
+        child.send("stop");
+      }),
+  };
+}
+
+async function connect() {
+  const client = new Client({ name: "availability", version: "1" });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(url), {
+      requestInit: { headers: { authorization: `Bearer ${KEY}` } },
+    }),
+  );
+  return client;
+}
+
+const call = (client, name, args) =>
+  client.callTool({ name, arguments: args }, undefined, { timeout: 300_000 });
+
+/** About `bytes` of ordinary Markdown. */
+function markdownOf(bytes, tag) {
+  const section = (i) =>
+    `## ${tag} section ${i}\n\nConversion **dropped** after release ${i}; see [the chart](https://example.com/${i}).\n\n- step one of ${i}\n- step two of ${i}\n`;
+  const parts = [];
+  let size = 0;
+  for (let i = 0; size < bytes; i++) {
+    const s = section(i);
+    parts.push(s);
+    size += s.length + 1;
+  }
+  return parts.join("\n");
+}
+
+const rows = [];
+async function scenario(name, run) {
+  const poller = poll();
+  await poller.ready;
+  const started = performance.now();
+  let outcome = "ok";
+  try {
+    outcome = (await run()) ?? "ok";
+  } catch (error) {
+    outcome = `threw: ${error.message}`;
+  }
+  const ms = Math.round(performance.now() - started);
+  const polled = await poller.stop();
+  rows.push({
+    scenario: name,
+    ms,
+    outcome,
+    polls: polled.polls,
+    slowestHealthzMs: Math.round(polled.max),
+    over200: polled.over200,
+    failed: polled.failed,
+  });
+  console.error(JSON.stringify(rows.at(-1)));
+}
+
+// 4 MB requests: the Markdown as large as the 4 MiB body limit allows once JSON-escaped.
+const WRITE = 3.7 * 1024 * 1024;
+await new Promise((r) => setTimeout(r, 1_000));
+const idle = rssMB();
+
+// (a) four 4 MB writes at once, four tenants' sessions.
+const writers = await Promise.all([0, 1, 2, 3].map(() => connect()));
+await scenario("(a) four concurrent 4 MB notebooks-create", async () => {
+  const results = await Promise.all(
+    writers.map((c, i) =>
+      call(c, "notebooks-create", { title: `Big ${i}`, markdown: markdownOf(WRITE, `w${i}`) }),
+    ),
+  );
+  return results.every((r) => !r.isError)
+    ? "all created"
+    : `errors: ${results.filter((r) => r.isError).length}`;
+});
+
+// (b) the review's hostile edit, scaled to the body limit.
+const editor = writers[0];
+const made = await call(editor, "notebooks-create", { title: "As", markdown: "a".repeat(1_900_000) });
+const shortId = made.structuredContent?.short_id;
+await scenario("(b) hostile notebooks-edit (1.9 MB of a; 1 MB a + b + 1 MB a)", async () => {
+  const result = await call(editor, "notebooks-edit", {
+    short_id: shortId,
+    old_markdown: `${"a".repeat(1_000_000)}b${"a".repeat(1_000_000)}`,
+    new_markdown: "x",
+  });
+  return result.isError ? `refused: ${result.content[0].text.slice(0, 60)}` : "replaced?";
+});
+
+// (c) a 1 MB notebook full of the key's first 10 characters, read whole through the resource.
+const piece = KEY.slice(0, 10);
+const keyed = await call(editor, "notebooks-create", {
+  title: "Pieces",
+  markdown: `${piece} `.repeat(Math.floor(1_000_000 / 11)),
+});
+const keyedId = keyed.structuredContent?.short_id;
+await scenario("(c) 1 MB of key pieces read through posthog://notebooks/{id}/markdown", async () => {
+  const read = await editor.readResource(
+    { uri: `posthog://notebooks/${keyedId}/markdown` },
+    { timeout: 300_000 },
+  );
+  const text = read.contents[0].text;
+  return text.includes(piece) ? "KEY PIECE SHOWN" : `${text.length} chars, every piece redacted`;
+});
+for (const c of writers) await c.close();
+
+// Memory: eight concurrent 4 MB writes.
+await new Promise((r) => setTimeout(r, 2_000));
+const before = rssMB();
+let peak = before;
+const sampler = setInterval(() => {
+  peak = Math.max(peak, rssMB());
+}, 50);
+const eight = await Promise.all(Array.from({ length: 8 }, () => connect()));
+const results = await Promise.all(
+  eight.map((c, i) =>
+    call(c, "notebooks-create", { title: `Eight ${i}`, markdown: markdownOf(WRITE, `e${i}`) }),
+  ),
+);
+for (const c of eight) await c.close();
+clearInterval(sampler);
+const ended = performance.now();
+let backUnder150 = null;
+const after = [];
+while (performance.now() - ended < 10_000) {
+  const rss = rssMB();
+  after.push(Math.round(rss));
+  if (rss < 150 && backUnder150 === null) backUnder150 = Math.round(performance.now() - ended);
+  await new Promise((r) => setTimeout(r, 250));
+}
+const memory = {
+  idleMB: Math.round(idle),
+  beforeMB: Math.round(before),
+  peakMB: Math.round(peak),
+  created: results.filter((r) => !r.isError).length,
+  rssAt10sMB: after.at(-1),
+  backUnder150MBAfterMs: backUnder150,
+};
+
+console.log(
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      machine: `${os.cpus().length} × ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GB, load ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ")}`,
+      node: process.version,
+      healthz: rows,
+      memory,
+    },
+    null,
+    2,
+  ),
+);
+for (const child of children) child.kill("SIGTERM");
+process.exit(0);

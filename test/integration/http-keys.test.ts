@@ -1,0 +1,162 @@
+/**
+ * Keys earn the HTTP server's resources only once PostHog accepts them (in process: serveHttp on
+ * 127.0.0.1, the sandbox as PostHog): a key whose check fails for any reason holds no key slot, no
+ * session and no tools, and a body is read past a small part only for a key PostHog accepted.
+ */
+import { request } from "node:http";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
+import { type HttpServing, serveHttp } from "../../src/server/http.js";
+import { openUpstreamBase, type UpstreamBase } from "../../src/upstream.js";
+import { testConfig } from "../helpers/harness.js";
+
+const KEY = "phx_keysRealTenant0123456789abcdefghijklmnopqrstu";
+const madeUp = (i: number) => `phx_madeUp${String(i).padStart(6, "0")}abcdefghijklmnopqrstuvwxyz0123`;
+
+let sandbox: Sandbox;
+let base: UpstreamBase;
+let serving: HttpServing;
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ rateLimit: false, keys: [{ value: KEY, scopes: ["*"] }] });
+  base = await openUpstreamBase(testConfig(sandbox.url, ""), {
+    logger: pino({ level: "silent" }),
+    rateLimits: false,
+  });
+  serving = await serveHttp(base, {
+    host: "127.0.0.1",
+    port: 0,
+    stateless: false,
+    allowedHosts: [],
+    corsOrigins: [],
+  });
+});
+afterAll(async () => {
+  await serving.close();
+  await base.close();
+  await sandbox.close();
+});
+
+const INITIALIZE = JSON.stringify({
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "probe", version: "1" } },
+});
+
+/**
+ * POSTs to /mcp: `body` whole, or (with `declared`) the first `body` of a body said to be
+ * `declared` bytes, the rest never sent. Resolves with the answer.
+ */
+function post(key: string, body: string, declared?: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      serving.url,
+      {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          authorization: `Bearer ${key}`,
+          ...(declared ? { "content-length": String(declared) } : {}),
+        },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          text += chunk;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+        res.on("error", () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on("error", reject);
+    if (declared) req.write(body);
+    else req.end(body);
+  });
+}
+
+async function healthz(): Promise<{ sessions: number; keys: number }> {
+  const response = await fetch(serving.url.replace(/\/mcp$/, "/healthz"));
+  return (await response.json()) as { sessions: number; keys: number };
+}
+
+describe("keys PostHog has not accepted", () => {
+  it("hold nothing when PostHog cannot check them (503): no key, no session, a sentence saying so", async () => {
+    sandbox.fault({ kind: "status", status: 503, count: 40 });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const answer = await post(madeUp(i), INITIALIZE);
+        expect(answer.status).toBe(503);
+        expect(answer.body).toMatch(/could not confirm this personal API key/);
+        expect(answer.body).not.toContain(madeUp(i).slice(0, 10));
+      }
+    } finally {
+      sandbox.clearFaults();
+    }
+    expect(await healthz()).toMatchObject({ sessions: 0, keys: 0 });
+  });
+
+  it("hold nothing when PostHog answers 404 for the key and then refuses it", async () => {
+    sandbox.fault({ kind: "status", status: 404, count: 1 });
+    const answer = await post(madeUp(10), INITIALIZE);
+    sandbox.clearFaults();
+    expect(answer.status).toBe(401);
+    expect(await healthz()).toMatchObject({ sessions: 0, keys: 0 });
+  });
+
+  it("get no more than a small part of a big body read: refused before the rest is sent", async () => {
+    // Bodies said to be 4 MB, of which 128 KB are sent: each is answered without the rest.
+    const part = " ".repeat(128 * 1024);
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => post(madeUp(100 + i), part, 4 * 1024 * 1024)),
+    );
+    for (const answer of answers) expect(answer.status).toBe(401);
+    expect(await healthz()).toMatchObject({ sessions: 0, keys: 0 });
+  });
+
+  it("leave a real tenant served: a big write passes while made-up keys try", async () => {
+    const part = " ".repeat(32 * 1024);
+    const tries = Array.from({ length: 20 }, (_, i) => post(madeUp(200 + i), part, 4 * 1024 * 1024));
+    const client = new Client({ name: "tenant", version: "1" });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(serving.url), {
+        requestInit: { headers: { authorization: `Bearer ${KEY}` } },
+      }),
+    );
+    try {
+      const markdown = Array.from({ length: 20_000 }, (_, i) => `Paragraph ${i} of a long notebook.`).join(
+        "\n\n",
+      );
+      const result = await client.callTool({
+        name: "notebooks-create",
+        arguments: { title: "Big", markdown },
+      });
+      expect(result.isError).toBeFalsy();
+    } finally {
+      await client.close();
+    }
+    // The made-up keys' small parts are read, then they wait for their bodies (30 s at most): no
+    // check was asked for, and nothing is held for them.
+    expect((await healthz()).keys).toBe(1);
+    void tries;
+  });
+});
+
+describe("what only this machine is told", () => {
+  it("gives /healthz's counts, and the sandbox's stand-in key, to loopback clients only", async () => {
+    const { fromLoopback } = await import("../../src/server/http.js");
+    const from = (remoteAddress: string) => ({ socket: { remoteAddress } }) as never;
+    expect(fromLoopback(from("127.0.0.1"))).toBe(true);
+    expect(fromLoopback(from("::1"))).toBe(true);
+    expect(fromLoopback(from("::ffff:127.0.0.1"))).toBe(true);
+    expect(fromLoopback(from("10.0.0.7"))).toBe(false);
+    expect(fromLoopback(from("::ffff:192.168.1.2"))).toBe(false);
+    // Over loopback (all a test may use), the counts are there.
+    expect(await healthz()).toHaveProperty("sessions");
+  });
+});

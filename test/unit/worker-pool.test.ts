@@ -1,0 +1,83 @@
+/**
+ * The conversion workers' pool, with a worker written for the test: a job that cannot be sent,
+ * answered or finished fails alone, with a reason, and the jobs after it run.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { ConversionFailed, WorkerPool } from "../../src/operations/converter.js";
+
+const WORKER = `
+import { parentPort } from "node:worker_threads";
+parentPort.on("message", ({ name, args }) => {
+  if (name === "hang") for (;;) {}
+  if (name === "exit") process.exit(3);
+  if (name === "throw") throw new Error("thrown outside any handler");
+  if (name === "fail") return parentPort.postMessage({ ok: false, error: "the conversion said no" });
+  if (name === "unreadable") {
+    // A port the parent cannot take: posting it without transferring it makes the answer unreadable
+    // or unsendable; either way, no answer arrives.
+    const { port1 } = new MessageChannel();
+    try { parentPort.postMessage({ ok: true, value: port1 }); } catch { /* nothing sent */ }
+    return;
+  }
+  parentPort.postMessage({ ok: true, value: args[0] });
+});
+`;
+
+let dir: string;
+let pool: WorkerPool;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "pool-"));
+  writeFileSync(join(dir, "worker.mjs"), WORKER);
+  pool = new WorkerPool(pathToFileURL(join(dir, "worker.mjs")), { maxWorkers: 2, deadlineMs: 4_000 });
+});
+afterAll(async () => {
+  await pool.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function reason(job: Promise<unknown>): Promise<string> {
+  try {
+    await job;
+    return "answered";
+  } catch (error) {
+    return error instanceof ConversionFailed
+      ? `failed: ${error.message}`
+      : `error: ${(error as Error).message}`;
+  }
+}
+
+it("answers jobs, and a conversion's own error is that job's", async () => {
+  expect(await pool.run("echo", [{ a: [1, 2] }])).toEqual({ a: [1, 2] });
+  expect(await reason(pool.run("fail", []))).toBe("error: the conversion said no");
+  expect(await pool.run("echo", ["next"])).toBe("next");
+});
+
+it("fails a job whose input cannot be sent, alone", async () => {
+  expect(await reason(pool.run("echo", [() => 1]))).toMatch(/^failed: its input could not be handed/);
+  expect(await pool.run("echo", ["still here"])).toBe("still here");
+});
+
+it("fails a job whose worker exits or throws, and replaces the worker", async () => {
+  expect(await reason(pool.run("exit", []))).toMatch(/^failed: its worker (stopped|failed)/);
+  expect(await reason(pool.run("throw", []))).toMatch(/^failed: its worker failed/);
+  expect(await pool.run("echo", ["after"])).toBe("after");
+});
+
+it("stops a job past its deadline, with its worker, while other jobs go on", async () => {
+  // Both workers stuck, and more jobs waiting behind them: all get answered once the stuck go.
+  const stuck = [pool.run("hang", []), pool.run("hang", [])];
+  const after = [pool.run("echo", [1]), pool.run("echo", [2]), pool.run("echo", [3])];
+  for (const job of stuck) expect(await reason(job)).toMatch(/^failed: it ran longer than 4 s/);
+  expect(await Promise.all(after)).toEqual([1, 2, 3]);
+  expect(pool.size).toBeLessThanOrEqual(2);
+});
+
+it("fails a job whose answer never comes back readable (past its deadline at worst)", async () => {
+  expect(await reason(pool.run("unreadable", []))).toMatch(/^failed: /);
+  expect(await pool.run("echo", ["fine"])).toBe("fine");
+});
