@@ -7,8 +7,7 @@ import { defineOperation, READ } from "./types.js";
 export const activity = defineOperation({
   name: "notebooks-activity-retrieve",
   title: "Notebook history",
-  description:
-    "Who changed a notebook, when and how, newest first (text changes as line diffs).",
+  description: "Who changed a notebook, when and how, newest first (text changes as line diffs).",
   scope: "activity_log:read",
   writes: false,
   upstream: "GET notebooks/{short_id}/activity/",
