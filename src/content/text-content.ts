@@ -84,8 +84,8 @@ const SERIALIZED_TEXT: Readonly<Record<string, (attrs: Attrs) => unknown>> = {
   "ph-mention": (attrs) => `(member:${String(attrs.id)})`,
 };
 
-/** PostHog's `customOrTitleSerializer`. */
-function serializeNode(node: NodeJSON): string {
+/** PostHog's `customOrTitleSerializer`: the text one PostHog node gives text_content. */
+export function serializeNode(node: NodeJSON): string {
   const attrs: Attrs = isRecord(node.attrs) ? node.attrs : {};
   const value = SERIALIZED_TEXT[node.type]?.(attrs) || attrs.title || "";
   if (typeof value === "string" && value.length > 0 && !value.endsWith("\n")) return `${value}\n`;

@@ -10,7 +10,7 @@
  */
 import { type DocJSON, type MarkJSON, type NodeJSON, plainObject } from "./json.js";
 import { type Block, type BlockIssue, parseBlocks } from "./markdown/blocks.js";
-import type { Inline, Mark } from "./markdown/inline.js";
+import { type Inline, type Mark, parseInline } from "./markdown/inline.js";
 import { componentTag, type Props } from "./markdown/props.js";
 import {
   COMMENT_TAG,
@@ -104,6 +104,11 @@ function inlineNodes(
   return out;
 }
 
+/** Inline Markdown as the nodes this server's v1 writes make of it (for checking what a writer wrote). */
+export function inlineMarkdownNodes(markdown: string): NodeJSON[] {
+  return inlineNodes(parseInline(markdown, { inlineTags: INLINE_TAGS }).nodes, 1, () => {});
+}
+
 function paragraph(content: NodeJSON[]): NodeJSON {
   return content.length > 0 ? { type: "paragraph", content } : { type: "paragraph" };
 }
@@ -194,8 +199,13 @@ function blockNodes(
           : { type: "heading", attrs: { level: block.level } },
       ];
     }
-    case "blockquote":
+    case "blockquote": {
+      if (block.blocks) {
+        const content = block.blocks.flatMap((inner) => blockNodes(inner, report, options));
+        return [{ type: "blockquote", content: content.length > 0 ? content : [paragraph([])] }];
+      }
       return [{ type: "blockquote", content: [paragraph(inlineNodes(block.children, line, report))] }];
+    }
     case "code": {
       const attrs = { language: block.language ?? null };
       return [
@@ -287,6 +297,9 @@ function textParagraph(text: string, collapse: boolean): NodeJSON {
   return paragraph(content);
 }
 
+/** PostHog's Markdown has a chat component with no v1 node: PostHog keeps it as its text. */
+const CHAT_TAG = "Chat";
+
 function componentNodes(
   block: Extract<Block, { type: "component" }>,
   report: (line: number, message: string) => void,
@@ -350,7 +363,9 @@ function componentNodes(
     line,
     tag === UNKNOWN_NODE_TAG
       ? `<UnknownNode> without a nodeType: stored as text`
-      : `<${tag}> is not a PostHog component${suggestion(tag)}: stored as text`,
+      : tag === CHAT_TAG
+        ? "<Chat> (a PostHog AI chat) has no node in a v1 notebook, as in PostHog's own conversion: stored as its text"
+        : `<${tag}> is not a PostHog component${suggestion(tag)}: stored as text`,
   );
   return [textParagraph(text, true)];
 }
@@ -387,7 +402,9 @@ function tagsInsideLines(
   };
   const line = block.line + 1;
   if (block.type === "paragraph" && block.fallback) return;
-  if (block.type === "paragraph" || block.type === "heading" || block.type === "blockquote")
+  if (block.type === "blockquote" && block.blocks) {
+    for (const inner of block.blocks) tagsInsideLines(inner, options, report);
+  } else if (block.type === "paragraph" || block.type === "heading" || block.type === "blockquote")
     check(block.children, line);
   else if (block.type === "list") for (const item of block.items) check(item.children, item.line + 1);
   else if (block.type === "table") {

@@ -13,6 +13,7 @@
 import { childNodes, isNodeJSON, isRecord, markdownNotebookNode, type NodeJSON } from "./json.js";
 import {
   codeFence,
+  escapeAll,
   escapeBlockLines,
   escapeCodeSpan,
   escapeImageAlt,
@@ -21,7 +22,9 @@ import {
   sanitizeHref,
 } from "./markdown/escape.js";
 import { componentTag } from "./markdown/props.js";
+import { corresponds, sameInline } from "./merge.js";
 import { IMAGE_TAG, INLINE_NODE_TYPES, NODE_TYPE_TO_TAG, UNKNOWN_NODE_TAG } from "./tags.js";
+import { inlineMarkdownNodes, markdownToDocument } from "./to-document.js";
 
 const ALIASES: ReadonlyMap<string, string> = new Map([
   ["bullet_list", "bulletList"],
@@ -105,21 +108,40 @@ export interface ToMarkdownOptions {
 class Writer {
   constructor(private readonly options: ToMarkdownOptions) {}
 
+  /**
+   * Inline content as PostHog writes it, checked: what this server reads back must be the same
+   * characters, atoms and marks. Where PostHog's form would read back otherwise (bold italic as
+   * `***`, a mark ending in a space, a run of `~` inside a strike…), the careful form is written:
+   * every syntax character escaped, italic inside bold as `_…_`, spaces at a mark's edges outside
+   * it. Whatever reads back with the right characters wins, so an edit never turns text into other
+   * text.
+   */
   inlineContent(nodes: readonly NodeJSON[] | undefined): string {
-    return (nodes ?? [])
-      .filter(isNodeJSON)
-      .map((node) => this.inline(node))
-      .join("");
+    const list = (nodes ?? []).filter(isNodeJSON);
+    const plain = list.map((node) => this.inline(node, false)).join("");
+    if (!MAYBE_SYNTAX.test(plain)) return plain;
+    const plainBack = inlineMarkdownNodes(plain);
+    if (sameInline(list, plainBack, true)) return plain;
+    const careful = list.map((node) => this.inline(node, true)).join("");
+    const carefulBack = inlineMarkdownNodes(careful);
+    if (sameInline(list, carefulBack, true)) return careful;
+    return sameInline(list, plainBack, false) || !sameInline(list, carefulBack, false) ? plain : careful;
   }
 
-  inline(node: NodeJSON): string {
+  inline(node: NodeJSON, careful = false): string {
     const type = typeOf(node);
     let out: string;
     if (type === "text") {
       const text = typeof node.text === "string" ? node.text : "";
       const marks = node.marks ?? [];
-      out = marks.some((mark) => mark.type === "code") ? escapeCodeSpan(text) : escapeInline(text);
-      for (const mark of marks) out = wrap(out, mark);
+      if (marks.some((mark) => mark.type === "code")) {
+        out = escapeCodeSpan(text);
+        for (const mark of marks) out = wrap(out, mark);
+      } else if (careful) out = carefulText(text, marks);
+      else {
+        out = escapeInline(text);
+        for (const mark of marks) out = wrap(out, mark);
+      }
     } else if (type === "hardBreak") out = "\n";
     else if (type === "ph-mention") out = this.mention(node);
     else if (INLINE_NODE_TYPES.has(type)) {
@@ -227,23 +249,30 @@ class Writer {
     return false;
   }
 
+  /**
+   * A quote as PostHog writes it (its lines each behind `> `) where that reads back as this quote;
+   * else this server's form, which keeps every child inside the quote (cards, code, nested
+   * quotes), children apart by a line of `>` alone.
+   */
   quote(node: NodeJSON, depth: number): string {
-    const blocks: string[] = [];
-    let pending: string[] = [];
-    const flush = () => {
-      if (pending.length > 0) blocks.push(pending.map((line) => `> ${line}`).join("\n"));
-      pending = [];
-    };
-    for (const child of childNodes(node)) {
-      const md = this.block(child, depth);
-      if (this.#quotable(child, md)) pending.push(...md.split("\n"));
-      else if (md.trim() !== "") {
-        flush();
-        blocks.push(md);
-      }
+    const parts = childNodes(node).map((child) => ({ child, md: this.block(child, depth) }));
+    if (parts.every(({ child, md }) => this.#quotable(child, md))) {
+      const posthog = parts
+        .flatMap(({ md }) => md.split("\n"))
+        .map((line) => `> ${line}`)
+        .join("\n");
+      if (corresponds([node], markdownToDocument(posthog, { inlineTags: true }).doc.content)) return posthog;
     }
-    flush();
-    return blocks.join("\n\n");
+    const inner = parts
+      .map(({ md }) => md)
+      .filter((md) => md.trim() !== "")
+      .join("\n\n");
+    return inner === ""
+      ? ""
+      : inner
+          .split("\n")
+          .map((line) => (line === "" ? ">" : `> ${line}`))
+          .join("\n");
   }
 
   callout(node: NodeJSON): string {
@@ -356,6 +385,30 @@ class Writer {
     const [header = [], ...body] = cells;
     return [line(header), line(Array.from({ length: columns }, () => "---")), ...body.map(line)].join("\n");
   }
+}
+
+/** Anything the inline parser could read as syntax (text without it reads back as itself). */
+const MAYBE_SYNTAX = /[\\`*_~[\]<>|!]/;
+
+/** The order careful text takes its marks in: italic innermost, so bold italic is `**_x_**`. */
+const CAREFUL_ORDER = ["italic", "em", "bold", "strong", "strike", "underline", "link"];
+
+/** Text escaped character by character, its marks around what is not space at its edges. */
+function carefulText(
+  text: string,
+  marks: readonly { type: string; attrs?: Record<string, unknown> }[],
+): string {
+  const lead = /^\s*/.exec(text)?.[0] ?? "";
+  const core = text.slice(lead.length).trimEnd();
+  const trail = text.slice(lead.length + core.length);
+  if (core === "") return escapeAll(text);
+  let out = escapeAll(core);
+  const sorted = [...marks].sort((a, b) => CAREFUL_ORDER.indexOf(a.type) - CAREFUL_ORDER.indexOf(b.type));
+  const bold = marks.some((mark) => mark.type === "bold" || mark.type === "strong");
+  for (const mark of sorted) {
+    out = bold && (mark.type === "italic" || mark.type === "em") ? `_${out}_` : wrap(out, mark);
+  }
+  return `${escapeAll(lead)}${out}${escapeAll(trail)}`;
 }
 
 function wrap(text: string, mark: { type: string; attrs?: Record<string, unknown> }): string {

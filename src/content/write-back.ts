@@ -18,6 +18,7 @@
  */
 
 import { alignBlocks } from "./align.js";
+import { checkAppend, checkCreate, checkRewrite, type Refusal } from "./guard.js";
 import {
   type DocJSON,
   isNodeJSON,
@@ -29,6 +30,7 @@ import {
 } from "./json.js";
 import { parseBlocks } from "./markdown/blocks.js";
 import type { Inline } from "./markdown/inline.js";
+import { corresponds, mergeList } from "./merge.js";
 import { isAllowedLink, sanitize, URL_ATTRS } from "./sanitize.js";
 import { NODE_TYPE_TO_TAG } from "./tags.js";
 import { type Diagnostic, markdownToDocument } from "./to-document.js";
@@ -42,6 +44,8 @@ export interface WriteBack {
   /** Top-level blocks kept exactly as stored, and blocks written from Markdown. */
   kept: number;
   written: number;
+  /** Why the document must not be stored (the write-time guard), or null. */
+  refused: Refusal | null;
 }
 
 /** A v2 document holding `markdown`. */
@@ -129,7 +133,13 @@ function rewriteMarkdownNotebook(current: NodeJSON, markdown: string): WriteBack
     i = j;
   }
   out += markdown.slice(last);
-  return { content: markdownNotebook(out, nodeIdOf(current)), diagnostics, kept: keptCount, written };
+  return {
+    content: markdownNotebook(out, nodeIdOf(current)),
+    diagnostics,
+    kept: keptCount,
+    written,
+    refused: null,
+  };
 }
 
 /**
@@ -334,10 +344,17 @@ export function rewriteDocument(current: unknown, markdown: string): WriteBack {
       lineAt(markdown, start),
       diagnostics,
     );
-    // Node for node of the same kinds: what Markdown cannot say is carried over.
-    const gone = replacedUnits(first, lastPiece + 1).map(node);
-    const pairwise = gone.length === nodes.length && gone.every((old, k) => old.type === nodes[k]?.type);
-    out.push(...(pairwise ? nodes.map((fresh, k) => carryOver(gone[k] as NodeJSON, fresh)) : nodes));
+    // The blocks replaced, merged three ways: the change from what their Markdown reads as to
+    // what the new Markdown reads as, applied to them as stored.
+    const replaced = replacedUnits(first, lastPiece + 1);
+    const gone = replaced.map(node);
+    const base = replaced.flatMap((u) => convert((list[u] as { markdown: string }).markdown, 0, []));
+    if (corresponds(gone, base)) out.push(...mergeList(gone, base, nodes));
+    else {
+      // Node for node of the same kinds: what Markdown cannot say is carried over.
+      const pairwise = gone.length === nodes.length && gone.every((old, k) => old.type === nodes[k]?.type);
+      out.push(...(pairwise ? nodes.map((fresh, k) => carryOver(gone[k] as NodeJSON, fresh)) : nodes));
+    }
     written += nodes.length;
     run = [];
   };
@@ -373,7 +390,8 @@ export function rewriteDocument(current: unknown, markdown: string): WriteBack {
   flush();
   orphansBefore(list.length);
   const base = isRecord(current) && current.type === "doc" ? current : {};
-  return { content: { ...base, type: "doc", content: out }, diagnostics, kept, written };
+  const content: DocJSON = { ...base, type: "doc", content: out };
+  return { content, diagnostics, kept, written, refused: checkRewrite(current, list, markdown, content) };
 }
 
 /** Markdown added at the end of a notebook (a v2 notebook gets it after a blank line, as PostHog appends). */
@@ -389,24 +407,32 @@ export function appendToDocument(current: unknown, markdown: string): WriteBack 
       diagnostics: checked.diagnostics,
       kept: 1,
       written: 1,
+      refused: null,
     };
   }
   const diagnostics: Diagnostic[] = [];
   const added = convert(markdown, 0, diagnostics);
   const base = isRecord(current) && current.type === "doc" ? current : {};
   const existing = isRecord(current) && Array.isArray(current.content) ? (current.content as NodeJSON[]) : [];
+  const content: DocJSON = { ...base, type: "doc", content: [...existing, ...added] };
   return {
-    content: { ...base, type: "doc", content: [...existing, ...added] },
+    content,
     diagnostics,
     kept: existing.length,
     written: added.length,
+    refused: checkAppend(current, markdown, content),
   };
 }
 
 /** A new v1 document from Markdown. */
-export function documentFromMarkdown(markdown: string): { content: DocJSON; diagnostics: Diagnostic[] } {
+export function documentFromMarkdown(markdown: string): {
+  content: DocJSON;
+  diagnostics: Diagnostic[];
+  refused: Refusal | null;
+} {
   const diagnostics: Diagnostic[] = [];
-  return { content: { type: "doc", content: convert(markdown, 0, diagnostics) }, diagnostics };
+  const content: DocJSON = { type: "doc", content: convert(markdown, 0, diagnostics) };
+  return { content, diagnostics, refused: checkCreate(markdown, content) };
 }
 
 /** The text of a Markdown's first level-1 heading (PostHog's notebook title), or null. */

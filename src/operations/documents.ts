@@ -5,9 +5,11 @@
  * text_content derived as PostHog's editor derives it. The converters load on first use, so a
  * server that never converts never pays for them.
  */
+import type { Refusal } from "../content/guard.js";
 import type { DocJSON } from "../content/index.js";
 import { restoreInvisible, revealInvisible } from "../content/invisible.js";
 import { markdownNotebookNode } from "../content/json.js";
+import { toolError } from "../posthog/errors.js";
 import { convert } from "./converter.js";
 import type { Snapshot } from "./snapshots.js";
 
@@ -53,6 +55,7 @@ export async function newDocument(
   title: string | null | undefined,
 ): Promise<{ content: DocJSON; title: string | null; notes: WriteNote[] }> {
   const made = await convert("documentFromMarkdown", markdown.length, restoreInvisible(markdown));
+  refuseDamage(made.refused);
   const leading = await titleOf(made.content, markdown.length);
   if (title) {
     const doc = leading === title ? made.content : await retitled(made.content, title, markdown.length);
@@ -64,6 +67,7 @@ export async function newDocument(
 /** The document with `markdown` (as shown to agents) written over it, block by block. */
 export async function rewrite(current: unknown, markdown: string): Promise<Written> {
   const done = await convert("rewriteDocument", markdown.length, current, restoreInvisible(markdown));
+  refuseDamage(done.refused);
   return { content: done.content, notes: done.diagnostics, kept: done.kept, written: done.written };
 }
 
@@ -71,7 +75,13 @@ export async function rewrite(current: unknown, markdown: string): Promise<Writt
 export async function append(current: unknown, markdown: string): Promise<Written> {
   // Only what is added is converted: the document itself is kept as it is.
   const done = await convert("appendToDocument", markdown.length, current, restoreInvisible(markdown));
+  refuseDamage(done.refused);
   return { content: done.content, notes: done.diagnostics, kept: done.kept, written: done.written };
+}
+
+/** A write the write-time guard refused: nothing is sent, and the agent is told why. */
+function refuseDamage(refused: Refusal | null): void {
+  if (refused) throw toolError("would_damage", refused.message);
 }
 
 /** How often `span` occurs in `text`, not overlapping, and where. */

@@ -49,6 +49,29 @@ const DIFFERENCES: Record<string, { ours: string; why: string }> = {
     ours: "5. a\n\n> q\n\n6. b c",
     why: "an ordered list is numbered from its start, so that the start survives an edit of the list",
   },
+  "splits embedded cards out of blockquotes while keeping headings quoted": {
+    ours: [
+      "> Quoted context",
+      ">",
+      '> <Query hideFilters query={{"kind":"SavedInsightNode","shortId":"abc123"}} />',
+      ">",
+      "> > ## Where to improve",
+      "> >",
+      '> > <Python hideFilters code="print(1)" />',
+    ].join("\n"),
+    why: "a quote keeps its cards and nested quotes inside it (PostHog's form reads back as other blocks, so an edit of the quote would move them out)",
+  },
+  "TestNotebookMarkdownConversion.test_converts_rich_content_to_markdown_with_comments_mentions_and_widgets":
+    {
+      ours: [
+        "# Launch notes",
+        '<Comment ref="mark-1" replies={[]} />',
+        'Ask <mention id="123">@user-123</mention><ref id="mark-1"> **about activation**</ref>',
+        '<Query hideFilters query={{"kind":"DataVisualizationNode","source":{"kind":"HogQLQuery","query":"select 1"}}} chartSettings={{"yAxis":[{"settings":{"formatting":{"decimalPlaces":1,"threshold":1.5}}}]}} />',
+        "invalid link",
+      ].join("\n\n"),
+      why: "bold that starts with a space is written with the space outside it (PostHog's `** about activation**` reads back as literal asterisks)",
+    },
   "inline atom without content vanishes": {
     ours: 'see <Backlink href="/x" title="T" /> end',
     why: "a backlink or replay timestamp inside a paragraph is written as its tag, so that it survives an edit of the paragraph",

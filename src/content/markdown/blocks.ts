@@ -29,7 +29,8 @@ export type Block =
   (
     | { type: "paragraph"; children: Inline[]; fallback?: true }
     | { type: "heading"; level: number; children: Inline[] }
-    | { type: "blockquote"; children: Inline[] }
+    /** `blocks`: what the quote holds, in this server's v1 grammar (any blocks, read recursively). */
+    | { type: "blockquote"; children: Inline[]; blocks?: Block[] }
     | { type: "list"; ordered: boolean; start?: number; items: ListItem[]; blockquote?: boolean }
     | { type: "table"; headers: Inline[][]; rows: Inline[][][] }
     | { type: "code"; language?: string; text: string; closed: boolean }
@@ -137,6 +138,14 @@ function isListLine(line: string): boolean {
   return ORDERED_LIST.test(line) || BULLET_LIST.test(line);
 }
 
+/** A block read from a part of the text, placed at `offset` lines into the whole. */
+function shifted(block: Block, offset: number): Block {
+  const out = { ...block, line: block.line + offset, end: block.end + offset } as Block;
+  if (out.type === "list") out.items = out.items.map((item) => ({ ...item, line: item.line + offset }));
+  if (out.type === "blockquote" && out.blocks) out.blocks = out.blocks.map((b) => shifted(b, offset));
+  return out;
+}
+
 function stripQuote(line: string): string {
   return line.trim().replace(/^>\s?/, "");
 }
@@ -212,6 +221,17 @@ export function parseBlocks(markdown: string, options: ParseOptions = {}): Parse
     );
   };
 
+  /**
+   * Whether line i opens with an inline tag this parse reads inside lines (`<ReplayTimestamp …/>`,
+   * `<Backlink …/>`), closed on that line: it is a line of a paragraph, the tag one of its nodes.
+   */
+  const inlineTagLine = (i: number): boolean => {
+    if (!options.inlineTags) return false;
+    const t = trimmed[i] as string;
+    const name = /^<([A-Z][A-Za-z0-9]*)/.exec(t)?.[1];
+    return name !== undefined && options.inlineTags.has(name) && t.includes("/>");
+  };
+
   /** Whether line i starts a block other than a paragraph (a paragraph stops before it). */
   const startsBlock = (i: number): boolean => {
     const line = lines[i] as string;
@@ -224,7 +244,7 @@ export function parseBlocks(markdown: string, options: ParseOptions = {}): Parse
       IMAGE.test(t) ||
       DIVIDER.test(t) ||
       (t.startsWith("<!--") && commentEnd(i) !== null) ||
-      COMPONENT_START.test(t) ||
+      (COMPONENT_START.test(t) && !inlineTagLine(i)) ||
       heading(line) !== null ||
       isTableStart(i) ||
       isListLine(line) ||
@@ -338,7 +358,7 @@ export function parseBlocks(markdown: string, options: ParseOptions = {}): Parse
         continue;
       }
     }
-    if (COMPONENT_START.test(t)) {
+    if (COMPONENT_START.test(t) && !inlineTagLine(i)) {
       const name = /^<([A-Z][A-Za-z0-9]*)/.exec(t)?.[1] as string;
       const closing = `</${name}>`;
       let j = i;
@@ -360,9 +380,10 @@ export function parseBlocks(markdown: string, options: ParseOptions = {}): Parse
       if (!tag) {
         issues.push({
           line: at + 1,
-          message: terminated
-            ? `a <${name}> tag that is not well formed (text after it on its line, or a closing tag that does not match)`
-            : `a <${name}> tag that is never closed with "/>" before a blank line`,
+          message:
+            terminated || t.includes("/>")
+              ? `a <${name}> tag that is not well formed (text after it on its line, or a closing tag that does not match)`
+              : `a <${name}> tag that is never closed with "/>" before a blank line`,
         });
         push({
           type: "paragraph",
@@ -403,6 +424,29 @@ export function parseBlocks(markdown: string, options: ParseOptions = {}): Parse
       const { block, used } = list(lines, i, (k) => k);
       push({ ...block, line: at, end: at + Math.max(used, 1) });
       i += Math.max(used, 1);
+      continue;
+    }
+    if (t.startsWith(">") && options.inlineTags) {
+      // This server's v1 grammar: a quote holds blocks, as it does in the editor (paragraphs
+      // apart by a line of `>` alone, lists, code, components), read as a document of its own.
+      let j = i;
+      while (j < lines.length && (trimmed[j] as string).startsWith(">")) j++;
+      const inner = parseBlocks(
+        lines
+          .slice(i, j)
+          .map((quoted) => quoted.replace(/^\s*>\s?/, ""))
+          .join("\n"),
+        options,
+      );
+      for (const issue of inner.issues) issues.push({ line: issue.line + at, message: issue.message });
+      push({
+        type: "blockquote",
+        children: [],
+        blocks: inner.blocks.map((b) => shifted(b, at)),
+        line: at,
+        end: j,
+      });
+      i = j;
       continue;
     }
     if (t.startsWith(">")) {

@@ -46,14 +46,22 @@ const LINE_START_SYNTAX = /^\s*(?:[0-9#>\-+•<])/;
  * Text in running Markdown: everything the inline parser would read as syntax is escaped, as
  * PostHog's `escapeInlineMarkdownText` does it (its four passes, in one): `\`, a backtick, `*`,
  * `[`, `]` and `|` always; `~` in runs of two or more; `_` unless between two ASCII letters or
- * digits (snake_case stays readable); `<` where it would open `<u>`, `<ref …>` or `<mention …>`.
+ * digits (snake_case stays readable); `<` where it would open `<u>`, `<ref …>` or `<mention …>`,
+ * and (this server's v1 grammar) where it would open `<ReplayTimestamp` or `<Backlink`.
  */
 export function escapeInline(text: string): string {
   return INLINE_SYNTAX.test(text) ? text.replace(INLINE_ESCAPES, "\\$&") : text;
 }
 
 const INLINE_ESCAPES =
-  /[\\`*[\]|]|~(?=~)|(?<=~)~|_(?![A-Za-z0-9])|(?<![A-Za-z0-9])_|<(?=\/?(?:u>|ref[\s>]|mention[\s>]))/g;
+  /[\\`*[\]|]|~(?=~)|(?<=~)~|_(?![A-Za-z0-9])|(?<![A-Za-z0-9])_|<(?=\/?(?:u>|ref[\s>]|mention[\s>])|(?:ReplayTimestamp|Backlink)[\s/>])/g;
+
+/** Text with every character a backslash escapes escaped: it reads back as itself wherever it stands. */
+export function escapeAll(text: string): string {
+  let out = "";
+  for (const ch of text) out += ESCAPABLE.has(ch) ? `\\${ch}` : ch;
+  return out;
+}
 
 /** Text inside a code span: only backslashes and backticks. */
 export function escapeCodeSpan(text: string): string {
@@ -72,7 +80,9 @@ export function escapeLineStart(line: string): string {
   const content = line.slice(leading.length);
   const ordered = /^(\d+)([.)])(\s|$)/.exec(content);
   if (ordered?.[1]) return `${leading}${ordered[1]}\\${content.slice(ordered[1].length)}`;
-  if (/^(#{1,6}\s|>|[-+•](\s|$)|-{3,}\s*$|<[A-Z]|<!--)/.test(content)) return `${leading}\\${content}`;
+  // A line may open with an inline tag: text never does (escapeInline escapes its `<`).
+  if (/^(#{1,6}\s|>|[-+•](\s|$)|-{3,}\s*$|<(?!(?:ReplayTimestamp|Backlink)[\s/>])[A-Z]|<!--)/.test(content))
+    return `${leading}\\${content}`;
   return line;
 }
 
