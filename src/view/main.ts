@@ -124,7 +124,10 @@ function render(view: ViewDoc, created: boolean, notice?: HTMLElement): void {
   const header = el(
     "header",
     {},
-    el("h1", { class: "notebook-title" }, view.title ?? "Untitled notebook"),
+    // PostHog shows the first heading as the title: the header repeats it only when there is none.
+    firstHeading(blocks) === (view.title ?? "")
+      ? null
+      : el("h1", { class: "notebook-title" }, view.title ?? "Untitled notebook"),
     el(
       "div",
       { class: "facts" },
@@ -169,6 +172,12 @@ function render(view: ViewDoc, created: boolean, notice?: HTMLElement): void {
   if (blocks.length === 0) article.append(el("p", { class: "empty" }, "This notebook is empty."));
   show(...(notice ? [notice] : []), header, article);
   root.dataset.rendered = String(Math.round(performance.now() - started));
+}
+
+function firstHeading(blocks: JsonNode[]): string | null {
+  const first = blocks[0];
+  if (first?.type !== "heading" || !Array.isArray(first.content)) return null;
+  return (first.content as JsonNode[]).map((n) => (typeof n.text === "string" ? n.text : "")).join("");
 }
 
 function changeSummary(changed: number, removed: number, from: number): string {

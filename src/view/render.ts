@@ -244,69 +244,57 @@ function marked(text: string, marks: unknown): Node {
 }
 
 /** What each PostHog component is called on its card, and where it opens in PostHog. */
-const KINDS: Record<
-  string,
-  { label: string; icon: string; path?: (a: Record<string, unknown>) => string | null }
-> = {
-  "ph-query": { label: "Insight", icon: "📈", path: (a) => queryPath(a.query) },
-  "ph-insight": { label: "Insight", icon: "📈", path: (a) => (str(a.id) ? `insights/${enc(a.id)}` : null) },
-  "ph-recording": { label: "Recording", icon: "🎬", path: (a) => (str(a.id) ? `replay/${enc(a.id)}` : null) },
+const KINDS: Record<string, { label: string; path?: (a: Record<string, unknown>) => string | null }> = {
+  "ph-query": { label: "Insight", path: (a) => queryPath(a.query) },
+  "ph-insight": { label: "Insight", path: (a) => (str(a.id) ? `insights/${enc(a.id)}` : null) },
+  "ph-recording": { label: "Recording", path: (a) => (str(a.id) ? `replay/${enc(a.id)}` : null) },
   "ph-recording-playlist": {
     label: "Recording playlist",
-    icon: "🎞",
     path: (a) => (str(a.id) ? `replay/playlists/${enc(a.id)}` : "replay"),
   },
   "ph-person": {
     label: "Person",
-    icon: "👤",
     path: (a) =>
       str(a.distinctId) ? `person/${enc(a.distinctId)}` : str(a.id) ? `persons/${enc(a.id)}` : null,
   },
   "ph-group": {
     label: "Group",
-    icon: "🏢",
     path: (a) => (str(a.id) && str(a.groupTypeIndex) ? `groups/${enc(a.groupTypeIndex)}/${enc(a.id)}` : null),
   },
-  "ph-cohort": { label: "Cohort", icon: "👥", path: (a) => (str(a.id) ? `cohorts/${enc(a.id)}` : null) },
+  "ph-cohort": { label: "Cohort", path: (a) => (str(a.id) ? `cohorts/${enc(a.id)}` : null) },
   "ph-feature-flag": {
     label: "Feature flag",
-    icon: "🚩",
     path: (a) => (str(a.id) ? `feature_flags/${enc(a.id)}` : null),
   },
   "ph-feature-flag-code-example": {
     label: "Feature flag code",
-    icon: "🚩",
     path: (a) => (str(a.id) ? `feature_flags/${enc(a.id)}` : null),
   },
   "ph-experiment": {
     label: "Experiment",
-    icon: "🧪",
     path: (a) => (str(a.id) ? `experiments/${enc(a.id)}` : null),
   },
   "ph-early-access-feature": {
     label: "Early access feature",
-    icon: "🌱",
     path: (a) => (str(a.id) ? `early_access_features/${enc(a.id)}` : null),
   },
-  "ph-survey": { label: "Survey", icon: "💬", path: (a) => (str(a.id) ? `surveys/${enc(a.id)}` : null) },
-  "ph-image": { label: "Image", icon: "🖼" },
-  "ph-embed": { label: "Embed", icon: "🔗" },
-  "ph-latex": { label: "LaTeX", icon: "∑" },
-  "ph-python": { label: "Python", icon: "🐍" },
-  "ph-python-v2": { label: "Python", icon: "🐍" },
-  "ph-hogql-sql": { label: "SQL", icon: "🗄" },
-  "ph-duck-sql": { label: "SQL", icon: "🗄" },
-  "ph-sql-v2": { label: "SQL", icon: "🗄" },
-  "ph-map": { label: "Map", icon: "🗺" },
-  "ph-person-feed": { label: "Person feed", icon: "📰" },
+  "ph-survey": { label: "Survey", path: (a) => (str(a.id) ? `surveys/${enc(a.id)}` : null) },
+  "ph-image": { label: "Image" },
+  "ph-embed": { label: "Embed" },
+  "ph-latex": { label: "LaTeX" },
+  "ph-python": { label: "Python" },
+  "ph-python-v2": { label: "Python" },
+  "ph-hogql-sql": { label: "SQL" },
+  "ph-duck-sql": { label: "SQL" },
+  "ph-sql-v2": { label: "SQL" },
+  "ph-map": { label: "Map" },
+  "ph-person-feed": { label: "Person feed" },
   "ph-llm-trace": {
     label: "LLM trace",
-    icon: "🤖",
     path: (a) => (str(a.traceId) ? `llm-observability/traces/${enc(a.traceId)}` : null),
   },
   "ph-error-tracking-issue": {
     label: "Issue",
-    icon: "🐞",
     path: (a) => (str(a.id) ? `error_tracking/${enc(a.id)}` : null),
   },
 };
@@ -339,7 +327,9 @@ function queryKind(query: unknown): string | null {
 }
 
 function card(type: string, attrs: Record<string, unknown>, options: RenderOptions): HTMLElement {
-  const kind = KINDS[type] ?? { label: type.replace(/^ph-/, "").replace(/-/g, " "), icon: "◻" };
+  const kind: { label: string; path?: (a: Record<string, unknown>) => string | null } = KINDS[type] ?? {
+    label: type.replace(/^ph-/, "").replace(/-/g, " "),
+  };
   const path = kind.path?.(attrs) ?? null;
   const href = path && options.projectUrl ? `${options.projectUrl}/${path}` : null;
   const title =
@@ -391,8 +381,7 @@ function card(type: string, attrs: Record<string, unknown>, options: RenderOptio
     el(
       "div",
       { class: "card-head" },
-      el("span", { class: "icon", "aria-hidden": "true" }, kind.icon),
-      el("span", { class: "kind" }, kind.label),
+      title === kind.label ? null : el("span", { class: "kind" }, kind.label),
       el("span", { class: "title" }, title),
       href
         ? el("a", { class: "open", href, target: "_blank", rel: "noopener noreferrer" }, "Open in PostHog ↗")
