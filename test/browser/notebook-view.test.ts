@@ -244,6 +244,49 @@ describe("the notebook view in Chromium", () => {
     expect(requests).toEqual([]);
   });
 
+  it("renders a 100 KB notebook whole", async () => {
+    const content: unknown[] = [
+      { type: "heading", attrs: { level: 1 }, content: [{ type: "text", text: "Long notebook" }] },
+    ];
+    for (let i = 0; JSON.stringify(content).length < 100_000; i++) {
+      content.push(
+        { type: "heading", attrs: { level: 2 }, content: [{ type: "text", text: `Section ${i}` }] },
+        {
+          type: "paragraph",
+          content: [
+            { type: "text", text: `Paragraph ${i} with ` },
+            { type: "text", text: "bold", marks: [{ type: "bold" }] },
+            { type: "text", text: " and a sentence long enough to wrap across the width of the view." },
+          ],
+        },
+        {
+          type: "bulletList",
+          content: [
+            {
+              type: "listItem",
+              content: [{ type: "paragraph", content: [{ type: "text", text: `item ${i}` }] }],
+            },
+          ],
+        },
+        {
+          type: "ph-query",
+          attrs: { query: { kind: "SavedInsightNode", shortId: `ins${i}` }, title: `Insight ${i}` },
+        },
+      );
+    }
+    sandbox.insertNotebook({
+      short_id: "long0001",
+      title: "Long notebook",
+      content: { type: "doc", content },
+    });
+    const frame = await show("notebooks-retrieve", { short_id: "long0001" });
+    expect(await frame.locator("article > section.block").count()).toBe(content.length);
+    // How long building the DOM took, for docs/app.md (measured, not asserted: the machine is shared).
+    process.stderr.write(
+      `notebook view: a 100 KB notebook (${content.length} blocks) rendered in ${await frame.getAttribute("#root", "data-rendered")} ms\n`,
+    );
+  });
+
   it("highlights what a write changed, and saves a person's correction through the write path", async () => {
     const frame = await show("notebooks-edit", {
       short_id: "wkMetric",

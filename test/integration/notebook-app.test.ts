@@ -4,10 +4,13 @@
  * it answers); the view's app-only tools read a notebook with what a write changed, and save through
  * notebooks-edit's write path.
  */
+
+import { readdirSync, readFileSync } from "node:fs";
 import type { ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { blockChanges } from "../../src/app-view/changes.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
+import { changedPassage } from "../../src/view/passage.js";
 import { type Harness, startHarness, structured, textOf } from "../helpers/harness.js";
 
 const UI: ClientCapabilities = {
@@ -31,6 +34,27 @@ describe("blockChanges", () => {
     expect(blockChanges(["a", "b", "c"], ["a", "c"])).toEqual({ changed: [], removed: 1 });
     expect(blockChanges([], ["a", "b"])).toEqual({ changed: [0, 1], removed: 0 });
     expect(blockChanges(["a", "b", "c", "d"], ["a", "c", "b", "d"])).toEqual({ changed: [], removed: 0 });
+  });
+});
+
+describe("the edit pane's passage", () => {
+  it("is the changed lines, widened until they occur once", () => {
+    expect(changedPassage("a\nb\nc", "a\nB\nc")).toEqual({ old: "b", new: "B" });
+    expect(changedPassage("x\n\nx\ny", "x\n\nx!\ny")).toEqual({ old: "\nx\ny", new: "\nx!\ny" });
+    expect(changedPassage("- a\n- a", "- a\n- a\n- b")).toEqual({ old: "- a\n- a", new: "- a\n- a\n- b" });
+    expect(changedPassage("same", "same")).toBeNull();
+  });
+});
+
+describe("the view's source", () => {
+  it("never parses text as HTML", () => {
+    const dir = new URL("../../src/view/", import.meta.url);
+    for (const file of readdirSync(dir).filter((f) => f.endsWith(".ts"))) {
+      const source = readFileSync(new URL(file, dir), "utf8");
+      expect(source, file).not.toMatch(
+        /innerHTML|outerHTML|insertAdjacentHTML|document\.write|DOMParser|createContextualFragment/,
+      );
+    }
   });
 });
 
@@ -145,6 +169,18 @@ describe("the notebook view", () => {
       await ui.call("notebook-view-read", { short_id: "onbNotes", version: written.version, changes: true }),
     );
     expect(after.changes).toEqual({ from_version: before.version, changed: [1], removed: 0 });
+  });
+
+  it("saves a correction to a v2 (Markdown) notebook", async () => {
+    const view = structured<ViewDoc>(await ui.call("notebook-view-read", { short_id: "mdRelNts" }));
+    const saved = await ui.call("notebook-view-save", {
+      short_id: "mdRelNts",
+      old_markdown: "- Faster checkout on Safari",
+      new_markdown: "- Faster checkout on Safari and Firefox",
+      version: view.version,
+    });
+    expect(saved.isError, textOf(saved)).toBeFalsy();
+    expect(JSON.stringify(sandbox.getNotebook("mdRelNts")?.content)).toContain("Safari and Firefox");
   });
 
   it("refuses a save the edit path refuses, with its reason", async () => {
