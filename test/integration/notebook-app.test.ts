@@ -79,12 +79,15 @@ describe("the notebook view", () => {
     await sandbox?.close();
   });
 
-  it("changes nothing for a client without the extension: tools/list and resources/list as with --no-ui", async () => {
+  it("changes nothing for a client without the extension: tools/list, resources/list and templates as with --no-ui", async () => {
     expect(JSON.stringify(await plain.client.listTools())).toBe(JSON.stringify(await off.client.listTools()));
     expect(JSON.stringify(await plain.client.listResources())).toBe(
       JSON.stringify(await off.client.listResources()),
     );
     expect(JSON.stringify(await uiOff.client.listTools())).toBe(JSON.stringify(await off.client.listTools()));
+    expect(JSON.stringify(await plain.client.listResourceTemplates())).toBe(
+      JSON.stringify(await off.client.listResourceTemplates()),
+    );
   });
 
   it("changes no result, for any client", async () => {
