@@ -288,6 +288,14 @@ async function tellModel(view: ViewDoc): Promise<void> {
     .catch(() => undefined);
 }
 
+// Links open through the host (a sandboxed view cannot open windows itself), in the browser.
+document.addEventListener("click", (event) => {
+  const link = (event.target as Element | null)?.closest?.("a[href]");
+  if (!link) return;
+  event.preventDefault();
+  void app.openLink({ url: (link as HTMLAnchorElement).href }).catch(() => undefined);
+});
+
 show(status("info", "Waiting for the notebook…"));
 await app.connect();
 const context = app.getHostContext();

@@ -23,11 +23,11 @@ declare global {
     }): Promise<Record<string, unknown>>;
     startView(start: Start): Promise<void>;
     /** Calls the view made, and what the view told the model. */
-    hostLog: { calls: string[]; context: string[] };
+    hostLog: { calls: string[]; context: string[]; links: string[] };
   }
 }
 
-window.hostLog = { calls: [], context: [] };
+window.hostLog = { calls: [], context: [], links: [] };
 
 window.startView = async ({ html, tool, args, result, height }) => {
   document.getElementById("view")?.remove();
@@ -52,6 +52,10 @@ window.startView = async ({ html, tool, args, result, height }) => {
   bridge.oncalltool = async (params) => {
     window.hostLog.calls.push(params.name);
     return (await window.mcpCallTool({ name: params.name, arguments: params.arguments })) as never;
+  };
+  bridge.onopenlink = async ({ url }) => {
+    window.hostLog.links.push(url);
+    return {};
   };
   bridge.onupdatemodelcontext = async (params) => {
     for (const block of params.content ?? [])

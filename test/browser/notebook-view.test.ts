@@ -36,7 +36,7 @@ vi.mock("../../src/content/merge.js", async (importOriginal) => {
 /** What host.ts gives the page (see there). */
 interface Host {
   startView(start: Record<string, unknown>): Promise<void>;
-  hostLog: { calls: string[]; context: string[] };
+  hostLog: { calls: string[]; context: string[]; links: string[] };
 }
 
 const UI: ClientCapabilities = {
@@ -111,6 +111,8 @@ describe("the notebook view in Chromium", () => {
   }
 
   async function screenshot(name: string): Promise<void> {
+    // The pointer off the view: no hover state in the picture.
+    await page.mouse.move(790, 590);
     const png = await (await page.$("#view"))?.screenshot({ animations: "disabled", caret: "hide" });
     const diff = await compareWithApproved(png as Buffer, approved(name));
     expect(diff, `${name}.png: same size as approved`).not.toBeNull();
@@ -138,6 +140,11 @@ describe("the notebook view in Chromium", () => {
     const recording = frame.locator('.card[data-type="ph-recording"]');
     expect(await recording.locator(".meta").textContent()).toBe(`Session ${SEED_RECORDING_ID}`);
     expect(await recording.locator(".chip.time").allTextContents()).toEqual(["▶ 1:23"]);
+    // Links open through the host.
+    await insight.locator("a.open").click();
+    expect(await page.evaluate(() => (globalThis as unknown as Host).hostLog.links.at(-1))).toBe(
+      `${sandbox.url}/insights/aB3dE5fG`,
+    );
 
     sandbox.insertNotebook({
       short_id: "allKinds",
@@ -189,6 +196,7 @@ describe("the notebook view in Chromium", () => {
     expect(await frame.locator('.card[data-type="ph-recording"] .chip').allTextContents()).toEqual([
       "▶ 0:05",
     ]);
+    await screenshot("components");
   });
 
   it("renders what people wrote as text, links only to the web, and asks no other origin for anything", async () => {
