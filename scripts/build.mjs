@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
+import { buildView } from "./build-view.mjs";
 
 const root = new URL("../", import.meta.url);
 const pkg = JSON.parse(await readFile(new URL("package.json", root), "utf8"));
@@ -97,6 +98,9 @@ try {
   await rm(scratch, { recursive: true, force: true });
 }
 
+// The notebook view (an MCP App): one HTML page, fixed into the server and kept beside it.
+const viewHtml = await buildView(plugins.filter((p) => p.name === "only-english-zod-messages"));
+
 const result = await build({
   absWorkingDir: root.pathname,
   entryPoints: {
@@ -116,7 +120,12 @@ const result = await build({
   sourcemap: "linked",
   legalComments: "linked",
   metafile: true,
-  define: { __PACKAGE_VERSION__: JSON.stringify(pkg.version), __TOOL_SCHEMAS__: JSON.stringify(toolSchemas) },
+  define: {
+    __PACKAGE_VERSION__: JSON.stringify(pkg.version),
+    __TOOL_SCHEMAS__: JSON.stringify(toolSchemas),
+    // Read on first use from beside the bundle (dist/chunks/ → dist/), not parsed at every start.
+    __NOTEBOOK_VIEW_FILE__: JSON.stringify("../notebook-view.html"),
+  },
   // Bundled CommonJS dependencies (pino, undici) call require() for Node's own modules.
   banner: { js: "import{createRequire as __ccr}from'node:module';const require=__ccr(import.meta.url);" },
   logLevel: "warning",
@@ -130,11 +139,12 @@ if (missed.length > 0) {
   process.exit(1);
 }
 for (const file of ["dist/index.js", "dist/sandbox/cli.js"]) await chmod(new URL(file, root), 0o755);
+await writeFile(new URL("dist/notebook-view.html", root), viewHtml);
 
 // BUILD_METAFILE=path writes esbuild's metafile there: what each bundle holds, for size work.
 if (process.env.BUILD_METAFILE) await writeFile(process.env.BUILD_METAFILE, JSON.stringify(result.metafile));
 const outputs = Object.entries(result.metafile.outputs).filter(([name]) => name.endsWith(".js"));
 const kb = (bytes) => `${(bytes / 1024).toFixed(0)} KB`;
 process.stderr.write(
-  `built ${outputs.length} files: ${outputs.map(([name, o]) => `${name.replace("dist/", "")} ${kb(o.bytes)}`).join(", ")}\n`,
+  `built ${outputs.length} files: ${outputs.map(([name, o]) => `${name.replace("dist/", "")} ${kb(o.bytes)}`).join(", ")}; notebook-view.html ${kb(viewHtml.length)}\n`,
 );

@@ -33,6 +33,8 @@ export interface Config {
   sandboxStateFile: string | undefined;
   /** Streamable HTTP instead of stdio (`--http`): where to listen and how. */
   http?: HttpConfig;
+  /** false (`--no-ui`): no notebook view (MCP App) is offered, even to clients that render one. */
+  ui?: boolean;
   command: "serve" | "help" | "version" | "doctor";
 }
 
@@ -58,6 +60,7 @@ export const ENVIRONMENT = {
   POSTHOG_HOST: `PostHog origin: ${DEFAULT_HOST} (default), https://eu.posthog.com or a self-hosted URL.`,
   POSTHOG_PROJECT_ID: 'Project id (an integer) or "@current" (default: the key owner\'s current project).',
   POSTHOG_MCP_READ_ONLY: 'Set to "true" for --read-only (for clients that only pass environment variables).',
+  POSTHOG_MCP_NO_UI: 'Set to "true" for --no-ui.',
   POSTHOG_MCP_LOG_LEVEL: `Log level on stderr, like --log-level (default: info).`,
   POSTHOG_MCP_TIMEOUT_MS:
     "Upstream timeout in milliseconds, for the first byte, between bytes and for the whole answer (default: 30000).",
@@ -73,6 +76,7 @@ export const FLAGS = {
   "--sandbox": "Serve a local PostHog-compatible sandbox (no account needed); npm start does this.",
   "--sandbox-state FILE": "Keep the sandbox's notebooks in FILE across restarts (default: in memory).",
   "--read-only": "Hide and refuse every tool that writes.",
+  "--no-ui": "Offer no notebook view (MCP App) to clients that render one: text results only.",
   "--log-level LEVEL": `One of ${LOG_LEVELS.join(", ")} (logs go to stderr).`,
   "--allow-insecure-http": "Allow sending the key over plain http:// to a host that is not loopback.",
   "--http":
@@ -197,6 +201,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   const base = {
     readOnly: readOnlyFrom !== undefined,
     ...(readOnlyFrom ? { readOnlyFrom } : {}),
+    ...(values["no-ui"] === true || parseFlagEnv("POSTHOG_MCP_NO_UI", env.POSTHOG_MCP_NO_UI)
+      ? { ui: false }
+      : {}),
     logLevel: parseLogLevel(values["log-level"] ?? env.POSTHOG_MCP_LOG_LEVEL ?? "info"),
     allowInsecureHttp,
     timeouts: { connect: Math.min(10_000, timeout), headers: timeout, body: timeout, total: timeout },
@@ -322,6 +329,7 @@ function parseFlags(argv: readonly string[]) {
       sandbox: { type: "boolean" },
       "sandbox-state": { type: "string" },
       "read-only": { type: "boolean" },
+      "no-ui": { type: "boolean" },
       "log-level": { type: "string" },
       "allow-insecure-http": { type: "boolean" },
       http: { type: "boolean" },

@@ -8,6 +8,8 @@
  * One store for the whole process, bounded in bytes (128 MB by default), least recently used out
  * first; each upstream client (one per key) sees only its own entries, through a
  * `NotebookSnapshots` view. However many sessions a server holds, what they keep shares the bound.
+ * Each also keeps the content of the version it replaced (counted in the bound), so that the
+ * notebook view can show what a write changed.
  */
 import type { ProjectId } from "../config.js";
 import type { Notebook } from "../posthog/schemas.js";
@@ -18,6 +20,11 @@ export interface Snapshot {
   markdown?: string;
   /** Characters of the document's JSON (about), to place conversions. */
   size: number;
+  /**
+   * The version held before this one (the one a write was made against), with its content: what
+   * the notebook view compares with to show what changed.
+   */
+  previous?: { version: number; content: unknown; size: number };
 }
 
 /** Bytes the process keeps of stored versions, at most. */
@@ -26,6 +33,8 @@ export const SNAPSHOT_BYTES = 128 * 1024 * 1024;
 interface Entry {
   snapshot: Snapshot;
   bytes: number;
+  /** Of `bytes`, what the previous version's content takes. */
+  previousBytes: number | undefined;
 }
 
 /** The process's store: every view's entries, in least-recently-used order (a Map keeps it). */
@@ -53,16 +62,36 @@ export class SnapshotStore {
   }
 
   remember(key: string, notebook: Notebook): Snapshot {
+    const held = this.#entries.get(key);
     this.forget(key);
     const measured = measure(notebook.content ?? null);
     const size = measured.chars + (notebook.text_content?.length ?? 0);
     let markdown: string | undefined;
-    const bytes = measured.bytes + 2 * (notebook.text_content?.length ?? 0) + 1024;
-    const entry: Entry = { snapshot: undefined as unknown as Snapshot, bytes };
+    // The version this one replaces (or the one it kept, for a re-read of the same version).
+    const previous =
+      held && held.snapshot.notebook.version !== notebook.version
+        ? {
+            version: held.snapshot.notebook.version,
+            content: held.snapshot.notebook.content ?? null,
+            size: held.snapshot.size,
+            bytes: held.bytes,
+          }
+        : held?.previousBytes !== undefined && held.snapshot.previous
+          ? { ...held.snapshot.previous, bytes: held.previousBytes }
+          : undefined;
+    const bytes = measured.bytes + 2 * (notebook.text_content?.length ?? 0) + 1024 + (previous?.bytes ?? 0);
+    const entry: Entry = {
+      snapshot: undefined as unknown as Snapshot,
+      bytes,
+      previousBytes: previous?.bytes,
+    };
     const store = this;
     entry.snapshot = {
       notebook,
       size,
+      ...(previous
+        ? { previous: { version: previous.version, content: previous.content, size: previous.size } }
+        : {}),
       get markdown() {
         return markdown;
       },

@@ -22,6 +22,7 @@ import {
   ProtocolErrorCode,
   ResourceTemplate,
 } from "@modelcontextprotocol/server";
+import { registerNotebookApp, registerTableTool } from "../app-view/index.js";
 import { listenToLogs } from "../logger.js";
 import { OPERATIONS } from "../operations/index.js";
 import { keySettingsUrl } from "../posthog/scopes.js";
@@ -37,7 +38,7 @@ import {
   notebookUri,
   readResource,
 } from "./resources.js";
-import { callTool, isAvailable, listTools, toolConfig } from "./tools.js";
+import { callTool, isAvailable, listTools } from "./tools.js";
 
 export interface ServerShape {
   /** The protocol era the server speaks: `legacy` (2025-11-25 and before) or `modern` (2026-07-28). */
@@ -92,14 +93,15 @@ export function createServer(
     },
   );
 
+  // The notebook view (an MCP App), for clients that render one; undefined with --no-ui.
+  const app = registerNotebookApp(server, session);
   for (const op of OPERATIONS) {
-    server.registerTool(op.name, toolConfig(op), (args, ctx) =>
-      callTool(session, op, args, ctx.mcpReq.signal),
-    );
+    registerTableTool(server, app, op, (args, ctx) => callTool(session, op, args, ctx.mcpReq.signal));
   }
-  server.server.setRequestHandler("tools/list", async () => {
+  server.server.setRequestHandler("tools/list", async (_request, ctx) => {
     await session.grants.settled();
-    return { tools: listTools(session) };
+    const tools = listTools(session);
+    return { tools: app ? app.listTools(tools, ctx) : tools };
   });
 
   const complete = {
@@ -126,11 +128,14 @@ export function createServer(
     },
     (uri, _variables, ctx) => readResource(session, uri.href, ctx.mcpReq.signal),
   );
-  server.server.setRequestHandler("resources/list", (request, ctx) =>
-    listResources(session, request.params?.cursor, ctx.mcpReq.signal),
-  );
-  server.server.setRequestHandler("resources/read", (request, ctx) =>
-    readResource(session, request.params.uri, ctx.mcpReq.signal),
+  server.server.setRequestHandler("resources/list", async (request, ctx) => {
+    const listed = await listResources(session, request.params?.cursor, ctx.mcpReq.signal);
+    return app ? app.listResources(listed, request.params?.cursor, ctx) : listed;
+  });
+  server.server.setRequestHandler(
+    "resources/read",
+    (request, ctx) =>
+      app?.read(request.params.uri) ?? readResource(session, request.params.uri, ctx.mcpReq.signal),
   );
   server.server.setRequestHandler("completion/complete", async (request, ctx) => {
     const { ref, argument } = request.params;

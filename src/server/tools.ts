@@ -136,6 +136,11 @@ export function listTools(session: Session): Tool[] {
   return OPERATIONS.filter((op) => isAvailable(op, session)).map((op) => compile(op).tool);
 }
 
+/** One operation's tool definition, as tools/list shows it. */
+export function toolDefinition(op: Operation): Tool {
+  return compile(op).tool;
+}
+
 /** Every tool, whatever the key: for documentation and snapshots. */
 export function allTools(): Tool[] {
   return OPERATIONS.map((op) => compile(op).tool);

@@ -110,15 +110,21 @@ async function connect(
 }
 
 describe("the npm package", () => {
-  it("holds only what runs: the bundle, its chunks and licences, the README and LICENSE", () => {
+  it("holds only what runs: the bundle, its chunks and licences, the notebook view, the README and LICENSE", () => {
     const paths = packed.files.map((f) => f.path).sort();
     expect(paths).toContain("package.json");
     expect(paths).toContain("README.md");
     expect(paths).toContain("dist/index.js");
     const unexpected = paths.filter(
       (p) =>
-        !["package.json", "README.md", "LICENSE", "dist/index.js", "dist/content-worker.js"].includes(p) &&
-        !/^dist\/chunks\/[\w-]+\.js(\.LEGAL\.txt)?$/.test(p),
+        ![
+          "package.json",
+          "README.md",
+          "LICENSE",
+          "dist/index.js",
+          "dist/content-worker.js",
+          "dist/notebook-view.html",
+        ].includes(p) && !/^dist\/chunks\/[\w-]+\.js(\.LEGAL\.txt)?$/.test(p),
     );
     expect(unexpected).toEqual([]);
     expect(packed.size).toBeLessThan(1024 * 1024);

@@ -4,7 +4,7 @@
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult, ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
 import pino from "pino";
 import { type App, type AppOptions, createApp } from "../../src/app.js";
 import type { Config, ProjectId } from "../../src/config.js";
@@ -27,6 +27,8 @@ export interface HarnessOptions {
   upstream?: Sandbox;
   config?: Partial<Config>;
   app?: AppOptions;
+  /** The capabilities the client declares (default: none). */
+  capabilities?: ClientCapabilities;
 }
 
 export interface Harness {
@@ -76,7 +78,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...options.config,
   });
   const app = await createApp(config, { logger: pino({ level: "silent" }), ...options.app });
-  const client = new Client({ name: "harness", version: "1.0.0" }, { capabilities: {} });
+  const client = new Client(
+    { name: "harness", version: "1.0.0" },
+    { capabilities: options.capabilities ?? {} },
+  );
   const notifications: string[] = [];
   client.fallbackNotificationHandler = async (notification) => {
     notifications.push(notification.method);
