@@ -131,5 +131,4 @@ export const viewSave = defineOperation({
   title: "Save a correction from the notebook view",
   description:
     "Replace a passage of a notebook's Markdown with the person's correction, as notebooks-edit does (same version, rebase and guard).",
-  output: NotebookWriteOut,
 });
