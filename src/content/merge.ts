@@ -230,8 +230,9 @@ function mergeInline(stored: NodeJSON[], base: NodeJSON[], next: NodeJSON[]): No
   const tailStart = ls - aligned.trail - q;
   const head = slice(s, 0, headEnd);
   const tail = slice(s, tailStart, ls);
-  // New text takes the stored form of its marks, from its neighbours first.
-  const near = [head[head.length - 1], tail[0], ...stored].filter(
+  // New text takes the stored form of its marks: from the text it replaces first, then from its
+  // neighbours (two runs may differ only in a link's target).
+  const near = [...slice(s, headEnd, tailStart), head[head.length - 1], tail[0], ...stored].filter(
     (node): node is NodeJSON => node !== undefined,
   );
   const middle = slice(n, p, ln - q).map((node) => restoredMarks(node, near, keys));

@@ -132,6 +132,21 @@ const CASES: { name: string; doc: ReturnType<typeof doc>; word: string }[] = [
     doc: doc(p({ type: "text", text: "~~\u200b q7z ", marks: [{ type: "strike" }, comment] }, text("•é"))),
   },
   {
+    name: "two runs differing only in a link's target (the edited one took its neighbour's)",
+    word: "q7z",
+    doc: doc(
+      p(
+        text("q6z", "code"),
+        { type: "text", text: "q7z", marks: [{ type: "underline" }, link, comment] },
+        {
+          type: "text",
+          text: "q8z",
+          marks: [{ type: "underline" }, { ...link, attrs: { ...link.attrs, target: "_blank" } }, comment],
+        },
+      ),
+    ),
+  },
+  {
     name: "a replay timestamp opening a paragraph (became text)",
     word: "swallowed",
     doc: doc(p(timestamp, text("the second tap is swallowed."))),
