@@ -142,6 +142,8 @@ describe("the notebook view in Chromium", () => {
     expect(await recording.locator(".chip.time").allTextContents()).toEqual(["▶ 1:23"]);
     // Links open through the host.
     await insight.locator("a.open").click();
+    // The view asks the host by message: wait for it to arrive, not for a time.
+    await page.waitForFunction(() => (globalThis as unknown as Host).hostLog.links.length > 0);
     expect(await page.evaluate(() => (globalThis as unknown as Host).hostLog.links.at(-1))).toBe(
       `${sandbox.url}/insights/aB3dE5fG`,
     );
@@ -321,8 +323,10 @@ describe("the notebook view in Chromium", () => {
     expect(await frame.locator(".block.changed > :first-child").allTextContents()).toEqual([
       "Signups are seasonal: compare with the same week two years ago.",
     ]);
-    expect(await page.evaluate(() => (globalThis as unknown as Host).hostLog.context.at(-1))).toMatch(
-      /The person corrected notebook wkMetric/,
+    await page.waitForFunction(() =>
+      /The person corrected notebook wkMetric/.test(
+        String((globalThis as unknown as Host).hostLog.context.at(-1)),
+      ),
     );
     await screenshot("edited-wkMetric");
   });
