@@ -10,7 +10,7 @@ import type { Logger } from "./logger.js";
 import { logConversionsTo } from "./operations/converter.js";
 import type { Sandbox } from "./sandbox/index.js";
 import { createServer } from "./server/index.js";
-import { RedactingTransport } from "./server/redacting-transport.js";
+import { redactingTransport } from "./server/redacting-transport.js";
 import { createSession, type Session } from "./session.js";
 import { openUpstream, type Upstream, type UpstreamOptions } from "./upstream.js";
 import { VERSION } from "./version.js";
@@ -60,7 +60,7 @@ export async function createApp(input: Config, options: AppOptions = {}): Promis
     sandbox,
     async connect(transport) {
       const server = track(createServer(session));
-      await server.connect(new RedactingTransport(transport, client.secrets));
+      await server.connect(redactingTransport(transport, client.secrets));
       return server;
     },
     serve(transport) {
