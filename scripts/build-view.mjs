@@ -5,10 +5,9 @@ import { build } from "esbuild";
 
 const root = new URL("../", import.meta.url);
 
-/** The view's HTML page, as a string (`plugins`: build.mjs's stand-ins, zod's English-only messages). */
-export async function buildView(plugins = []) {
+/** The view's HTML page, as a string. */
+export async function buildView() {
   const result = await build({
-    plugins,
     absWorkingDir: root.pathname,
     entryPoints: ["src/view/main.ts"],
     bundle: true,

@@ -28,7 +28,6 @@ import { OPERATIONS } from "../operations/index.js";
 import { keySettingsUrl } from "../posthog/scopes.js";
 import type { Session } from "../session.js";
 import { serverInstructions } from "./instructions.js";
-import { noValidation } from "./json-schema.js";
 import {
   completeShortId,
   listResources,
@@ -87,7 +86,6 @@ export function createServer(
         completions: {},
         ...(legacyNotifying ? { logging: {} } : {}),
       },
-      jsonSchemaValidator: noValidation,
       cacheHints: CACHE_HINTS,
       instructions: serverInstructions({ ...situation, sandbox: session.config.mode === "sandbox" }),
     },

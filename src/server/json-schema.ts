@@ -7,7 +7,7 @@
  * clients' function-calling formats reject lists): a value the server also takes in another form
  * (`null`, a number as a string, JSON as a string) is described, and still accepted.
  */
-import type { jsonSchemaValidator, StandardSchemaWithJSON, Tool } from "@modelcontextprotocol/server";
+import type { StandardSchemaWithJSON, Tool } from "@modelcontextprotocol/server";
 import { z } from "zod";
 
 type Json = Record<string, unknown>;
@@ -123,15 +123,3 @@ export function standardSchema(
     },
   };
 }
-
-/**
- * The SDK validates elicitation answers with a JSON Schema validator (ajv by default, costly to
- * build at start). This server never elicits, so none is needed; one that refuses stands in.
- */
-export const noValidation: jsonSchemaValidator = {
-  getValidator: () => () => ({
-    valid: false,
-    data: undefined,
-    errorMessage: "posthog-notebooks-mcp does not validate JSON Schemas (it never elicits)",
-  }),
-};
