@@ -68,7 +68,8 @@ function count(nodes: readonly NodeJSON[], counts: Counts = new Map()): Counts {
 
 /** What a passage of Markdown reads as, as a write converts it. */
 function read(markdown: string): NodeJSON[] {
-  if (markdown.trim() === "") return [];
+  // Nothing but line ends reads as nothing; a line of spaces is an empty paragraph, as in a whole write.
+  if (/^[\r\n]*$/.test(markdown)) return [];
   return sanitize(markdownToDocument(markdown, { inlineTags: true }).doc).value.content;
 }
 

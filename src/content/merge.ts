@@ -115,9 +115,11 @@ function cachedKey(node: NodeJSON, keys: Map<NodeJSON, string>): string {
 
 /**
  * Whether inline content reads back as itself: the same characters and atoms in the same places,
- * and (with `marks`) the same marks on every character, as Markdown shows marks.
+ * and (with `marks`) the same marks on every character, as Markdown shows marks — or, with
+ * `"but-spaces"`, on every character but white space (whose marks at a mark's edge Markdown
+ * cannot always show).
  */
-export function sameInline(a: NodeJSON[], b: NodeJSON[], marks: boolean): boolean {
+export function sameInline(a: NodeJSON[], b: NodeJSON[], marks: boolean | "but-spaces"): boolean {
   const x = flatten(a);
   const y = flatten(b);
   const aligned = alignment(x, y);
@@ -127,7 +129,9 @@ export function sameInline(a: NodeJSON[], b: NodeJSON[], marks: boolean): boolea
   for (let i = 0; i < y.node.length; i++) {
     const p = itemNode(x, aligned.lead + i);
     const q = itemNode(y, i);
-    if (p.type === "text" && cachedKey(p, keys) !== cachedKey(q, keys)) return false;
+    if (p.type !== "text" || cachedKey(p, keys) === cachedKey(q, keys)) continue;
+    if (marks === "but-spaces" && isSpaceItem(y, i)) continue;
+    return false;
   }
   return true;
 }
@@ -159,11 +163,15 @@ function alignment(s: Flat, b: Flat): { lead: number; trail: number } | null {
   return sameAt(s, lead, b) ? { lead, trail } : null;
 }
 
-/** Whether stored items from `offset` on hold the base's characters and atoms. */
+/**
+ * Whether stored items from `offset` on hold the base's characters and atoms. A stored hard break
+ * may read as a space: list items, cells and headings are one line each in Markdown.
+ */
 function sameAt(s: Flat, offset: number, b: Flat): boolean {
   for (let i = 0; i < b.node.length; i++) {
     const x = itemNode(s, offset + i);
     const y = itemNode(b, i);
+    if (x.type === "hardBreak" && y.type === "text" && itemChar(b, i) === " ") continue;
     if (x.type !== y.type) return false;
     if (x.type === "text" && itemChar(s, offset + i) !== itemChar(b, i)) return false;
   }
@@ -220,6 +228,8 @@ function mergeInline(stored: NodeJSON[], base: NodeJSON[], next: NodeJSON[]): No
   const keys = new Map<NodeJSON, string>();
   const lb = b.node.length;
   const ln = n.node.length;
+  // Emptied by the agent: the stored spaces Markdown did not show go with the rest.
+  if (ln === 0) return [];
   const ls = s.node.length;
   let p = 0;
   while (p < lb && p < ln && sameItem(b, p, n, p, keys)) p++;
@@ -312,7 +322,8 @@ function mergeNode(s: NodeJSON, b: NodeJSON, n: NodeJSON): NodeJSON {
   if (isInlineContainer(s) || isInlineContainer(b) || isInlineContainer(n)) content = mergeInline(sc, bc, nc);
   else content = mergeList(sc, bc, nc);
   content ??= nc;
-  if (content.length > 0 || Array.isArray(s.content)) out.content = content;
+  // Emptied, it is stored as ProseMirror writes an empty node: without `content`.
+  if (content.length > 0) out.content = content;
   else delete out.content;
   return out;
 }

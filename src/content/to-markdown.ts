@@ -125,6 +125,10 @@ class Writer {
     const careful = list.map((node) => this.inline(node, true)).join("");
     const carefulBack = inlineMarkdownNodes(careful);
     if (sameInline(list, carefulBack, true)) return careful;
+    // Neither keeps every mark: the one that loses marks only on spaces, else the one whose
+    // characters read back (the merge keeps the stored marks on an edit).
+    if (sameInline(list, plainBack, "but-spaces")) return plain;
+    if (sameInline(list, carefulBack, "but-spaces")) return careful;
     return sameInline(list, plainBack, false) || !sameInline(list, carefulBack, false) ? plain : careful;
   }
 
@@ -174,7 +178,10 @@ class Writer {
         return escapeBlockLines(this.inline(node));
       case "heading": {
         const level = typeof attrs.level === "number" ? Math.min(Math.max(attrs.level, 1), 6) : 1;
-        return `${"#".repeat(Number.isNaN(level) ? 0 : Math.trunc(level))} ${this.inlineContent(node.content)}`;
+        // One line, as list items and cells are: a hard break is a space (as a line break, the
+        // rest would read as a paragraph of its own).
+        const text = this.inlineContent(node.content).replace(/\n/g, " ");
+        return `${"#".repeat(Number.isNaN(level) ? 0 : Math.trunc(level))} ${text}`;
       }
       case "paragraph":
         return escapeBlockLines(this.inlineContent(node.content));
@@ -338,7 +345,9 @@ class Writer {
       const children = Array.isArray(item.content) ? item.content.filter(isNodeJSON) : [];
       const first = children.find((child) => typeOf(child) === "paragraph");
       let text = first ? this.inlineContent(first.content) : "";
-      if (text.includes("\n")) text = text.replace(/\s*\n\s*/g, " ");
+      // One line: a hard break is a space (spaces beside it stay, so that the break lines up with
+      // it on an edit; PostHog's converter also drops those).
+      if (text.includes("\n")) text = text.replace(/\n/g, " ");
       const head = `${indentOf(depth)}${marker} ${checkbox}${text}`;
       line(/\s$/.test(head) ? head.trimEnd() : head);
       let extras: string[] | undefined;
@@ -375,7 +384,7 @@ class Writer {
           childNodes(cell)
             .map((child) => this.block(child, 0))
             .join(" ")
-            .replace(/\s*\n\s*/g, " ")
+            .replace(/\n/g, " ")
             .replace(/\\[\s\S]|\|/g, (match) => (match === "|" ? "\\|" : match)),
         ),
     );

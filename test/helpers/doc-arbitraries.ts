@@ -170,6 +170,9 @@ function inlineContent(options: { breaks: boolean; atoms: boolean }): fc.Arbitra
   return fc.array(withBreak, { minLength: 1, maxLength: 5 }).map(normalizeInline);
 }
 
+/** Inline content with hard breaks between, never empty (a list item, cell or heading with text). */
+const lineContent = inlineContent({ breaks: true, atoms: true }).filter((content) => content.length > 0);
+
 function sameMarks(a: Json, b: Json): boolean {
   return JSON.stringify(a.marks ?? []) === JSON.stringify(b.marks ?? []);
 }
@@ -199,7 +202,7 @@ export const paragraphArbitrary = inlineContent({ breaks: true, atoms: true }).m
 }));
 const headingOf = (level: fc.Arbitrary<number>) =>
   fc
-    .tuple(level, inlineContent({ breaks: false, atoms: true }))
+    .tuple(level, lineContent)
     .map(([lvl, content]) => ({ type: "heading", attrs: { level: lvl }, content }));
 const heading = headingOf(fc.integer({ min: 1, max: 6 }));
 
@@ -230,7 +233,7 @@ function list(depth: number): fc.Arbitrary<Json> {
         );
   const item = (task: boolean) =>
     fc
-      .tuple(inlineContent({ breaks: false, atoms: true }), nested, fc.boolean())
+      .tuple(lineContent, nested, fc.boolean())
       .map(([content, sub, checked]) => {
         const children: Json[] = [{ type: "paragraph", content }];
         if (sub) children.push(sub);
@@ -269,7 +272,7 @@ const table = fc
     columns: fc.integer({ min: 1, max: 3 }),
     rows: fc.integer({ min: 1, max: 3 }),
     header: fc.boolean(),
-    cells: fc.array(fc.tuple(inlineContent({ breaks: false, atoms: true }), cellAttrs), {
+    cells: fc.array(fc.tuple(lineContent, cellAttrs), {
       minLength: 9,
       maxLength: 9,
     }),

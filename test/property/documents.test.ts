@@ -213,11 +213,15 @@ function markKey(mark: Json): string {
   return String(mark.type);
 }
 
-/** Inline content as characters with their marks (a space's marks Markdown cannot always show). */
-function inlineItems(content: Json[]): unknown[] {
+/**
+ * Inline content as characters with their marks (a space's marks Markdown cannot always show). On
+ * one line (headings, list items, cells) a hard break is a space.
+ */
+function inlineItems(content: Json[], oneLine = false): unknown[] {
   const items: unknown[] = [];
   for (const node of content) {
-    if (node.type === "text") {
+    if (oneLine && node.type === "hardBreak") items.push(" ");
+    else if (node.type === "text") {
       const marks = ((node.marks ?? []) as Json[]).map(markKey).sort().join(",");
       for (const ch of String(node.text)) items.push(/\s/.test(ch) ? ch : `${ch}|${marks}`);
     } else items.push({ type: node.type, attrs: shownAttrs(node) });
@@ -229,7 +233,10 @@ function inlineItems(content: Json[]): unknown[] {
   return items;
 }
 
-function visible(input: unknown): unknown {
+/** Node types whose inline content Markdown shows on one line. */
+const ONE_LINE = new Set(["heading", "listItem", "taskItem", "tableCell", "tableHeader"]);
+
+function visible(input: unknown, oneLine = false): unknown {
   const node = input as Json;
   const content = (node.content ?? []) as Json[];
   const inline =
@@ -245,12 +252,12 @@ function visible(input: unknown): unknown {
     // An empty paragraph has no Markdown (a write keeps it where it was; a new notebook has none).
     content:
       inline || node.type === "codeBlock"
-        ? inlineItems(content)
+        ? inlineItems(content, oneLine || node.type === "heading")
         : content
             .filter(
               (child) => !(child.type === "paragraph" && !(child.content as Json[] | undefined)?.length),
             )
-            .map(visible),
+            .map((child) => visible(child, ONE_LINE.has(String(node.type)))),
   };
 }
 

@@ -175,3 +175,75 @@ function types(node: unknown, out: string[] = []): string[] {
   for (const child of n.content ?? []) types(child, out);
   return out;
 }
+
+describe("cases the 50,000-document run left open", () => {
+  const br: Node = { type: "hardBreak" };
+  const linkTo = (href: string) => ({
+    type: "link",
+    attrs: { href, target: "_blank", rel: "noopener noreferrer nofollow", class: null },
+  });
+
+  it("a strike ending in a literal ~ beside a link ending in a space: a new notebook keeps the strike on the ~", () => {
+    const source = doc(
+      p(
+        { type: "text", text: "§~", marks: [{ type: "strike" }] },
+        { type: "text", text: "§- ", marks: [linkTo("https://posthog.com/docs")] },
+      ),
+    );
+    const made = documentFromMarkdown(documentToMarkdown(source));
+    expect(made.refused).toBeNull();
+    const [, paragraph] = made.content.content as unknown as Node[];
+    expect((paragraph as { content: Node[] }).content[0]).toEqual({
+      type: "text",
+      text: "§~",
+      marks: [{ type: "strike" }],
+    });
+  });
+
+  it.each([
+    [
+      "a list item",
+      (...c: Node[]) => ({ type: "bulletList", content: [{ type: "listItem", content: [p(...c)] }] }),
+    ],
+    [
+      "a task item",
+      (...c: Node[]) => ({
+        type: "taskList",
+        content: [{ type: "taskItem", attrs: { checked: true }, content: [p(...c)] }],
+      }),
+    ],
+    ["a heading", (...c: Node[]) => ({ type: "heading", attrs: { level: 2 }, content: c })],
+    [
+      "a table cell",
+      (...c: Node[]) => ({
+        type: "table",
+        content: [
+          {
+            type: "tableRow",
+            content: [
+              { type: "tableCell", attrs: { colspan: 1, rowspan: 1, colwidth: null }, content: [p(...c)] },
+            ],
+          },
+        ],
+      }),
+    ],
+  ] as const)(
+    "a hard break in %s stays when a word beside it is edited (the edit was refused)",
+    (_name, block) => {
+      const source = doc(block(text("one "), br, text(" two three")), p(text("after")));
+      const markdown = documentToMarkdown(source);
+      expect(markdown).toContain("one   two three");
+      const done = rewriteDocument(source, markdown.replace("three", "EDITED"));
+      expect(done.refused).toBeNull();
+      expect(done.content).toStrictEqual(JSON.parse(JSON.stringify(source).replace("three", "EDITED")));
+    },
+  );
+
+  it("deleting the only word of a paragraph that ends in a space empties it (the edit was refused)", () => {
+    const source = doc(p(text("keep")), p(text("word ")), p(text("after")));
+    const markdown = documentToMarkdown(source);
+    const done = rewriteDocument(source, markdown.replace("word", ""));
+    expect(done.refused).toBeNull();
+    expect(done.content).toStrictEqual(doc(p(text("keep")), { type: "paragraph" }, p(text("after"))));
+  });
+});
