@@ -83,6 +83,8 @@ export async function serveHttp(
         logTag: id,
         version: VERSION,
       });
+      // The key's 2026 listen streams hear of what its 2025 sessions change too.
+      session.changeListeners.add((shortId, listed) => modern.announce(key, shortId, listed));
       return createServer(session, { era: "legacy", lasting: true });
     },
     { idleMs: sessionIdleMs, maxSessions: options.maxSessions ?? 10_000 },

@@ -2,19 +2,29 @@
  * 2026-07-28 requests over HTTP (and, with `--stateless`, 2025 ones too), on the SDK's
  * `createMcpHandler`: a server per request, nothing kept between requests.
  *
- * One handler per key (its `subscriptions/listen` streams are the key's own).
+ * One handler per key, so that a `subscriptions/listen` stream hears only of its own key: the
+ * SDK's listen router delivers whatever its handler's event bus carries to every stream open on
+ * that handler, and a key's bus carries only the changes made with that key, through this process
+ * (its 2026 requests and its 2025 sessions alike), and only while the key may read notebooks in the
+ * project. Another key's changes never reach it, whatever the two keys may read.
+ *
+ * With `--stateless` (replicas behind a load balancer), a replica hears only of the changes made
+ * through itself, a part of a client's changes that no client can tell: so nothing is advertised
+ * (no `listChanged`, no `subscribe`), and a listen stream is acknowledged with nothing honored.
  */
 import type { ServerResponse } from "node:http";
 import { type NodeMcpRequestHandler, toNodeHandler } from "@modelcontextprotocol/node";
 import { createMcpHandler, type McpHttpHandler } from "@modelcontextprotocol/server";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
+import { grantsAllow, projectAllowed } from "../posthog/scopes.js";
 import { createSession, type Session } from "../session.js";
 import { VERSION } from "../version.js";
 import { refuse } from "./http-refusal.js";
-import { createServer } from "./index.js";
+import { availableNames, createServer } from "./index.js";
 import type { KeyEntry } from "./key-admission.js";
 import { redactedResponse } from "./redacting-transport.js";
+import { notebookMarkdownUri, notebookUri } from "./resources.js";
 
 /** Listen streams one key holds open at once (the SDK answers the next with -32603). */
 const LISTENS_PER_KEY = 100;
@@ -72,6 +82,18 @@ export class ModernRequests {
     return this.#channel(key).answer(req, res, body);
   }
 
+  /** Tells the key's listen streams that a notebook changed through this server. */
+  announce(key: KeyEntry, shortId: string, listed: boolean): void {
+    const channel = this.#channels.get(key);
+    if (!channel || this.options.stateless) return;
+    const grants = key.grants.current;
+    if (!grantsAllow(grants, "notebook:read") || !projectAllowed(grants, this.options.config.projectId))
+      return;
+    channel.handler.notify.resourceUpdated(notebookUri(shortId));
+    channel.handler.notify.resourceUpdated(notebookMarkdownUri(shortId));
+    if (listed) channel.handler.notify.resourcesChanged();
+  }
+
   /** Lets go of what was kept for a key that is let go. */
   async forget(key: KeyEntry): Promise<void> {
     const channel = this.#channels.get(key);
@@ -103,7 +125,10 @@ export class ModernRequests {
       createSession({ config, client: key.client, grants: key.grants, logger: key.logger, version: VERSION });
     const handler = createMcpHandler(
       ({ era }) => {
-        return createServer(sessionOf(), { era, lasting: false });
+        const session = sessionOf();
+        const listened = !stateless && era === "modern";
+        if (listened) session.changeListeners.add((shortId, listed) => this.announce(key, shortId, listed));
+        return createServer(session, { era, lasting: false, listened });
       },
       {
         // 2025 requests come here only with --stateless; otherwise they have their sessions.
@@ -123,7 +148,18 @@ export class ModernRequests {
         onerror: (error) => logger.error({ err: error }, "MCP handler failed"),
       },
     );
-    const stop = () => undefined;
+    // When the key's grants change the tools it may call, its listen streams hear of it.
+    let stop: () => void = () => undefined;
+    if (!stateless) {
+      const probe = sessionOf();
+      let offered = availableNames(probe);
+      stop = key.grants.onChange(() => {
+        const now = availableNames(probe);
+        if (now === offered) return;
+        offered = now;
+        handler.notify.toolsChanged();
+      });
+    }
     const channel: Channel = { handler, answer, stop };
     this.#channels.set(key, channel);
     return channel;
