@@ -7,6 +7,8 @@
  *
  * The transport is used as it is (the server sets its callbacks as it would without this); only
  * what goes out through `send` passes the key's redaction first.
+ *
+ * `redactedResponse`: what the SDK's `createMcpHandler` answers over HTTP, redacted as it leaves.
  */
 import type { JSONRPCMessage, Transport, TransportSendOptions } from "@modelcontextprotocol/server";
 import type { Secrets } from "../secrets.js";
