@@ -48,6 +48,12 @@ export interface ServerShape {
    * are those advertised.
    */
   lasting: boolean;
+  /**
+   * Whether what this server changes is heard on `subscriptions/listen` streams it does not serve
+   * itself (a 2026 request over HTTP: its key's streams, src/server/modern-requests.ts): then those
+   * notifications are advertised too.
+   */
+  listened?: boolean;
 }
 
 /**
@@ -73,16 +79,16 @@ export function createServer(
   const situation = toolSituation(session);
   // Subscriptions, list changes and log messages reach a 2025 client unasked, on its connection;
   // a 2026 client asks for changes (notebooks it watches, lists) on a subscriptions/listen stream,
-  // which the SDK's stdio entry serves. Over HTTP a 2026 request's server lasts for that request
-  // only, so it advertises none of these.
+  // which the SDK's stdio entry serves, and over HTTP the key's listen streams (when `listened`).
   const notifying = shape.lasting;
+  const advertised = notifying || shape.listened === true;
   const legacyNotifying = notifying && shape.era === "legacy";
   const server = new McpServer(
     { name: "posthog-notebooks-mcp", title: "PostHog Notebooks", version: session.version },
     {
       capabilities: {
-        tools: { listChanged: notifying },
-        resources: { listChanged: notifying, subscribe: notifying },
+        tools: { listChanged: advertised },
+        resources: { listChanged: advertised, subscribe: advertised },
         completions: {},
         ...(legacyNotifying ? { logging: {} } : {}),
       },
@@ -272,7 +278,8 @@ function pinoToMcp(level: number): LoggingLevel {
           : "debug";
 }
 
-function availableNames(session: Session): string {
+/** The tools the key and the mode allow, by name: when it changes, clients' tool lists are wrong. */
+export function availableNames(session: Session): string {
   return OPERATIONS.filter((op) => isAvailable(op, session))
     .map((op) => op.name)
     .join(",");

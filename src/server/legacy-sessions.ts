@@ -1,0 +1,151 @@
+/**
+ * 2025-era sessions over HTTP (`Mcp-Session-Id`), on the SDK's Streamable HTTP transport: a server
+ * of its own each, so that subscriptions, list changes and log messages reach the client on its
+ * session's stream, as 2025 clients expect. A session answers only the key that opened it; one key
+ * holds at most 100 (its 101st closes its least recently used idle one), the process at most
+ * `maxSessions`; a session unused for `idleMs` is closed.
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { NodeStreamableHTTPServerTransport } from "@modelcontextprotocol/node";
+import { isInitializeRequest, type McpServer } from "@modelcontextprotocol/server";
+import { refuse } from "./http-refusal.js";
+import { hashOf, type KeyAdmission, type KeyEntry } from "./key-admission.js";
+import { redactingTransport } from "./redacting-transport.js";
+
+/** Sessions one key holds at once; past it, its least recently used idle session is closed. */
+const SESSIONS_PER_KEY = 100;
+
+interface SessionEntry {
+  id: string;
+  key: KeyEntry;
+  server: McpServer;
+  transport: NodeStreamableHTTPServerTransport;
+  lastSeen: number;
+  /** Requests in flight (a GET stream is not one: an idle session with a stream open can close). */
+  active: number;
+}
+
+export interface SessionLimits {
+  /** A session unused this long is closed. */
+  idleMs: number;
+  /** Sessions held at once, at most; past it, initialize gets 503. */
+  maxSessions: number;
+}
+
+export class LegacySessions {
+  readonly #sessions = new Map<string, SessionEntry>();
+
+  /** `serverFor` builds a new session's server (`id`: the session's id, for its logs). */
+  constructor(
+    private readonly keys: KeyAdmission,
+    private readonly serverFor: (key: KeyEntry, id: string) => McpServer,
+    private readonly limits: SessionLimits,
+  ) {}
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  /** Answers a 2025 request of `apiKey`: in its session, or (initialize) in a new one. */
+  async answer(apiKey: string, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+    const sid = req.headers["mcp-session-id"];
+    if (typeof sid === "string") return this.#inSession(sid, apiKey, req, res, body);
+    if (req.method !== "POST") {
+      return refuse(res, 400, -32000, "Bad Request: Mcp-Session-Id header is required.");
+    }
+    if (!isInitializeRequest(body)) {
+      return refuse(res, 400, -32000, "Bad Request: Mcp-Session-Id header is required (initialize first).");
+    }
+    const { maxSessions } = this.limits;
+    if (this.#sessions.size >= maxSessions) {
+      return refuse(
+        res,
+        503,
+        -32000,
+        `This server holds its maximum of ${maxSessions} sessions: try again later.`,
+        {
+          "retry-after": "30",
+        },
+      );
+    }
+    const key = await this.keys.admit(apiKey, res);
+    if (!key) return;
+    const own = [...this.#sessions.values()].filter((entry) => entry.key === key && entry.active === 0);
+    if (own.length >= SESSIONS_PER_KEY) {
+      const oldest = own.reduce((a, b) => (a.lastSeen <= b.lastSeen ? a : b));
+      await this.#close(oldest, `the key opened more than ${SESSIONS_PER_KEY} sessions`);
+    }
+    await this.#start(key, req, res, body);
+  }
+
+  closeIdle(now: number): void {
+    for (const entry of this.#sessions.values()) {
+      if (entry.active === 0 && now - entry.lastSeen > this.limits.idleMs) void this.#close(entry, "idle");
+    }
+  }
+
+  async closeAll(why: string): Promise<void> {
+    await Promise.all([...this.#sessions.values()].map((entry) => this.#close(entry, why)));
+  }
+
+  async #inSession(sid: string, apiKey: string, req: IncomingMessage, res: ServerResponse, body: unknown) {
+    const entry = this.#sessions.get(sid);
+    // Another key's session is, to this key, a session that does not exist.
+    if (!entry || entry.key.hash !== hashOf(apiKey)) {
+      return refuse(res, 404, -32001, "Session not found: it ended or expired; initialize a new one.");
+    }
+    // A GET is the session's stream, open for as long as the client listens: not a request in
+    // flight (an idle session with a stream open can still be closed).
+    const counted = req.method !== "GET";
+    if (counted) entry.active += 1;
+    entry.lastSeen = Date.now();
+    try {
+      await entry.transport.handleRequest(req, res, body ?? undefined);
+    } finally {
+      if (counted) entry.active -= 1;
+      entry.lastSeen = Date.now();
+    }
+  }
+
+  /** A new session, its transport answering the initialize request. */
+  async #start(key: KeyEntry, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+    const id = randomUUID();
+    const server = this.serverFor(key, id);
+    const transport = new NodeStreamableHTTPServerTransport({
+      sessionIdGenerator: () => id,
+      onsessioninitialized: () => {
+        this.#sessions.set(id, entry);
+        key.logger.info({ session: id, sessions: this.#sessions.size }, "session opened");
+      },
+      onsessionclosed: () => void this.#close(entry, "closed by the client"),
+    });
+    const entry: SessionEntry = { id, key, server, transport, lastSeen: Date.now(), active: 1 };
+    const closed = server.server.onclose;
+    server.server.onclose = () => {
+      closed?.();
+      void this.#close(entry, "transport closed");
+    };
+    await server.connect(redactingTransport(transport, key.client.secrets));
+    try {
+      await transport.handleRequest(req, res, body);
+    } finally {
+      entry.active -= 1;
+      entry.lastSeen = Date.now();
+      if (!this.#sessions.has(id)) {
+        // The initialize was refused: nothing to keep.
+        await transport.close().catch(() => undefined);
+        await server.close().catch(() => undefined);
+        this.keys.release(key);
+      }
+    }
+  }
+
+  async #close(entry: SessionEntry, why: string): Promise<void> {
+    if (!this.#sessions.delete(entry.id)) return;
+    entry.key.logger.info({ session: entry.id, why }, "session closed");
+    await entry.transport.close().catch(() => undefined);
+    await entry.server.close().catch(() => undefined);
+    this.keys.release(entry.key);
+  }
+}

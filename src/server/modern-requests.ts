@@ -1,0 +1,175 @@
+/**
+ * 2026-07-28 requests over HTTP (and, with `--stateless`, 2025 ones too), on the SDK's
+ * `createMcpHandler`: a server per request, nothing kept between requests.
+ *
+ * One handler per key, so that a `subscriptions/listen` stream hears only of its own key: the
+ * SDK's listen router delivers whatever its handler's event bus carries to every stream open on
+ * that handler, and a key's bus carries only the changes made with that key, through this process
+ * (its 2026 requests and its 2025 sessions alike), and only while the key may read notebooks in the
+ * project. Another key's changes never reach it, whatever the two keys may read.
+ *
+ * With `--stateless` (replicas behind a load balancer), a replica hears only of the changes made
+ * through itself, a part of a client's changes that no client can tell: so nothing is advertised
+ * (no `listChanged`, no `subscribe`), and a listen stream is acknowledged with nothing honored.
+ */
+import type { ServerResponse } from "node:http";
+import { type NodeMcpRequestHandler, toNodeHandler } from "@modelcontextprotocol/node";
+import { createMcpHandler, type McpHttpHandler } from "@modelcontextprotocol/server";
+import type { Config } from "../config.js";
+import type { Logger } from "../logger.js";
+import { grantsAllow, projectAllowed } from "../posthog/scopes.js";
+import { createSession, type Session } from "../session.js";
+import { VERSION } from "../version.js";
+import { refuse } from "./http-refusal.js";
+import { availableNames, createServer } from "./index.js";
+import type { KeyEntry } from "./key-admission.js";
+import { redactedResponse } from "./redacting-transport.js";
+import { notebookMarkdownUri, notebookUri } from "./resources.js";
+
+/** Listen streams one key holds open at once (the SDK answers the next with -32603). */
+const LISTENS_PER_KEY = 100;
+/** Listen streams open at once in this process, at most (past it, 503). */
+const MAX_LISTENS = 10_000;
+
+export interface ModernOptions {
+  config: Config;
+  logger: Logger;
+  stateless: boolean;
+  maxBodyBytes: number;
+}
+
+/** One key's handler, and what it listens to to feed its listen streams. */
+interface Channel {
+  handler: McpHttpHandler;
+  answer: NodeMcpRequestHandler;
+  stop: () => void;
+}
+
+export class ModernRequests {
+  readonly #channels = new Map<KeyEntry, Channel>();
+  /** Open listen streams, answered as they close. */
+  readonly #listening = new Set<ServerResponse>();
+
+  constructor(private readonly options: ModernOptions) {}
+
+  /**
+   * Answers a request of `key` (held by the caller until `res` closes); `body` as parsed.
+   * `streaming` is told when the request is a listen stream (open for as long as its client wants).
+   */
+  async answer(
+    key: KeyEntry,
+    req: Parameters<NodeMcpRequestHandler>[0],
+    res: ServerResponse,
+    body: unknown,
+    streaming: () => void,
+  ): Promise<void> {
+    if (isListen(body)) {
+      streaming();
+      if (this.#listening.size >= MAX_LISTENS) {
+        return refuse(
+          res,
+          503,
+          -32000,
+          `This server holds its maximum of ${MAX_LISTENS} listen streams: try again later.`,
+          {
+            "retry-after": "30",
+          },
+        );
+      }
+      this.#listening.add(res);
+      res.once("close", () => this.#listening.delete(res));
+    }
+    return this.#channel(key).answer(req, res, body);
+  }
+
+  /** Tells the key's listen streams that a notebook changed through this server. */
+  announce(key: KeyEntry, shortId: string, listed: boolean): void {
+    const channel = this.#channels.get(key);
+    if (!channel || this.options.stateless) return;
+    const grants = key.grants.current;
+    if (!grantsAllow(grants, "notebook:read") || !projectAllowed(grants, this.options.config.projectId))
+      return;
+    channel.handler.notify.resourceUpdated(notebookUri(shortId));
+    channel.handler.notify.resourceUpdated(notebookMarkdownUri(shortId));
+    if (listed) channel.handler.notify.resourcesChanged();
+  }
+
+  /** Lets go of what was kept for a key that is let go. */
+  async forget(key: KeyEntry): Promise<void> {
+    const channel = this.#channels.get(key);
+    if (!channel) return;
+    this.#channels.delete(key);
+    channel.stop();
+    await channel.handler.close();
+  }
+
+  /**
+   * Ends every listen stream, each with the empty result that tells its client the server ended it
+   * (and not the network), and waits up to `waitMs` for them to be sent.
+   */
+  async closeAll(waitMs: number): Promise<void> {
+    const sent = Promise.all(
+      [...this.#listening].map((res) => new Promise<void>((resolve) => res.once("close", () => resolve()))),
+    );
+    await Promise.all([...this.#channels.keys()].map((key) => this.forget(key)));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([sent, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+    clearTimeout(timer);
+  }
+
+  #channel(key: KeyEntry): Channel {
+    const known = this.#channels.get(key);
+    if (known) return known;
+    const { config, logger, stateless, maxBodyBytes } = this.options;
+    const sessionOf = (): Session =>
+      createSession({ config, client: key.client, grants: key.grants, logger: key.logger, version: VERSION });
+    const handler = createMcpHandler(
+      ({ era }) => {
+        const session = sessionOf();
+        const listened = !stateless && era === "modern";
+        if (listened) session.changeListeners.add((shortId, listed) => this.announce(key, shortId, listed));
+        return createServer(session, { era, lasting: false, listened });
+      },
+      {
+        // 2025 requests come here only with --stateless; otherwise they have their sessions.
+        legacy: stateless ? "stateless" : "reject",
+        maxRequestBodySize: maxBodyBytes,
+        maxSubscriptions: LISTENS_PER_KEY,
+        onerror: (error) => logger.debug({ err: error.message }, "MCP request refused"),
+      },
+    );
+    const answer = toNodeHandler(
+      {
+        fetch: async (request, options) =>
+          redactedResponse(await handler.fetch(request, options), key.client.secrets),
+      },
+      {
+        maxRequestBodySize: maxBodyBytes,
+        onerror: (error) => logger.error({ err: error }, "MCP handler failed"),
+      },
+    );
+    // When the key's grants change the tools it may call, its listen streams hear of it.
+    let stop: () => void = () => undefined;
+    if (!stateless) {
+      const probe = sessionOf();
+      let offered = availableNames(probe);
+      stop = key.grants.onChange(() => {
+        const now = availableNames(probe);
+        if (now === offered) return;
+        offered = now;
+        handler.notify.toolsChanged();
+      });
+    }
+    const channel: Channel = { handler, answer, stop };
+    this.#channels.set(key, channel);
+    return channel;
+  }
+}
+
+function isListen(body: unknown): boolean {
+  return (
+    typeof body === "object" &&
+    body !== null &&
+    (body as { method?: unknown }).method === "subscriptions/listen"
+  );
+}
