@@ -10,6 +10,8 @@ import {
   Client as V2Client,
   StreamableHTTPClientTransport as V2HttpClientTransport,
 } from "@modelcontextprotocol/client";
+import { Client as V1Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport as V1HttpClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
@@ -290,7 +292,7 @@ describe("2025-11-25 in memory (the SDK asks with elicitation/create)", () => {
   });
 });
 
-describe("Streamable HTTP, --stateless replicas", () => {
+describe("Streamable HTTP: --stateless replicas, and a 2025 session", () => {
   const KEY = "phx_confirmFirstKey0123456789abcdefghijklmnopqrs";
   const OTHER_KEY = "phx_confirmOtherKey0123456789abcdefghijklmnopqrs";
   let h: Harness;
@@ -305,7 +307,7 @@ describe("Streamable HTTP, --stateless replicas", () => {
     await h.close();
   });
 
-  async function replica(secret: string): Promise<HttpServing> {
+  async function replica(secret: string, stateless = true): Promise<HttpServing> {
     const base = await openUpstreamBase(
       { ...testConfig(h.sandbox.url, ""), stateSecret: secret },
       { logger: pino({ level: "silent" }), rateLimits: false },
@@ -314,7 +316,7 @@ describe("Streamable HTTP, --stateless replicas", () => {
     const serving = await serveHttp(base, {
       host: "127.0.0.1",
       port: 0,
-      stateless: true,
+      stateless,
       allowedHosts: [],
       corsOrigins: [],
     });
@@ -374,6 +376,35 @@ describe("Streamable HTTP, --stateless replicas", () => {
     await b.close();
     expect(done.isError, text(done)).toBeFalsy();
     expect(writes(h.upstream())).toMatchObject([{ method: "PATCH", body: { deleted: true } }]);
+  });
+
+  it("a v1 client in a 2025 session is asked on its stream: decline sends nothing, accept deletes", async () => {
+    const serving = await replica("v".repeat(32), false);
+    const kept = await createNotebook(h, "Session keep");
+    const deleted = await createNotebook(h, "Session delete");
+    const client = new V1Client(
+      { name: "confirm-v1-http", version: "1.0.0" },
+      { capabilities: { elicitation: {} } },
+    );
+    const answers: ElicitResult[] = [{ action: "decline" }, { action: "accept", content: { confirm: true } }];
+    client.setRequestHandler(ElicitRequestSchema, async () => answers.shift() ?? { action: "cancel" });
+    await client.connect(
+      new V1HttpClientTransport(new URL(serving.url), {
+        requestInit: { headers: { authorization: `Bearer ${KEY}` } },
+      }),
+    );
+    try {
+      h.mark();
+      const declined = await client.callTool({ name: "notebooks-destroy", arguments: { short_id: kept } });
+      expect(declined.isError).toBe(true);
+      expect(writes(h.upstream())).toEqual([]);
+      const accepted = await client.callTool({ name: "notebooks-destroy", arguments: { short_id: deleted } });
+      expect(accepted.isError, text(accepted)).toBeFalsy();
+      expect(writes(h.upstream())).toMatchObject([{ method: "PATCH", body: { deleted: true } }]);
+      expect(writes(h.upstream())[0]?.path).toContain(deleted);
+    } finally {
+      await client.close();
+    }
   });
 
   it("a client without elicitation deletes at once, as before", async () => {
