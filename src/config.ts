@@ -35,6 +35,11 @@ export interface Config {
   http?: HttpConfig;
   /** false (`--no-ui`): no notebook view (MCP App) is offered, even to clients that render one. */
   ui?: boolean;
+  /**
+   * The secret that signs confirmations' `requestState` (POSTHOG_MCP_STATE_SECRET), the same on
+   * every replica; absent: a random one per process.
+   */
+  stateSecret?: string;
   command: "serve" | "help" | "version" | "doctor";
 }
 
@@ -70,6 +75,8 @@ export const ENVIRONMENT = {
     "With --http: comma-separated host names accepted in Host and Origin besides loopback (the names clients use to reach it).",
   POSTHOG_MCP_CORS_ORIGINS:
     "With --http: comma-separated browser origins allowed cross-origin (default: none, CORS off).",
+  POSTHOG_MCP_STATE_SECRET:
+    "At least 32 characters, the same on every replica: signs the state of confirmations (default: random per process).",
 } as const;
 
 export const FLAGS = {
@@ -165,6 +172,26 @@ function parseWholeNumber(
   return value;
 }
 
+/** Fewest characters of POSTHOG_MCP_STATE_SECRET (the SDK's HMAC wants 32 bytes at least). */
+export const MIN_STATE_SECRET = 32;
+
+/**
+ * POSTHOG_MCP_STATE_SECRET: an environment variable only (a flag would show it in `ps`). Its value
+ * is never repeated in a message.
+ */
+function parseStateSecret(raw: string | undefined): { stateSecret?: string } {
+  const value = raw?.trim() ?? "";
+  if (value === "") return {};
+  const variable = unsubstitutedVariable("POSTHOG_MCP_STATE_SECRET", value);
+  if (variable) throw new ConfigError(variable);
+  if (value.length < MIN_STATE_SECRET) {
+    throw new ConfigError(
+      `POSTHOG_MCP_STATE_SECRET is ${value.length} characters long; it must be at least ${MIN_STATE_SECRET} (a random value, as from \`openssl rand -base64 32\`), the same on every replica.`,
+    );
+  }
+  return { stateSecret: value };
+}
+
 /**
  * Builds the configuration from argv (without `node` and the script) and the environment.
  * Throws `ConfigError` with a one-line, actionable message when something is off.
@@ -215,6 +242,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
       "characters",
     ),
     projectId: parseProjectId(env.POSTHOG_PROJECT_ID?.trim() || "@current"),
+    ...parseStateSecret(env.POSTHOG_MCP_STATE_SECRET),
   };
   const command = values.help ? "help" : values.version ? "version" : doctor ? "doctor" : "serve";
   const http = parseHttp(values, env);

@@ -3,6 +3,7 @@
  * bounded timeouts, the key in the Authorization header only, and bodies read with a size limit.
  */
 
+import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import type { ProjectId } from "../config.js";
@@ -107,6 +108,8 @@ export class PostHogClient {
   readonly id = `client-${++clients}`;
   /** This client's key: what its session's output is redacted with. */
   readonly secrets: Secrets;
+  /** SHA-256 of the key (hex): what binds state to the key without holding it. */
+  readonly keyHash: string;
 
   constructor(options: ClientOptions) {
     this.host = options.host;
@@ -118,6 +121,7 @@ export class PostHogClient {
     this.#logger = options.logger;
     this.#apiKey = options.apiKey;
     this.secrets = new Secrets([options.apiKey]);
+    this.keyHash = createHash("sha256").update(options.apiKey).digest("hex");
     registerSecret(options.apiKey);
     this.#userAgent = options.userAgent;
     this.#maxBodyBytes = options.maxBodyBytes ?? 32 * 1024 * 1024;

@@ -27,6 +27,7 @@ import { listenToLogs } from "../logger.js";
 import { OPERATIONS } from "../operations/index.js";
 import { keySettingsUrl } from "../posthog/scopes.js";
 import type { Session } from "../session.js";
+import { createConfirmations } from "./confirm.js";
 import { serverInstructions } from "./instructions.js";
 import {
   completeShortId,
@@ -83,6 +84,8 @@ export function createServer(
   const notifying = shape.lasting;
   const advertised = notifying || shape.listened === true;
   const legacyNotifying = notifying && shape.era === "legacy";
+  // What cannot be taken back is confirmed by the user, when the client can ask (confirm.ts).
+  const confirmations = createConfirmations(session);
   const server = new McpServer(
     { name: "posthog-notebooks-mcp", title: "PostHog Notebooks", version: session.version },
     {
@@ -93,6 +96,7 @@ export function createServer(
         ...(legacyNotifying ? { logging: {} } : {}),
       },
       cacheHints: CACHE_HINTS,
+      requestState: { verify: confirmations.verify },
       instructions: serverInstructions({ ...situation, sandbox: session.config.mode === "sandbox" }),
     },
   );
@@ -100,7 +104,15 @@ export function createServer(
   // The notebook view (an MCP App), for clients that render one; undefined with --no-ui.
   const app = registerNotebookApp(server, session);
   for (const op of OPERATIONS) {
-    registerTableTool(server, app, op, (args, ctx) => callTool(session, op, args, ctx.mcpReq.signal));
+    registerTableTool(server, app, op, (args, ctx) =>
+      callTool(
+        session,
+        op,
+        args,
+        ctx.mcpReq.signal,
+        confirmations.before(ctx, () => server.server.getClientCapabilities()),
+      ),
+    );
   }
   server.server.setRequestHandler("tools/list", async (_request, ctx) => {
     await session.grants.settled();

@@ -2,11 +2,13 @@
  * Tools, generated from the operations table: their listing (only what the key and the mode allow)
  * and their dispatch (validate → check scope, mode and project → proxy → one response convention).
  */
-import type {
-  CallToolResult,
-  StandardSchemaWithJSON,
-  Tool,
-  ToolAnnotations,
+import {
+  type CallToolResult,
+  type InputRequiredResult,
+  isInputRequiredResult,
+  type StandardSchemaWithJSON,
+  type Tool,
+  type ToolAnnotations,
 } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ProjectId } from "../config.js";
@@ -19,6 +21,7 @@ import { UpstreamError } from "../posthog/client.js";
 import { describeTransportError, ToolError, type ToolFailure } from "../posthog/errors.js";
 import { grantsAllow } from "../posthog/scopes.js";
 import type { Session } from "../session.js";
+import type { BeforeRun } from "./confirm.js";
 import { inputJsonSchema, outputJsonSchema, standardSchema } from "./json-schema.js";
 import { createOpContext } from "./op-context.js";
 import { admit, reach } from "./request-guard.js";
@@ -150,16 +153,20 @@ export function errorResult(failure: ToolFailure): CallToolResult {
   return { isError: true, content: [{ type: "text", text: failure.message }] };
 }
 
-/** Runs one tool call. Never throws: every failure is an `isError` result the agent can act on. */
+/**
+ * Runs one tool call. Never throws: every failure is an `isError` result the agent can act on.
+ * `before` (confirmations) runs once the call is admitted, and may answer in the operation's place.
+ */
 export async function callTool(
   session: Session,
   op: Operation,
   rawArgs: Record<string, unknown> | undefined,
   signal: AbortSignal,
-): Promise<CallToolResult> {
-  const result = await dispatch(session, op, rawArgs, signal);
+  before?: BeforeRun,
+): Promise<CallToolResult | InputRequiredResult> {
+  const result = await dispatch(session, op, rawArgs, signal, before);
   // An error's sentence may repeat what people wrote (a title) or what was sent (an argument).
-  if (result.isError) {
+  if (!isInputRequiredResult(result) && result.isError) {
     for (const block of result.content) if (block.type === "text") block.text = revealInvisible(block.text);
   }
   return result;
@@ -170,7 +177,8 @@ async function dispatch(
   op: Operation,
   rawArgs: Record<string, unknown> | undefined,
   signal: AbortSignal,
-): Promise<CallToolResult> {
+  before: BeforeRun | undefined,
+): Promise<CallToolResult | InputRequiredResult> {
   const { config, logger } = session;
   const refused = await admit(session, { name: op.name, scope: op.scope, writes: op.writes });
   if (refused) return errorResult(refused);
@@ -192,6 +200,8 @@ async function dispatch(
   const ctx = createOpContext(session, op.name, projectId, signal, shortId);
   const started = performance.now();
   try {
+    const answered = await before?.(op, args, projectId, ctx);
+    if (answered) return answered;
     const result = await op.run(args, ctx);
     const show = revealInvisible;
     result.structured = cleanStringsDeep(result.structured, show);

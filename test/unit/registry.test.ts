@@ -65,12 +65,14 @@ describe("server.json (MCP Registry)", () => {
     });
   });
 
-  it("lists every environment variable the server reads, and only the key as secret", () => {
+  it("lists every environment variable the server reads, and only the key and the state secret as secret", () => {
     const variables: { name: string; isSecret?: boolean; isRequired?: boolean }[] =
       server.packages[0].environmentVariables;
     expect(variables.map((v) => v.name)).toEqual(Object.keys(ENVIRONMENT));
     for (const v of variables) {
-      expect(v.isSecret ?? false).toBe(v.name === "POSTHOG_PERSONAL_API_KEY");
+      expect(v.isSecret ?? false).toBe(
+        v.name === "POSTHOG_PERSONAL_API_KEY" || v.name === "POSTHOG_MCP_STATE_SECRET",
+      );
       expect(v.isRequired ?? false).toBe(v.name === "POSTHOG_PERSONAL_API_KEY");
     }
   });
