@@ -10,9 +10,11 @@
  * text's length times, at worst, the size of the pattern's program: that size is capped
  * (MAX_PROGRAM), a pattern is matched line by line (as grep does) in slices between which other
  * calls run, and it searches for REGEX_BUDGET_MS at most, saying where it stopped. Text is found
- * as written (as edits match it) with `indexOf`, one pass. The engine loads on first use.
+ * as written (as edits match it) in one linear pass (Knuth–Morris–Pratt). The engine loads on first use.
  */
+import { chargeCpu } from "../cpu-account.js";
 import { toolError } from "../posthog/errors.js";
+import { findApart } from "../text-search.js";
 
 export interface Heading {
   level: number;
@@ -151,7 +153,7 @@ interface Spans {
 
 /**
  * Every match of `spec` in `text`, as [start, end) pairs, up to `cap`; empty matches are skipped.
- * Text is found with indexOf over the whole text. A pattern is matched line by line from the line
+ * Text is found in one linear pass over the whole text. A pattern is matched line by line from the line
  * holding `from` (as grep does: a match does not span lines), in slices of SLICE_MS between which
  * other calls run, for at most REGEX_BUDGET_MS: its cost is bounded by the text's length times
  * its program's size (MAX_PROGRAM), and in time.
@@ -159,15 +161,10 @@ interface Spans {
 async function spans(text: string, spec: FindSpec, cap: number): Promise<Spans> {
   const out: Array<[number, number]> = [];
   if (!spec.regex) {
-    // A literal, as edits take it: one indexOf pass.
+    // A literal, as edits take it: one pass, linear in the text and the passage whatever they hold
+    // (indexOf in a loop costs their product on a passage such as 500 `a`s, a `b`, 499 `a`s).
     const needle = spec.find;
-    for (
-      let i = text.indexOf(needle);
-      i !== -1 && out.length < cap;
-      i = text.indexOf(needle, i + needle.length)
-    ) {
-      out.push([i, i + needle.length]);
-    }
+    for (const i of findApart(text, needle, undefined, cap)) out.push([i, i + needle.length]);
     return { spans: out, stoppedAt: null, skipped: 0 };
   }
   const RE2JS = await re2();
@@ -188,7 +185,8 @@ async function spans(text: string, spec: FindSpec, cap: number): Promise<Spans> 
     );
   }
   const deadline = performance.now() + (spec.budgetMs ?? REGEX_BUDGET_MS);
-  let slice = performance.now() + SLICE_MS;
+  let started = performance.now();
+  let slice = started + SLICE_MS;
   let skipped = 0;
   let at = text.lastIndexOf("\n", spec.from - 1) + 1;
   while (out.length < cap) {
@@ -206,12 +204,19 @@ async function spans(text: string, spec: FindSpec, cap: number): Promise<Spans> 
     if (nl === -1) break;
     at = nl + 1;
     const now = performance.now();
-    if (now >= deadline) return { spans: out, stoppedAt: at, skipped };
+    if (now >= deadline) {
+      chargeCpu(now - started);
+      return { spans: out, stoppedAt: at, skipped };
+    }
     if (now >= slice) {
+      // The slice's time is the key's; the pause between slices is not.
+      chargeCpu(now - started);
       await new Promise((resolve) => setImmediate(resolve));
-      slice = performance.now() + SLICE_MS;
+      started = performance.now();
+      slice = started + SLICE_MS;
     }
   }
+  chargeCpu(performance.now() - started);
   return { spans: out, stoppedAt: null, skipped };
 }
 

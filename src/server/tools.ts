@@ -11,6 +11,7 @@ import type {
 import { z } from "zod";
 import type { ProjectId } from "../config.js";
 import { revealInvisible } from "../content/invisible.js";
+import { accountedTo } from "../cpu-account.js";
 import { describeInvalidArguments } from "../invalid-arguments.js";
 import { ProjectIdArg } from "../operations/args.js";
 import { OPERATIONS } from "../operations/index.js";
@@ -21,7 +22,7 @@ import { grantsAllow } from "../posthog/scopes.js";
 import type { Session } from "../session.js";
 import { inputJsonSchema, outputJsonSchema, standardSchema } from "./json-schema.js";
 import { createOpContext } from "./op-context.js";
-import { admit, reach } from "./request-guard.js";
+import { admit, budget, reach } from "./request-guard.js";
 import { cleanStringsDeep, untrustedBlock } from "./untrusted.js";
 
 interface Compiled {
@@ -187,12 +188,16 @@ async function dispatch(
 
   const unreachable = reach(session, projectId);
   if (unreachable) return errorResult(unreachable);
+  // The key's request and processing budgets, before any work (a conversion, a search).
+  const spent = await budget(session, op, signal);
+  if (spent) return errorResult(spent);
 
   const shortId = typeof args.short_id === "string" ? args.short_id : undefined;
   const ctx = createOpContext(session, op.name, projectId, signal, shortId);
   const started = performance.now();
   try {
-    const result = await op.run(args, ctx);
+    // What the call's work costs is charged to its key.
+    const result = await accountedTo(session.client.cpuAccount, () => op.run(args, ctx));
     const show = revealInvisible;
     result.structured = cleanStringsDeep(result.structured, show);
     result.summary = show(result.summary);
