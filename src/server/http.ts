@@ -48,7 +48,7 @@ import { createSession } from "../session.js";
 import type { UpstreamBase } from "../upstream.js";
 import { VERSION } from "../version.js";
 import { createServer } from "./index.js";
-import { invalidParams } from "./params.js";
+import { invalidParams, refusedArguments } from "./params.js";
 
 /** The SDK's Streamable HTTP server transport, sending nothing that holds its session's key. */
 class RedactingHttpTransport extends NodeStreamableHTTPServerTransport {
@@ -562,6 +562,15 @@ export async function serveHttp(
         new Secrets([apiKey]).redact(
           JSON.stringify({ jsonrpc: "2.0", id, error: { code: -32602, message: invalid } }),
         ),
+      );
+    }
+    const refused = refusedArguments(body);
+    if (refused !== undefined) {
+      // A tool error (arguments the SDK would drop without a word), answered here, in band.
+      res.writeHead(200, { "content-type": "application/json" });
+      const id = (body as { id: unknown }).id;
+      return void res.end(
+        new Secrets([apiKey]).redact(JSON.stringify({ jsonrpc: "2.0", id, result: refused })),
       );
     }
     const legacy = era === "legacy" && !http.stateless;

@@ -12,7 +12,7 @@ import { z } from "zod";
 import type { ProjectId } from "../config.js";
 import { revealInvisible } from "../content/invisible.js";
 import { accountedTo } from "../cpu-account.js";
-import { describeInvalidArguments } from "../invalid-arguments.js";
+import { describeInvalidArguments, describeProtoKeys, protoKeyPaths } from "../invalid-arguments.js";
 import { ProjectIdArg } from "../operations/args.js";
 import { OPERATIONS } from "../operations/index.js";
 import type { Operation, OpResult } from "../operations/types.js";
@@ -176,6 +176,11 @@ async function dispatch(
   const refused = await admit(session, { name: op.name, scope: op.scope, writes: op.writes });
   if (refused) return errorResult(refused);
   const { schema } = compile(op);
+  // A `__proto__` key (kept by JSON.parse, dropped or misread by object code) is refused by name.
+  const proto = protoKeyPaths(rawArgs ?? {});
+  if (proto.length > 0) {
+    return errorResult({ reason: "invalid_arguments", message: describeProtoKeys(op.name, proto) });
+  }
   const parsed = schema.safeParse(rawArgs ?? {});
   if (!parsed.success) {
     return errorResult({
