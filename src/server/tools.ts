@@ -236,7 +236,8 @@ async function dispatch(
  */
 function resultText(result: OpResult<unknown>, cap: number): string {
   let text = `${result.summary}\n${result.text ?? JSON.stringify(result.structured)}`;
-  for (const document of result.documents ?? []) text += `\n${untrustedBlock(document.text, document.label)}`;
+  for (const document of result.documents ?? [])
+    text += `\n${untrustedBlock(document.text, document.label, document.note)}`;
   const limit = cap + 4_000;
   if (text.length > limit) {
     text = `${text.slice(0, limit)}\n[Cut at ${limit} characters: ask for less, with a smaller limit or a narrower filter.]`;
