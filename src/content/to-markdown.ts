@@ -338,7 +338,7 @@ class Writer {
       const children = Array.isArray(item.content) ? item.content.filter(isNodeJSON) : [];
       const first = children.find((child) => typeOf(child) === "paragraph");
       let text = first ? this.inlineContent(first.content) : "";
-      if (text.includes("\n")) text = text.replace(/\s*\n\s*/g, " ");
+      if (text.includes("\n")) text = joinLines(text);
       const head = `${indentOf(depth)}${marker} ${checkbox}${text}`;
       line(/\s$/.test(head) ? head.trimEnd() : head);
       let extras: string[] | undefined;
@@ -375,7 +375,7 @@ class Writer {
           childNodes(cell)
             .map((child) => this.block(child, 0))
             .join(" ")
-            .replace(/\s*\n\s*/g, " ")
+            .replace(SPACES, oneLine)
             .replace(/\\[\s\S]|\|/g, (match) => (match === "|" ? "\\|" : match)),
         ),
     );
@@ -385,6 +385,21 @@ class Writer {
     const [header = [], ...body] = cells;
     return [line(header), line(Array.from({ length: columns }, () => "---")), ...body.map(line)].join("\n");
   }
+}
+
+/** A run of white space. */
+const SPACES = /\s+/g;
+
+/** A run of white space that holds a line break, as one space; any other run as it is. */
+const oneLine = (run: string): string => (run.includes("\n") ? " " : run);
+
+/**
+ * `text` on one line: each run of white space holding a line break becomes one space. (What
+ * `/\s*\n\s*\/g` replaces, in one pass: that pattern costs the square of a run of spaces with no
+ * line break in it, tried again from each of its characters.)
+ */
+export function joinLines(text: string): string {
+  return text.replace(SPACES, oneLine);
 }
 
 /** Anything the inline parser could read as syntax (text without it reads back as itself). */

@@ -26,8 +26,37 @@ export interface Heading {
   size: number;
 }
 
-/** A line at which `#`–`######` open a heading (ATX), as PostHog's Markdown writes them. */
-const ATX = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/;
+/** What opens a heading (ATX): up to three spaces, one to six `#`s, then a space, a tab or the end. */
+const ATX_OPEN = /^ {0,3}(#{1,6})(?=[ \t]|$)/;
+/** Characters a line of a heading cannot hold (the `.` of a pattern does not match them). */
+const NOT_IN_LINE = /[\n\r\u2028\u2029]/;
+
+const blank = (code: number) => code === 32 || code === 9;
+
+/**
+ * The heading `line` opens (ATX), as PostHog's Markdown writes them: its level and its text without
+ * the opening `#`s, the spaces around it and a closing run of `#`s after a space. One pass over the
+ * line, back and forth from its ends: no pattern that could backtrack over its length (the pattern
+ * `^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$`, which this reads as, costs the square of
+ * a line of spaces).
+ */
+export function atxHeading(line: string): { level: number; text: string } | undefined {
+  const open = ATX_OPEN.exec(line);
+  if (!open || NOT_IN_LINE.test(line)) return undefined;
+  const level = (open[1] as string).length;
+  let start = open[0].length;
+  while (start < line.length && blank(line.charCodeAt(start))) start++;
+  let end = line.length;
+  while (end > start && blank(line.charCodeAt(end - 1))) end--;
+  // A closing run of `#`s counts as one only after a space or a tab that follows the text's start.
+  let hashes = end;
+  while (hashes > start && line.charCodeAt(hashes - 1) === 35) hashes--;
+  if (hashes < end && hashes > start && blank(line.charCodeAt(hashes - 1))) {
+    end = hashes;
+    while (end > start && blank(line.charCodeAt(end - 1))) end--;
+  }
+  return { level, text: line.slice(start, end) };
+}
 /** A line that opens or closes a fenced code block. */
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
 
@@ -52,8 +81,8 @@ export function outlineOf(markdown: string): Heading[] {
     } else if (opener) {
       fence = opener[1];
     } else if (line.length <= 2_000) {
-      const heading = ATX.exec(line);
-      if (heading) found.push({ level: heading[1]?.length ?? 1, text: heading[2] ?? "", offset: at });
+      const heading = atxHeading(line);
+      if (heading) found.push({ ...heading, offset: at });
     }
     if (nl === -1) break;
     at = nl + 1;

@@ -31,6 +31,7 @@ import { serverInstructions } from "./instructions.js";
 import { noValidation } from "./json-schema.js";
 import {
   completeShortId,
+  isNotebookUri,
   listResources,
   NOTEBOOK_MARKDOWN_URI_TEMPLATE,
   NOTEBOOK_URI_TEMPLATE,
@@ -203,6 +204,13 @@ function legacyNotifications(server: McpServer, session: Session): (() => void)[
     const { uri } = request.params;
     if (uri.length > 2_048)
       throw new ProtocolError(ProtocolErrorCode.InvalidParams, "A resource URI is at most 2,048 characters.");
+    // Only notebooks change here: what a session keeps is a few dozen bytes a watched notebook.
+    if (!isNotebookUri(uri)) {
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
+        `Only notebook resources (posthog://notebooks/{short_id} and posthog://notebooks/{short_id}/markdown) change here, so only they can be watched, not ${uri.length > 100 ? `${uri.slice(0, 99)}…` : uri}.`,
+      );
+    }
     if (!subscribed.has(uri) && subscribed.size >= MAX_SUBSCRIPTIONS) {
       throw new ProtocolError(
         ProtocolErrorCode.InvalidParams,

@@ -26,6 +26,15 @@ export const NOTEBOOK_MARKDOWN_URI_TEMPLATE = "posthog://notebooks/{short_id}/ma
 const URI_PATTERN = /^posthog:\/\/notebooks\/([^/?#]+)(\/markdown)?$/;
 export const RESOURCE_PAGE_SIZE = 100;
 
+/**
+ * Whether `uri` names a notebook resource as this server writes them (the only resources that
+ * change here, so the only ones worth watching).
+ */
+export function isNotebookUri(uri: string): boolean {
+  const id = URI_PATTERN.exec(uri)?.[1];
+  return id !== undefined && ShortId.safeParse(id).success;
+}
+
 export function notebookUri(shortId: string): string {
   return `posthog://notebooks/${shortId}`;
 }

@@ -390,12 +390,27 @@ describe("own adversarial pass", () => {
     expect(long).toMatchObject({ code: -32602 });
     for (let i = 0; i < 1_000; i++) await h.client.subscribeResource({ uri: `posthog://notebooks/n${i}` });
     const over = await h.client
-      .subscribeResource({ uri: "posthog://notebooks/one-more" })
+      .subscribeResource({ uri: "posthog://notebooks/oneMore" })
       .catch((e: Error) => e);
     expect(over).toMatchObject({ code: -32602 });
     expect((over as Error).message).toMatch(/at most 1000 resources/);
     // Watching one already watched is fine.
     await h.client.subscribeResource({ uri: "posthog://notebooks/n0" });
+  });
+
+  it("subscriptions: only notebook resources, the only ones that change here, can be watched", async () => {
+    h = await startHarness();
+    for (const uri of [
+      `posthog://notebooks/${"x".repeat(33)}`,
+      "posthog://notebooks/one-more",
+      "https://example.com/anything",
+      `posthog://other/${"y".repeat(1_900)}`,
+    ]) {
+      const refused = await h.client.subscribeResource({ uri }).catch((e: Error) => e);
+      expect(refused, uri).toMatchObject({ code: -32602 });
+      expect((refused as Error).message).toMatch(/Only notebook resources .* can be watched/);
+    }
+    await h.client.subscribeResource({ uri: "posthog://notebooks/abc123/markdown" });
   });
 
   it("completion sends PostHog at most 200 characters of what was typed", async () => {
