@@ -58,7 +58,9 @@ describe("the same Markdown into a v1 and a v2 notebook", () => {
       h.mark();
       const created = await h.call("notebooks-create", { markdown });
       expect(created.isError, textOf(created)).toBeFalsy();
-      const v1 = (h.upstream().find((r) => r.method === "POST")?.body as { content: unknown }).content;
+      const posted = h.upstream().find((r) => r.method === "POST");
+      const v1 = (posted?.body as { content: unknown } | undefined)?.content;
+      expect(v1).toBeDefined();
 
       const nb = h.sandbox.insertNotebook({
         title: "T",
