@@ -204,13 +204,9 @@ function legacyNotifications(server: McpServer, session: Session): (() => void)[
     const { uri } = request.params;
     if (uri.length > 2_048)
       throw new ProtocolError(ProtocolErrorCode.InvalidParams, "A resource URI is at most 2,048 characters.");
-    // Only notebooks change here: what a session keeps is a few dozen bytes a watched notebook.
-    if (!isNotebookUri(uri)) {
-      throw new ProtocolError(
-        ProtocolErrorCode.InvalidParams,
-        `Only notebook resources (posthog://notebooks/{short_id} and posthog://notebooks/{short_id}/markdown) change here, so only they can be watched, not ${uri.length > 100 ? `${uri.slice(0, 99)}…` : uri}.`,
-      );
-    }
+    // Only notebooks change here: any other URI is accepted and not kept (it would never be told
+    // of), so that what a session keeps is a few dozen bytes a watched notebook.
+    if (!isNotebookUri(uri)) return {};
     if (!subscribed.has(uri) && subscribed.size >= MAX_SUBSCRIPTIONS) {
       throw new ProtocolError(
         ProtocolErrorCode.InvalidParams,
