@@ -141,3 +141,13 @@ describe("where dropped script addresses are reported", () => {
     );
   });
 });
+
+describe("where links that are not http(s) are reported", () => {
+  it("each at its line, in a paragraph of 20,000 lines holding one each (line breaks passed once)", () => {
+    const lines = Array.from({ length: 20_000 }, (_, i) => `[x](ftp://h/${i}) and [y](ftp://k/${i})`);
+    const made = documentFromMarkdown(lines.join("\n"));
+    const links = made.diagnostics.filter((d) => d.message.startsWith("a link to "));
+    expect(links).toHaveLength(40_000);
+    expect(links.map((d) => d.line)).toEqual(lines.flatMap((_, i) => [i + 1, i + 1]));
+  });
+});

@@ -6,6 +6,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { alignBlocks, MAX_TRIES } from "../../src/content/align.js";
 import { documentToMarkdown, joinLines } from "../../src/content/to-markdown.js";
 import { atxHeading, type FindSpec, findPassages, outlineOf } from "../../src/operations/find.js";
 
@@ -96,5 +97,32 @@ describe("find, as text", () => {
       [],
     );
     expect(found.total).toBe(0);
+  });
+});
+
+describe("aligning a rewrite with what was stored", () => {
+  it("looks at a bounded number of places for a block whose first piece recurs everywhere without the rest", () => {
+    // 2,000 stored blocks of two pieces ("A", then "B"); the new Markdown holds "A" 20,000 times
+    // and no "B": every place of "A" starts no whole block.
+    const blocks = Array.from({ length: 2_000 }, () => ["A", "B"]);
+    const plain = Array.from({ length: 20_000 }, () => "A");
+    let reads = 0;
+    const counted = new Proxy(plain, {
+      get(target, property, receiver) {
+        if (typeof property === "string" && /^\d+$/.test(property)) reads++;
+        return Reflect.get(target, property, receiver);
+      },
+    });
+    const kept = alignBlocks(blocks, counted);
+    expect([...kept].every((at) => at === -1)).toBe(true);
+    // Reading each new piece once to index them, then at most MAX_TRIES places a block, two pieces
+    // each: not every place of "A" for every block (80 million reads).
+    expect(reads).toBeLessThanOrEqual(plain.length + blocks.length * MAX_TRIES * 2);
+  });
+
+  it("still keeps a block found whole near where it was", () => {
+    const blocks = [["A", "B"], ["C"]];
+    const kept = alignBlocks(blocks, ["A", "A", "B", "C"]);
+    expect([...kept]).toEqual([1, 3]);
   });
 });
