@@ -138,3 +138,39 @@ export function describeInvalidArguments(
   const parts = error.issues.map((issue) => describeIssue(issue, schema, raw, toolName));
   return `Invalid arguments for ${toolName}: ${parts.join("; ")}. Nothing was sent to PostHog; correct the arguments and call ${toolName} again.`;
 }
+
+/** The key JavaScript objects cannot hold as an ordinary one: JSON.parse keeps it, an assignment sets a prototype. */
+const PROTO = "__proto__";
+
+/**
+ * Where `args` (as JSON.parse made them) hold a `__proto__` key, as argument paths (`__proto__`,
+ * `content.__proto__`), the first few. One walk over the arguments, without recursion.
+ */
+export function protoKeyPaths(args: unknown, most = 3): string[] {
+  const found: string[] = [];
+  const stack: Array<[unknown, string]> = [[args, ""]];
+  while (stack.length > 0 && found.length < most) {
+    const [value, path] = stack.pop() as [unknown, string];
+    if (value === null || typeof value !== "object") continue;
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], `${path}[${i}]`]);
+      continue;
+    }
+    const at = (key: string) => (path ? `${path}.${key}` : key);
+    if (Object.hasOwn(value, PROTO)) found.push(at(PROTO));
+    for (const key of Object.keys(value).reverse()) {
+      if (key !== PROTO) stack.push([(value as Record<string, unknown>)[key], at(key)]);
+    }
+  }
+  return found;
+}
+
+/** The refusal of arguments holding `__proto__` keys (at `paths`), naming each. */
+export function describeProtoKeys(toolName: string, paths: readonly string[]): string {
+  const parts = paths.map((path) =>
+    path === PROTO
+      ? `${toolName} takes no argument named "${PROTO}"`
+      : `${path.slice(0, -PROTO.length - 1)} holds a key named "${PROTO}"`,
+  );
+  return `Invalid arguments for ${toolName}: ${parts.join("; ")} ("${PROTO}" is refused anywhere in the arguments: it names an object's prototype in JavaScript and cannot be passed on as written). Nothing was sent to PostHog; correct the arguments and call ${toolName} again.`;
+}

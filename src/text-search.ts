@@ -9,55 +9,76 @@
  * place. `steps`, when given, counts the comparisons made, so that tests can check the bound
  * without a clock.
  */
+import { metered } from "./cpu-account.js";
 
 export interface SearchSteps {
   count: number;
 }
 
-/** Where `pattern` (not empty) starts in `text`, every place, overlapping ones included, in order. */
-export function findAll(text: string, pattern: string, steps?: SearchSteps): number[] {
+/**
+ * Where `pattern` (not empty) starts in `text`, in order: every place, overlapping ones included;
+ * with `apart`, without overlapping, leftmost first (as a replace-all reads them). At most `limit`
+ * places. The time it takes is charged to the current call's key.
+ */
+function scan(
+  text: string,
+  pattern: string,
+  apart: boolean,
+  limit: number,
+  steps: SearchSteps | undefined,
+): number[] {
   const m = pattern.length;
   const found: number[] = [];
-  if (m === 0 || m > text.length) return found;
-  // fail[i]: length of the longest proper border of pattern[0..i].
-  const fail = new Int32Array(m);
-  let work = 0;
-  for (let i = 1, k = 0; i < m; i++) {
-    while (k > 0 && pattern.charCodeAt(i) !== pattern.charCodeAt(k)) {
-      k = fail[k - 1] as number;
+  if (m === 0 || m > text.length || limit <= 0) return found;
+  return metered(() => {
+    // fail[i]: length of the longest proper border of pattern[0..i].
+    const fail = new Int32Array(m);
+    let work = 0;
+    for (let i = 1, k = 0; i < m; i++) {
+      while (k > 0 && pattern.charCodeAt(i) !== pattern.charCodeAt(k)) {
+        k = fail[k - 1] as number;
+        work++;
+      }
+      if (pattern.charCodeAt(i) === pattern.charCodeAt(k)) k++;
+      fail[i] = k;
       work++;
     }
-    if (pattern.charCodeAt(i) === pattern.charCodeAt(k)) k++;
-    fail[i] = k;
-    work++;
-  }
-  for (let i = 0, k = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    while (k > 0 && c !== pattern.charCodeAt(k)) {
-      k = fail[k - 1] as number;
+    for (let i = 0, k = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      while (k > 0 && c !== pattern.charCodeAt(k)) {
+        k = fail[k - 1] as number;
+        work++;
+      }
+      if (c === pattern.charCodeAt(k)) k++;
       work++;
+      if (k === m) {
+        found.push(i - m + 1);
+        if (found.length >= limit) break;
+        // Apart: the next occurrence starts after this one ends, matched from scratch.
+        k = apart ? 0 : (fail[m - 1] as number);
+      }
     }
-    if (c === pattern.charCodeAt(k)) k++;
-    work++;
-    if (k === m) {
-      found.push(i - m + 1);
-      k = fail[m - 1] as number;
-    }
-  }
-  if (steps) steps.count += work;
-  return found;
+    if (steps) steps.count += work;
+    return found;
+  });
 }
 
-/** Where `pattern` occurs in `text` without overlapping, leftmost first (as a replace-all reads them). */
-export function findApart(text: string, pattern: string, steps?: SearchSteps): number[] {
-  const apart: number[] = [];
-  let free = 0;
-  for (const at of findAll(text, pattern, steps)) {
-    if (at < free) continue;
-    apart.push(at);
-    free = at + pattern.length;
-  }
-  return apart;
+/** Where `pattern` (not empty) starts in `text`, every place, overlapping ones included, in order. */
+export function findAll(text: string, pattern: string, steps?: SearchSteps): number[] {
+  return scan(text, pattern, false, Number.POSITIVE_INFINITY, steps);
+}
+
+/**
+ * Where `pattern` occurs in `text` without overlapping, leftmost first (as a replace-all reads
+ * them), the first `limit` of them.
+ */
+export function findApart(
+  text: string,
+  pattern: string,
+  steps?: SearchSteps,
+  limit = Number.POSITIVE_INFINITY,
+): number[] {
+  return scan(text, pattern, true, limit, steps);
 }
 
 /**

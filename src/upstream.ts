@@ -7,7 +7,7 @@ import { type Config, ConfigError } from "./config.js";
 import { createLogger, type Logger } from "./logger.js";
 import { PostHogClient } from "./posthog/client.js";
 import { KeyGrants } from "./posthog/grants.js";
-import type { RateLimits } from "./posthog/rate-limit.js";
+import { POSTHOG_PERSONAL_KEY_LIMITS, type RateLimits } from "./posthog/rate-limit.js";
 import type { Sandbox } from "./sandbox/index.js";
 import { USER_AGENT } from "./version.js";
 
@@ -39,9 +39,19 @@ export interface UpstreamBase {
   config: Config;
   logger: Logger;
   sandbox: Sandbox | undefined;
-  /** A client for one key, with its own connections and its own share of PostHog's rate limits. */
-  clientFor(apiKey: string, logger?: Logger): PostHogClient;
+  /**
+   * A client for one key, with its own connections and its own share of PostHog's rate limits;
+   * `alone`: the process serves this key only (stdio), so its processing time is not rationed.
+   */
+  clientFor(apiKey: string, logger?: Logger, alone?: boolean): PostHogClient;
   close(): Promise<void>;
+}
+
+/** Limits for a key that has the process to itself: PostHog's, without a share of processing time. */
+function unrationed(limits: RateLimits | false | undefined): RateLimits | false {
+  if (limits === false) return false;
+  const own = limits ?? POSTHOG_PERSONAL_KEY_LIMITS;
+  return own.cpuMsPerMinute === undefined ? { ...own, cpuMsPerMinute: Number.POSITIVE_INFINITY } : own;
 }
 
 export async function openUpstreamBase(input: Config, options: UpstreamOptions = {}): Promise<UpstreamBase> {
@@ -79,7 +89,7 @@ export async function openUpstreamBase(input: Config, options: UpstreamOptions =
     config,
     logger,
     sandbox,
-    clientFor: (apiKey, clientLogger = logger) =>
+    clientFor: (apiKey, clientLogger = logger, alone = false) =>
       new PostHogClient({
         host: config.host,
         apiKey,
@@ -87,7 +97,9 @@ export async function openUpstreamBase(input: Config, options: UpstreamOptions =
         timeouts: config.timeouts,
         connections: options.connections ?? 8,
         logger: clientLogger,
-        ...(options.rateLimits === undefined ? {} : { rateLimits: options.rateLimits }),
+        ...(options.rateLimits === undefined && !alone
+          ? {}
+          : { rateLimits: alone ? unrationed(options.rateLimits) : options.rateLimits }),
         ...(options.retryBudgetMs === undefined ? {} : { retryBudgetMs: options.retryBudgetMs }),
         ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
       }),
@@ -102,7 +114,8 @@ export async function openUpstream(input: Config, options: UpstreamOptions = {})
   const { config, logger, sandbox } = base;
   const apiKey = config.apiKey;
   if (!apiKey) throw new Error("openUpstream needs an API key (or sandbox mode)");
-  const client = base.clientFor(apiKey);
+  // One key, one user: nobody to share processing time with.
+  const client = base.clientFor(apiKey, logger, true);
   const grants = new KeyGrants(client, logger);
   // The first read of the key's grants starts now; the first tools/list waits for it.
   void grants.settled();

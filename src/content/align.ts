@@ -7,10 +7,16 @@
  * is the one kept.
  */
 
-/** At most this many places are tried for one block (the nearest to where it was). */
 import { lowerBound } from "./markdown/inline.js";
 
+/** At most this many places holding a block whole are candidates for it (the nearest to where it was). */
 const MAX_CANDIDATES = 64;
+/**
+ * At most this many places are looked at for one block, found whole or not: a block whose first
+ * piece recurs everywhere without the rest (hostile, or a long run of equal lines) costs a bounded
+ * look, not one at every place its first piece is.
+ */
+export const MAX_TRIES = 4 * MAX_CANDIDATES;
 /** A piece outweighs any total displacement (chains compare by pieces, then by how little moved). */
 const PIECE = 2 ** 32;
 
@@ -76,7 +82,11 @@ export function alignBlocks(
     let lo = lowerBound(positions, at);
     let hi = lo;
     const found: number[] = [];
-    while (found.length < MAX_CANDIDATES && (lo > 0 || hi < positions.length)) {
+    for (
+      let tries = 0;
+      found.length < MAX_CANDIDATES && tries < MAX_TRIES && (lo > 0 || hi < positions.length);
+      tries++
+    ) {
       const takeHigh =
         hi < positions.length &&
         (lo === 0 || (positions[hi] as number) - at <= at - (positions[lo - 1] as number));

@@ -93,11 +93,24 @@ function texts(list: readonly Piece[]): string[] {
   return list.map((piece) => piece.text);
 }
 
-/** Lines before `offset` in `text` (0-based line of the offset). */
-function lineAt(text: string, offset: number): number {
-  let lines = 0;
-  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) lines++;
-  return lines;
+/**
+ * Lines before an offset in `text` (the 0-based line of the offset), for many offsets: where the
+ * lines break is found once, and each offset by binary search (a scan from the start for each of
+ * them would cost the text's length times their number).
+ */
+function linesOf(text: string): (offset: number) => number {
+  const breaks: number[] = [];
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) breaks.push(i);
+  return (offset) => {
+    let lo = 0;
+    let hi = breaks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((breaks[mid] as number) < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
 }
 
 /** Markdown written into a v2 notebook: exactly as sent, but its changed pieces checked and cleaned of script links. */
@@ -110,6 +123,7 @@ function rewriteMarkdownNotebook(current: NodeJSON, markdown: string): WriteBack
   );
   const kept = new Uint8Array(newPieces.length);
   for (const start of at) if (start !== -1) kept[start] = 1;
+  const lineAt = linesOf(markdown);
   let out = "";
   let last = 0;
   const diagnostics: Diagnostic[] = [];
@@ -125,7 +139,7 @@ function rewriteMarkdownNotebook(current: NodeJSON, markdown: string): WriteBack
     while (j < newPieces.length && !kept[j]) j++;
     const from = (newPieces[i] as Piece).start;
     const to = (newPieces[j - 1] as Piece).end;
-    const checked = checkMarkdown(markdown.slice(from, to), lineAt(markdown, from));
+    const checked = checkMarkdown(markdown.slice(from, to), lineAt(from));
     diagnostics.push(...checked.diagnostics);
     out += markdown.slice(last, from) + checked.markdown;
     last = to;
@@ -157,10 +171,11 @@ export function checkMarkdown(
   const badLines = new Set(
     converted.diagnostics.filter((d) => d.message.startsWith("a link to ")).map((d) => d.line - 1),
   );
-  const lines = parsed.lines.slice();
-  let changed = false;
-  // Last block first, so that the lines of the blocks before stay where they are.
-  for (const block of [...parsed.blocks].reverse()) {
+  const lines = parsed.lines;
+  // The lines as they are stored: each bad block's rewritten, the rest as sent (built in one pass).
+  const out: string[] = [];
+  let next = 0;
+  for (const block of parsed.blocks) {
     let bad = false;
     for (let line = block.line; line < block.end; line++) if (badLines.has(line)) bad = true;
     if (block.type === "component") {
@@ -178,10 +193,15 @@ export function checkMarkdown(
     if (!bad) continue;
     // The block again, from what PostHog reads of it: links it cannot keep are its text.
     const again = sanitize(markdownToDocument(lines.slice(block.line, block.end).join("\n")).doc).value;
-    lines.splice(block.line, block.end - block.line, ...documentToMarkdown(again).split("\n"));
-    changed = true;
+    for (let line = next; line < block.line; line++) out.push(lines[line] as string);
+    for (const line of documentToMarkdown(again).split("\n")) out.push(line);
+    next = block.end;
   }
-  const text = changed ? lines.join("\n") : markdown;
+  let text = markdown;
+  if (next > 0) {
+    for (let line = next; line < lines.length; line++) out.push(lines[line] as string);
+    text = out.join("\n");
+  }
   diagnostics.sort((a, b) => a.line - b.line);
   return { markdown: text, diagnostics };
 }
@@ -195,11 +215,18 @@ function convert(markdown: string, lineOffset: number, diagnostics: Diagnostic[]
   const converted = markdownToDocument(markdown, { inlineTags: true });
   for (const d of converted.diagnostics) diagnostics.push({ line: d.line + lineOffset, message: d.message });
   const cleaned = sanitize(converted.doc);
+  // What was dropped comes in the order it was written: each is looked for after the one before,
+  // and once one is not found, the rest are placed where the search stopped.
+  const lineAt = cleaned.dropped.length > 0 ? linesOf(markdown) : () => 0;
+  let from = 0;
+  let searching = true;
   for (const drop of cleaned.dropped) {
-    const at = markdown.indexOf(drop.value);
+    const at = searching ? markdown.indexOf(drop.value, from) : -1;
+    if (at === -1) searching = false;
+    else from = at + drop.value.length;
     const tag = NODE_TYPE_TO_TAG[drop.type];
     diagnostics.push({
-      line: lineOffset + 1 + (at === -1 ? 0 : lineAt(markdown, at)),
+      line: lineOffset + 1 + lineAt(at === -1 ? from : at),
       message: `the ${drop.what} of ${tag ? `<${tag}>` : drop.type} is a script or file address (${clip(drop.value)}): dropped`,
     });
   }
@@ -280,6 +307,7 @@ export function rewriteDocument(current: unknown, markdown: string): WriteBack {
   const list = typeof units === "string" ? [] : units;
   const unitPieces = list.map((unit) => texts(pieces(unit.markdown)));
   const newPieces = pieces(markdown);
+  const lineAt = linesOf(markdown);
   const newTexts = texts(newPieces);
   // The units found whole, in order (a unit without Markdown is placed by the unit before it).
   const starts = alignBlocks(unitPieces, newTexts);
@@ -341,7 +369,7 @@ export function rewriteDocument(current: unknown, markdown: string): WriteBack {
     const start = (newPieces[first] as Piece).start;
     const nodes = convert(
       markdown.slice(start, (newPieces[lastPiece] as Piece).end),
-      lineAt(markdown, start),
+      lineAt(start),
       diagnostics,
     );
     // The blocks replaced, merged three ways: the change from what their Markdown reads as to

@@ -7,7 +7,7 @@ import { toolError } from "../posthog/errors.js";
 import { ActivityLogPageSchema, type ActivityPageSchema } from "../posthog/schemas.js";
 import { defined } from "./args.js";
 import { Paging } from "./paging.js";
-import { ActivityOut, activity, activityLines, intParam, queryOf } from "./present.js";
+import { ActivityOut, activity, activityLines, intParam, peoplesLines, queryOf } from "./present.js";
 import type { OpContext, OpResult } from "./types.js";
 
 export const ActivityPageOut = z.object({
@@ -41,7 +41,7 @@ export function activityResult(
   const total = page.total_count ?? null;
   const results = page.results.map((entry) => activity(entry, args.full === true, args.short_id));
   return {
-    text: activityText(results, next),
+    ...activityText(results, next),
     structured: {
       results,
       total_count: total,
@@ -53,9 +53,18 @@ export function activityResult(
   };
 }
 
-/** The text block: each entry in a few lines (texts and names quoted), then the next call. */
-function activityText(results: ActivityOut[], next: Record<string, unknown> | null): string {
-  return [...results.flatMap(activityLines), ...(next ? [`next: ${JSON.stringify(next)}`] : [])].join("\n");
+/**
+ * The text block: the next call, then each entry in a few lines (texts and names quoted), fenced
+ * as what people wrote.
+ */
+function activityText(
+  results: ActivityOut[],
+  next: Record<string, unknown> | null,
+): Pick<OpResult<unknown>, "text" | "documents"> {
+  return {
+    text: next ? `next: ${JSON.stringify(next)}` : "",
+    documents: peoplesLines(results.flatMap(activityLines), "The changes (titles, text, names)"),
+  };
 }
 
 /** The fallback's cursor: the activity log's own cursor plus how many entries of that page to skip. */
@@ -134,9 +143,11 @@ export async function activityFromLog(
   const next = exhausted
     ? null
     : defined({ limit: args.limit, cursor: encodeCursor(position), full: args.full });
+  const results = collected.map((entry) => activity(entry, args.full === true));
   return {
+    ...activityText(results, next),
     structured: {
-      results: collected.map((entry) => activity(entry, args.full === true)),
+      results,
       total_count: null,
       has_more: next !== null,
       next,

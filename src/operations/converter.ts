@@ -9,6 +9,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { Conversions } from "../content/worker.js";
+import { type CpuAccount, chargeCpu, currentAccount, metered } from "../cpu-account.js";
 import type { Logger } from "../logger.js";
 import { toolError } from "../posthog/errors.js";
 
@@ -45,6 +46,10 @@ interface Job {
   args: unknown[];
   resolve(value: unknown): void;
   reject(error: Error): void;
+  /** Who its processing time is charged to: the key whose call asked for it. */
+  account: CpuAccount | undefined;
+  /** When its worker was handed it. */
+  sent?: number;
 }
 
 interface Slot {
@@ -101,7 +106,8 @@ export class WorkerPool {
   }
 
   run(name: string, args: unknown[]): Promise<unknown> {
-    return new Promise((resolve, reject) => this.#start({ name, args, resolve, reject }));
+    const account = currentAccount();
+    return new Promise((resolve, reject) => this.#start({ name, args, resolve, reject, account }));
   }
 
   /** Stops every worker; jobs in flight and waiting fail. */
@@ -121,8 +127,12 @@ export class WorkerPool {
     }
     if (slot.idle) clearTimeout(slot.idle);
     slot.idle = undefined;
+    // Handing the input over (a structured clone) is this thread's time; the job's is the worker's.
+    const started = performance.now();
     try {
       slot.worker.postMessage({ id: 0, name: job.name, args: job.args });
+      job.sent = performance.now();
+      chargeCpu(job.sent - started, job.account);
     } catch (error) {
       // Nothing reached the worker: it is as free as before.
       job.reject(new ConversionFailed(`its input could not be handed to a worker (${messageOf(error)})`));
@@ -164,6 +174,7 @@ export class WorkerPool {
   #finish(slot: Slot): Job | undefined {
     const job = slot.job;
     slot.job = undefined;
+    if (job?.sent !== undefined) chargeCpu(performance.now() - job.sent, job.account);
     if (slot.deadline) clearTimeout(slot.deadline);
     slot.deadline = undefined;
     return job;
@@ -210,7 +221,7 @@ export async function convert<K extends keyof Conversions>(
   }
   if (size < WORKER_THRESHOLD || !pool) {
     const content = await contentModule();
-    return (content[name] as (...a: unknown[]) => ReturnType<Conversions[K]>)(...args);
+    return metered(() => (content[name] as (...a: unknown[]) => ReturnType<Conversions[K]>)(...args));
   }
   log?.debug({ conversion: name, chars: size }, "converting in a worker thread");
   try {

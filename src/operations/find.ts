@@ -10,9 +10,11 @@
  * text's length times, at worst, the size of the pattern's program: that size is capped
  * (MAX_PROGRAM), a pattern is matched line by line (as grep does) in slices between which other
  * calls run, and it searches for REGEX_BUDGET_MS at most, saying where it stopped. Text is found
- * as written (as edits match it) with `indexOf`, one pass. The engine loads on first use.
+ * as written (as edits match it) in one linear pass (Knuth–Morris–Pratt). The engine loads on first use.
  */
+import { chargeCpu } from "../cpu-account.js";
 import { toolError } from "../posthog/errors.js";
+import { findApart } from "../text-search.js";
 
 export interface Heading {
   level: number;
@@ -24,8 +26,37 @@ export interface Heading {
   size: number;
 }
 
-/** A line at which `#`–`######` open a heading (ATX), as PostHog's Markdown writes them. */
-const ATX = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/;
+/** What opens a heading (ATX): up to three spaces, one to six `#`s, then a space, a tab or the end. */
+const ATX_OPEN = /^ {0,3}(#{1,6})(?=[ \t]|$)/;
+/** Characters a line of a heading cannot hold (the `.` of a pattern does not match them). */
+const NOT_IN_LINE = /[\n\r\u2028\u2029]/;
+
+const blank = (code: number) => code === 32 || code === 9;
+
+/**
+ * The heading `line` opens (ATX), as PostHog's Markdown writes them: its level and its text without
+ * the opening `#`s, the spaces around it and a closing run of `#`s after a space. One pass over the
+ * line, back and forth from its ends: no pattern that could backtrack over its length (the pattern
+ * `^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$`, which this reads as, costs the square of
+ * a line of spaces).
+ */
+export function atxHeading(line: string): { level: number; text: string } | undefined {
+  const open = ATX_OPEN.exec(line);
+  if (!open || NOT_IN_LINE.test(line)) return undefined;
+  const level = (open[1] as string).length;
+  let start = open[0].length;
+  while (start < line.length && blank(line.charCodeAt(start))) start++;
+  let end = line.length;
+  while (end > start && blank(line.charCodeAt(end - 1))) end--;
+  // A closing run of `#`s counts as one only after a space or a tab that follows the text's start.
+  let hashes = end;
+  while (hashes > start && line.charCodeAt(hashes - 1) === 35) hashes--;
+  if (hashes < end && hashes > start && blank(line.charCodeAt(hashes - 1))) {
+    end = hashes;
+    while (end > start && blank(line.charCodeAt(end - 1))) end--;
+  }
+  return { level, text: line.slice(start, end) };
+}
 /** A line that opens or closes a fenced code block. */
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
 
@@ -50,8 +81,8 @@ export function outlineOf(markdown: string): Heading[] {
     } else if (opener) {
       fence = opener[1];
     } else if (line.length <= 2_000) {
-      const heading = ATX.exec(line);
-      if (heading) found.push({ level: heading[1]?.length ?? 1, text: heading[2] ?? "", offset: at });
+      const heading = atxHeading(line);
+      if (heading) found.push({ ...heading, offset: at });
     }
     if (nl === -1) break;
     at = nl + 1;
@@ -151,7 +182,7 @@ interface Spans {
 
 /**
  * Every match of `spec` in `text`, as [start, end) pairs, up to `cap`; empty matches are skipped.
- * Text is found with indexOf over the whole text. A pattern is matched line by line from the line
+ * Text is found in one linear pass over the whole text. A pattern is matched line by line from the line
  * holding `from` (as grep does: a match does not span lines), in slices of SLICE_MS between which
  * other calls run, for at most REGEX_BUDGET_MS: its cost is bounded by the text's length times
  * its program's size (MAX_PROGRAM), and in time.
@@ -159,15 +190,10 @@ interface Spans {
 async function spans(text: string, spec: FindSpec, cap: number): Promise<Spans> {
   const out: Array<[number, number]> = [];
   if (!spec.regex) {
-    // A literal, as edits take it: one indexOf pass.
+    // A literal, as edits take it: one pass, linear in the text and the passage whatever they hold
+    // (indexOf in a loop costs their product on a passage such as 500 `a`s, a `b`, 499 `a`s).
     const needle = spec.find;
-    for (
-      let i = text.indexOf(needle);
-      i !== -1 && out.length < cap;
-      i = text.indexOf(needle, i + needle.length)
-    ) {
-      out.push([i, i + needle.length]);
-    }
+    for (const i of findApart(text, needle, undefined, cap)) out.push([i, i + needle.length]);
     return { spans: out, stoppedAt: null, skipped: 0 };
   }
   const RE2JS = await re2();
@@ -188,7 +214,8 @@ async function spans(text: string, spec: FindSpec, cap: number): Promise<Spans> 
     );
   }
   const deadline = performance.now() + (spec.budgetMs ?? REGEX_BUDGET_MS);
-  let slice = performance.now() + SLICE_MS;
+  let started = performance.now();
+  let slice = started + SLICE_MS;
   let skipped = 0;
   let at = text.lastIndexOf("\n", spec.from - 1) + 1;
   while (out.length < cap) {
@@ -206,12 +233,19 @@ async function spans(text: string, spec: FindSpec, cap: number): Promise<Spans> 
     if (nl === -1) break;
     at = nl + 1;
     const now = performance.now();
-    if (now >= deadline) return { spans: out, stoppedAt: at, skipped };
+    if (now >= deadline) {
+      chargeCpu(now - started);
+      return { spans: out, stoppedAt: at, skipped };
+    }
     if (now >= slice) {
+      // The slice's time is the key's; the pause between slices is not.
+      chargeCpu(now - started);
       await new Promise((resolve) => setImmediate(resolve));
-      slice = performance.now() + SLICE_MS;
+      started = performance.now();
+      slice = started + SLICE_MS;
     }
   }
+  chargeCpu(performance.now() - started);
   return { spans: out, stoppedAt: null, skipped };
 }
 

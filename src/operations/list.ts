@@ -3,7 +3,14 @@ import { parseIsoDate } from "../dates.js";
 import { NotebookPageSchema } from "../posthog/schemas.js";
 import { defined, Limit, Offset } from "./args.js";
 import { LIST_DEFAULT_LIMIT, Paging } from "./paging.js";
-import { intParam, NotebookSummaryOut, notebookLine, notebookSummary, queryOf } from "./present.js";
+import {
+  intParam,
+  NotebookSummaryOut,
+  notebookLine,
+  notebookSummary,
+  peoplesLines,
+  queryOf,
+} from "./present.js";
 import { defineOperation, READ } from "./types.js";
 
 /**
@@ -175,7 +182,8 @@ export const list = defineOperation({
     return {
       structured: { count: page.count, has_more: next !== null, next, results },
       summary: `${page.count === 1 ? "1 notebook matches" : `${page.count} notebooks match`}; showing ${range}.${next ? " More: call notebooks-list with the arguments in next." : ""}`,
-      text: [...results.map(notebookLine), ...(next ? [`next: ${JSON.stringify(next)}`] : [])].join("\n"),
+      text: next ? `next: ${JSON.stringify(next)}` : "",
+      documents: peoplesLines(results.map(notebookLine), "The notebooks (titles, names)"),
     };
   },
 });

@@ -4,6 +4,7 @@
  * lines jsdiff gives up, and the change is described by its size instead of line by line.
  */
 import { structuredPatch } from "diff";
+import { metered } from "../cpu-account.js";
 
 /** Lines of unchanged text shown around each change. */
 const CONTEXT = 2;
@@ -20,10 +21,13 @@ function lineCount(text: string): number {
 
 /** `before` → `after` as unified hunks (`@@ -3,2 +3,2 @@`, then ` `, `-` and `+` lines). */
 export function lineDiff(before: string, after: string): string {
-  const patch = structuredPatch("", "", before, after, undefined, undefined, {
-    context: CONTEXT,
-    maxEditLength: MAX_EDIT,
-  });
+  // Its time (the texts' lines times MAX_EDIT at most, on this thread) is charged to the call's key.
+  const patch = metered(() =>
+    structuredPatch("", "", before, after, undefined, undefined, {
+      context: CONTEXT,
+      maxEditLength: MAX_EDIT,
+    }),
+  );
   if (!patch) {
     return `@@ rewritten: ${lineCount(before)} lines → ${lineCount(after)} lines (too many changes to list line by line) @@`;
   }

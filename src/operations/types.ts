@@ -57,7 +57,12 @@ export interface OpResult<Out> {
    * note saying it is data (and not repeated in the structured result). Already as agents are
    * shown it: characters that can only hide something made visible (`revealInvisible`).
    */
-  documents?: { label: "markdown" | "json" | "text" | "diff"; text: string }[];
+  documents?: {
+    label: "markdown" | "json" | "text" | "diff";
+    text: string;
+    /** The note in front of the fence (default: notebook content written by people). */
+    note?: string;
+  }[];
   /**
    * The text block's body in place of the structured result as JSON, for results whose JSON would
    * spend an agent's context on repetition (lists of notebooks, one line each).

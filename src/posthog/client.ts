@@ -8,8 +8,9 @@ import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import type { ProjectId } from "../config.js";
 import { registerSecret, Secrets } from "../secrets.js";
+import type { SearchSteps } from "../text-search.js";
 import { retryAfterSeconds } from "./errors.js";
-import { RateLimitExceeded, RateLimiter, type RateLimits, sleep } from "./rate-limit.js";
+import { CpuBudgetSpent, RateLimitExceeded, RateLimiter, type RateLimits, sleep } from "./rate-limit.js";
 import { Agent } from "./undici.js";
 
 export type HttpMethod = "GET" | "POST" | "PATCH";
@@ -90,6 +91,26 @@ export function projectPath(projectId: ProjectId, ...segments: string[]): string
 
 let clients = 0;
 
+/** A key's redaction, its time charged to the key (redacting a big answer is real work). */
+class ChargedSecrets extends Secrets {
+  constructor(
+    key: string,
+    private readonly account: { chargeCpu(ms: number): void } | undefined,
+  ) {
+    super([key]);
+  }
+
+  override redact(text: string, steps?: SearchSteps): string {
+    if (!this.account || text.length < 4_096) return super.redact(text, steps);
+    const started = performance.now();
+    try {
+      return super.redact(text, steps);
+    } finally {
+      this.account.chargeCpu(performance.now() - started);
+    }
+  }
+}
+
 export class PostHogClient {
   readonly host: string;
   readonly #origin: string;
@@ -120,7 +141,7 @@ export class PostHogClient {
     this.#retryBudgetMs = options.retryBudgetMs ?? 30_000;
     this.#logger = options.logger;
     this.#apiKey = options.apiKey;
-    this.secrets = new Secrets([options.apiKey]);
+    this.secrets = new ChargedSecrets(options.apiKey, this.#limiter);
     this.keyHash = createHash("sha256").update(options.apiKey).digest("hex");
     registerSecret(options.apiKey);
     this.#userAgent = options.userAgent;
@@ -138,6 +159,29 @@ export class PostHogClient {
       maxResponseSize: this.#maxBodyBytes,
     });
     this.#dispatcher = this.#agent;
+  }
+
+  /**
+   * Holds a call back before it does any work: until the key has room for a request and is under
+   * its share of processing time (waiting when that is near). Throws an `UpstreamError`
+   * ("rate-limited") or `CpuBudgetSpent` when the wait would be too long; nothing is taken.
+   */
+  async admit(signal?: AbortSignal): Promise<void> {
+    if (!this.#limiter) return;
+    try {
+      await this.#limiter.admit(signal);
+    } catch (error) {
+      if (error instanceof CpuBudgetSpent) throw error;
+      if (error instanceof RateLimitExceeded) {
+        throw new UpstreamError("rate-limited", `this server held the request back: ${error.message}`, true);
+      }
+      throw new UpstreamError("aborted", "the request was cancelled");
+    }
+  }
+
+  /** Who this key's processing time is charged to (undefined: no limits). */
+  get cpuAccount(): RateLimiter | undefined {
+    return this.#limiter;
   }
 
   /** Replaces every occurrence of the key in `text`, for anything that might be shown. */

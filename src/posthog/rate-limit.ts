@@ -1,6 +1,8 @@
 /**
  * Client-side limits that keep this server under PostHog's per-key rate limits (480 requests a
- * minute, 4800 an hour), so an agent firing many calls at once gets answers rather than 429s.
+ * minute, 4800 an hour), so an agent firing many calls at once gets answers rather than 429s; and
+ * each key's share of this server's own processing time (conversions, searches, redaction), so
+ * that one key's heavy calls cannot starve the others' on a shared server.
  *
  * PostHog counts with DRF's SimpleRateThrottle: a sliding window, at most N requests in any
  * minute (and any hour). A token bucket of N tokens refilling N a minute lets nearly 2N through
@@ -12,7 +14,15 @@
 export interface RateLimits {
   perMinute: number;
   perHour: number;
+  /**
+   * Milliseconds of this server's processing time (its own thread and its conversion workers) one
+   * key may use in any minute (default CPU_MS_PER_MINUTE).
+   */
+  cpuMsPerMinute?: number;
 }
+
+/** A key's share of processing time: half of one core's minute. */
+export const CPU_MS_PER_MINUTE = 30_000;
 
 export const POSTHOG_PERSONAL_KEY_LIMITS: RateLimits = { perMinute: 480, perHour: 4800 };
 
@@ -44,6 +54,58 @@ class SlidingWindow {
   }
 }
 
+/**
+ * Processing time spent in any `windowMs`, as charged. Charges less than a second apart are kept
+ * as one, so that what it holds is bounded however many small charges come.
+ */
+class CpuWindow {
+  /** [when charged, milliseconds], oldest first. */
+  readonly #charges: Array<[number, number]> = [];
+  #spent = 0;
+
+  constructor(
+    readonly budgetMs: number,
+    readonly windowMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  charge(ms: number): void {
+    if (!(ms > 0)) return;
+    const at = this.now();
+    const last = this.#charges.at(-1);
+    if (last && at - last[0] < 1_000) last[1] += ms;
+    else this.#charges.push([at, ms]);
+    this.#spent += ms;
+    this.#expire(at);
+  }
+
+  /** Milliseconds spent in the window now. */
+  spentMs(): number {
+    this.#expire(this.now());
+    return this.#spent;
+  }
+
+  /** Milliseconds until what was spent in the window is back under the budget (0: it is). */
+  waitMs(): number {
+    const at = this.now();
+    this.#expire(at);
+    let spent = this.#spent;
+    for (const [when, ms] of this.#charges) {
+      if (spent < this.budgetMs) break;
+      spent -= ms;
+      if (spent < this.budgetMs) return Math.max(1, Math.ceil(when + this.windowMs - at));
+    }
+    return 0;
+  }
+
+  #expire(at: number): void {
+    while (this.#charges.length > 0 && (this.#charges[0] as [number, number])[0] <= at - this.windowMs) {
+      this.#spent -= (this.#charges.shift() as [number, number])[1];
+    }
+    if (this.#charges.length === 0) this.#spent = 0;
+  }
+}
+
 export class RateLimitExceeded extends Error {
   override name = "RateLimitExceeded";
   constructor(readonly waitMs: number) {
@@ -51,8 +113,27 @@ export class RateLimitExceeded extends Error {
   }
 }
 
+/** A key that has used more than its share of processing time in the last minute. */
+export class CpuBudgetSpent extends Error {
+  override name = "CpuBudgetSpent";
+  constructor(
+    readonly waitMs: number,
+    readonly spentMs: number,
+    readonly budgetMs: number,
+  ) {
+    super(
+      `the key used ${Math.round(spentMs / 1000)} s of this server's processing time in the last minute (its share is ${seconds(budgetMs)} s a minute); room again in ${seconds(waitMs)} seconds`,
+    );
+  }
+}
+
+function seconds(ms: number): number {
+  return Math.ceil(ms / 1000);
+}
+
 export class RateLimiter {
   readonly #windows: SlidingWindow[];
+  readonly #cpu: CpuWindow;
 
   constructor(
     limits: RateLimits = POSTHOG_PERSONAL_KEY_LIMITS,
@@ -63,6 +144,35 @@ export class RateLimiter {
       new SlidingWindow(limits.perMinute, 60_000 + MARGIN_MS, now),
       new SlidingWindow(limits.perHour, 3_600_000 + MARGIN_MS, now),
     ];
+    this.#cpu = new CpuWindow(limits.cpuMsPerMinute ?? CPU_MS_PER_MINUTE, 60_000, now);
+  }
+
+  /** Counts `ms` of processing time (this server's thread or a conversion worker) against the key. */
+  chargeCpu(ms: number): void {
+    this.#cpu.charge(ms);
+  }
+
+  /** Processing time the key used in the last minute, in milliseconds. */
+  cpuSpentMs(): number {
+    return this.#cpu.spentMs();
+  }
+
+  /**
+   * Whether a call may start its work: room for a request in every window and the key under its
+   * share of processing time, waiting for them if the wait is short. Takes nothing (the call's
+   * requests take their places as they are sent), so a call held back here has spent nothing.
+   * Throws `RateLimitExceeded` or `CpuBudgetSpent` when the wait would be too long.
+   */
+  async admit(signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      let requests = 0;
+      for (const window of this.#windows) requests = Math.max(requests, window.waitMs());
+      const cpu = this.#cpu.waitMs();
+      if (requests === 0 && cpu === 0) return;
+      if (cpu > this.maxWaitMs) throw new CpuBudgetSpent(cpu, this.#cpu.spentMs(), this.#cpu.budgetMs);
+      if (requests > this.maxWaitMs) throw new RateLimitExceeded(requests);
+      await sleep(Math.max(requests, cpu), signal);
+    }
   }
 
   /** Takes a place in every window if there is room in all of them now; false otherwise. */

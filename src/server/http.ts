@@ -32,7 +32,7 @@ import { fromLoopback, KeyAdmission, TooManyKeys } from "./key-admission.js";
 import { LegacySessions } from "./legacy-sessions.js";
 import { ModernRequests } from "./modern-requests.js";
 import { originChecks } from "./origins.js";
-import { invalidParams } from "./params.js";
+import { invalidParams, refusedArguments } from "./params.js";
 import { BodyBudget } from "./request-body.js";
 
 export { fromLoopback };
@@ -120,6 +120,15 @@ export async function serveHttp(
         new Secrets([apiKey]).redact(
           JSON.stringify({ jsonrpc: "2.0", id, error: { code: -32602, message: invalid } }),
         ),
+      );
+    }
+    const refused = refusedArguments(body);
+    if (refused !== undefined) {
+      // A tool error (arguments the SDK would drop without a word), answered here, in band.
+      res.writeHead(200, { "content-type": "application/json" });
+      const id = (body as { id: unknown }).id;
+      return void res.end(
+        new Secrets([apiKey]).redact(JSON.stringify({ jsonrpc: "2.0", id, result: refused })),
       );
     }
     if (era === "legacy" && !http.stateless) return sessions.answer(apiKey, req, res, body);

@@ -31,6 +31,7 @@ import { createConfirmations } from "./confirm.js";
 import { serverInstructions } from "./instructions.js";
 import {
   completeShortId,
+  isNotebookUri,
   listResources,
   NOTEBOOK_MARKDOWN_URI_TEMPLATE,
   NOTEBOOK_URI_TEMPLATE,
@@ -219,6 +220,9 @@ function legacyNotifications(server: McpServer, session: Session): (() => void)[
     const { uri } = request.params;
     if (uri.length > 2_048)
       throw new ProtocolError(ProtocolErrorCode.InvalidParams, "A resource URI is at most 2,048 characters.");
+    // Only notebooks change here: any other URI is accepted and not kept (it would never be told
+    // of), so that what a session keeps is a few dozen bytes a watched notebook.
+    if (!isNotebookUri(uri)) return {};
     if (!subscribed.has(uri) && subscribed.size >= MAX_SUBSCRIPTIONS) {
       throw new ProtocolError(
         ProtocolErrorCode.InvalidParams,

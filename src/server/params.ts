@@ -5,6 +5,7 @@
  * of its schema's issues.) What valid params are, the SDK's own spec schemas say.
  */
 import { type SpecTypeName, specTypeSchemas } from "@modelcontextprotocol/server";
+import { describeProtoKeys, protoKeyPaths } from "../invalid-arguments.js";
 
 const REQUESTS: Readonly<Record<string, SpecTypeName>> = {
   initialize: "InitializeRequest",
@@ -66,4 +67,24 @@ export function invalidParams(message: unknown, era: "legacy" | "modern" = "lega
 export function claimedEra(message: unknown): "legacy" | "modern" {
   const meta = (message as { params?: { _meta?: Record<string, unknown> } } | null)?.params?._meta;
   return typeof meta?.["io.modelcontextprotocol/protocolVersion"] === "string" ? "modern" : "legacy";
+}
+
+/**
+ * A tools/call whose arguments hold a `__proto__` key: the tool result that refuses it by name
+ * (undefined for any other message). Transports answer it themselves, because the SDK's request
+ * schema drops such a key without a word before any tool sees it. It is a tool error, as arguments
+ * a tool does not take are (the request itself is well formed).
+ */
+export function refusedArguments(
+  message: unknown,
+): { content: [{ type: "text"; text: string }]; isError: true } | undefined {
+  if (message === null || typeof message !== "object") return undefined;
+  const { id, method, params } = message as { id?: unknown; method?: unknown; params?: unknown };
+  if (id === undefined || method !== "tools/call" || params === null || typeof params !== "object")
+    return undefined;
+  const { name, arguments: args } = params as { name?: unknown; arguments?: unknown };
+  if (typeof name !== "string" || args === null || typeof args !== "object") return undefined;
+  const paths = protoKeyPaths(args);
+  if (paths.length === 0) return undefined;
+  return { content: [{ type: "text", text: describeProtoKeys(name, paths) }], isError: true };
 }

@@ -5,7 +5,9 @@
  * error for a resource, no completions for a completion.
  */
 import type { ProjectId } from "../config.js";
-import { missingScope, projectRefusal, type ToolFailure } from "../posthog/errors.js";
+import { UpstreamError } from "../posthog/client.js";
+import { describeTransportError, missingScope, projectRefusal, type ToolFailure } from "../posthog/errors.js";
+import { CpuBudgetSpent } from "../posthog/rate-limit.js";
 import { grantsAllow, keySettingsUrl, projectAllowed, type Scope } from "../posthog/scopes.js";
 import type { Session } from "../session.js";
 
@@ -51,4 +53,37 @@ export function reach(session: Session, projectId: ProjectId): ToolFailure | und
 /** Mode, key, scope and project at once, for what takes no project argument (resources, completion). */
 export async function guard(session: Session, request: Request): Promise<ToolFailure | undefined> {
   return (await admit(session, request)) ?? reach(session, session.config.projectId);
+}
+
+/**
+ * The key's budgets, before a call does any work (converting, searching, sending): undefined when
+ * it may go on, after waiting a little if its room is near; otherwise why not and when to retry.
+ * A call held back here has converted nothing and sent nothing.
+ */
+export async function budget(
+  session: Session,
+  request: Pick<Request, "name">,
+  signal: AbortSignal,
+): Promise<ToolFailure | undefined> {
+  try {
+    await session.client.admit(signal);
+    return undefined;
+  } catch (error) {
+    if (error instanceof CpuBudgetSpent) {
+      const wait = Math.ceil(error.waitMs / 1000);
+      return {
+        reason: "busy",
+        message: `This key has used ${Math.round(error.spentMs / 1000)} s of this server's processing time in the last minute, over its share of ${Math.ceil(error.budgetMs / 1000)} s a minute, so ${request.name} was not run and nothing was sent to PostHog. Try again in ${wait} second${wait === 1 ? "" : "s"}; big notebooks (converting, editing, searching them) cost the most.`,
+        retryAfterSeconds: wait,
+      };
+    }
+    if (error instanceof UpstreamError) {
+      return describeTransportError(error, {
+        tool: request.name,
+        host: session.config.host,
+        projectId: session.config.projectId,
+      });
+    }
+    throw error;
+  }
 }

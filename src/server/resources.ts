@@ -10,6 +10,7 @@ import {
   ResourceNotFoundError,
 } from "@modelcontextprotocol/server";
 import { revealInvisible } from "../content/invisible.js";
+import { accountedTo } from "../cpu-account.js";
 import { ShortId } from "../operations/args.js";
 import { shownMarkdown } from "../operations/documents.js";
 import { readNotebook } from "../operations/notebook-io.js";
@@ -18,12 +19,21 @@ import { describeTransportError, ToolError } from "../posthog/errors.js";
 import { NotebookPageSchema } from "../posthog/schemas.js";
 import type { Session } from "../session.js";
 import { createOpContext } from "./op-context.js";
-import { guard } from "./request-guard.js";
+import { budget, guard } from "./request-guard.js";
 
 export const NOTEBOOK_URI_TEMPLATE = "posthog://notebooks/{short_id}";
 export const NOTEBOOK_MARKDOWN_URI_TEMPLATE = "posthog://notebooks/{short_id}/markdown";
 const URI_PATTERN = /^posthog:\/\/notebooks\/([^/?#]+)(\/markdown)?$/;
 export const RESOURCE_PAGE_SIZE = 100;
+
+/**
+ * Whether `uri` names a notebook resource as this server writes them (the only resources that
+ * change here, so the only ones worth watching).
+ */
+export function isNotebookUri(uri: string): boolean {
+  const id = URI_PATTERN.exec(uri)?.[1];
+  return id !== undefined && ShortId.safeParse(id).success;
+}
 
 export function notebookUri(shortId: string): string {
   return `posthog://notebooks/${shortId}`;
@@ -122,15 +132,20 @@ export async function readResource(
     );
   }
   await requireRead(session);
+  const spent = await budget(session, { name: "resources/read" }, signal);
+  if (spent)
+    throw new ProtocolError(ProtocolErrorCode.InternalError, spent.message, { reason: spent.reason });
   const ctx = createOpContext(session, "resources/read", session.config.projectId, signal, shortId);
   try {
-    const snapshot = await readNotebook(ctx, shortId);
-    const nb = snapshot.notebook;
-    if (match?.[2]) {
-      const markdown = await shownMarkdown(snapshot);
-      return { contents: [{ uri, mimeType: "text/markdown", text: markdown }] };
-    }
-    return { contents: [{ uri, mimeType: "text/plain", text: revealInvisible(nb.text_content ?? "") }] };
+    return await accountedTo(session.client.cpuAccount, async (): Promise<ReadResourceResult> => {
+      const snapshot = await readNotebook(ctx, shortId);
+      const nb = snapshot.notebook;
+      if (match?.[2]) {
+        const markdown = await shownMarkdown(snapshot);
+        return { contents: [{ uri, mimeType: "text/markdown", text: markdown }] };
+      }
+      return { contents: [{ uri, mimeType: "text/plain", text: revealInvisible(nb.text_content ?? "") }] };
+    });
   } catch (error) {
     throw asMcpError(error, session, uri);
   }

@@ -9,7 +9,7 @@
 import type { Readable, Writable } from "node:stream";
 import { type JSONRPCMessage, parseJSONRPCMessage, type Transport } from "@modelcontextprotocol/server";
 import type { Secrets } from "../secrets.js";
-import { claimedEra, invalidParams } from "./params.js";
+import { claimedEra, invalidParams, refusedArguments } from "./params.js";
 
 /** The SDK's own line limit (STDIO_DEFAULT_MAX_BUFFER_SIZE); over it, its transport closes. */
 const MAX_LINE_BYTES = 10 * 1024 * 1024;
@@ -156,6 +156,11 @@ export class StdioLineTransport implements Transport {
     const invalid = invalidParams(message, claimedEra(message));
     if (invalid !== undefined) {
       this.#answer(id, -32602, invalid);
+      return;
+    }
+    const refused = refusedArguments(message);
+    if (refused !== undefined && id !== undefined) {
+      void this.send({ jsonrpc: "2.0", id, result: refused }).catch(() => undefined);
       return;
     }
     if (id !== undefined && method !== undefined) this.#pending.add(id);

@@ -13,7 +13,8 @@ import {
 import { z } from "zod";
 import type { ProjectId } from "../config.js";
 import { revealInvisible } from "../content/invisible.js";
-import { describeInvalidArguments } from "../invalid-arguments.js";
+import { accountedTo } from "../cpu-account.js";
+import { describeInvalidArguments, describeProtoKeys, protoKeyPaths } from "../invalid-arguments.js";
 import { ProjectIdArg } from "../operations/args.js";
 import { OPERATIONS } from "../operations/index.js";
 import type { Operation, OpResult } from "../operations/types.js";
@@ -24,7 +25,7 @@ import type { Session } from "../session.js";
 import type { BeforeRun } from "./confirm.js";
 import { inputJsonSchema, outputJsonSchema, standardSchema } from "./json-schema.js";
 import { createOpContext } from "./op-context.js";
-import { admit, reach } from "./request-guard.js";
+import { admit, budget, reach } from "./request-guard.js";
 import { cleanStringsDeep, untrustedBlock } from "./untrusted.js";
 
 interface Compiled {
@@ -183,6 +184,11 @@ async function dispatch(
   const refused = await admit(session, { name: op.name, scope: op.scope, writes: op.writes });
   if (refused) return errorResult(refused);
   const { schema } = compile(op);
+  // A `__proto__` key (kept by JSON.parse, dropped or misread by object code) is refused by name.
+  const proto = protoKeyPaths(rawArgs ?? {});
+  if (proto.length > 0) {
+    return errorResult({ reason: "invalid_arguments", message: describeProtoKeys(op.name, proto) });
+  }
   const parsed = schema.safeParse(rawArgs ?? {});
   if (!parsed.success) {
     return errorResult({
@@ -195,14 +201,21 @@ async function dispatch(
 
   const unreachable = reach(session, projectId);
   if (unreachable) return errorResult(unreachable);
+  // The key's request and processing budgets, before any work (a conversion, a search).
+  const spent = await budget(session, op, signal);
+  if (spent) return errorResult(spent);
 
   const shortId = typeof args.short_id === "string" ? args.short_id : undefined;
   const ctx = createOpContext(session, op.name, projectId, signal, shortId);
   const started = performance.now();
   try {
-    const answered = await before?.(op, args, projectId, ctx);
-    if (answered) return answered;
-    const result = await op.run(args, ctx);
+    // What the call's work costs (the confirmation's read included) is charged to its key.
+    let answered: CallToolResult | InputRequiredResult | undefined;
+    const result = await accountedTo(session.client.cpuAccount, async () => {
+      answered = await before?.(op, args, projectId, ctx);
+      return answered ? undefined : op.run(args, ctx);
+    });
+    if (answered || !result) return answered as CallToolResult | InputRequiredResult;
     const show = revealInvisible;
     result.structured = cleanStringsDeep(result.structured, show);
     result.summary = show(result.summary);
@@ -236,7 +249,8 @@ async function dispatch(
  */
 function resultText(result: OpResult<unknown>, cap: number): string {
   let text = `${result.summary}\n${result.text ?? JSON.stringify(result.structured)}`;
-  for (const document of result.documents ?? []) text += `\n${untrustedBlock(document.text, document.label)}`;
+  for (const document of result.documents ?? [])
+    text += `\n${untrustedBlock(document.text, document.label, document.note)}`;
   const limit = cap + 4_000;
   if (text.length > limit) {
     text = `${text.slice(0, limit)}\n[Cut at ${limit} characters: ask for less, with a smaller limit or a narrower filter.]`;

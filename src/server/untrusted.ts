@@ -37,6 +37,6 @@ export function fence(text: string, label = ""): string {
 }
 
 /** The note and the fenced text (already stripped by the caller), ready for a tool result's text block. */
-export function untrustedBlock(text: string, label = "markdown"): string {
-  return `${UNTRUSTED_NOTE}\n${fence(text, label)}`;
+export function untrustedBlock(text: string, label = "markdown", note = UNTRUSTED_NOTE): string {
+  return `${note}\n${fence(text, label)}`;
 }

@@ -390,12 +390,30 @@ describe("own adversarial pass", () => {
     expect(long).toMatchObject({ code: -32602 });
     for (let i = 0; i < 1_000; i++) await h.client.subscribeResource({ uri: `posthog://notebooks/n${i}` });
     const over = await h.client
-      .subscribeResource({ uri: "posthog://notebooks/one-more" })
+      .subscribeResource({ uri: "posthog://notebooks/oneMore" })
       .catch((e: Error) => e);
     expect(over).toMatchObject({ code: -32602 });
     expect((over as Error).message).toMatch(/at most 1000 resources/);
     // Watching one already watched is fine.
     await h.client.subscribeResource({ uri: "posthog://notebooks/n0" });
+  });
+
+  it("subscriptions: only notebook URIs, the only resources that change here, are kept", async () => {
+    h = await startHarness();
+    for (let i = 0; i < 1_000; i++) await h.client.subscribeResource({ uri: `posthog://notebooks/n${i}` });
+    // At the limit, other URIs are still accepted: they are not kept, so they do not count.
+    for (const uri of [
+      `posthog://notebooks/${"x".repeat(33)}`,
+      "posthog://notebooks/one-more",
+      "https://example.com/anything",
+      `posthog://other/${"y".repeat(1_900)}`,
+    ]) {
+      await h.client.subscribeResource({ uri });
+    }
+    const over = await h.client
+      .subscribeResource({ uri: "posthog://notebooks/abc123/markdown" })
+      .catch((e: Error) => e);
+    expect((over as Error).message).toMatch(/at most 1000 resources/);
   });
 
   it("completion sends PostHog at most 200 characters of what was typed", async () => {

@@ -118,3 +118,36 @@ describe("what a write could not understand", () => {
     ]);
   });
 });
+
+describe("where dropped script addresses are reported", () => {
+  it("each at its own line, in a write with thousands of them (each line found once, not searched for from the start)", () => {
+    const embeds = Array.from({ length: 3_000 }, () => '<Embed src="javascript:alert(2)" />');
+    const made = documentFromMarkdown(`# T\n\n${embeds.join("\n\n")}`);
+    const dropped = made.diagnostics.filter((d) => d.message.includes("script or file address"));
+    expect(dropped).toHaveLength(3_000);
+    // Line 3, 5, 7…: the same address written 3,000 times is reported where each one is.
+    expect(dropped.map((d) => d.line)).toEqual(embeds.map((_, i) => 3 + 2 * i));
+  });
+
+  it("in a v2 notebook's Markdown too", () => {
+    const lines = Array.from({ length: 2_000 }, (_, i) =>
+      i % 2 ? `[x](javascript:alert(${i}))` : `safe ${i}`,
+    );
+    const checked = checkMarkdown(lines.join("\n\n"));
+    expect(checked.markdown).not.toMatch(/javascript:/);
+    expect(checked.markdown.split("\n\n")).toEqual(lines.map((line, i) => (i % 2 ? "x" : line)));
+    expect(checked.diagnostics.map((d) => d.line)).toEqual(
+      lines.flatMap((_, i) => (i % 2 ? [1 + 2 * i] : [])),
+    );
+  });
+});
+
+describe("where links that are not http(s) are reported", () => {
+  it("each at its line, in a paragraph of 20,000 lines holding one each (line breaks passed once)", () => {
+    const lines = Array.from({ length: 20_000 }, (_, i) => `[x](ftp://h/${i}) and [y](ftp://k/${i})`);
+    const made = documentFromMarkdown(lines.join("\n"));
+    const links = made.diagnostics.filter((d) => d.message.startsWith("a link to "));
+    expect(links).toHaveLength(40_000);
+    expect(links.map((d) => d.line)).toEqual(lines.flatMap((_, i) => [i + 1, i + 1]));
+  });
+});

@@ -190,9 +190,22 @@ export function parseBlocks(markdown: string, options: ParseOptions = {}): Parse
 
   const inline = (text: string, line: number): Inline[] => {
     const parsed = parseInline(text, options);
+    if (parsed.issues.length === 0) return parsed.nodes;
+    // Issues come in the order of their offsets: each line break is passed once, on from the one
+    // before (from the start again only for an issue out of order), not from the start for each.
+    let at = line;
+    let counted = 0;
+    let nextBreak = text.indexOf("\n");
     for (const issue of parsed.issues) {
-      let at = line;
-      for (let i = text.indexOf("\n"); i !== -1 && i < issue.offset; i = text.indexOf("\n", i + 1)) at++;
+      if (issue.offset < counted) {
+        at = line;
+        nextBreak = text.indexOf("\n");
+      }
+      while (nextBreak !== -1 && nextBreak < issue.offset) {
+        at++;
+        nextBreak = text.indexOf("\n", nextBreak + 1);
+      }
+      counted = issue.offset;
       issues.push({ line: at + 1, message: issue.message });
     }
     return parsed.nodes;
