@@ -7,7 +7,7 @@ import type { McpServer, Transport } from "@modelcontextprotocol/server";
 import { type StdioServerHandle, serveStdio } from "@modelcontextprotocol/server/stdio";
 import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
-import { logConversionsTo } from "./operations/converter.js";
+import { logConversionsTo } from "./notebooks/worker-pool.js";
 import type { Sandbox } from "./sandbox/index.js";
 import { createServer } from "./server/index.js";
 import { redactingTransport } from "./server/redacting-transport.js";

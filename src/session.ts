@@ -4,7 +4,7 @@
  */
 import type { Config, ProjectId } from "./config.js";
 import type { Logger } from "./logger.js";
-import { NotebookSnapshots } from "./operations/snapshots.js";
+import { NotebookSnapshots } from "./notebooks/snapshots.js";
 import type { SessionMemory } from "./operations/types.js";
 import type { PostHogClient } from "./posthog/client.js";
 import type { KeyGrants } from "./posthog/grants.js";

@@ -6,13 +6,13 @@
  */
 import { z } from "zod";
 import { revealInvisible } from "../content/invisible.js";
-import { childNodes } from "../content/json.js";
-import { NotebookRef } from "../operations/args.js";
-import { contentModule, convert } from "../operations/converter.js";
-import { formatOf } from "../operations/documents.js";
+import { childNodes } from "../content/nodes.js";
+import { formatOf } from "../notebooks/documents.js";
+import { readNotebook } from "../notebooks/io.js";
+import { contentModule, convert } from "../notebooks/worker-pool.js";
 import { edit } from "../operations/edit.js";
-import { readNotebook } from "../operations/notebook-io.js";
-import { NotebookWriteOut, notebookWritten, titled } from "../operations/present.js";
+import { NotebookRef } from "../operations/shared/args.js";
+import { NotebookWriteOut, notebookWritten, titled } from "../operations/shared/present.js";
 import { defineOperation, READ } from "../operations/types.js";
 import { blockChanges } from "./changes.js";
 

@@ -13,7 +13,7 @@
  * never a damaged notebook.
  */
 import { isDeepStrictEqual } from "node:util";
-import { childNodes, type DocJSON, isRecord, type MarkJSON, type NodeJSON } from "./json.js";
+import { childNodes, type DocJSON, isRecord, type MarkJSON, type NodeJSON } from "./nodes.js";
 import { sanitize } from "./sanitize.js";
 import { NODE_TYPE_TO_TAG } from "./tags.js";
 import { markdownToDocument } from "./to-document.js";

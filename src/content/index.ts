@@ -4,8 +4,8 @@
  * Loaded on first use.
  */
 
-export type { DocJSON, MarkJSON, NodeJSON } from "./json.js";
-export { MARKDOWN_NOTEBOOK_NODE_ID, MARKDOWN_NOTEBOOK_NODE_TYPE } from "./json.js";
+export type { DocJSON, MarkJSON, NodeJSON } from "./nodes.js";
+export { MARKDOWN_NOTEBOOK_NODE_ID, MARKDOWN_NOTEBOOK_NODE_TYPE } from "./nodes.js";
 export { sanitize, sanitizeDocument } from "./sanitize.js";
 export { NODE_TYPE_TO_TAG } from "./tags.js";
 export { deriveTextContent } from "./text-content.js";

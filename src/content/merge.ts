@@ -16,7 +16,7 @@
  * (and the write-time guard decides whether that loses anything).
  */
 import { isDeepStrictEqual } from "node:util";
-import { isNodeJSON, isRecord, type MarkJSON, type NodeJSON } from "./json.js";
+import { isNodeJSON, isRecord, type MarkJSON, type NodeJSON } from "./nodes.js";
 
 const TEXTBLOCKS = new Set(["paragraph", "heading", "codeBlock"]);
 const CELLS = new Set(["tableCell", "tableHeader"]);

@@ -5,7 +5,7 @@
  * "{short_id}-{title}-{text}-{playback_time}" with Python's formatting (`None` for null).
  */
 import { createHash } from "node:crypto";
-import { childNodes, isRecord } from "./json.js";
+import { childNodes, isRecord } from "./nodes.js";
 
 export interface RecordingComment {
   timeInRecording: unknown;

@@ -4,7 +4,7 @@
  * and each drop is reported. Everything else stays exactly as it was (unchanged parts are not
  * even copied).
  */
-import { isRecord } from "./json.js";
+import { isRecord } from "./nodes.js";
 
 /** Whether a link or source is safe to keep: not a script, a file or a non-image data URL (spaces and controls cannot hide the scheme). */
 export function isAllowedLink(href: string): boolean {

@@ -13,7 +13,7 @@
  * `serializedText` functions are below. For a v2 document the text content is its Markdown.
  */
 
-import { childNodes, isRecord, markdownNotebookNode, type NodeJSON } from "./json.js";
+import { childNodes, isRecord, markdownNotebookNode, type NodeJSON } from "./nodes.js";
 import { INLINE_NODE_TYPES } from "./tags.js";
 
 const TEXTBLOCKS = new Set(["paragraph", "heading", "codeBlock"]);

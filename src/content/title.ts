@@ -2,9 +2,10 @@
  * The title and the first heading are one: in PostHog's editor, a v1 notebook's title is the text
  * of its leading heading, and a v2 notebook's is the text of its first level-1 heading.
  */
-import { childNodes, type DocJSON, isRecord, markdownNotebookNode, type NodeJSON } from "./json.js";
+
 import { parseBlocks } from "./markdown/blocks.js";
 import { escapeInline } from "./markdown/escape.js";
+import { childNodes, type DocJSON, isRecord, markdownNotebookNode, type NodeJSON } from "./nodes.js";
 import { markdownNotebook } from "./write-back.js";
 
 function text(node: NodeJSON): string {

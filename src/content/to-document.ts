@@ -8,10 +8,11 @@
  * One difference, on purpose: with `inlineTags` (what this server's v1 writes use), a
  * `<ReplayTimestamp …/>` or `<Backlink …/>` inside a line is that node, where PostHog reads text.
  */
-import { type DocJSON, type MarkJSON, type NodeJSON, plainObject } from "./json.js";
+
 import { type Block, type BlockIssue, parseBlocks } from "./markdown/blocks.js";
 import { type Inline, type Mark, parseInline } from "./markdown/inline.js";
 import { componentTag, type Props } from "./markdown/props.js";
+import { type DocJSON, type MarkJSON, type NodeJSON, plainObject } from "./nodes.js";
 import {
   COMMENT_TAG,
   DIVIDER_TAG,

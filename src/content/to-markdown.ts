@@ -10,7 +10,7 @@
  * - an ordered list is numbered from its `start` (PostHog's always counts from 1, though its
  *   Markdown → v1 conversion reads the start).
  */
-import { childNodes, isNodeJSON, isRecord, markdownNotebookNode, type NodeJSON } from "./json.js";
+
 import {
   codeFence,
   escapeAll,
@@ -23,6 +23,7 @@ import {
 } from "./markdown/escape.js";
 import { componentTag } from "./markdown/props.js";
 import { corresponds, sameInline } from "./merge.js";
+import { childNodes, isNodeJSON, isRecord, markdownNotebookNode, type NodeJSON } from "./nodes.js";
 import { IMAGE_TAG, INLINE_NODE_TYPES, NODE_TYPE_TO_TAG, UNKNOWN_NODE_TAG } from "./tags.js";
 import { inlineMarkdownNodes, markdownToDocument } from "./to-document.js";
 

@@ -19,6 +19,9 @@
 
 import { alignBlocks } from "./align.js";
 import { checkAppend, checkCreate, checkRewrite, type Refusal } from "./guard.js";
+import { parseBlocks } from "./markdown/blocks.js";
+import type { Inline } from "./markdown/inline.js";
+import { corresponds, mergeList } from "./merge.js";
 import {
   type DocJSON,
   isNodeJSON,
@@ -27,10 +30,7 @@ import {
   MARKDOWN_NOTEBOOK_NODE_TYPE,
   markdownNotebookNode,
   type NodeJSON,
-} from "./json.js";
-import { parseBlocks } from "./markdown/blocks.js";
-import type { Inline } from "./markdown/inline.js";
-import { corresponds, mergeList } from "./merge.js";
+} from "./nodes.js";
 import { isAllowedLink, sanitize, URL_ATTRS } from "./sanitize.js";
 import { NODE_TYPE_TO_TAG } from "./tags.js";
 import { type Diagnostic, markdownToDocument } from "./to-document.js";

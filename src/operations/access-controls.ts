@@ -1,5 +1,5 @@
 import { AccessControlsSchema } from "../posthog/schemas.js";
-import { NotebookRef } from "./args.js";
+import { NotebookRef } from "./shared/args.js";
 import { defineOperation, READ } from "./types.js";
 
 export const accessControls = defineOperation({

@@ -1,7 +1,7 @@
 import { ActivityPageSchema } from "../posthog/schemas.js";
-import { ActivityPageOut, activityResult } from "./activity-page.js";
-import { FullActivity, Limit, NotebookRef, Page } from "./args.js";
-import { ACTIVITY_DEFAULT_LIMIT } from "./paging.js";
+import { ActivityPageOut, activityResult } from "./shared/activity-page.js";
+import { FullActivity, Limit, NotebookRef, Page } from "./shared/args.js";
+import { ACTIVITY_DEFAULT_LIMIT } from "./shared/paging.js";
 import { defineOperation, READ } from "./types.js";
 
 export const activity = defineOperation({

@@ -1,8 +1,8 @@
 import { ActivityPageSchema } from "../posthog/schemas.js";
-import { ActivityPageOut, activityFromLog, activityResult } from "./activity-page.js";
-import { Cursor, FullActivity, Limit, Page } from "./args.js";
-import { ACTIVITY_DEFAULT_LIMIT } from "./paging.js";
 import { unlessPersonalKeyRefused } from "./personal-key.js";
+import { ActivityPageOut, activityFromLog, activityResult } from "./shared/activity-page.js";
+import { Cursor, FullActivity, Limit, Page } from "./shared/args.js";
+import { ACTIVITY_DEFAULT_LIMIT } from "./shared/paging.js";
 import { defineOperation, READ } from "./types.js";
 
 export const allActivity = defineOperation({

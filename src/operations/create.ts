@@ -1,9 +1,9 @@
+import { newDocument, titleOf, type WriteNote } from "../notebooks/documents.js";
+import { cleanContent, deriveTextContent, jsonSize } from "../notebooks/writes.js";
 import { NotebookSchema } from "../posthog/schemas.js";
-import { Content, defined, exclusive, MarkdownArg, TextContent, Title } from "./args.js";
-import { newDocument, titleOf, type WriteNote } from "./documents.js";
-import { CreatedOut, notesSummary } from "./present.js";
+import { Content, defined, exclusive, MarkdownArg, TextContent, Title } from "./shared/args.js";
+import { CreatedOut, notesSummary } from "./shared/present.js";
 import { defineOperation } from "./types.js";
-import { cleanContent, deriveTextContent, jsonSize } from "./writes.js";
 
 export const create = defineOperation({
   name: "notebooks-create",

@@ -1,6 +1,6 @@
 import { NotebookSchema } from "../posthog/schemas.js";
-import { NotebookRef } from "./args.js";
-import { NotebookWriteOut, notebookWritten, titled } from "./present.js";
+import { NotebookRef } from "./shared/args.js";
+import { NotebookWriteOut, notebookWritten, titled } from "./shared/present.js";
 import { defineOperation } from "./types.js";
 
 export const destroy = defineOperation({

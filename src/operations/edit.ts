@@ -1,12 +1,12 @@
 import { z } from "zod";
+import { occurrences, rewrite, shownMarkdown, titleOf, type WriteNote } from "../notebooks/documents.js";
+import { editDiff, type Replacement } from "../notebooks/edit-diff.js";
+import { writeNotebook } from "../notebooks/io.js";
+import { deriveTextContent } from "../notebooks/writes.js";
 import { toolError } from "../posthog/errors.js";
-import { MAX_MARKDOWN, NotebookRef } from "./args.js";
-import { editDiff, type Replacement } from "./diff.js";
-import { occurrences, rewrite, shownMarkdown, titleOf, type WriteNote } from "./documents.js";
-import { writeNotebook } from "./notebook-io.js";
-import { NotebookWriteOut, notebookWritten, notesSummary, titled } from "./present.js";
+import { MAX_MARKDOWN, NotebookRef } from "./shared/args.js";
+import { NotebookWriteOut, notebookWritten, notesSummary, titled } from "./shared/present.js";
 import { defineOperation } from "./types.js";
-import { deriveTextContent } from "./writes.js";
 
 const OldMarkdown = z
   .string()

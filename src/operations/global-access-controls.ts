@@ -1,6 +1,6 @@
 import { toolError } from "../posthog/errors.js";
 import { AccessControlsSchema } from "../posthog/schemas.js";
-import { NotebookRef } from "./args.js";
+import { NotebookRef } from "./shared/args.js";
 import { defineOperation, READ } from "./types.js";
 
 export const globalAccessControls = defineOperation({

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { parseIsoDate } from "../dates.js";
 import { NotebookPageSchema } from "../posthog/schemas.js";
-import { defined, Limit, Offset } from "./args.js";
-import { LIST_DEFAULT_LIMIT, Paging } from "./paging.js";
+import { defined, Limit, Offset } from "./shared/args.js";
+import { LIST_DEFAULT_LIMIT, Paging } from "./shared/paging.js";
 import {
   intParam,
   NotebookSummaryOut,
@@ -10,7 +10,7 @@ import {
   notebookSummary,
   peoplesLines,
   queryOf,
-} from "./present.js";
+} from "./shared/present.js";
 import { defineOperation, READ } from "./types.js";
 
 /**

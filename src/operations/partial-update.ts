@@ -1,4 +1,7 @@
 import { z } from "zod";
+import { append, formatOf, retitled, rewrite, titleOf, type WriteNote } from "../notebooks/documents.js";
+import { oneAtATime, writeNotebook } from "../notebooks/io.js";
+import { cleanContent, deriveTextContent, jsonSize } from "../notebooks/writes.js";
 import { toolError } from "../posthog/errors.js";
 import { type Notebook, NotebookSchema } from "../posthog/schemas.js";
 import {
@@ -10,12 +13,9 @@ import {
   NotebookRef,
   TextContent,
   Title,
-} from "./args.js";
-import { append, formatOf, retitled, rewrite, titleOf, type WriteNote } from "./documents.js";
-import { oneAtATime, writeNotebook } from "./notebook-io.js";
-import { NotebookWriteOut, notebookWritten, notesSummary, titled } from "./present.js";
+} from "./shared/args.js";
+import { NotebookWriteOut, notebookWritten, notesSummary, titled } from "./shared/present.js";
 import { defineOperation } from "./types.js";
-import { cleanContent, deriveTextContent, jsonSize } from "./writes.js";
 
 export const partialUpdate = defineOperation({
   name: "notebooks-partial-update",

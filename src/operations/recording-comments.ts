@@ -5,9 +5,9 @@ import {
   type RecordingComment,
   RecordingCommentsSchema,
 } from "../posthog/schemas.js";
-import { RecordingId } from "./args.js";
 import { unlessPersonalKeyRefused } from "./personal-key.js";
-import { peoplesLines } from "./present.js";
+import { RecordingId } from "./shared/args.js";
+import { peoplesLines } from "./shared/present.js";
 import { defineOperation, type OpContext, READ } from "./types.js";
 
 export const recordingComments = defineOperation({

@@ -1,11 +1,11 @@
 import { z } from "zod";
 import { revealInvisible } from "../content/invisible.js";
+import { formatOf, shownMarkdown } from "../notebooks/documents.js";
+import { findPassages, type Heading, MAX_LINE, outlineOf, REGEX_BUDGET_MS } from "../notebooks/find.js";
+import { readNotebook } from "../notebooks/io.js";
 import { toolError } from "../posthog/errors.js";
-import { NotebookRef } from "./args.js";
-import { formatOf, shownMarkdown } from "./documents.js";
-import { findPassages, type Heading, MAX_LINE, outlineOf, REGEX_BUDGET_MS } from "./find.js";
-import { readNotebook } from "./notebook-io.js";
-import { NotebookOut, notebookWritten, peoplesLines, person, quoted, titled } from "./present.js";
+import { NotebookRef } from "./shared/args.js";
+import { NotebookOut, notebookWritten, peoplesLines, person, quoted, titled } from "./shared/present.js";
 import { defineOperation, type OpResult, READ } from "./types.js";
 
 /**

@@ -5,9 +5,9 @@
  */
 import type { z } from "zod";
 import type { ProjectId } from "../config.js";
+import type { NotebookSnapshots } from "../notebooks/snapshots.js";
 import type { HttpMethod, QueryValue, UpstreamResponse } from "../posthog/client.js";
 import type { Scope } from "../posthog/scopes.js";
-import type { NotebookSnapshots } from "./snapshots.js";
 
 export interface OpRequest {
   method: HttpMethod;

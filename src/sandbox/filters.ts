@@ -5,7 +5,7 @@
 
 import { commentsInNotebook, type RecordingComment } from "../content/recording-comments.js";
 import { relativeDateParse } from "../dates.js";
-import { isRecord } from "../json.js";
+import { isRecord } from "../is-record.js";
 import { errors } from "./errors.js";
 import type { StoredNotebook } from "./store.js";
 import { comparePython, jsonbContains, type Micros, normalizeUuid, pythonInt } from "./util.js";

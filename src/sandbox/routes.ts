@@ -15,7 +15,7 @@
  * — except PATCH on a list route, which DRF names "patch" (a write), and routes with their own
  * `required_scopes` (per-notebook activity); those pass the checks and then get 405.
  */
-import { isRecord } from "../json.js";
+import { isRecord } from "../is-record.js";
 import {
   checkKeyReach,
   checkScopes,

@@ -5,7 +5,7 @@
  */
 
 import { createHash, randomInt, randomUUID } from "node:crypto";
-import { isRecord } from "../json.js";
+import { isRecord } from "../is-record.js";
 
 // ---------------------------------------------------------------------------------------------
 // Time. Every timestamp is an integer number of microseconds since the epoch (UTC), because

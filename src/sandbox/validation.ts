@@ -6,7 +6,7 @@
  */
 
 import { z } from "zod";
-import { isRecord } from "../json.js";
+import { isRecord } from "../is-record.js";
 import { errors } from "./errors.js";
 import { charLength } from "./util.js";
 

@@ -27,8 +27,8 @@ import {
 } from "@modelcontextprotocol/server";
 import type { ProjectId } from "../config.js";
 import { revealInvisible } from "../content/invisible.js";
-import { occurrences, shownMarkdown } from "../operations/documents.js";
-import { readNotebook } from "../operations/notebook-io.js";
+import { occurrences, shownMarkdown } from "../notebooks/documents.js";
+import { readNotebook } from "../notebooks/io.js";
 import type { OpContext, Operation } from "../operations/types.js";
 import type { Session } from "../session.js";
 

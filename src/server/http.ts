@@ -20,7 +20,7 @@ import type { AddressInfo } from "node:net";
 import { toWebRequest } from "@modelcontextprotocol/node";
 import { isLegacyRequest } from "@modelcontextprotocol/server";
 import type { HttpConfig } from "../config.js";
-import { logConversionsTo } from "../operations/converter.js";
+import { logConversionsTo } from "../notebooks/worker-pool.js";
 import { Secrets } from "../secrets.js";
 import { createSession } from "../session.js";
 import type { UpstreamBase } from "../upstream.js";

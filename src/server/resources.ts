@@ -11,9 +11,9 @@ import {
 } from "@modelcontextprotocol/server";
 import { revealInvisible } from "../content/invisible.js";
 import { accountedTo } from "../cpu-account.js";
-import { ShortId } from "../operations/args.js";
-import { shownMarkdown } from "../operations/documents.js";
-import { readNotebook } from "../operations/notebook-io.js";
+import { shownMarkdown } from "../notebooks/documents.js";
+import { readNotebook } from "../notebooks/io.js";
+import { ShortId } from "../operations/shared/args.js";
 import { UpstreamError } from "../posthog/client.js";
 import { describeTransportError, ToolError } from "../posthog/errors.js";
 import { NotebookPageSchema } from "../posthog/schemas.js";

@@ -201,9 +201,7 @@ export const paragraphArbitrary = inlineContent({ breaks: true, atoms: true }).m
   content,
 }));
 const headingOf = (level: fc.Arbitrary<number>) =>
-  fc
-    .tuple(level, lineContent)
-    .map(([lvl, content]) => ({ type: "heading", attrs: { level: lvl }, content }));
+  fc.tuple(level, lineContent).map(([lvl, content]) => ({ type: "heading", attrs: { level: lvl }, content }));
 const heading = headingOf(fc.integer({ min: 1, max: 6 }));
 
 const codeBlock = fc
@@ -232,15 +230,13 @@ function list(depth: number): fc.Arbitrary<Json> {
           { freq: 4 },
         );
   const item = (task: boolean) =>
-    fc
-      .tuple(lineContent, nested, fc.boolean())
-      .map(([content, sub, checked]) => {
-        const children: Json[] = [{ type: "paragraph", content }];
-        if (sub) children.push(sub);
-        return task
-          ? { type: "taskItem", attrs: { checked }, content: children }
-          : { type: "listItem", content: children };
-      });
+    fc.tuple(lineContent, nested, fc.boolean()).map(([content, sub, checked]) => {
+      const children: Json[] = [{ type: "paragraph", content }];
+      if (sub) children.push(sub);
+      return task
+        ? { type: "taskItem", attrs: { checked }, content: children }
+        : { type: "listItem", content: children };
+    });
   return fc.oneof(
     fc.array(item(false), { minLength: 1, maxLength: 3 }).map((content) => ({ type: "bulletList", content })),
     fc

@@ -6,13 +6,13 @@
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { accountedTo, metered } from "../../src/cpu-account.js";
-import * as converter from "../../src/operations/converter.js";
+import * as converter from "../../src/notebooks/worker-pool.js";
 import { CpuBudgetSpent, RateLimitExceeded, RateLimiter } from "../../src/posthog/rate-limit.js";
 import { type Harness, startHarness, textOf } from "../helpers/harness.js";
 
 // Every conversion goes through `convert`: spied on, to see that a call held back converts nothing.
-vi.mock("../../src/operations/converter.js", async (original) => {
-  const actual = await original<typeof import("../../src/operations/converter.js")>();
+vi.mock("../../src/notebooks/worker-pool.js", async (original) => {
+  const actual = await original<typeof import("../../src/notebooks/worker-pool.js")>();
   return { ...actual, convert: vi.fn(actual.convert) };
 });
 

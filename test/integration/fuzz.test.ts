@@ -12,8 +12,8 @@ import { CallToolRequestSchema, type CallToolResult } from "@modelcontextprotoco
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { ProjectIdArg } from "../../src/operations/args.js";
 import { OPERATIONS } from "../../src/operations/index.js";
+import { ProjectIdArg } from "../../src/operations/shared/args.js";
 import type { RecordedRequest } from "../../src/sandbox/index.js";
 import { callTool } from "../../src/server/tools.js";
 import { type Harness, startHarness } from "../helpers/harness.js";

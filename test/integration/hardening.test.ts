@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createLogger } from "../../src/logger.js";
-import { notebookLine } from "../../src/operations/present.js";
+import { notebookLine } from "../../src/operations/shared/present.js";
 import { PostHogClient, UpstreamError } from "../../src/posthog/client.js";
 import { startSandbox } from "../../src/sandbox/index.js";
 import { redactSecrets, registerSecret } from "../../src/secrets.js";

@@ -7,7 +7,7 @@
  * otherwise (a reference link's brackets are not escaped): docs/markdown.md says why.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isRecord } from "../../src/content/json.js";
+import { isRecord } from "../../src/content/nodes.js";
 import { markdownToDocument } from "../../src/content/to-document.js";
 import { documentToMarkdown } from "../../src/content/to-markdown.js";
 import { type Harness, startHarness, textOf } from "../helpers/harness.js";

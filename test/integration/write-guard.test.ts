@@ -8,7 +8,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { documentToMarkdown, rewriteDocument } from "../../src/content/index.js";
-import type { NodeJSON } from "../../src/content/json.js";
+import type { NodeJSON } from "../../src/content/nodes.js";
 import { HEADERLESS_REPORT, TIMESTAMPED_LINE } from "../helpers/damage-fixtures.js";
 import { documentArbitrary, type Json, replaceMarker, textMarkers } from "../helpers/doc-arbitraries.js";
 import { type Harness, startHarness, textOf } from "../helpers/harness.js";

@@ -4,8 +4,8 @@
  * backtracking engine could not finish (answered all the same), and the diff of replacements.
  */
 import { describe, expect, it } from "vitest";
-import { editDiff } from "../../src/operations/diff.js";
-import { type FindSpec, findPassages, headingAt, outlineOf } from "../../src/operations/find.js";
+import { editDiff } from "../../src/notebooks/edit-diff.js";
+import { type FindSpec, findPassages, headingAt, outlineOf } from "../../src/notebooks/find.js";
 
 const DOC = [
   "# Report",

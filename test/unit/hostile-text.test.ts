@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { alignBlocks, MAX_TRIES } from "../../src/content/align.js";
 import { documentToMarkdown } from "../../src/content/to-markdown.js";
-import { atxHeading, type FindSpec, findPassages, outlineOf } from "../../src/operations/find.js";
+import { atxHeading, type FindSpec, findPassages, outlineOf } from "../../src/notebooks/find.js";
 
 /** The heading pattern outlineOf used: a line of spaces cost the square of its length. */
 const OLD_ATX = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { occurrences } from "../../src/operations/documents.js";
+import { occurrences } from "../../src/notebooks/documents.js";
 import { Secrets } from "../../src/secrets.js";
 import { findAll, type SearchSteps } from "../../src/text-search.js";
 

@@ -3,7 +3,7 @@
  * each key sees only its own entries.
  */
 import { describe, expect, it } from "vitest";
-import { charsOf, NotebookSnapshots, SnapshotStore } from "../../src/operations/snapshots.js";
+import { charsOf, NotebookSnapshots, SnapshotStore } from "../../src/notebooks/snapshots.js";
 import type { Notebook } from "../../src/posthog/schemas.js";
 
 function notebook(shortId: string, chars: number): Notebook {

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { ConversionFailed, WorkerPool } from "../../src/operations/converter.js";
+import { ConversionFailed, WorkerPool } from "../../src/notebooks/worker-pool.js";
 
 const WORKER = `
 import { parentPort } from "node:worker_threads";

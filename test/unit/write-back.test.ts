@@ -16,7 +16,7 @@ import {
   rewriteDocument,
 } from "../../src/content/index.js";
 import { restoreInvisible, revealInvisible } from "../../src/content/invisible.js";
-import { occurrences, replaceAt } from "../../src/operations/documents.js";
+import { occurrences, replaceAt } from "../../src/notebooks/documents.js";
 
 const CHARS = [
   ..."abcdefghij XYZ 0123",

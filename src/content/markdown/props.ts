@@ -4,7 +4,7 @@
  * too (`name='text'`, unquoted `name=value`, HTML entities in quoted strings). The panel props are
  * PostHog's: `hideFilters`/`hideResults` first, the legacy `edit`/`view` written as those.
  */
-import { plainObject } from "../json.js";
+import { plainObject } from "../nodes.js";
 
 export type PropValue = string | number | boolean | null | PropValue[] | { [key: string]: PropValue };
 export type Props = Record<string, PropValue>;

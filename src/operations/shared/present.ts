@@ -5,9 +5,9 @@
  */
 
 import { z } from "zod";
-import { revealInvisible } from "../content/invisible.js";
-import type { ActivityEntry, Notebook, NotebookMinimal, User } from "../posthog/schemas.js";
-import { lineDiff } from "./text-diff.js";
+import { revealInvisible } from "../../content/invisible.js";
+import { lineDiff } from "../../notebooks/text-diff.js";
+import type { ActivityEntry, Notebook, NotebookMinimal, User } from "../../posthog/schemas.js";
 
 export const PersonOut = z.object({
   uuid: z.string().nullable(),

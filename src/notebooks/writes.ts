@@ -1,8 +1,8 @@
 /** What the writing operations share: text_content derived as PostHog's editor derives it, content cleaned. */
 
-import { markdownNotebookNode } from "../content/json.js";
-import { convert } from "./converter.js";
+import { markdownNotebookNode } from "../content/nodes.js";
 import { textContentOf, type WriteNote } from "./documents.js";
+import { convert } from "./worker-pool.js";
 
 /**
  * Whenever content is written without text_content, it is derived as PostHog's web editor derives

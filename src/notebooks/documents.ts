@@ -8,11 +8,11 @@
 import type { Refusal } from "../content/guard.js";
 import type { DocJSON } from "../content/index.js";
 import { restoreInvisible, revealInvisible } from "../content/invisible.js";
-import { markdownNotebookNode } from "../content/json.js";
+import { markdownNotebookNode } from "../content/nodes.js";
 import { toolError } from "../posthog/errors.js";
 import { findApart, type SearchSteps } from "../text-search.js";
-import { convert } from "./converter.js";
 import type { Snapshot } from "./snapshots.js";
+import { convert } from "./worker-pool.js";
 
 export type DocumentFormat = "v1" | "v2" | "empty" | "other";
 

@@ -3,12 +3,13 @@
  * to one notebook from this process go one at a time, each against the version last seen, and a
  * change that can be re-applied (an append, an edit) is rebased when someone else wrote first.
  */
+
+import type { OpContext } from "../operations/types.js";
 import { UpstreamError } from "../posthog/client.js";
 import { conflict, ToolError } from "../posthog/errors.js";
 import { sleep } from "../posthog/rate-limit.js";
 import { type Notebook, NotebookSchema } from "../posthog/schemas.js";
 import type { Snapshot } from "./snapshots.js";
-import type { OpContext } from "./types.js";
 
 /** Reads a notebook from PostHog and remembers it. */
 export async function readNotebook(ctx: OpContext, shortId: string): Promise<Snapshot> {

@@ -3,12 +3,12 @@
  * page/limit pages, and the project activity log (cursor-paged, no total) as a fallback.
  */
 import { z } from "zod";
-import { toolError } from "../posthog/errors.js";
-import { ActivityLogPageSchema, type ActivityPageSchema } from "../posthog/schemas.js";
+import { toolError } from "../../posthog/errors.js";
+import { ActivityLogPageSchema, type ActivityPageSchema } from "../../posthog/schemas.js";
+import type { OpContext, OpResult } from "../types.js";
 import { defined } from "./args.js";
 import { Paging } from "./paging.js";
 import { ActivityOut, activity, activityLines, intParam, peoplesLines, queryOf } from "./present.js";
-import type { OpContext, OpResult } from "./types.js";
 
 export const ActivityPageOut = z.object({
   results: z.array(ActivityOut),

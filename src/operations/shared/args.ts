@@ -3,7 +3,7 @@
  * a path or a query.
  */
 import { z } from "zod";
-import { toolError } from "../posthog/errors.js";
+import { toolError } from "../../posthog/errors.js";
 
 export const ShortId = z
   .string()

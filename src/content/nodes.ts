@@ -3,7 +3,7 @@
  * guards the converters share. Everything here is data-only: no I/O, no module-level work.
  */
 
-import { isRecord } from "../json.js";
+import { isRecord } from "../is-record.js";
 
 export interface MarkJSON {
   type: string;
