@@ -49,8 +49,18 @@ function markKey(mark: MarkJSON): string {
 
 const SPACE = /\s/g;
 
-/** Nodes by type, marks by the characters (not spaces) that carry them, and text's characters. */
-function count(nodes: readonly NodeJSON[], counts: Counts = new Map()): Counts {
+/** Blocks whose paragraphs Markdown shows on one line, where a hard break is a space. */
+const ONE_LINE = new Set(["listItem", "taskItem", "tableCell", "tableHeader"]);
+
+/**
+ * Nodes by type, marks by the characters (not spaces) that carry them, and text's characters. On
+ * one line (`where`: a heading, a list item's or cell's paragraph), a hard break is a space.
+ */
+function count(
+  nodes: readonly NodeJSON[],
+  counts: Counts = new Map(),
+  where: "line" | "line-blocks" | "" = "",
+): Counts {
   for (const node of nodes) {
     if (node.type === "text") {
       const text = typeof node.text === "string" ? node.text : "";
@@ -59,9 +69,19 @@ function count(nodes: readonly NodeJSON[], counts: Counts = new Map()): Counts {
       for (const mark of node.marks ?? []) add(counts, `mark ${markKey(mark)}`, visible);
       continue;
     }
+    if (node.type === "hardBreak" && where === "line") {
+      add(counts, "text");
+      continue;
+    }
     add(counts, `node ${READS_AS[node.type] ?? node.type}`);
     for (const mark of node.marks ?? []) add(counts, `mark ${markKey(mark)}`);
-    count(childNodes(node), counts);
+    const inner =
+      node.type === "heading" || (node.type === "paragraph" && where === "line-blocks")
+        ? "line"
+        : ONE_LINE.has(node.type)
+          ? "line-blocks"
+          : "";
+    count(childNodes(node), counts, inner);
   }
   return counts;
 }

@@ -67,6 +67,7 @@ function inlineNodes(
 ): NodeJSON[] {
   const out: NodeJSON[] = [];
   let lineAt = line;
+  let lastMention: { at?: number } | undefined;
   for (const node of nodes) {
     if (node.type === "hardBreak") {
       out.push({ type: "hardBreak" });
@@ -86,10 +87,11 @@ function inlineNodes(
     if (mention && mention.type === "mention") {
       const id = mentionId(node.marks);
       if (id !== null) {
-        const previous = out[out.length - 1];
-        if (previous?.type !== "ph-mention" || previous.attrs?.id !== id) {
+        // One tag whose text is cut in runs (marks inside it) is one mention.
+        if (out[out.length - 1]?.type !== "ph-mention" || lastMention?.at !== mention.at) {
           out.push({ type: "ph-mention", attrs: { id } });
         }
+        lastMention = mention;
         continue;
       }
       report(

@@ -239,6 +239,31 @@ describe("cases the 50,000-document run left open", () => {
     },
   );
 
+  it("deleting the word after a hard break in a list item deletes the break with it (the edit was refused)", () => {
+    const source = doc({
+      type: "bulletList",
+      content: [{ type: "listItem", content: [p(text("one"), br, text("two"))] }],
+    });
+    const markdown = documentToMarkdown(source);
+    expect(markdown).toContain("- one two");
+    const done = rewriteDocument(source, markdown.replace(" two", ""));
+    expect(done.refused).toBeNull();
+    expect(done.content).toStrictEqual(
+      doc({ type: "bulletList", content: [{ type: "listItem", content: [p(text("one"))] }] }),
+    );
+  });
+
+  it("two mentions of one member side by side stay two in a new notebook (they became one)", () => {
+    const mention: Node = { type: "ph-mention", attrs: { id: 15600 } };
+    const source = doc({
+      type: "bulletList",
+      content: [{ type: "listItem", content: [p(mention, mention)] }],
+    });
+    const made = documentFromMarkdown(documentToMarkdown(source));
+    expect(made.refused).toBeNull();
+    expect(types(made.content)).toStrictEqual(types(source));
+  });
+
   it("deleting the only word of a paragraph that ends in a space empties it (the edit was refused)", () => {
     const source = doc(p(text("keep")), p(text("word ")), p(text("after")));
     const markdown = documentToMarkdown(source);

@@ -18,7 +18,9 @@ import { parseProps } from "./props.js";
 export type Mark =
   | { type: "bold" | "italic" | "strike" | "underline" | "code" }
   | { type: "link"; href: string }
-  | { type: "ref" | "mention"; id: string };
+  | { type: "ref"; id: string }
+  /** `at`: where its tag is, so that two mentions side by side stay two. */
+  | { type: "mention"; id: string; at?: number };
 
 export type Inline =
   | { type: "text"; text: string; marks?: Mark[] }
@@ -62,7 +64,8 @@ export function normalizeMarks(marks: readonly Mark[]): Mark[] {
 
 function markKey(mark: Mark): string {
   if (mark.type === "link") return `link:${mark.href}`;
-  if (mark.type === "ref" || mark.type === "mention") return `${mark.type}:${mark.id}`;
+  if (mark.type === "mention") return `mention:${mark.id}@${mark.at ?? ""}`;
+  if (mark.type === "ref") return `ref:${mark.id}`;
   return mark.type;
 }
 
@@ -536,7 +539,8 @@ export function parseInline(
         }
         const tag = inlineTag(i, end);
         if (tag) {
-          addAll(parse(tag.start, tag.close, [...marks, { type: tag.tag, id: tag.id }], depth + 1));
+          const mark: Mark = tag.tag === "mention" ? { type: "mention", id: tag.id, at: i } : { type: "ref", id: tag.id };
+          addAll(parse(tag.start, tag.close, [...marks, mark], depth + 1));
           i = tag.close + tag.tag.length + 3;
           continue;
         }
