@@ -228,8 +228,6 @@ function mergeInline(stored: NodeJSON[], base: NodeJSON[], next: NodeJSON[]): No
   const keys = new Map<NodeJSON, string>();
   const lb = b.node.length;
   const ln = n.node.length;
-  // Emptied by the agent: the stored spaces Markdown did not show go with the rest.
-  if (ln === 0) return [];
   const ls = s.node.length;
   let p = 0;
   while (p < lb && p < ln && sameItem(b, p, n, p, keys)) p++;

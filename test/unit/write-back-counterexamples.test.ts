@@ -264,6 +264,15 @@ describe("cases the 50,000-document run left open", () => {
     expect(types(made.content)).toStrictEqual(types(source));
   });
 
+  it("deleting the only word of a task item that ends in a space keeps the space Markdown did not show", () => {
+    const item = (...c: Node[]) => ({ type: "taskItem", attrs: { checked: false }, content: [p(...c)] });
+    const source = doc({ type: "taskList", content: [item(text("q4z "))] });
+    const markdown = documentToMarkdown(source);
+    const done = rewriteDocument(source, markdown.replace("q4z", ""));
+    expect(done.refused).toBeNull();
+    expect(done.content).toStrictEqual(doc({ type: "taskList", content: [item(text(" "))] }));
+  });
+
   it("deleting the only word of a paragraph that ends in a space empties it (the edit was refused)", () => {
     const source = doc(p(text("keep")), p(text("word ")), p(text("after")));
     const markdown = documentToMarkdown(source);
