@@ -12,8 +12,12 @@ import type { Conversions } from "../content/worker.js";
 import type { Logger } from "../logger.js";
 import { toolError } from "../posthog/errors.js";
 
-/** Characters of Markdown or JSON above which a conversion runs in a worker (about 20 ms of work). */
-export const WORKER_THRESHOLD = 128 * 1024;
+/**
+ * Characters of Markdown or JSON above which a conversion runs in a worker (a few milliseconds of
+ * work below it). Handing a job over costs little (strings and bytes in, bytes out: see
+ * content/write-job.ts), so only conversions too small to hold anything up stay on the server's thread.
+ */
+export const WORKER_THRESHOLD = 32 * 1024;
 const MAX_WORKERS = 2;
 const IDLE_MS = 30_000;
 /**
@@ -43,7 +47,7 @@ function workerFile(): URL | undefined {
 interface Job {
   name: string;
   args: unknown[];
-  resolve(value: unknown): void;
+  resolve(value: unknown, ms: number): void;
   reject(error: Error): void;
 }
 
@@ -101,7 +105,14 @@ export class WorkerPool {
   }
 
   run(name: string, args: unknown[]): Promise<unknown> {
-    return new Promise((resolve, reject) => this.#start({ name, args, resolve, reject }));
+    return this.timed(name, args).then((done) => done.value);
+  }
+
+  /** Runs a job; with its answer, how long it ran in its worker (milliseconds). */
+  timed(name: string, args: unknown[]): Promise<{ value: unknown; ms: number }> {
+    return new Promise((resolve, reject) =>
+      this.#start({ name, args, resolve: (value, ms) => resolve({ value, ms }), reject }),
+    );
   }
 
   /** Stops every worker; jobs in flight and waiting fail. */
@@ -140,9 +151,9 @@ export class WorkerPool {
     const worker = new Worker(this.file);
     worker.unref();
     const slot: Slot = { worker, job: undefined, idle: undefined, deadline: undefined };
-    worker.on("message", (message: { ok: boolean; value?: unknown; error?: string }) => {
+    worker.on("message", (message: { ok: boolean; value?: unknown; error?: string; ms?: number }) => {
       const job = this.#finish(slot);
-      if (message.ok) job?.resolve(message.value);
+      if (message.ok) job?.resolve(message.value, message.ms ?? 0);
       else job?.reject(new Error(message.error));
       this.#next(slot);
     });
@@ -198,6 +209,31 @@ function messageOf(error: unknown): string {
 
 let pool: WorkerPool | undefined | null = null;
 
+/** One conversion run: which, how big its input, where, and how long it took (ms). */
+export interface ConversionRun {
+  name: keyof Conversions;
+  chars: number;
+  where: "worker" | "inline";
+  ms: number;
+}
+
+const watchers = new Set<(run: ConversionRun) => void>();
+
+/**
+ * Calls `watcher` after each conversion, in a worker or on the server's thread (for accounting the
+ * work each call costs, and for tests counting the jobs a tool makes). Returns how to stop.
+ */
+export function watchConversions(watcher: (run: ConversionRun) => void): () => void {
+  watchers.add(watcher);
+  return () => watchers.delete(watcher);
+}
+
+function report(run: ConversionRun): void {
+  for (const watcher of watchers) watcher(run);
+}
+
+type Runnable = Record<keyof Conversions, (...args: unknown[]) => unknown>;
+
 /** Runs one conversion, in a worker when `size` (characters of input) is over the threshold. */
 export async function convert<K extends keyof Conversions>(
   name: K,
@@ -209,12 +245,17 @@ export async function convert<K extends keyof Conversions>(
     pool = file ? new WorkerPool(file) : undefined;
   }
   if (size < WORKER_THRESHOLD || !pool) {
-    const content = await contentModule();
-    return (content[name] as (...a: unknown[]) => ReturnType<Conversions[K]>)(...args);
+    const content = (await contentModule()) as unknown as Runnable;
+    const started = performance.now();
+    const value = content[name](...args) as ReturnType<Conversions[K]>;
+    report({ name, chars: size, where: "inline", ms: performance.now() - started });
+    return value;
   }
   log?.debug({ conversion: name, chars: size }, "converting in a worker thread");
   try {
-    return (await pool.run(name, args)) as ReturnType<Conversions[K]>;
+    const done = await pool.timed(name, args);
+    report({ name, chars: size, where: "worker", ms: done.ms });
+    return done.value as ReturnType<Conversions[K]>;
   } catch (error) {
     if (!(error instanceof ConversionFailed)) throw error;
     log?.debug({ conversion: name, chars: size, why: error.message }, "a conversion failed in its worker");

@@ -3,12 +3,79 @@
  * to one notebook from this process go one at a time, each against the version last seen, and a
  * change that can be re-applied (an append, an edit) is rebased when someone else wrote first.
  */
-import { UpstreamError } from "../posthog/client.js";
+import { z } from "zod";
+import { type FieldSpan, topLevelFields } from "../json-fields.js";
+import { type JsonBody, UpstreamError } from "../posthog/client.js";
 import { conflict, ToolError } from "../posthog/errors.js";
 import { sleep } from "../posthog/rate-limit.js";
 import { type Notebook, NotebookSchema } from "../posthog/schemas.js";
-import type { Snapshot } from "./snapshots.js";
-import type { OpContext } from "./types.js";
+import type { RawNotebook, Snapshot } from "./snapshots.js";
+import type { Attempt, OpContext, OpRequest } from "./types.js";
+
+/** Bytes of PostHog's echoes of written notebooks parsed on the server's thread (see `readEcho`). */
+let echoBytesParsed = 0;
+
+/** How many bytes of write echoes this process has parsed on its own thread (for tests). */
+export function echoParsing(): number {
+  return echoBytesParsed;
+}
+
+/** The fields of a notebook too big to parse on the server's thread: kept as bytes. */
+const KEPT_AS_BYTES = new Set(["content", "text_content"]);
+
+function unexpected(why: string): ToolError {
+  return new ToolError({
+    reason: "bad_upstream_answer",
+    message: `PostHog answered the write with data of an unexpected shape (${why}). The change was probably made: check with notebooks-retrieve or notebooks-list before calling again, and report this if it repeats.`,
+  });
+}
+
+/**
+ * The notebook PostHog echoes after a write, read only as far as needed: its small fields (id,
+ * version, title, who changed it when) parsed and checked, its document and text kept as the bytes
+ * of their JSON (parsed only where they are used: in a conversion worker, for a big notebook).
+ */
+export function readEcho(bytes: Uint8Array): { notebook: Notebook; raw: RawNotebook } {
+  const fields = topLevelFields(bytes);
+  if (!fields) throw unexpected("not a JSON object");
+  const decoder = new TextDecoder();
+  const small: Record<string, unknown> = {};
+  for (const [name, span] of fields) {
+    if (KEPT_AS_BYTES.has(name)) continue;
+    echoBytesParsed += span.end - span.start;
+    try {
+      small[name] = JSON.parse(decoder.decode(bytes.subarray(span.start, span.end)));
+    } catch {
+      throw unexpected(`${name} is not valid JSON`);
+    }
+  }
+  const checked = NotebookSchema.safeParse(small);
+  if (!checked.success) throw unexpected(z.prettifyError(checked.error).split("\n")[0] ?? "");
+  const kept = (span: FieldSpan | undefined): Uint8Array | null => {
+    if (!span) return null;
+    const value = bytes.subarray(span.start, span.end);
+    // (`null` is four bytes: worth a look, not a parse.)
+    return value.length === 4 && decoder.decode(value) === "null" ? null : value;
+  };
+  const text = kept(fields.get("text_content"));
+  if (text !== null && text[0] !== 0x22) throw unexpected("text_content is not a string");
+  return { notebook: checked.data, raw: { content: kept(fields.get("content")), text } };
+}
+
+/**
+ * Sends a write whose body is ready (`JsonBody`) and reads PostHog's echo of the notebook as far as
+ * needed (`readEcho`), remembering it; an HTTP error answer is handed back as it is.
+ */
+export async function sendWrite(
+  ctx: OpContext,
+  req: OpRequest & { body: JsonBody },
+): Promise<Attempt<Notebook>> {
+  const answer = await ctx.attemptBytes(req);
+  if (!answer.ok) return answer;
+  const echo = readEcho(answer.data);
+  ctx.memory.notebooks.remember(ctx.projectId, echo.notebook, echo.raw);
+  return { ok: true, data: echo.notebook };
+}
 
 /** Reads a notebook from PostHog and remembers it. */
 export async function readNotebook(ctx: OpContext, shortId: string): Promise<Snapshot> {
@@ -35,10 +102,11 @@ export function oneAtATime<T>(key: string, signal: AbortSignal, task: () => Prom
 }
 
 /**
- * What a change writes, given the notebook it applies to (without `version`: that is the base's).
- * `rebased`: someone else wrote after the change was first made, and it is being made again.
+ * What a change writes, given the notebook it applies to: the request body, ready to send, with
+ * `version` the base's. `rebased`: someone else wrote after the change was first made, and it is
+ * being made again.
  */
-export type Change = (base: Snapshot, rebased: boolean) => Promise<Record<string, unknown>>;
+export type Change = (base: Snapshot, rebased: boolean) => Promise<JsonBody>;
 
 export interface WriteOptions {
   /**
@@ -85,24 +153,17 @@ export function writeNotebook(
       }
     }
     for (let attempt = 1; ; attempt++) {
-      let made: Record<string, unknown>;
+      let body: JsonBody;
       try {
-        made = await change(base, attempt > 1);
+        body = await change(base, attempt > 1);
       } catch (error) {
         // A change that cannot apply to the version remembered may apply to the one PostHog has now.
         if (!(error instanceof ToolError) || base !== held) throw error;
         base = await readNotebook(ctx, shortId);
-        made = await change(base, attempt > 1);
+        body = await change(base, attempt > 1);
       }
-      const body = { ...made, version: base.notebook.version };
-      const answer = await ctx.attempt(
-        { method: "PATCH", segments: ["notebooks", shortId], body },
-        NotebookSchema,
-      );
-      if (answer.ok) {
-        ctx.memory.notebooks.remember(ctx.projectId, answer.data);
-        return { notebook: answer.data, rebased: attempt - 1 };
-      }
+      const answer = await sendWrite(ctx, { method: "PATCH", segments: ["notebooks", shortId], body });
+      if (answer.ok) return { notebook: answer.data, rebased: attempt - 1 };
       if (answer.response.status !== 409 || attempt >= attempts) {
         if (answer.response.status === 409 || answer.response.status === 404) {
           ctx.memory.notebooks.forget(ctx.projectId, shortId);

@@ -15,7 +15,13 @@ import type { ProjectId } from "../config.js";
 import type { Notebook } from "../posthog/schemas.js";
 
 export interface Snapshot {
+  /**
+   * As PostHog answered. For a notebook kept as bytes (`raw`), its `content` and `text_content`
+   * are parsed from them at each read of the field: pass `raw` to a conversion instead.
+   */
   notebook: Notebook;
+  /** The document's JSON as PostHog sent it (UTF-8), when it was kept unparsed. */
+  raw?: Uint8Array;
   /** The notebook's Markdown, once something asked for it (counted in the store's bytes then). */
   markdown?: string;
   /** Characters of the document's JSON (about), to place conversions. */
@@ -61,25 +67,29 @@ export class SnapshotStore {
     return found.snapshot;
   }
 
-  remember(key: string, notebook: Notebook): Snapshot {
+  /**
+   * Holds a notebook. With `raw`, its document and text are kept as the bytes of their JSON (no
+   * tree of objects on the server's thread) and parsed only when a field is read.
+   */
+  remember(key: string, notebook: Notebook, raw?: RawNotebook): Snapshot {
     const held = this.#entries.get(key);
     this.forget(key);
-    const measured = measure(notebook.content ?? null);
-    const size = measured.chars + (notebook.text_content?.length ?? 0);
+    if (raw) lazyFields(notebook, raw);
+    const measured = raw
+      ? { chars: raw.content?.length ?? 4, bytes: raw.content?.length ?? 0 }
+      : measure(notebook.content ?? null);
+    const textChars = raw ? (raw.text?.length ?? 0) : (notebook.text_content?.length ?? 0);
+    const size = measured.chars + textChars;
     let markdown: string | undefined;
     // The version this one replaces (or the one it kept, for a re-read of the same version).
     const previous =
       held && held.snapshot.notebook.version !== notebook.version
-        ? {
-            version: held.snapshot.notebook.version,
-            content: held.snapshot.notebook.content ?? null,
-            size: held.snapshot.size,
-            bytes: held.bytes,
-          }
+        ? previousOf(held.snapshot.notebook, held.snapshot.size, held.bytes)
         : held?.previousBytes !== undefined && held.snapshot.previous
-          ? { ...held.snapshot.previous, bytes: held.previousBytes }
+          ? { previous: held.snapshot.previous, bytes: held.previousBytes }
           : undefined;
-    const bytes = measured.bytes + 2 * (notebook.text_content?.length ?? 0) + 1024 + (previous?.bytes ?? 0);
+    // (Bytes kept as bytes count one each; characters of a string, two.)
+    const bytes = measured.bytes + (raw ? textChars : 2 * textChars) + 1024 + (previous?.bytes ?? 0);
     const entry: Entry = {
       snapshot: undefined as unknown as Snapshot,
       bytes,
@@ -89,9 +99,8 @@ export class SnapshotStore {
     entry.snapshot = {
       notebook,
       size,
-      ...(previous
-        ? { previous: { version: previous.version, content: previous.content, size: previous.size } }
-        : {}),
+      ...(raw?.content ? { raw: raw.content } : {}),
+      ...(previous ? { previous: previous.previous } : {}),
       get markdown() {
         return markdown;
       },
@@ -133,6 +142,48 @@ export class SnapshotStore {
   }
 }
 
+/** A notebook's document and text as the bytes of their JSON values (null: absent or null). */
+export interface RawNotebook {
+  content: Uint8Array | null;
+  text: Uint8Array | null;
+}
+
+function parsedFrom(bytes: Uint8Array | null): unknown {
+  return bytes === null ? null : JSON.parse(new TextDecoder().decode(bytes));
+}
+
+/** `content` and `text_content` of `notebook` read from `raw` at each access (never held parsed). */
+function lazyFields(notebook: Notebook, raw: RawNotebook): void {
+  Object.defineProperty(notebook, "content", {
+    get: () => parsedFrom(raw.content),
+    enumerable: true,
+    configurable: true,
+  });
+  Object.defineProperty(notebook, "text_content", {
+    get: () => parsedFrom(raw.text) as string | null,
+    enumerable: true,
+    configurable: true,
+  });
+}
+
+/** The version a new one replaces, its content read only when asked for. */
+function previousOf(
+  notebook: Notebook,
+  size: number,
+  bytes: number,
+): { previous: NonNullable<Snapshot["previous"]>; bytes: number } {
+  return {
+    previous: {
+      version: notebook.version,
+      get content() {
+        return notebook.content ?? null;
+      },
+      size,
+    },
+    bytes,
+  };
+}
+
 /** The process's one store. */
 export const sharedSnapshots = new SnapshotStore();
 
@@ -161,9 +212,12 @@ export class NotebookSnapshots {
     return this.store.get(this.#key(projectId, shortId));
   }
 
-  /** Holds what PostHog answered for a notebook (a read or a write), replacing what was held. */
-  remember(projectId: ProjectId, notebook: Notebook): Snapshot {
-    return this.store.remember(this.#key(projectId, notebook.short_id), notebook);
+  /**
+   * Holds what PostHog answered for a notebook (a read or a write), replacing what was held; `raw`:
+   * its document and text kept as bytes (see `SnapshotStore.remember`).
+   */
+  remember(projectId: ProjectId, notebook: Notebook, raw?: RawNotebook): Snapshot {
+    return this.store.remember(this.#key(projectId, notebook.short_id), notebook, raw);
   }
 
   forget(projectId: ProjectId, shortId: string): void {

@@ -14,6 +14,7 @@ export interface OpRequest {
   /** Path segments after `/api/projects/{project_id}/`; each is percent-encoded. */
   segments: string[];
   query?: Record<string, QueryValue>;
+  /** Written as JSON, unless it is a `JsonBody` (posthog/client.ts) already. */
   body?: unknown;
 }
 
@@ -37,6 +38,11 @@ export interface OpContext {
   call<T>(req: OpRequest, schema: z.ZodType<T>): Promise<T>;
   /** Like `call`, but an HTTP error answer is returned instead of thrown (for fallbacks). */
   attempt<T>(req: OpRequest, schema: z.ZodType<T>): Promise<Attempt<T>>;
+  /**
+   * Like `attempt`, but a 2xx answer is handed back as its bytes, unparsed: for answers too big to
+   * parse whole on the server's thread (a notebook PostHog echoes after a write).
+   */
+  attemptBytes(req: OpRequest): Promise<Attempt<Buffer>>;
   /** Throws the `ToolError` that describes an HTTP error answer (from `attempt`). */
   fail(response: UpstreamResponse): never;
   /** Where a person opens the notebook, or null when there is no web app (the sandbox). */

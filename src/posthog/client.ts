@@ -15,13 +15,24 @@ export type HttpMethod = "GET" | "POST" | "PATCH";
 
 export type QueryValue = string | number | boolean | null | undefined;
 
+/** A request body already written as JSON (UTF-8 bytes): sent as it is. */
+export class JsonBody {
+  constructor(readonly bytes: Uint8Array) {}
+}
+
 export interface UpstreamRequest {
   method: HttpMethod;
   /** Absolute path on the host, starting with `/api/`. Build it with `projectPath`. */
   path: string;
   query?: Record<string, QueryValue>;
+  /** Written as JSON, unless it is a `JsonBody` already. */
   body?: unknown;
   signal?: AbortSignal | undefined;
+  /**
+   * A successful (2xx) answer is handed back as its bytes, unparsed (`bytes`; `body` undefined and
+   * `text` empty): for answers too big to parse whole on the server's thread. Others are parsed.
+   */
+  raw?: boolean;
 }
 
 export interface UpstreamResponse {
@@ -31,6 +42,8 @@ export interface UpstreamResponse {
   body: unknown;
   /** Raw text of the body, for summaries of non-JSON answers. */
   text: string;
+  /** The body's bytes, for a 2xx answer to a `raw` request. */
+  bytes?: Buffer;
   /** The request's method: an error answer to a write may leave its outcome unknown. */
   method?: HttpMethod;
 }
@@ -218,9 +231,9 @@ export class PostHogClient {
       accept: "application/json",
       "user-agent": this.#userAgent,
     };
-    let body: string | undefined;
+    let body: string | Uint8Array | undefined;
     if (req.body !== undefined) {
-      body = JSON.stringify(req.body);
+      body = req.body instanceof JsonBody ? req.body.bytes : JSON.stringify(req.body);
       headers["content-type"] = "application/json";
     }
     let response: Answer;
@@ -243,7 +256,17 @@ export class PostHogClient {
       if (error instanceof TooLarge) throw this.#tooLarge(error.status);
       throw this.#describe(error);
     }
-    const { text } = response;
+    if (req.raw && response.status >= 200 && response.status < 300) {
+      return {
+        status: response.status,
+        headers: response.headers,
+        body: undefined,
+        text: "",
+        bytes: response.bytes,
+        method: req.method,
+      };
+    }
+    const text = response.bytes.toString("utf8");
     let parsed: unknown;
     const contentType = String(response.headers["content-type"] ?? "");
     if (text.length > 0 && (contentType.includes("json") || /^\s*[[{]/.test(text))) {
@@ -314,11 +337,11 @@ export class PostHogClient {
   }
 }
 
-/** An answer read whole: status, headers and the body as text. */
+/** An answer read whole: status, headers and the body's bytes. */
 interface Answer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  text: string;
+  bytes: Buffer;
 }
 
 /** An answer larger than the limit: announced so in its headers, or found so as it streamed in. */
@@ -382,9 +405,9 @@ class AnswerReader implements Dispatcher.DispatchHandler {
   onResponseEnd(): void {
     this.#done();
     const chunks = this.#chunks;
-    const text =
-      chunks.length === 1 ? (chunks[0] as Buffer).toString("utf8") : Buffer.concat(chunks).toString("utf8");
-    this.resolve({ status: this.#status, headers: this.#headers, text });
+    this.#chunks = [];
+    const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+    this.resolve({ status: this.#status, headers: this.#headers, bytes });
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {

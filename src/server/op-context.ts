@@ -38,13 +38,14 @@ export function createOpContext(
     deletedHere: shortId !== undefined && session.memory.deleted.has(shortId),
     allowedProjects: allowedProjects(session.grants.current),
   });
-  const send = (req: OpRequest): Promise<UpstreamResponse> =>
+  const send = (req: OpRequest, raw = false): Promise<UpstreamResponse> =>
     session.client.request({
       method: req.method,
       path: projectPath(projectId, ...req.segments),
       query: req.query,
       body: req.body,
       signal,
+      raw,
     });
 
   const validate = <T>(response: UpstreamResponse, schema: z.ZodType<T>): T => {
@@ -66,8 +67,8 @@ export function createOpContext(
   };
 
   /** Sends, and when PostHog refuses the key or a scope, re-reads the grants before answering. */
-  const exchange = async (req: OpRequest): Promise<UpstreamResponse> => {
-    const response = await send(req);
+  const exchange = async (req: OpRequest, raw = false): Promise<UpstreamResponse> => {
+    const response = await send(req, raw);
     const refused =
       response.status === 401 ||
       (response.status === 403 &&
@@ -95,6 +96,11 @@ export function createOpContext(
       const response = await exchange(req);
       if (response.status < 200 || response.status >= 300) return { ok: false, response };
       return { ok: true, data: validate(response, schema) };
+    },
+    async attemptBytes(req) {
+      const response = await exchange(req, true);
+      if (response.status < 200 || response.status >= 300) return { ok: false, response };
+      return { ok: true, data: response.bytes ?? Buffer.alloc(0) };
     },
   };
 }
