@@ -67,12 +67,23 @@ export interface FieldSpan {
   end: number;
 }
 
+/** Whether `bytes` holds exactly `expected` at `at` (compared natively, not byte by byte in JS). */
+function holds(bytes: Uint8Array, at: number, expected: Uint8Array): boolean {
+  if (at + expected.length > bytes.length) return false;
+  const here = Buffer.from(bytes.buffer, bytes.byteOffset + at, expected.length);
+  return here.equals(expected);
+}
+
 /**
  * Each top-level field of the JSON object in `bytes`, with where its value lies (the last one
  * wins, as JSON.parse has it), or undefined when `bytes` is not a JSON object's shape. Values are
- * not checked: parse the ones you read.
+ * not checked: parse the ones you read. `expected`: values likely there, by field (a document just
+ * sent, which its echo holds): found whole in one native comparison, they are not read through.
  */
-export function topLevelFields(bytes: Uint8Array): Map<string, FieldSpan> | undefined {
+export function topLevelFields(
+  bytes: Uint8Array,
+  expected?: ReadonlyMap<string, Uint8Array>,
+): Map<string, FieldSpan> | undefined {
   const fields = new Map<string, FieldSpan>();
   const decoder = new TextDecoder();
   let i = skipSpace(bytes, 0);
@@ -92,7 +103,12 @@ export function topLevelFields(bytes: Uint8Array): Map<string, FieldSpan> | unde
     i = skipSpace(bytes, keyEnd);
     if (bytes[i] !== 0x3a) return undefined;
     const start = skipSpace(bytes, i + 1);
-    const end = valueEnd(bytes, start);
+    const known = expected?.get(key as string);
+    const after = known ? skipSpace(bytes, start + known.length) : -1;
+    const end =
+      known && (bytes[after] === 0x2c || bytes[after] === 0x7d) && holds(bytes, start, known)
+        ? start + known.length
+        : valueEnd(bytes, start);
     if (end === -1) return undefined;
     fields.set(key as string, { start, end });
     i = skipSpace(bytes, end);

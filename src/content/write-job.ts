@@ -62,6 +62,11 @@ export interface WriteRequest {
 export interface WriteMade {
   /** The request body as UTF-8 JSON, or null when the guard refused the write. */
   body: Uint8Array | null;
+  /**
+   * Where the document's JSON lies in `body` (bytes), when it carries one: PostHog echoes the
+   * document it stored, and an echo holding these very bytes there need not be read through.
+   */
+  contentSpan: { start: number; end: number } | null;
   refused: Refusal | null;
   notes: WriteNote[];
   /** The title the body sets (or null when it sets none). */
@@ -74,7 +79,7 @@ export interface WriteMade {
 }
 
 function refusedWith(refused: Refusal, notes: WriteNote[]): WriteMade {
-  return { body: null, refused, notes, title: null, kept: 0, written: 0, content: false };
+  return { body: null, contentSpan: null, refused, notes, title: null, kept: 0, written: 0, content: false };
 }
 
 /** A JSON document as PostHog should store it: links and sources that would run a script dropped. */
@@ -159,8 +164,10 @@ export function makeWrite(request: WriteRequest): WriteMade {
     body.text_content = deriveTextContent(body.content);
   }
   const title = typeof body.title === "string" ? body.title : null;
+  const { bytes, contentSpan } = encodeBody(body);
   return {
-    body: new TextEncoder().encode(JSON.stringify(body)),
+    body: bytes,
+    contentSpan,
     refused: null,
     notes,
     title,
@@ -168,6 +175,23 @@ export function makeWrite(request: WriteRequest): WriteMade {
     written,
     content: body.content !== undefined,
   };
+}
+
+/** The body as UTF-8 JSON, its document first (so that where it lies is known). */
+function encodeBody(body: Record<string, unknown>): {
+  bytes: Uint8Array;
+  contentSpan: WriteMade["contentSpan"];
+} {
+  if (body.content === undefined)
+    return { bytes: new TextEncoder().encode(JSON.stringify(body)), contentSpan: null };
+  const { content, ...rest } = body;
+  const document = JSON.stringify(content);
+  const others = JSON.stringify(rest);
+  const head = '{"content":';
+  const json = `${head}${document}${others === "{}" ? "}" : `,${others.slice(1)}`}`;
+  const bytes = new TextEncoder().encode(json);
+  const start = head.length;
+  return { bytes, contentSpan: { start, end: start + Buffer.byteLength(document) } };
 }
 
 /** A notebook's Markdown as agents are shown it (characters that can only hide something made visible). */

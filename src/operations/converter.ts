@@ -25,6 +25,10 @@ const IDLE_MS = 30_000;
  * idle machine, so this leaves room for a very busy one.
  */
 const DEADLINE_MS = 120_000;
+/** Characters of input converting at once in all workers, at most (one bigger job runs alone). */
+const BUDGET = 2 * 1024 * 1024;
+/** A worker that converted this many characters or more stops after it (its heap grew with them). */
+const RETIRE_AFTER = 512 * 1024;
 
 type ContentModule = typeof import("../content/index.js");
 let loading: Promise<ContentModule> | undefined;
@@ -47,6 +51,7 @@ function workerFile(): URL | undefined {
 interface Job {
   name: string;
   args: unknown[];
+  weight: number;
   resolve(value: unknown, ms: number): void;
   reject(error: Error): void;
 }
@@ -75,6 +80,13 @@ export interface PoolOptions {
   idleMs?: number;
   /** A job not answered within this is stopped with its worker, which is replaced. */
   deadlineMs?: number;
+  /**
+   * Characters of input converting at once, at most (a job bigger than this runs alone): a worker
+   * converting a 4 MB notebook grows to a few hundred megabytes, so big jobs take turns.
+   */
+  budget?: number;
+  /** A worker that ran a job this big (characters) stops after it, handing its memory back. */
+  retireAfter?: number;
 }
 
 /**
@@ -89,6 +101,10 @@ export class WorkerPool {
   readonly #maxWorkers: number;
   readonly #idleMs: number;
   readonly #deadlineMs: number;
+  readonly #budget: number;
+  readonly #retireAfter: number;
+  /** Characters of input of the jobs running now. */
+  #weight = 0;
 
   constructor(
     private readonly file: URL,
@@ -97,6 +113,8 @@ export class WorkerPool {
     this.#maxWorkers = options.maxWorkers ?? MAX_WORKERS;
     this.#idleMs = options.idleMs ?? IDLE_MS;
     this.#deadlineMs = options.deadlineMs ?? DEADLINE_MS;
+    this.#budget = options.budget ?? BUDGET;
+    this.#retireAfter = options.retireAfter ?? RETIRE_AFTER;
   }
 
   /** Workers running now. */
@@ -104,15 +122,17 @@ export class WorkerPool {
     return this.#slots.length;
   }
 
-  run(name: string, args: unknown[]): Promise<unknown> {
-    return this.timed(name, args).then((done) => done.value);
+  /** Runs a job; `weight`: about how many characters it converts (see `PoolOptions.budget`). */
+  run(name: string, args: unknown[], weight = 0): Promise<unknown> {
+    return this.timed(name, args, weight).then((done) => done.value);
   }
 
   /** Runs a job; with its answer, how long it ran in its worker (milliseconds). */
-  timed(name: string, args: unknown[]): Promise<{ value: unknown; ms: number }> {
-    return new Promise((resolve, reject) =>
-      this.#start({ name, args, resolve: (value, ms) => resolve({ value, ms }), reject }),
-    );
+  timed(name: string, args: unknown[], weight = 0): Promise<{ value: unknown; ms: number }> {
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ name, args, weight, resolve: (value, ms) => resolve({ value, ms }), reject });
+      this.#pump();
+    });
   }
 
   /** Stops every worker; jobs in flight and waiting fail. */
@@ -121,30 +141,40 @@ export class WorkerPool {
     await Promise.all([...this.#slots].map((slot) => this.#retire(slot, "the converter stopped")));
   }
 
-  #start(job: Job): void {
-    let slot = this.#slots.find((s) => s.job === undefined);
-    if (!slot) {
-      if (this.#slots.length >= this.#maxWorkers) {
-        this.#waiting.push(job);
-        return;
+  /** Starts the jobs waiting, first come first served, while a worker and the budget allow. */
+  #pump(): void {
+    for (;;) {
+      const job = this.#waiting[0];
+      if (!job) return;
+      // Big jobs share the budget of input in flight (one over it runs alone).
+      if (this.#weight > 0 && this.#weight + job.weight > this.#budget) return;
+      let slot = this.#slots.find((s) => s.job === undefined);
+      if (!slot) {
+        if (this.#slots.length >= this.#maxWorkers) return;
+        slot = this.#spawn();
       }
-      slot = this.#spawn();
+      this.#waiting.shift();
+      if (slot.idle) clearTimeout(slot.idle);
+      slot.idle = undefined;
+      try {
+        slot.worker.postMessage({ id: 0, name: job.name, args: job.args });
+      } catch (error) {
+        // Nothing reached the worker: it is as free as before.
+        job.reject(new ConversionFailed(`its input could not be handed to a worker (${messageOf(error)})`));
+        this.#rest(slot);
+        continue;
+      }
+      slot.job = job;
+      this.#weight += job.weight;
+      const busy = slot;
+      slot.deadline = setTimeout(() => {
+        void this.#retire(
+          busy,
+          `it ran longer than ${Math.round(this.#deadlineMs / 1000)} s, and was stopped`,
+        );
+      }, this.#deadlineMs);
+      slot.deadline.unref();
     }
-    if (slot.idle) clearTimeout(slot.idle);
-    slot.idle = undefined;
-    try {
-      slot.worker.postMessage({ id: 0, name: job.name, args: job.args });
-    } catch (error) {
-      // Nothing reached the worker: it is as free as before.
-      job.reject(new ConversionFailed(`its input could not be handed to a worker (${messageOf(error)})`));
-      this.#next(slot);
-      return;
-    }
-    slot.job = job;
-    slot.deadline = setTimeout(() => {
-      void this.#retire(slot, `it ran longer than ${Math.round(this.#deadlineMs / 1000)} s, and was stopped`);
-    }, this.#deadlineMs);
-    slot.deadline.unref();
   }
 
   #spawn(): Slot {
@@ -155,7 +185,10 @@ export class WorkerPool {
       const job = this.#finish(slot);
       if (message.ok) job?.resolve(message.value, message.ms ?? 0);
       else job?.reject(new Error(message.error));
-      this.#next(slot);
+      // A worker that has converted something big holds the memory it grew to: it goes now, and
+      // a fresh one starts when needed.
+      if (job && job.weight >= this.#retireAfter) void this.#retire(slot, "done");
+      else this.#next(slot);
     });
     // An answer that cannot be read (a result too deeply nested to clone, say): the worker is in
     // doubt, so it goes.
@@ -175,6 +208,7 @@ export class WorkerPool {
   #finish(slot: Slot): Job | undefined {
     const job = slot.job;
     slot.job = undefined;
+    if (job) this.#weight -= job.weight;
     if (slot.deadline) clearTimeout(slot.deadline);
     slot.deadline = undefined;
     return job;
@@ -187,17 +221,18 @@ export class WorkerPool {
     this.#slots.splice(at, 1);
     if (slot.idle) clearTimeout(slot.idle);
     this.#finish(slot)?.reject(new ConversionFailed(why));
-    const waiting = this.#waiting.shift();
-    if (waiting) this.#start(waiting);
+    this.#pump();
     await slot.worker.terminate().catch(() => undefined);
   }
 
   #next(slot: Slot): void {
-    const job = this.#waiting.shift();
-    if (job) {
-      this.#start(job);
-      return;
-    }
+    this.#pump();
+    if (slot.job === undefined) this.#rest(slot);
+  }
+
+  /** A free worker waits a while for work, then stops. */
+  #rest(slot: Slot): void {
+    if (slot.idle) clearTimeout(slot.idle);
     slot.idle = setTimeout(() => void this.#retire(slot, "idle"), this.#idleMs);
     slot.idle.unref();
   }
@@ -253,7 +288,7 @@ export async function convert<K extends keyof Conversions>(
   }
   log?.debug({ conversion: name, chars: size }, "converting in a worker thread");
   try {
-    const done = await pool.timed(name, args);
+    const done = await pool.timed(name, args, size);
     report({ name, chars: size, where: "worker", ms: done.ms });
     return done.value as ReturnType<Conversions[K]>;
   } catch (error) {

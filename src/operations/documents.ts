@@ -56,7 +56,11 @@ export async function prepareWrite(
   if (made.refused || made.body === null) {
     throw toolError("would_damage", made.refused?.message ?? "The write was refused.");
   }
-  return { ...made, body: new JsonBody(made.body) };
+  const { start, end } = made.contentSpan ?? { start: 0, end: 0 };
+  return {
+    ...made,
+    body: new JsonBody(made.body, made.contentSpan ? made.body.subarray(start, end) : undefined),
+  };
 }
 
 /**

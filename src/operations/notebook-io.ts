@@ -35,8 +35,9 @@ function unexpected(why: string): ToolError {
  * version, title, who changed it when) parsed and checked, its document and text kept as the bytes
  * of their JSON (parsed only where they are used: in a conversion worker, for a big notebook).
  */
-export function readEcho(bytes: Uint8Array): { notebook: Notebook; raw: RawNotebook } {
-  const fields = topLevelFields(bytes);
+export function readEcho(bytes: Uint8Array, sent?: JsonBody): { notebook: Notebook; raw: RawNotebook } {
+  // The document just sent is most likely echoed byte for byte: compared whole, not read through.
+  const fields = topLevelFields(bytes, sent?.content ? new Map([["content", sent.content]]) : undefined);
   if (!fields) throw unexpected("not a JSON object");
   const decoder = new TextDecoder();
   const small: Record<string, unknown> = {};
@@ -72,7 +73,7 @@ export async function sendWrite(
 ): Promise<Attempt<Notebook>> {
   const answer = await ctx.attemptBytes(req);
   if (!answer.ok) return answer;
-  const echo = readEcho(answer.data);
+  const echo = readEcho(answer.data, req.body);
   ctx.memory.notebooks.remember(ctx.projectId, echo.notebook, echo.raw);
   return { ok: true, data: echo.notebook };
 }

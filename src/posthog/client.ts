@@ -17,7 +17,11 @@ export type QueryValue = string | number | boolean | null | undefined;
 
 /** A request body already written as JSON (UTF-8 bytes): sent as it is. */
 export class JsonBody {
-  constructor(readonly bytes: Uint8Array) {}
+  /** `content`: the document's JSON within `bytes`, if it carries one (what its echo should hold). */
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly content?: Uint8Array,
+  ) {}
 }
 
 export interface UpstreamRequest {

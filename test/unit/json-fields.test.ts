@@ -41,3 +41,18 @@ it("says when the bytes are not an object", () => {
     expect(fieldsOf(text)).toBeUndefined();
   }
 });
+
+it("takes a value expected at its field when the bytes there are the same, and reads through otherwise", () => {
+  const content = { type: "doc", content: [{ type: "text", text: 'a "quoted" }' }] };
+  const text = JSON.stringify({ title: "T", content, version: 3 });
+  const bytes = encode(text);
+  const same = encode(JSON.stringify(content));
+  const other = encode(JSON.stringify({ ...content, type: "dox" }));
+  const longer = encode(`${JSON.stringify(content)}, "x": 1`);
+  for (const expected of [same, other, longer]) {
+    const spans = topLevelFields(bytes, new Map([["content", expected]]));
+    const span = spans?.get("content");
+    expect(span && JSON.parse(decode(bytes.subarray(span.start, span.end)))).toEqual(content);
+    expect(spans?.get("version")).toBeDefined();
+  }
+});
