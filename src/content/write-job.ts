@@ -101,7 +101,11 @@ export function cleanDocument(content: unknown): { content: unknown; notes: Writ
   };
 }
 
-function formatOf(content: unknown): "v1" | "v2" | "other" {
+export type DocumentFormat = "v1" | "v2" | "empty" | "other";
+
+/** The format of a document, told from its shape. */
+export function formatOf(content: unknown): DocumentFormat {
+  if (content === null || content === undefined) return "empty";
   if (markdownNotebookNode(content)) return "v2";
   const doc = content as { type?: unknown; content?: unknown } | null;
   return doc?.type === "doc" && Array.isArray(doc.content) ? "v1" : "other";
@@ -194,7 +198,11 @@ function encodeBody(body: Record<string, unknown>): {
   return { bytes, contentSpan: { start, end: start + Buffer.byteLength(document) } };
 }
 
-/** A notebook's Markdown as agents are shown it (characters that can only hide something made visible). */
-export function shownMarkdown(stored: Stored | null): string {
-  return revealInvisible(documentToMarkdown(stored === null ? null : storedValue(stored)));
+/**
+ * A notebook's Markdown as agents are shown it (characters that can only hide something made
+ * visible), and its document's format.
+ */
+export function shownMarkdown(stored: Stored | null): { markdown: string; format: DocumentFormat } {
+  const value = stored === null ? null : storedValue(stored);
+  return { markdown: revealInvisible(documentToMarkdown(value)), format: formatOf(value) };
 }

@@ -6,14 +6,14 @@
  * server that never converts never pays for them.
  */
 import { markdownNotebookNode } from "../content/json.js";
-import type { Stored, WriteMade, WriteRequest } from "../content/write-job.js";
+import type { DocumentFormat, Stored, WriteMade, WriteRequest } from "../content/write-job.js";
 import { JsonBody } from "../posthog/client.js";
 import { toolError } from "../posthog/errors.js";
 import { findApart, type SearchSteps } from "../text-search.js";
 import { convert } from "./converter.js";
 import type { Snapshot } from "./snapshots.js";
 
-export type DocumentFormat = "v1" | "v2" | "empty" | "other";
+export type { DocumentFormat } from "../content/write-job.js";
 
 /** The format of a document, told from its shape (no converter needed). */
 export function formatOf(content: unknown): DocumentFormat {
@@ -21,6 +21,16 @@ export function formatOf(content: unknown): DocumentFormat {
   if (markdownNotebookNode(content)) return "v2";
   const doc = content as { type?: unknown; content?: unknown };
   return doc.type === "doc" && Array.isArray(doc.content) ? "v1" : "other";
+}
+
+/**
+ * The format of a snapshot's document: told from its shape, or, for a document kept as bytes, by
+ * the conversion that makes its Markdown (not parsed on the server's thread only for this).
+ */
+export async function formatOfSnapshot(snapshot: Snapshot): Promise<DocumentFormat> {
+  if (!snapshot.raw) return formatOf(snapshot.notebook.content);
+  await shownMarkdown(snapshot);
+  return snapshot.format ?? "other";
 }
 
 /** Something a write could not understand, with its line in what the agent sent. */
@@ -38,7 +48,11 @@ export function storedOf(snapshot: Snapshot): Stored | null {
 
 /** A notebook's Markdown as agents are shown it, made once per snapshot. */
 export async function shownMarkdown(snapshot: Snapshot): Promise<string> {
-  snapshot.markdown ??= await convert("shownMarkdown", snapshot.size, storedOf(snapshot));
+  if (snapshot.markdown === undefined) {
+    const shown = await convert("shownMarkdown", snapshot.size, storedOf(snapshot));
+    snapshot.format = shown.format;
+    snapshot.markdown = shown.markdown;
+  }
   return snapshot.markdown;
 }
 

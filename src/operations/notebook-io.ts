@@ -23,22 +23,25 @@ export function echoParsing(): number {
 /** The fields of a notebook too big to parse on the server's thread: kept as bytes. */
 const KEPT_AS_BYTES = new Set(["content", "text_content"]);
 
-function unexpected(why: string): ToolError {
+function unexpected(why: string, write: boolean): ToolError {
   return new ToolError({
     reason: "bad_upstream_answer",
-    message: `PostHog answered the write with data of an unexpected shape (${why}). The change was probably made: check with notebooks-retrieve or notebooks-list before calling again, and report this if it repeats.`,
+    message: write
+      ? `PostHog answered the write with data of an unexpected shape (${why}). The change was probably made: check with notebooks-retrieve or notebooks-list before calling again, and report this if it repeats.`
+      : `PostHog answered with a notebook of an unexpected shape (${why}). This PostHog version may differ from what this server supports; try again, and report it if it repeats.`,
   });
 }
 
 /**
- * The notebook PostHog echoes after a write, read only as far as needed: its small fields (id,
+ * A notebook PostHog sent (read, or echoed after a write: `sent` the body written), read only as far as needed: its small fields (id,
  * version, title, who changed it when) parsed and checked, its document and text kept as the bytes
  * of their JSON (parsed only where they are used: in a conversion worker, for a big notebook).
  */
 export function readEcho(bytes: Uint8Array, sent?: JsonBody): { notebook: Notebook; raw: RawNotebook } {
   // The document just sent is most likely echoed byte for byte: compared whole, not read through.
   const fields = topLevelFields(bytes, sent?.content ? new Map([["content", sent.content]]) : undefined);
-  if (!fields) throw unexpected("not a JSON object");
+  const write = sent !== undefined;
+  if (!fields) throw unexpected("not a JSON object", write);
   const decoder = new TextDecoder();
   const small: Record<string, unknown> = {};
   for (const [name, span] of fields) {
@@ -47,11 +50,11 @@ export function readEcho(bytes: Uint8Array, sent?: JsonBody): { notebook: Notebo
     try {
       small[name] = JSON.parse(decoder.decode(bytes.subarray(span.start, span.end)));
     } catch {
-      throw unexpected(`${name} is not valid JSON`);
+      throw unexpected(`${name} is not valid JSON`, write);
     }
   }
   const checked = NotebookSchema.safeParse(small);
-  if (!checked.success) throw unexpected(z.prettifyError(checked.error).split("\n")[0] ?? "");
+  if (!checked.success) throw unexpected(z.prettifyError(checked.error).split("\n")[0] ?? "", write);
   const kept = (span: FieldSpan | undefined): Uint8Array | null => {
     if (!span) return null;
     const value = bytes.subarray(span.start, span.end);
@@ -59,7 +62,7 @@ export function readEcho(bytes: Uint8Array, sent?: JsonBody): { notebook: Notebo
     return value.length === 4 && decoder.decode(value) === "null" ? null : value;
   };
   const text = kept(fields.get("text_content"));
-  if (text !== null && text[0] !== 0x22) throw unexpected("text_content is not a string");
+  if (text !== null && text[0] !== 0x22) throw unexpected("text_content is not a string", write);
   return { notebook: checked.data, raw: { content: kept(fields.get("content")), text } };
 }
 
@@ -78,10 +81,15 @@ export async function sendWrite(
   return { ok: true, data: echo.notebook };
 }
 
-/** Reads a notebook from PostHog and remembers it. */
+/**
+ * Reads a notebook from PostHog and remembers it: its small fields parsed, its document and text
+ * kept as the bytes of their JSON (see `readEcho`).
+ */
 export async function readNotebook(ctx: OpContext, shortId: string): Promise<Snapshot> {
-  const nb = await ctx.call({ method: "GET", segments: ["notebooks", shortId] }, NotebookSchema);
-  return ctx.memory.notebooks.remember(ctx.projectId, nb);
+  const answer = await ctx.attemptBytes({ method: "GET", segments: ["notebooks", shortId] });
+  if (!answer.ok) return ctx.fail(answer.response);
+  const read = readEcho(answer.data);
+  return ctx.memory.notebooks.remember(ctx.projectId, read.notebook, read.raw);
 }
 
 const queues = new Map<string, Promise<unknown>>();

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { revealInvisible } from "../content/invisible.js";
 import { toolError } from "../posthog/errors.js";
 import { NotebookRef } from "./args.js";
-import { formatOf, shownMarkdown } from "./documents.js";
+import { formatOfSnapshot, shownMarkdown } from "./documents.js";
 import { findPassages, type Heading, MAX_LINE, outlineOf, REGEX_BUDGET_MS } from "./find.js";
 import { readNotebook } from "./notebook-io.js";
 import { NotebookOut, notebookWritten, person, quoted, titled } from "./present.js";
@@ -84,7 +84,7 @@ export const retrieve = defineOperation({
     const out: NotebookOut = {
       ...notebookWritten(nb, ctx.webUrl(nb.short_id)),
       last_modified_by: person(nb.last_modified_by),
-      format: formatOf(nb.content),
+      format: await formatOfSnapshot(snapshot),
       shown: [],
     };
     const documents: NonNullable<OpResult<unknown>["documents"]> = [];

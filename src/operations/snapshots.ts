@@ -5,8 +5,8 @@
  * right after a read is one request, written against the version just read (a 409 means someone
  * wrote in between: the write then reads again and re-applies the change).
  *
- * One store for the whole process, bounded in bytes (128 MB by default), least recently used out
- * first; each upstream client (one per key) sees only its own entries, through a
+ * One store for the whole process, bounded in bytes (128 MB by default; no one notebook over 8 MB),
+ * least recently used out first; each upstream client (one per key) sees only its own entries, through a
  * `NotebookSnapshots` view. However many sessions a server holds, what they keep shares the bound.
  * Each also keeps the content of the version it replaced (counted in the bound), so that the
  * notebook view can show what a write changed.
@@ -24,6 +24,8 @@ export interface Snapshot {
   raw?: Uint8Array;
   /** The notebook's Markdown, once something asked for it (counted in the store's bytes then). */
   markdown?: string;
+  /** Its document's format, once its Markdown was made. */
+  format?: "v1" | "v2" | "empty" | "other";
   /** Characters of the document's JSON (about), to place conversions. */
   size: number;
   /**
@@ -35,6 +37,8 @@ export interface Snapshot {
 
 /** Bytes the process keeps of stored versions, at most. */
 export const SNAPSHOT_BYTES = 128 * 1024 * 1024;
+/** Bytes of one notebook as held, at most, for it to be kept (about 1.5 MB of Markdown in a v1 document). */
+export const ONE_NOTEBOOK_BYTES = 8 * 1024 * 1024;
 
 interface Entry {
   snapshot: Snapshot;
@@ -49,6 +53,11 @@ export class SnapshotStore {
   #bytes = 0;
 
   constructor(readonly maxBytes = SNAPSHOT_BYTES) {}
+
+  /** Bytes of one notebook, at most, for it to be kept. */
+  get #most(): number {
+    return Math.min(this.maxBytes / 4, ONE_NOTEBOOK_BYTES);
+  }
 
   /** Bytes held now (strings counted at two bytes a character). */
   get bytes(): number {
@@ -104,14 +113,16 @@ export class SnapshotStore {
       get markdown() {
         return markdown;
       },
+      format: undefined,
       set markdown(value: string | undefined) {
         const grown = 2 * ((value?.length ?? 0) - (markdown?.length ?? 0));
         markdown = value;
         store.#grow(key, entry, grown);
       },
     };
-    // One notebook bigger than a quarter of the store is not kept: it would push out everything.
-    if (entry.bytes > this.maxBytes / 4) return entry.snapshot;
+    // One notebook bigger than a quarter of the store (or than 8 MB) is not kept: it would push
+    // out everything, and hold the process's memory up long after it was written.
+    if (entry.bytes > this.#most) return entry.snapshot;
     this.#entries.set(key, entry);
     this.#bytes += entry.bytes;
     this.#trim();
@@ -129,7 +140,7 @@ export class SnapshotStore {
     entry.bytes += bytes;
     if (this.#entries.get(key) !== entry) return;
     this.#bytes += bytes;
-    if (entry.bytes > this.maxBytes / 4) this.forget(key);
+    if (entry.bytes > this.#most) this.forget(key);
     this.#trim();
   }
 
