@@ -7,6 +7,9 @@
  * above, so no structural character can hide inside one.)
  */
 
+/** Bytes of answers read only in part that were parsed on the server's thread (for tests). */
+export const partlyParsed = { bytes: 0 };
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 

@@ -3,67 +3,45 @@
  * to one notebook from this process go one at a time, each against the version last seen, and a
  * change that can be re-applied (an append, an edit) is rebased when someone else wrote first.
  */
-import { z } from "zod";
-import { type FieldSpan, topLevelFields } from "../json-fields.js";
+import { partlyParsed } from "../json-fields.js";
 import { type JsonBody, UpstreamError } from "../posthog/client.js";
 import { conflict, ToolError } from "../posthog/errors.js";
 import { sleep } from "../posthog/rate-limit.js";
 import { type Notebook, NotebookSchema } from "../posthog/schemas.js";
-import type { RawNotebook, Snapshot } from "./snapshots.js";
+import type { Snapshot } from "./snapshots.js";
 import type { Attempt, OpContext, OpRequest } from "./types.js";
 
-/** Bytes of PostHog's echoes of written notebooks parsed on the server's thread (see `readEcho`). */
-let echoBytesParsed = 0;
-
-/** How many bytes of write echoes this process has parsed on its own thread (for tests). */
+/** How many bytes of notebooks read in part (`readPartly`) this process has parsed on its own thread (for tests). */
 export function echoParsing(): number {
-  return echoBytesParsed;
-}
-
-/** The fields of a notebook too big to parse on the server's thread: kept as bytes. */
-const KEPT_AS_BYTES = new Set(["content", "text_content"]);
-
-function unexpected(why: string, write: boolean): ToolError {
-  return new ToolError({
-    reason: "bad_upstream_answer",
-    message: write
-      ? `PostHog answered the write with data of an unexpected shape (${why}). The change was probably made: check with notebooks-retrieve or notebooks-list before calling again, and report this if it repeats.`
-      : `PostHog answered with a notebook of an unexpected shape (${why}). This PostHog version may differ from what this server supports; try again, and report it if it repeats.`,
-  });
+  return partlyParsed.bytes;
 }
 
 /**
- * A notebook PostHog sent (read, or echoed after a write: `sent` the body written), read only as far as needed: its small fields (id,
- * version, title, who changed it when) parsed and checked, its document and text kept as the bytes
- * of their JSON (parsed only where they are used: in a conversion worker, for a big notebook).
+ * A notebook PostHog sends (read, or echoed after a write), read only as far as needed: its small
+ * fields (id, version, title, who changed it when) parsed and checked, its document and text kept
+ * as the bytes of their JSON (parsed only where they are used: in a conversion worker, for a big
+ * notebook), and remembered. An HTTP error answer is handed back as it is.
  */
-export function readEcho(bytes: Uint8Array, sent?: JsonBody): { notebook: Notebook; raw: RawNotebook } {
-  // The document just sent is most likely echoed byte for byte: compared whole, not read through.
-  const fields = topLevelFields(bytes, sent?.content ? new Map([["content", sent.content]]) : undefined);
-  const write = sent !== undefined;
-  if (!fields) throw unexpected("not a JSON object", write);
-  const decoder = new TextDecoder();
-  const small: Record<string, unknown> = {};
-  for (const [name, span] of fields) {
-    if (KEPT_AS_BYTES.has(name)) continue;
-    echoBytesParsed += span.end - span.start;
-    try {
-      small[name] = JSON.parse(decoder.decode(bytes.subarray(span.start, span.end)));
-    } catch {
-      throw unexpected(`${name} is not valid JSON`, write);
-    }
-  }
-  const checked = NotebookSchema.safeParse(small);
-  if (!checked.success) throw unexpected(z.prettifyError(checked.error).split("\n")[0] ?? "", write);
-  const kept = (span: FieldSpan | undefined): Uint8Array | null => {
-    if (!span) return null;
-    const value = bytes.subarray(span.start, span.end);
+async function readPartly(ctx: OpContext, req: OpRequest): Promise<Attempt<Snapshot>> {
+  const answer = await ctx.attemptPartly(req, NotebookSchema, ["content", "text_content"]);
+  if (!answer.ok) return answer;
+  const { value, kept } = answer.data;
+  const bytesOf = (name: string): Uint8Array | null => {
+    const bytes = kept.get(name);
     // (`null` is four bytes: worth a look, not a parse.)
-    return value.length === 4 && decoder.decode(value) === "null" ? null : value;
+    return bytes === undefined || (bytes.length === 4 && new TextDecoder().decode(bytes) === "null")
+      ? null
+      : bytes;
   };
-  const text = kept(fields.get("text_content"));
-  if (text !== null && text[0] !== 0x22) throw unexpected("text_content is not a string", write);
-  return { notebook: checked.data, raw: { content: kept(fields.get("content")), text } };
+  const text = bytesOf("text_content");
+  if (text !== null && text[0] !== 0x22) {
+    throw new ToolError({
+      reason: "bad_upstream_answer",
+      message: `PostHog answered with a notebook whose text_content is not a string. ${req.method === "GET" ? "This PostHog version may differ from what this server supports; try again, and report it if it repeats." : "The change was probably made: check with notebooks-retrieve or notebooks-list before calling again, and report this if it repeats."}`,
+    });
+  }
+  const raw = { content: bytesOf("content"), text };
+  return { ok: true, data: ctx.memory.notebooks.remember(ctx.projectId, value, raw) };
 }
 
 /**
@@ -74,11 +52,8 @@ export async function sendWrite(
   ctx: OpContext,
   req: OpRequest & { body: JsonBody },
 ): Promise<Attempt<Notebook>> {
-  const answer = await ctx.attemptBytes(req);
-  if (!answer.ok) return answer;
-  const echo = readEcho(answer.data, req.body);
-  ctx.memory.notebooks.remember(ctx.projectId, echo.notebook, echo.raw);
-  return { ok: true, data: echo.notebook };
+  const answer = await readPartly(ctx, req);
+  return answer.ok ? { ok: true, data: answer.data.notebook } : answer;
 }
 
 /**
@@ -86,10 +61,8 @@ export async function sendWrite(
  * kept as the bytes of their JSON (see `readEcho`).
  */
 export async function readNotebook(ctx: OpContext, shortId: string): Promise<Snapshot> {
-  const answer = await ctx.attemptBytes({ method: "GET", segments: ["notebooks", shortId] });
-  if (!answer.ok) return ctx.fail(answer.response);
-  const read = readEcho(answer.data);
-  return ctx.memory.notebooks.remember(ctx.projectId, read.notebook, read.raw);
+  const answer = await readPartly(ctx, { method: "GET", segments: ["notebooks", shortId] });
+  return answer.ok ? answer.data : ctx.fail(answer.response);
 }
 
 const queues = new Map<string, Promise<unknown>>();

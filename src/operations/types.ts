@@ -39,10 +39,15 @@ export interface OpContext {
   /** Like `call`, but an HTTP error answer is returned instead of thrown (for fallbacks). */
   attempt<T>(req: OpRequest, schema: z.ZodType<T>): Promise<Attempt<T>>;
   /**
-   * Like `attempt`, but a 2xx answer is handed back as its bytes, unparsed: for answers too big to
-   * parse whole on the server's thread (a notebook PostHog echoes after a write).
+   * Like `attempt`, for answers too big to parse whole on the server's thread (a notebook): the
+   * top-level fields named in `keep` are handed back as the bytes of their JSON, unparsed (absent
+   * ones too: not there), and the others parsed and checked by `schema`.
    */
-  attemptBytes(req: OpRequest): Promise<Attempt<Buffer>>;
+  attemptPartly<T>(
+    req: OpRequest,
+    schema: z.ZodType<T>,
+    keep: readonly string[],
+  ): Promise<Attempt<{ value: T; kept: Map<string, Uint8Array> }>>;
   /** Throws the `ToolError` that describes an HTTP error answer (from `attempt`). */
   fail(response: UpstreamResponse): never;
   /** Where a person opens the notebook, or null when there is no web app (the sandbox). */

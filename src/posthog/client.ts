@@ -6,6 +6,7 @@
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import type { ProjectId } from "../config.js";
+import { type FieldSpan, topLevelFields } from "../json-fields.js";
 import { registerSecret, Secrets } from "../secrets.js";
 import { retryAfterSeconds } from "./errors.js";
 import { RateLimitExceeded, RateLimiter, type RateLimits, sleep } from "./rate-limit.js";
@@ -48,6 +49,11 @@ export interface UpstreamResponse {
   text: string;
   /** The body's bytes, for a 2xx answer to a `raw` request. */
   bytes?: Buffer;
+  /**
+   * For a 2xx answer to a `raw` request: where each top-level field lies in `bytes`, or undefined
+   * when the answer is JSON but not an object (then `body` holds it parsed).
+   */
+  fields?: Map<string, FieldSpan> | undefined;
   /** The request's method: an error answer to a write may leave its outcome unknown. */
   method?: HttpMethod;
 }
@@ -260,19 +266,13 @@ export class PostHogClient {
       if (error instanceof TooLarge) throw this.#tooLarge(error.status);
       throw this.#describe(error);
     }
+    const contentType = String(response.headers["content-type"] ?? "");
     if (req.raw && response.status >= 200 && response.status < 300) {
-      return {
-        status: response.status,
-        headers: response.headers,
-        body: undefined,
-        text: "",
-        bytes: response.bytes,
-        method: req.method,
-      };
+      const raw = this.#raw(response.bytes, req.body, contentType, response.status);
+      return { status: response.status, headers: response.headers, text: "", method: req.method, ...raw };
     }
     const text = response.bytes.toString("utf8");
     let parsed: unknown;
-    const contentType = String(response.headers["content-type"] ?? "");
     if (text.length > 0 && (contentType.includes("json") || /^\s*[[{]/.test(text))) {
       try {
         parsed = JSON.parse(text);
@@ -295,6 +295,43 @@ export class PostHogClient {
       );
     }
     return { status: response.status, headers: response.headers, body: parsed, text, method: req.method };
+  }
+
+  /**
+   * A 2xx answer to a `raw` request, checked as far as reading its top level: an answer that is
+   * not JSON, or is cut short, fails as a parsed one would (a read is retried).
+   */
+  #raw(
+    bytes: Buffer,
+    sent: unknown,
+    contentType: string,
+    status: number,
+  ): { bytes: Buffer; fields: Map<string, FieldSpan> | undefined; body: unknown } {
+    if (bytes.length === 0) return { bytes, fields: undefined, body: undefined };
+    const start = bytes.subarray(0, 64).toString("latin1");
+    if (!contentType.includes("json") && !/^\s*[[{]/.test(start)) {
+      throw new UpstreamError(
+        "malformed",
+        `PostHog answered ${status} with ${contentType || "an unknown content type"} instead of JSON`,
+        false,
+        status,
+      );
+    }
+    const expected =
+      sent instanceof JsonBody && sent.content ? new Map([["content", sent.content]]) : undefined;
+    const fields = topLevelFields(bytes, expected);
+    if (fields) return { bytes, fields, body: undefined };
+    // Not an object: JSON of another shape (small, in practice), or not JSON at all.
+    try {
+      return { bytes, fields: undefined, body: JSON.parse(bytes.toString("utf8")) };
+    } catch {
+      throw new UpstreamError(
+        "malformed",
+        `PostHog answered ${status} with a body that is not valid JSON (${bytes.length} bytes, possibly cut short)`,
+        false,
+        status,
+      );
+    }
   }
 
   #tooLarge(status: number): UpstreamError {

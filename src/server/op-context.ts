@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import type { ProjectId } from "../config.js";
+import { partlyParsed } from "../json-fields.js";
 import type { OpContext, OpRequest } from "../operations/types.js";
 import { projectPath, type UpstreamResponse } from "../posthog/client.js";
 import {
@@ -97,10 +98,29 @@ export function createOpContext(
       if (response.status < 200 || response.status >= 300) return { ok: false, response };
       return { ok: true, data: validate(response, schema) };
     },
-    async attemptBytes(req) {
+    async attemptPartly(req, schema, keep) {
       const response = await exchange(req, true);
       if (response.status < 200 || response.status >= 300) return { ok: false, response };
-      return { ok: true, data: response.bytes ?? Buffer.alloc(0) };
+      const kept = new Map<string, Uint8Array>();
+      const { bytes, fields } = response;
+      if (!bytes || !fields) return { ok: true, data: { value: validate(response, schema), kept } };
+      const decoder = new TextDecoder();
+      const small: Record<string, unknown> = {};
+      for (const [name, span] of fields) {
+        const value = bytes.subarray(span.start, span.end);
+        if (keep.includes(name)) {
+          kept.set(name, value);
+          continue;
+        }
+        partlyParsed.bytes += value.length;
+        try {
+          small[name] = JSON.parse(decoder.decode(value));
+        } catch {
+          // A value that is not JSON: the answer has no usable shape.
+          small[name] = Symbol("not JSON");
+        }
+      }
+      return { ok: true, data: { value: validate({ ...response, body: small }, schema), kept } };
     },
   };
 }
