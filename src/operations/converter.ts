@@ -1,8 +1,10 @@
 /**
  * Where a conversion runs: on the server's own thread when it is small (most are: milliseconds),
  * in a worker thread when it is big, so that converting a long notebook never holds up the other
- * calls. Workers start on first need (at most two at once, beyond which conversions wait their
- * turn) and stop after a while idle, so an idle server holds none. A job its worker cannot take,
+ * calls. A write is one job (content/write-job.ts): strings and bytes go in, the request body
+ * comes back as bytes. Workers start on first need (at most two at once, beyond which conversions
+ * wait their turn; big ones take turns within a budget of input), stop after a big job (handing
+ * back the memory it grew) and after 5 s idle, so an idle server holds none. A job its worker cannot take,
  * answer or finish within 2 minutes fails alone, as a tool error, and the worker in doubt is replaced.
  */
 import { existsSync } from "node:fs";
@@ -19,7 +21,7 @@ import { toolError } from "../posthog/errors.js";
  */
 export const WORKER_THRESHOLD = 32 * 1024;
 const MAX_WORKERS = 2;
-const IDLE_MS = 30_000;
+const IDLE_MS = 5_000;
 /**
  * A conversion in a worker answered within this, or stopped: 5 MB converts in about a second on an
  * idle machine, so this leaves room for a very busy one.
