@@ -37,7 +37,7 @@ export interface Snapshot {
 
 /** Bytes the process keeps of stored versions, at most. */
 export const SNAPSHOT_BYTES = 128 * 1024 * 1024;
-/** Bytes of one notebook as held, at most, for it to be kept (about 1.5 MB of Markdown in a v1 document). */
+/** Bytes of one notebook as held, at most, for it to be kept (about a megabyte of Markdown in a v1 document). */
 export const ONE_NOTEBOOK_BYTES = 8 * 1024 * 1024;
 
 interface Entry {
