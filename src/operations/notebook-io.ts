@@ -61,7 +61,13 @@ export async function sendWrite(
  * kept as the bytes of their JSON (see `readEcho`).
  */
 export async function readNotebook(ctx: OpContext, shortId: string): Promise<Snapshot> {
-  const answer = await readPartly(ctx, { method: "GET", segments: ["notebooks", shortId] });
+  // The document held of it, most likely unchanged: compared whole, not read through.
+  const held = ctx.memory.notebooks.get(ctx.projectId, shortId)?.raw;
+  const answer = await readPartly(ctx, {
+    method: "GET",
+    segments: ["notebooks", shortId],
+    ...(held ? { expect: new Map([["content", held]]) } : {}),
+  });
   return answer.ok ? answer.data : ctx.fail(answer.response);
 }
 

@@ -89,7 +89,20 @@ export class SnapshotStore {
       : measure(notebook.content ?? null);
     const textChars = raw ? (raw.text?.length ?? 0) : (notebook.text_content?.length ?? 0);
     const size = measured.chars + textChars;
-    let markdown: string | undefined;
+    // The same version read again, its document byte for byte the same (one native comparison):
+    // its Markdown, if made, is still its Markdown.
+    const same =
+      held?.snapshot.notebook.version === notebook.version &&
+      held.snapshot.raw !== undefined &&
+      raw?.content != null &&
+      Buffer.from(
+        held.snapshot.raw.buffer,
+        held.snapshot.raw.byteOffset,
+        held.snapshot.raw.byteLength,
+      ).equals(raw.content)
+        ? held.snapshot
+        : undefined;
+    let markdown: string | undefined = same?.markdown;
     // The version this one replaces (or the one it kept, for a re-read of the same version).
     const previous =
       held && held.snapshot.notebook.version !== notebook.version
@@ -98,7 +111,12 @@ export class SnapshotStore {
           ? { previous: held.snapshot.previous, bytes: held.previousBytes }
           : undefined;
     // (Bytes kept as bytes count one each; characters of a string, two.)
-    const bytes = measured.bytes + (raw ? textChars : 2 * textChars) + 1024 + (previous?.bytes ?? 0);
+    const bytes =
+      measured.bytes +
+      (raw ? textChars : 2 * textChars) +
+      1024 +
+      (previous?.bytes ?? 0) +
+      2 * (markdown?.length ?? 0);
     const entry: Entry = {
       snapshot: undefined as unknown as Snapshot,
       bytes,
@@ -113,7 +131,7 @@ export class SnapshotStore {
       get markdown() {
         return markdown;
       },
-      format: undefined,
+      format: same?.format,
       set markdown(value: string | undefined) {
         const grown = 2 * ((value?.length ?? 0) - (markdown?.length ?? 0));
         markdown = value;

@@ -16,6 +16,8 @@ export interface OpRequest {
   query?: Record<string, QueryValue>;
   /** Written as JSON, unless it is a `JsonBody` (posthog/client.ts) already. */
   body?: unknown;
+  /** For `attemptPartly`: values likely in the answer, by field (see `UpstreamRequest.expect`). */
+  expect?: ReadonlyMap<string, Uint8Array>;
 }
 
 export type Attempt<T> = { ok: true; data: T } | { ok: false; response: UpstreamResponse };

@@ -38,6 +38,12 @@ export interface UpstreamRequest {
    * `text` empty): for answers too big to parse whole on the server's thread. Others are parsed.
    */
   raw?: boolean;
+  /**
+   * For a `raw` request: values likely in the answer, by top-level field (the document held of the
+   * notebook read, or just sent): bytes the same there are not read through. A `JsonBody`'s
+   * document is expected by default.
+   */
+  expect?: ReadonlyMap<string, Uint8Array> | undefined;
 }
 
 export interface UpstreamResponse {
@@ -268,7 +274,11 @@ export class PostHogClient {
     }
     const contentType = String(response.headers["content-type"] ?? "");
     if (req.raw && response.status >= 200 && response.status < 300) {
-      const raw = this.#raw(response.bytes, req.body, contentType, response.status);
+      const sent =
+        req.body instanceof JsonBody && req.body.content
+          ? new Map([["content", req.body.content]])
+          : undefined;
+      const raw = this.#raw(response.bytes, req.expect ?? sent, contentType, response.status);
       return { status: response.status, headers: response.headers, text: "", method: req.method, ...raw };
     }
     const text = response.bytes.toString("utf8");
@@ -303,7 +313,7 @@ export class PostHogClient {
    */
   #raw(
     bytes: Buffer,
-    sent: unknown,
+    expected: ReadonlyMap<string, Uint8Array> | undefined,
     contentType: string,
     status: number,
   ): { bytes: Buffer; fields: Map<string, FieldSpan> | undefined; body: unknown } {
@@ -317,8 +327,6 @@ export class PostHogClient {
         status,
       );
     }
-    const expected =
-      sent instanceof JsonBody && sent.content ? new Map([["content", sent.content]]) : undefined;
     const fields = topLevelFields(bytes, expected);
     if (fields) return { bytes, fields, body: undefined };
     // Not an object: JSON of another shape (small, in practice), or not JSON at all.

@@ -47,6 +47,7 @@ export function createOpContext(
       body: req.body,
       signal,
       raw,
+      expect: req.expect,
     });
 
   const validate = <T>(response: UpstreamResponse, schema: z.ZodType<T>): T => {
@@ -105,7 +106,8 @@ export function createOpContext(
       const { bytes, fields } = response;
       if (!bytes || !fields) return { ok: true, data: { value: validate(response, schema), kept } };
       const decoder = new TextDecoder();
-      const small: Record<string, unknown> = {};
+      // (Collected as entries: a field named `__proto__` stays a field.)
+      const small: [string, unknown][] = [];
       for (const [name, span] of fields) {
         const value = bytes.subarray(span.start, span.end);
         if (keep.includes(name)) {
@@ -114,13 +116,16 @@ export function createOpContext(
         }
         partlyParsed.bytes += value.length;
         try {
-          small[name] = JSON.parse(decoder.decode(value));
+          small.push([name, JSON.parse(decoder.decode(value))]);
         } catch {
           // A value that is not JSON: the answer has no usable shape.
-          small[name] = Symbol("not JSON");
+          small.push([name, Symbol("not JSON")]);
         }
       }
-      return { ok: true, data: { value: validate({ ...response, body: small }, schema), kept } };
+      return {
+        ok: true,
+        data: { value: validate({ ...response, body: Object.fromEntries(small) }, schema), kept },
+      };
     },
   };
 }

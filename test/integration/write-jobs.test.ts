@@ -90,3 +90,14 @@ it("writes a JSON document and a rename in one conversion job each", async () =>
   expect(read.title).toBe("Renamed");
   expect(read.markdown).toBe(`# Renamed\n\n${"x".repeat(5_000)}`);
 });
+
+it("reads the same version again without converting it again", async () => {
+  const { short_id } = structured<{ short_id: string }>(
+    await h.call("notebooks-create", { markdown: markdownOf(10_000) }),
+  );
+  await retrieve(h, { short_id });
+  runs.length = 0;
+  const again = await retrieve<{ markdown: string }>(h, { short_id });
+  expect(again.markdown).toBe(markdownOf(10_000));
+  expect(names()).toEqual([]);
+});
