@@ -7,8 +7,10 @@
 //   npm run build && node bench/availability.mjs
 //
 // Targets (issue 21): /healthz within 200 ms every time during (a) four 4 MB writes, (b) the
-// review's hostile edit at the body limit, (c) a 1 MB read full of pieces of the key; eight
-// concurrent 4 MB writes keep RSS under 400 MB, and back under 150 MB within 10 s after.
+// review's hostile edit at the body limit, (c) a 1 MB read full of pieces of the key, (d) eight
+// 130 KB writes (just over what used to run on the server's thread); eight concurrent 4 MB writes
+// keep RSS under 400 MB, and back under 150 MB within 10 s after; 100 sessions of one key reading
+// big notebooks stay under the same ceiling.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import os from "node:os";
@@ -192,6 +194,20 @@ await scenario("(c) 1 MB of key pieces read through posthog://notebooks/{id}/mar
   const text = read.contents[0].text;
   return text.includes(piece) ? "KEY PIECE SHOWN" : `${text.length} chars, every piece redacted`;
 });
+
+// (d) eight 130 KB writes at once (the review's: each just over the old worker threshold).
+await scenario("(d) eight concurrent 130 KB notebooks-create", async () => {
+  const results = await Promise.all(
+    writers
+      .concat(writers)
+      .map((c, i) =>
+        call(c, "notebooks-create", { title: `Mid ${i}`, markdown: markdownOf(130_000, `m${i}`) }),
+      ),
+  );
+  return results.every((r) => !r.isError)
+    ? "all created"
+    : `errors: ${results.filter((r) => r.isError).length}`;
+});
 for (const c of writers) await c.close();
 
 // Memory: eight concurrent 4 MB writes.
@@ -226,6 +242,60 @@ const memory = {
   rssAt10sMB: after.at(-1),
   backUnder150MBAfterMs: backUnder150,
 };
+console.error(JSON.stringify({ memory }));
+
+// Memory: 100 sessions of one key, each reading one of four 1 MB notebooks (the first 20,000
+// characters: the whole notebook is read, converted and remembered), ten sessions at a time.
+const owner = await connect();
+const big = [];
+for (let i = 0; i < 4; i++) {
+  const r = await call(owner, "notebooks-create", {
+    title: `Read ${i}`,
+    markdown: markdownOf(1_000_000, `r${i}`),
+  });
+  big.push(r.structuredContent?.short_id);
+}
+await owner.close();
+await new Promise((r) => setTimeout(r, 2_000));
+const readersBefore = rssMB();
+let readersPeak = readersBefore;
+const readSampler = setInterval(() => {
+  readersPeak = Math.max(readersPeak, rssMB());
+}, 50);
+const sessions = [];
+let readErrors = 0;
+const readPoller = poll();
+await readPoller.ready;
+const readStarted = performance.now();
+for (let batch = 0; batch < 10; batch++) {
+  const opened = await Promise.all(Array.from({ length: 10 }, () => connect()));
+  sessions.push(...opened);
+  await Promise.all(
+    opened.map(async (c, i) => {
+      const r = await call(c, "notebooks-retrieve", { short_id: big[i % big.length], max_length: 20_000 });
+      if (r.isError) readErrors++;
+    }),
+  );
+}
+const readMs = Math.round(performance.now() - readStarted);
+const readPolled = await readPoller.stop();
+clearInterval(readSampler);
+const readersHeld = rssMB();
+for (const c of sessions) await c.close();
+const readersEnded = performance.now();
+while (performance.now() - readersEnded < 10_000) await new Promise((r) => setTimeout(r, 250));
+const readers = {
+  sessions: sessions.length,
+  reads: sessions.length,
+  errors: readErrors,
+  ms: readMs,
+  beforeMB: Math.round(readersBefore),
+  peakMB: Math.round(readersPeak),
+  withSessionsOpenMB: Math.round(readersHeld),
+  rss10sAfterClosingMB: Math.round(rssMB()),
+  slowestHealthzMs: Math.round(readPolled.max),
+  over200: readPolled.over200,
+};
 
 console.log(
   JSON.stringify(
@@ -238,6 +308,7 @@ console.log(
       node: process.version,
       healthz: rows,
       memory,
+      readers,
     },
     null,
     2,

@@ -133,14 +133,21 @@ export class Secrets {
     if (this.#keys.size === 0 || text.length < MIN_KEY) return text;
     // cover[i]: the end of the furthest-reaching span to redact that starts at i (0: none).
     let cover: Int32Array | undefined;
+    let lower: string | undefined;
     for (const key of this.#candidates(text)) {
       const least = this.#keys.get(key) as number;
       const folded = this.#folded.has(key);
-      const heads = prefixRuns(text, key, false, steps, folded);
-      const tails = prefixRuns(text, key, true, steps, folded);
+      // A run of `least` or more of the key's first (last) characters holds its first (last)
+      // `least`: where neither occurs, that pass has nothing to find (one native search each).
+      if (folded) lower ??= text.toLowerCase();
+      const within = folded ? (lower as string) : text;
+      const has = (end: string) => within.includes(folded ? end.toLowerCase() : end);
+      const heads = has(key.slice(0, least)) ? prefixRuns(text, key, false, steps, folded) : undefined;
+      const tails = has(key.slice(-least)) ? prefixRuns(text, key, true, steps, folded) : undefined;
+      if (!heads && !tails) continue;
       for (let i = 0; i < text.length; i++) {
-        const head = heads[i] as number;
-        const tail = tails[i] as number;
+        const head = heads ? (heads[i] as number) : 0;
+        const tail = tails ? (tails[i] as number) : 0;
         if (head >= least) {
           cover ??= new Int32Array(text.length);
           if (i + head > (cover[i] as number)) cover[i] = i + head;

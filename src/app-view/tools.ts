@@ -74,15 +74,17 @@ export const viewRead = defineOperation({
         ? held
         : await readNotebook(ctx, args.short_id);
     const nb = snapshot.notebook;
-    const format = formatOf(nb.content);
+    // (Read once: a document kept as bytes is parsed at each read of the field.)
+    const stored = nb.content;
+    const format = formatOf(stored);
     const { documentUnits } = await contentModule();
-    const units = nb.content === null || nb.content === undefined ? "" : documentUnits(nb.content);
+    const units = stored === null || stored === undefined ? "" : documentUnits(stored);
     let markdown: string;
     let content: unknown[];
     let blocks: ViewOut["blocks"] = null;
     if (typeof units === "string") {
       markdown = revealInvisible(units);
-      content = format === "v1" ? [] : await blocksOf(nb.content, snapshot.size);
+      content = format === "v1" ? [] : await blocksOf(stored, snapshot.size);
     } else {
       // The Markdown is the units' joined by blank lines, as notebooks-retrieve shows it.
       const parts: string[] = [];
@@ -113,7 +115,7 @@ export const viewRead = defineOperation({
     const previous = snapshot.previous;
     if (args.changes && previous) {
       const before = await blocksOf(previous.content, previous.size);
-      const after = format === "v1" ? childNodes(nb.content) : content;
+      const after = format === "v1" ? childNodes(stored) : content;
       out.changes = { from_version: previous.version, ...blockChanges(before, after) };
     }
     return {

@@ -21,3 +21,13 @@ export {
   rewriteDocument,
   type WriteBack,
 } from "./write-back.js";
+export {
+  cleanDocument,
+  makeWrite,
+  type Stored,
+  shownMarkdown,
+  storedValue,
+  type WriteJob,
+  type WriteMade,
+  type WriteRequest,
+} from "./write-job.js";

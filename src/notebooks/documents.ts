@@ -5,16 +5,15 @@
  * text_content derived as PostHog's editor derives it. The converters load on first use, so a
  * server that never converts never pays for them.
  */
-import type { Refusal } from "../content/guard.js";
-import type { DocJSON } from "../content/index.js";
-import { restoreInvisible, revealInvisible } from "../content/invisible.js";
 import { markdownNotebookNode } from "../content/nodes.js";
+import type { DocumentFormat, Stored, WriteMade, WriteRequest } from "../content/write-job.js";
+import { JsonBody } from "../posthog/client.js";
 import { toolError } from "../posthog/errors.js";
 import { findApart, type SearchSteps } from "../text-search.js";
 import type { Snapshot } from "./snapshots.js";
 import { convert } from "./worker-pool.js";
 
-export type DocumentFormat = "v1" | "v2" | "empty" | "other";
+export type { DocumentFormat } from "../content/write-job.js";
 
 /** The format of a document, told from its shape (no converter needed). */
 export function formatOf(content: unknown): DocumentFormat {
@@ -24,65 +23,58 @@ export function formatOf(content: unknown): DocumentFormat {
   return doc.type === "doc" && Array.isArray(doc.content) ? "v1" : "other";
 }
 
-/** Something a write could not understand, with its line in what the agent sent. */
-export interface WriteNote {
-  line: number;
-  message: string;
+/**
+ * The format of a snapshot's document: told from its shape, or, for a document kept as bytes, by
+ * the conversion that makes its Markdown (not parsed on the server's thread only for this).
+ */
+export async function formatOfSnapshot(snapshot: Snapshot): Promise<DocumentFormat> {
+  if (!snapshot.raw) return formatOf(snapshot.notebook.content);
+  await shownMarkdown(snapshot);
+  return snapshot.format ?? "other";
 }
 
-export interface Written {
-  content: DocJSON;
-  notes: WriteNote[];
-  /** Top-level blocks kept as stored, and written from Markdown. */
-  kept: number;
-  written: number;
+/** Something a write could not understand, with its line in what the agent sent. */
+export type { WriteNote } from "../content/write-job.js";
+
+/**
+ * The stored document of a snapshot as a conversion takes it: the bytes of its JSON when it was
+ * kept so (nothing to copy but bytes), else the document itself.
+ */
+export function storedOf(snapshot: Snapshot): Stored | null {
+  if (snapshot.raw) return { json: snapshot.raw };
+  const content = snapshot.notebook.content;
+  return content === null || content === undefined ? null : { value: content };
 }
 
 /** A notebook's Markdown as agents are shown it, made once per snapshot. */
 export async function shownMarkdown(snapshot: Snapshot): Promise<string> {
   if (snapshot.markdown === undefined) {
-    const markdown = await convert("documentToMarkdown", snapshot.size, snapshot.notebook.content ?? null);
-    snapshot.markdown = revealInvisible(markdown);
+    const shown = await convert("shownMarkdown", snapshot.size, storedOf(snapshot));
+    snapshot.format = shown.format;
+    snapshot.markdown = shown.markdown;
   }
   return snapshot.markdown;
 }
 
 /**
- * A new notebook's document from Markdown (v1, which every PostHog version opens). PostHog's
- * notebooks start with a heading holding the title: one is added when the Markdown has none.
+ * The request body of one write, made in one conversion job (in a worker when `size`, about the
+ * characters involved, is big): the document converted and checked by the write-time guard, its
+ * title and text_content, all as JSON bytes ready to send. A write the guard refuses throws the
+ * tool error saying why, and nothing is sent.
  */
-export async function newDocument(
-  markdown: string,
-  title: string | null | undefined,
-): Promise<{ content: DocJSON; title: string | null; notes: WriteNote[] }> {
-  const made = await convert("documentFromMarkdown", markdown.length, restoreInvisible(markdown));
-  refuseDamage(made.refused);
-  const leading = await titleOf(made.content, markdown.length);
-  if (title) {
-    const doc = leading === title ? made.content : await retitled(made.content, title, markdown.length);
-    return { content: doc, title, notes: made.diagnostics };
+export async function prepareWrite(
+  request: WriteRequest,
+  size: number,
+): Promise<Omit<WriteMade, "body"> & { body: JsonBody }> {
+  const made = await convert("makeWrite", size, request);
+  if (made.refused || made.body === null) {
+    throw toolError("would_damage", made.refused?.message ?? "The write was refused.");
   }
-  return { content: made.content, title: leading, notes: made.diagnostics };
-}
-
-/** The document with `markdown` (as shown to agents) written over it, block by block. */
-export async function rewrite(current: unknown, markdown: string): Promise<Written> {
-  const done = await convert("rewriteDocument", markdown.length, current, restoreInvisible(markdown));
-  refuseDamage(done.refused);
-  return { content: done.content, notes: done.diagnostics, kept: done.kept, written: done.written };
-}
-
-/** The document with `markdown` (as shown to agents) added at its end. */
-export async function append(current: unknown, markdown: string): Promise<Written> {
-  // Only what is added is converted: the document itself is kept as it is.
-  const done = await convert("appendToDocument", markdown.length, current, restoreInvisible(markdown));
-  refuseDamage(done.refused);
-  return { content: done.content, notes: done.diagnostics, kept: done.kept, written: done.written };
-}
-
-/** A write the write-time guard refused: nothing is sent, and the agent is told why. */
-function refuseDamage(refused: Refusal | null): void {
-  if (refused) throw toolError("would_damage", refused.message);
+  const { start, end } = made.contentSpan ?? { start: 0, end: 0 };
+  return {
+    ...made,
+    body: new JsonBody(made.body, made.contentSpan ? made.body.subarray(start, end) : undefined),
+  };
 }
 
 /**
@@ -102,19 +94,4 @@ export function replaceAt(text: string, span: string, replacement: string, at: r
     last = i + span.length;
   }
   return out + text.slice(last);
-}
-
-/** `size`: about how many characters the document holds (its Markdown or JSON), to place the work. */
-export async function textContentOf(content: unknown, size: number): Promise<string> {
-  return convert("deriveTextContent", size, content);
-}
-
-/** The title a document gives its notebook (its first heading), or null. */
-export async function titleOf(content: unknown, size: number): Promise<string | null> {
-  return convert("documentTitle", size, content);
-}
-
-/** The document with its first heading saying `title`. */
-export async function retitled(content: unknown, title: string, size: number): Promise<DocJSON> {
-  return convert("withTitle", size, content, restoreInvisible(title));
 }

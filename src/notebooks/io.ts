@@ -3,18 +3,72 @@
  * to one notebook from this process go one at a time, each against the version last seen, and a
  * change that can be re-applied (an append, an edit) is rebased when someone else wrote first.
  */
-
-import type { OpContext } from "../operations/types.js";
-import { UpstreamError } from "../posthog/client.js";
+import { partlyParsed } from "../json-fields.js";
+import type { Attempt, OpContext, OpRequest } from "../operations/types.js";
+import { type JsonBody, UpstreamError } from "../posthog/client.js";
 import { conflict, ToolError } from "../posthog/errors.js";
 import { sleep } from "../posthog/rate-limit.js";
 import { type Notebook, NotebookSchema } from "../posthog/schemas.js";
 import type { Snapshot } from "./snapshots.js";
 
-/** Reads a notebook from PostHog and remembers it. */
+/** How many bytes of notebooks read in part (`readPartly`) this process has parsed on its own thread (for tests). */
+export function echoParsing(): number {
+  return partlyParsed.bytes;
+}
+
+/**
+ * A notebook PostHog sends (read, or echoed after a write), read only as far as needed: its small
+ * fields (id, version, title, who changed it when) parsed and checked, its document and text kept
+ * as the bytes of their JSON (parsed only where they are used: in a conversion worker, for a big
+ * notebook), and remembered. An HTTP error answer is handed back as it is.
+ */
+async function readPartly(ctx: OpContext, req: OpRequest): Promise<Attempt<Snapshot>> {
+  const answer = await ctx.attemptPartly(req, NotebookSchema, ["content", "text_content"]);
+  if (!answer.ok) return answer;
+  const { value, kept } = answer.data;
+  const bytesOf = (name: string): Uint8Array | null => {
+    const bytes = kept.get(name);
+    // (`null` is four bytes: worth a look, not a parse.)
+    return bytes === undefined || (bytes.length === 4 && new TextDecoder().decode(bytes) === "null")
+      ? null
+      : bytes;
+  };
+  const text = bytesOf("text_content");
+  if (text !== null && text[0] !== 0x22) {
+    throw new ToolError({
+      reason: "bad_upstream_answer",
+      message: `PostHog answered with a notebook whose text_content is not a string. ${req.method === "GET" ? "This PostHog version may differ from what this server supports; try again, and report it if it repeats." : "The change was probably made: check with notebooks-retrieve or notebooks-list before calling again, and report this if it repeats."}`,
+    });
+  }
+  const raw = { content: bytesOf("content"), text };
+  return { ok: true, data: ctx.memory.notebooks.remember(ctx.projectId, value, raw) };
+}
+
+/**
+ * Sends a write whose body is ready (`JsonBody`) and reads PostHog's echo of the notebook as far as
+ * needed (`readEcho`), remembering it; an HTTP error answer is handed back as it is.
+ */
+export async function sendWrite(
+  ctx: OpContext,
+  req: OpRequest & { body: JsonBody },
+): Promise<Attempt<Notebook>> {
+  const answer = await readPartly(ctx, req);
+  return answer.ok ? { ok: true, data: answer.data.notebook } : answer;
+}
+
+/**
+ * Reads a notebook from PostHog and remembers it: its small fields parsed, its document and text
+ * kept as the bytes of their JSON (see `readEcho`).
+ */
 export async function readNotebook(ctx: OpContext, shortId: string): Promise<Snapshot> {
-  const nb = await ctx.call({ method: "GET", segments: ["notebooks", shortId] }, NotebookSchema);
-  return ctx.memory.notebooks.remember(ctx.projectId, nb);
+  // The document held of it, most likely unchanged: compared whole, not read through.
+  const held = ctx.memory.notebooks.get(ctx.projectId, shortId)?.raw;
+  const answer = await readPartly(ctx, {
+    method: "GET",
+    segments: ["notebooks", shortId],
+    ...(held ? { expect: new Map([["content", held]]) } : {}),
+  });
+  return answer.ok ? answer.data : ctx.fail(answer.response);
 }
 
 const queues = new Map<string, Promise<unknown>>();
@@ -36,10 +90,11 @@ export function oneAtATime<T>(key: string, signal: AbortSignal, task: () => Prom
 }
 
 /**
- * What a change writes, given the notebook it applies to (without `version`: that is the base's).
- * `rebased`: someone else wrote after the change was first made, and it is being made again.
+ * What a change writes, given the notebook it applies to: the request body, ready to send, with
+ * `version` the base's. `rebased`: someone else wrote after the change was first made, and it is
+ * being made again.
  */
-export type Change = (base: Snapshot, rebased: boolean) => Promise<Record<string, unknown>>;
+export type Change = (base: Snapshot, rebased: boolean) => Promise<JsonBody>;
 
 export interface WriteOptions {
   /**
@@ -86,24 +141,17 @@ export function writeNotebook(
       }
     }
     for (let attempt = 1; ; attempt++) {
-      let made: Record<string, unknown>;
+      let body: JsonBody;
       try {
-        made = await change(base, attempt > 1);
+        body = await change(base, attempt > 1);
       } catch (error) {
         // A change that cannot apply to the version remembered may apply to the one PostHog has now.
         if (!(error instanceof ToolError) || base !== held) throw error;
         base = await readNotebook(ctx, shortId);
-        made = await change(base, attempt > 1);
+        body = await change(base, attempt > 1);
       }
-      const body = { ...made, version: base.notebook.version };
-      const answer = await ctx.attempt(
-        { method: "PATCH", segments: ["notebooks", shortId], body },
-        NotebookSchema,
-      );
-      if (answer.ok) {
-        ctx.memory.notebooks.remember(ctx.projectId, answer.data);
-        return { notebook: answer.data, rebased: attempt - 1 };
-      }
+      const answer = await sendWrite(ctx, { method: "PATCH", segments: ["notebooks", shortId], body });
+      if (answer.ok) return { notebook: answer.data, rebased: attempt - 1 };
       if (answer.response.status !== 409 || attempt >= attempts) {
         if (answer.response.status === 409 || answer.response.status === 404) {
           ctx.memory.notebooks.forget(ctx.projectId, shortId);

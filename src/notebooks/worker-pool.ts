@@ -1,8 +1,10 @@
 /**
  * Where a conversion runs: on the server's own thread when it is small (most are: milliseconds),
  * in a worker thread when it is big, so that converting a long notebook never holds up the other
- * calls. Workers start on first need (at most two at once, beyond which conversions wait their
- * turn) and stop after a while idle, so an idle server holds none. A job its worker cannot take,
+ * calls. A write is one job (content/write-job.ts): strings and bytes go in, the request body
+ * comes back as bytes. Workers start on first need (at most two at once, beyond which conversions
+ * wait their turn; big ones take turns within a budget of input), stop after a big job (handing
+ * back the memory it grew) and after 5 s idle, so an idle server holds none. A job its worker cannot take,
  * answer or finish within 2 minutes fails alone, as a tool error, and the worker in doubt is replaced.
  */
 import { existsSync } from "node:fs";
@@ -13,15 +15,23 @@ import { type CpuAccount, chargeCpu, currentAccount, metered } from "../cpu-acco
 import type { Logger } from "../logger.js";
 import { toolError } from "../posthog/errors.js";
 
-/** Characters of Markdown or JSON above which a conversion runs in a worker (about 20 ms of work). */
-export const WORKER_THRESHOLD = 128 * 1024;
+/**
+ * Characters of Markdown or JSON above which a conversion runs in a worker (a few milliseconds of
+ * work below it). Handing a job over costs little (strings and bytes in, bytes out: see
+ * content/write-job.ts), so only conversions too small to hold anything up stay on the server's thread.
+ */
+export const WORKER_THRESHOLD = 32 * 1024;
 const MAX_WORKERS = 2;
-const IDLE_MS = 30_000;
+const IDLE_MS = 5_000;
 /**
  * A conversion in a worker answered within this, or stopped: 5 MB converts in about a second on an
  * idle machine, so this leaves room for a very busy one.
  */
 const DEADLINE_MS = 120_000;
+/** Characters of input converting at once in all workers, at most (one bigger job runs alone). */
+const BUDGET = 2 * 1024 * 1024;
+/** A worker that converted this many characters or more stops after it (its heap grew with them). */
+const RETIRE_AFTER = 512 * 1024;
 
 type ContentModule = typeof import("../content/index.js");
 let loading: Promise<ContentModule> | undefined;
@@ -44,7 +54,8 @@ function workerFile(): URL | undefined {
 interface Job {
   name: string;
   args: unknown[];
-  resolve(value: unknown): void;
+  weight: number;
+  resolve(value: unknown, ms: number): void;
   reject(error: Error): void;
   /** Who its processing time is charged to: the key whose call asked for it. */
   account: CpuAccount | undefined;
@@ -76,6 +87,13 @@ export interface PoolOptions {
   idleMs?: number;
   /** A job not answered within this is stopped with its worker, which is replaced. */
   deadlineMs?: number;
+  /**
+   * Characters of input converting at once, at most (a job bigger than this runs alone): a worker
+   * converting a 4 MB notebook grows to a few hundred megabytes, so big jobs take turns.
+   */
+  budget?: number;
+  /** A worker that ran a job this big (characters) stops after it, handing its memory back. */
+  retireAfter?: number;
 }
 
 /**
@@ -90,6 +108,10 @@ export class WorkerPool {
   readonly #maxWorkers: number;
   readonly #idleMs: number;
   readonly #deadlineMs: number;
+  readonly #budget: number;
+  readonly #retireAfter: number;
+  /** Characters of input of the jobs running now. */
+  #weight = 0;
 
   constructor(
     private readonly file: URL,
@@ -98,6 +120,8 @@ export class WorkerPool {
     this.#maxWorkers = options.maxWorkers ?? MAX_WORKERS;
     this.#idleMs = options.idleMs ?? IDLE_MS;
     this.#deadlineMs = options.deadlineMs ?? DEADLINE_MS;
+    this.#budget = options.budget ?? BUDGET;
+    this.#retireAfter = options.retireAfter ?? RETIRE_AFTER;
   }
 
   /** Workers running now. */
@@ -105,9 +129,24 @@ export class WorkerPool {
     return this.#slots.length;
   }
 
-  run(name: string, args: unknown[]): Promise<unknown> {
-    const account = currentAccount();
-    return new Promise((resolve, reject) => this.#start({ name, args, resolve, reject, account }));
+  /** Runs a job; `weight`: about how many characters it converts (see `PoolOptions.budget`). */
+  run(name: string, args: unknown[], weight = 0): Promise<unknown> {
+    return this.timed(name, args, weight).then((done) => done.value);
+  }
+
+  /** Runs a job; with its answer, how long it ran in its worker (milliseconds). */
+  timed(name: string, args: unknown[], weight = 0): Promise<{ value: unknown; ms: number }> {
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({
+        name,
+        args,
+        weight,
+        resolve: (value, ms) => resolve({ value, ms }),
+        reject,
+        account: currentAccount(),
+      });
+      this.#pump();
+    });
   }
 
   /** Stops every worker; jobs in flight and waiting fail. */
@@ -116,45 +155,58 @@ export class WorkerPool {
     await Promise.all([...this.#slots].map((slot) => this.#retire(slot, "the converter stopped")));
   }
 
-  #start(job: Job): void {
-    let slot = this.#slots.find((s) => s.job === undefined);
-    if (!slot) {
-      if (this.#slots.length >= this.#maxWorkers) {
-        this.#waiting.push(job);
-        return;
+  /** Starts the jobs waiting, first come first served, while a worker and the budget allow. */
+  #pump(): void {
+    for (;;) {
+      const job = this.#waiting[0];
+      if (!job) return;
+      // Big jobs share the budget of input in flight (one over it runs alone).
+      if (this.#weight > 0 && this.#weight + job.weight > this.#budget) return;
+      let slot = this.#slots.find((s) => s.job === undefined);
+      if (!slot) {
+        if (this.#slots.length >= this.#maxWorkers) return;
+        slot = this.#spawn();
       }
-      slot = this.#spawn();
+      this.#waiting.shift();
+      if (slot.idle) clearTimeout(slot.idle);
+      slot.idle = undefined;
+      // Handing the input over is this thread's time; the job's is the worker's.
+      const started = performance.now();
+      try {
+        slot.worker.postMessage({ id: 0, name: job.name, args: job.args });
+        job.sent = performance.now();
+        chargeCpu(job.sent - started, job.account);
+      } catch (error) {
+        // Nothing reached the worker: it is as free as before.
+        job.reject(new ConversionFailed(`its input could not be handed to a worker (${messageOf(error)})`));
+        this.#rest(slot);
+        continue;
+      }
+      slot.job = job;
+      this.#weight += job.weight;
+      const busy = slot;
+      slot.deadline = setTimeout(() => {
+        void this.#retire(
+          busy,
+          `it ran longer than ${Math.round(this.#deadlineMs / 1000)} s, and was stopped`,
+        );
+      }, this.#deadlineMs);
+      slot.deadline.unref();
     }
-    if (slot.idle) clearTimeout(slot.idle);
-    slot.idle = undefined;
-    // Handing the input over (a structured clone) is this thread's time; the job's is the worker's.
-    const started = performance.now();
-    try {
-      slot.worker.postMessage({ id: 0, name: job.name, args: job.args });
-      job.sent = performance.now();
-      chargeCpu(job.sent - started, job.account);
-    } catch (error) {
-      // Nothing reached the worker: it is as free as before.
-      job.reject(new ConversionFailed(`its input could not be handed to a worker (${messageOf(error)})`));
-      this.#next(slot);
-      return;
-    }
-    slot.job = job;
-    slot.deadline = setTimeout(() => {
-      void this.#retire(slot, `it ran longer than ${Math.round(this.#deadlineMs / 1000)} s, and was stopped`);
-    }, this.#deadlineMs);
-    slot.deadline.unref();
   }
 
   #spawn(): Slot {
     const worker = new Worker(this.file);
     worker.unref();
     const slot: Slot = { worker, job: undefined, idle: undefined, deadline: undefined };
-    worker.on("message", (message: { ok: boolean; value?: unknown; error?: string }) => {
+    worker.on("message", (message: { ok: boolean; value?: unknown; error?: string; ms?: number }) => {
       const job = this.#finish(slot);
-      if (message.ok) job?.resolve(message.value);
+      if (message.ok) job?.resolve(message.value, message.ms ?? 0);
       else job?.reject(new Error(message.error));
-      this.#next(slot);
+      // A worker that has converted something big holds the memory it grew to: it goes now, and
+      // a fresh one starts when needed.
+      if (job && job.weight >= this.#retireAfter) void this.#retire(slot, "done");
+      else this.#next(slot);
     });
     // An answer that cannot be read (a result too deeply nested to clone, say): the worker is in
     // doubt, so it goes.
@@ -175,6 +227,7 @@ export class WorkerPool {
     const job = slot.job;
     slot.job = undefined;
     if (job?.sent !== undefined) chargeCpu(performance.now() - job.sent, job.account);
+    if (job) this.#weight -= job.weight;
     if (slot.deadline) clearTimeout(slot.deadline);
     slot.deadline = undefined;
     return job;
@@ -187,17 +240,18 @@ export class WorkerPool {
     this.#slots.splice(at, 1);
     if (slot.idle) clearTimeout(slot.idle);
     this.#finish(slot)?.reject(new ConversionFailed(why));
-    const waiting = this.#waiting.shift();
-    if (waiting) this.#start(waiting);
+    this.#pump();
     await slot.worker.terminate().catch(() => undefined);
   }
 
   #next(slot: Slot): void {
-    const job = this.#waiting.shift();
-    if (job) {
-      this.#start(job);
-      return;
-    }
+    this.#pump();
+    if (slot.job === undefined) this.#rest(slot);
+  }
+
+  /** A free worker waits a while for work, then stops. */
+  #rest(slot: Slot): void {
+    if (slot.idle) clearTimeout(slot.idle);
     slot.idle = setTimeout(() => void this.#retire(slot, "idle"), this.#idleMs);
     slot.idle.unref();
   }
@@ -208,6 +262,31 @@ function messageOf(error: unknown): string {
 }
 
 let pool: WorkerPool | undefined | null = null;
+
+/** One conversion run: which, how big its input, where, and how long it took (ms). */
+export interface ConversionRun {
+  name: keyof Conversions;
+  chars: number;
+  where: "worker" | "inline";
+  ms: number;
+}
+
+const watchers = new Set<(run: ConversionRun) => void>();
+
+/**
+ * Calls `watcher` after each conversion, in a worker or on the server's thread (for accounting the
+ * work each call costs, and for tests counting the jobs a tool makes). Returns how to stop.
+ */
+export function watchConversions(watcher: (run: ConversionRun) => void): () => void {
+  watchers.add(watcher);
+  return () => watchers.delete(watcher);
+}
+
+function report(run: ConversionRun): void {
+  for (const watcher of watchers) watcher(run);
+}
+
+type Runnable = Record<keyof Conversions, (...args: unknown[]) => unknown>;
 
 /** Runs one conversion, in a worker when `size` (characters of input) is over the threshold. */
 export async function convert<K extends keyof Conversions>(
@@ -220,12 +299,17 @@ export async function convert<K extends keyof Conversions>(
     pool = file ? new WorkerPool(file) : undefined;
   }
   if (size < WORKER_THRESHOLD || !pool) {
-    const content = await contentModule();
-    return metered(() => (content[name] as (...a: unknown[]) => ReturnType<Conversions[K]>)(...args));
+    const content = (await contentModule()) as unknown as Runnable;
+    const started = performance.now();
+    const value = metered(() => content[name](...args)) as ReturnType<Conversions[K]>;
+    report({ name, chars: size, where: "inline", ms: performance.now() - started });
+    return value;
   }
   log?.debug({ conversion: name, chars: size }, "converting in a worker thread");
   try {
-    return (await pool.run(name, args)) as ReturnType<Conversions[K]>;
+    const done = await pool.timed(name, args, size);
+    report({ name, chars: size, where: "worker", ms: done.ms });
+    return done.value as ReturnType<Conversions[K]>;
   } catch (error) {
     if (!(error instanceof ConversionFailed)) throw error;
     log?.debug({ conversion: name, chars: size, why: error.message }, "a conversion failed in its worker");

@@ -1,5 +1,7 @@
-import { newDocument, titleOf, type WriteNote } from "../notebooks/documents.js";
-import { cleanContent, deriveTextContent, jsonSize } from "../notebooks/writes.js";
+import { prepareWrite, type WriteNote } from "../notebooks/documents.js";
+import { sendWrite } from "../notebooks/io.js";
+import { charsOf } from "../notebooks/snapshots.js";
+import { JsonBody } from "../posthog/client.js";
 import { NotebookSchema } from "../posthog/schemas.js";
 import { Content, defined, exclusive, MarkdownArg, TextContent, Title } from "./shared/args.js";
 import { CreatedOut, notesSummary } from "./shared/present.js";
@@ -22,29 +24,37 @@ export const create = defineOperation({
   output: CreatedOut,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   async run(args, ctx) {
-    const { markdown, ...fields } = args;
+    const { markdown, content, ...fields } = args;
     exclusive(args, ["markdown", "content"]);
-    const body: Record<string, unknown> = defined(fields);
+    const rest: Record<string, unknown> = defined(fields);
     let notes: WriteNote[] = [];
-    let size = markdown?.length ?? 0;
+    let body: unknown = rest;
+    // One conversion job makes the whole body (in a worker, for a big notebook): the document, the
+    // write-time guard, the title and text_content, written as JSON ready to send.
     if (markdown !== undefined) {
-      const made = await newDocument(markdown, args.title);
-      body.content = made.content;
-      notes = made.notes;
-      if (made.title !== null) body.title = made.title;
-    } else if (body.content !== undefined && body.content !== null) {
-      size = jsonSize(body.content);
-      const cleaned = await cleanContent(body.content);
-      body.content = cleaned.content;
-      notes = cleaned.notes;
-      if (args.title === undefined) {
-        const title = await titleOf(body.content, size);
-        if (title !== null) body.title = title;
-      }
-    }
-    await deriveTextContent(body, size);
-    const nb = await ctx.call({ method: "POST", segments: ["notebooks"], body }, NotebookSchema);
-    ctx.memory.notebooks.remember(ctx.projectId, nb);
+      const made = await prepareWrite(
+        { job: { kind: "create", markdown, title: args.title }, fields: rest },
+        markdown.length,
+      );
+      ({ notes, body } = made);
+    } else if (content !== undefined && content !== null) {
+      const made = await prepareWrite(
+        {
+          job: { kind: "content", content: { value: content }, titleFrom: args.title === undefined },
+          fields: rest,
+        },
+        charsOf(content),
+      );
+      ({ notes, body } = made);
+    } else if (content === null) rest.content = null;
+    const req = { method: "POST" as const, segments: ["notebooks"] };
+    const answer =
+      body instanceof JsonBody
+        ? await sendWrite(ctx, { ...req, body })
+        : await ctx.attempt({ ...req, body }, NotebookSchema);
+    if (!answer.ok) return ctx.fail(answer.response);
+    const nb = answer.data;
+    if (!(body instanceof JsonBody)) ctx.memory.notebooks.remember(ctx.projectId, nb);
     // The agent wrote the notebook: the answer is what it could not know (its id, version and
     // address, and what was not understood), said once in the sentence and once as data.
     const url = ctx.webUrl(nb.short_id);

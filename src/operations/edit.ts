@@ -1,8 +1,13 @@
 import { z } from "zod";
-import { occurrences, rewrite, shownMarkdown, titleOf, type WriteNote } from "../notebooks/documents.js";
+import {
+  occurrences,
+  prepareWrite,
+  shownMarkdown,
+  storedOf,
+  type WriteNote,
+} from "../notebooks/documents.js";
 import { editDiff, type Replacement } from "../notebooks/edit-diff.js";
 import { writeNotebook } from "../notebooks/io.js";
-import { deriveTextContent } from "../notebooks/writes.js";
 import { toolError } from "../posthog/errors.js";
 import { MAX_MARKDOWN, NotebookRef } from "./shared/args.js";
 import { NotebookWriteOut, notebookWritten, notesSummary, titled } from "./shared/present.js";
@@ -142,12 +147,21 @@ export const edit = defineOperation({
         }
         markdown += shown.slice(last);
         diff = editDiff(shown, replacements, Math.max(2_000, Math.floor(ctx.maxResultChars / 4)));
-        const done = await rewrite(base.notebook.content ?? null, markdown);
+        // One conversion job: the stored version and the new Markdown in, the body out.
+        const done = await prepareWrite(
+          {
+            job: {
+              kind: "change",
+              base: storedOf(base),
+              baseTitle: base.notebook.title ?? null,
+              rewrite: markdown,
+            },
+            fields: { version: base.notebook.version },
+          },
+          base.size + markdown.length,
+        );
         notes = done.notes;
-        const body: Record<string, unknown> = { content: done.content };
-        const implied = await titleOf(done.content, base.size);
-        if (implied !== null && implied !== (base.notebook.title ?? null)) body.title = implied;
-        return deriveTextContent(body, base.size);
+        return done.body;
       },
       { against: "rebase" },
     );

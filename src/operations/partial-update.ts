@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { append, formatOf, retitled, rewrite, titleOf, type WriteNote } from "../notebooks/documents.js";
-import { oneAtATime, writeNotebook } from "../notebooks/io.js";
-import { cleanContent, deriveTextContent, jsonSize } from "../notebooks/writes.js";
+import { prepareWrite, storedOf, type WriteNote } from "../notebooks/documents.js";
+import { oneAtATime, sendWrite, writeNotebook } from "../notebooks/io.js";
+import { charsOf } from "../notebooks/snapshots.js";
+import { JsonBody } from "../posthog/client.js";
 import { toolError } from "../posthog/errors.js";
 import { type Notebook, NotebookSchema } from "../posthog/schemas.js";
 import {
@@ -99,43 +100,51 @@ export const partialUpdate = defineOperation({
         ctx,
         short_id,
         async (base) => {
-          const before = base.notebook.content ?? null;
-          let doc: unknown = before;
-          if (append_markdown !== undefined) ({ content: doc, notes } = await append(doc, append_markdown));
-          else if (markdown !== undefined) ({ content: doc, notes } = await rewrite(doc, markdown));
-          const hasDocument = formatOf(doc) === "v1" || formatOf(doc) === "v2";
-          if (typeof title === "string" && hasDocument) doc = await retitled(doc, title, base.size);
-          const body: Record<string, unknown> = { ...plain };
-          if (doc !== before) body.content = doc;
-          if (title !== undefined) body.title = title;
-          else if (doc !== before) {
-            const implied = await titleOf(doc, base.size);
-            if (implied !== null && implied !== (base.notebook.title ?? null)) body.title = implied;
-          }
-          return deriveTextContent(body, base.size + (append_markdown?.length ?? markdown?.length ?? 0));
+          // One conversion job: the stored version and what the agent sent in, the body out.
+          const made = await prepareWrite(
+            {
+              job: {
+                kind: "change",
+                base: storedOf(base),
+                baseTitle: base.notebook.title ?? null,
+                append: append_markdown,
+                rewrite: markdown,
+                title,
+              },
+              fields: { ...plain, version: base.notebook.version },
+            },
+            base.size + (append_markdown?.length ?? markdown?.length ?? 0),
+          );
+          notes = made.notes;
+          return made.body;
         },
         { against: markdown !== undefined ? (version as number) : "rebase" },
       );
       nb = written.notebook;
     } else {
-      const body: Record<string, unknown> = { ...plain };
-      if (title !== undefined) body.title = title;
+      const fields: Record<string, unknown> = { ...plain };
+      if (title !== undefined) fields.title = title;
+      let body: unknown = fields;
       if (content !== undefined) {
-        const cleaned = content === null ? { content: null, notes: [] } : await cleanContent(content);
-        body.content = cleaned.content;
-        notes = cleaned.notes;
-        body.version = version;
-        if (title === undefined && cleaned.content !== null) {
-          const implied = await titleOf(cleaned.content, jsonSize(cleaned.content));
-          if (implied !== null) body.title = implied;
+        fields.version = version;
+        if (content === null) fields.content = null;
+        else {
+          // One conversion job: the agent's document cleaned, its title and text_content, as JSON.
+          const made = await prepareWrite(
+            { job: { kind: "content", content: { value: content }, titleFrom: title === undefined }, fields },
+            charsOf(content),
+          );
+          notes = made.notes;
+          body = made.body;
         }
       }
-      await deriveTextContent(body, jsonSize(body.content));
       nb = await oneAtATime(`${ctx.projectId}/${short_id}`, ctx.signal, async () => {
-        const answer = await ctx.call(
-          { method: "PATCH", segments: ["notebooks", short_id], body },
-          NotebookSchema,
-        );
+        const req = { method: "PATCH" as const, segments: ["notebooks", short_id] };
+        if (body instanceof JsonBody) {
+          const answer = await sendWrite(ctx, { ...req, body });
+          return answer.ok ? answer.data : ctx.fail(answer.response);
+        }
+        const answer = await ctx.call({ ...req, body }, NotebookSchema);
         ctx.memory.notebooks.remember(ctx.projectId, answer);
         return answer;
       });

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { revealInvisible } from "../content/invisible.js";
-import { formatOf, shownMarkdown } from "../notebooks/documents.js";
+import { formatOfSnapshot, shownMarkdown } from "../notebooks/documents.js";
 import { findPassages, type Heading, MAX_LINE, outlineOf, REGEX_BUDGET_MS } from "../notebooks/find.js";
 import { readNotebook } from "../notebooks/io.js";
 import { toolError } from "../posthog/errors.js";
@@ -84,7 +84,7 @@ export const retrieve = defineOperation({
     const out: NotebookOut = {
       ...notebookWritten(nb, ctx.webUrl(nb.short_id)),
       last_modified_by: person(nb.last_modified_by),
-      format: formatOf(nb.content),
+      format: await formatOfSnapshot(snapshot),
       shown: [],
     };
     const documents: NonNullable<OpResult<unknown>["documents"]> = [];

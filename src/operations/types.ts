@@ -14,7 +14,10 @@ export interface OpRequest {
   /** Path segments after `/api/projects/{project_id}/`; each is percent-encoded. */
   segments: string[];
   query?: Record<string, QueryValue>;
+  /** Written as JSON, unless it is a `JsonBody` (posthog/client.ts) already. */
   body?: unknown;
+  /** For `attemptPartly`: values likely in the answer, by field (see `UpstreamRequest.expect`). */
+  expect?: ReadonlyMap<string, Uint8Array>;
 }
 
 export type Attempt<T> = { ok: true; data: T } | { ok: false; response: UpstreamResponse };
@@ -37,6 +40,16 @@ export interface OpContext {
   call<T>(req: OpRequest, schema: z.ZodType<T>): Promise<T>;
   /** Like `call`, but an HTTP error answer is returned instead of thrown (for fallbacks). */
   attempt<T>(req: OpRequest, schema: z.ZodType<T>): Promise<Attempt<T>>;
+  /**
+   * Like `attempt`, for answers too big to parse whole on the server's thread (a notebook): the
+   * top-level fields named in `keep` are handed back as the bytes of their JSON, unparsed (absent
+   * ones too: not there), and the others parsed and checked by `schema`.
+   */
+  attemptPartly<T>(
+    req: OpRequest,
+    schema: z.ZodType<T>,
+    keep: readonly string[],
+  ): Promise<Attempt<{ value: T; kept: Map<string, Uint8Array> }>>;
   /** Throws the `ToolError` that describes an HTTP error answer (from `attempt`). */
   fail(response: UpstreamResponse): never;
   /** Where a person opens the notebook, or null when there is no web app (the sandbox). */

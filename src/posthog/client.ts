@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import type { ProjectId } from "../config.js";
+import { type FieldSpan, topLevelFields } from "../json-fields.js";
 import { registerSecret, Secrets } from "../secrets.js";
 import type { SearchSteps } from "../text-search.js";
 import { retryAfterSeconds } from "./errors.js";
@@ -17,13 +18,34 @@ export type HttpMethod = "GET" | "POST" | "PATCH";
 
 export type QueryValue = string | number | boolean | null | undefined;
 
+/** A request body already written as JSON (UTF-8 bytes): sent as it is. */
+export class JsonBody {
+  /** `content`: the document's JSON within `bytes`, if it carries one (what its echo should hold). */
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly content?: Uint8Array,
+  ) {}
+}
+
 export interface UpstreamRequest {
   method: HttpMethod;
   /** Absolute path on the host, starting with `/api/`. Build it with `projectPath`. */
   path: string;
   query?: Record<string, QueryValue>;
+  /** Written as JSON, unless it is a `JsonBody` already. */
   body?: unknown;
   signal?: AbortSignal | undefined;
+  /**
+   * A successful (2xx) answer is handed back as its bytes, unparsed (`bytes`; `body` undefined and
+   * `text` empty): for answers too big to parse whole on the server's thread. Others are parsed.
+   */
+  raw?: boolean;
+  /**
+   * For a `raw` request: values likely in the answer, by top-level field (the document held of the
+   * notebook read, or just sent): bytes the same there are not read through. A `JsonBody`'s
+   * document is expected by default.
+   */
+  expect?: ReadonlyMap<string, Uint8Array> | undefined;
 }
 
 export interface UpstreamResponse {
@@ -33,6 +55,13 @@ export interface UpstreamResponse {
   body: unknown;
   /** Raw text of the body, for summaries of non-JSON answers. */
   text: string;
+  /** The body's bytes, for a 2xx answer to a `raw` request. */
+  bytes?: Buffer;
+  /**
+   * For a 2xx answer to a `raw` request: where each top-level field lies in `bytes`, or undefined
+   * when the answer is JSON but not an object (then `body` holds it parsed).
+   */
+  fields?: Map<string, FieldSpan> | undefined;
   /** The request's method: an error answer to a write may leave its outcome unknown. */
   method?: HttpMethod;
 }
@@ -266,9 +295,9 @@ export class PostHogClient {
       accept: "application/json",
       "user-agent": this.#userAgent,
     };
-    let body: string | undefined;
+    let body: string | Uint8Array | undefined;
     if (req.body !== undefined) {
-      body = JSON.stringify(req.body);
+      body = req.body instanceof JsonBody ? req.body.bytes : JSON.stringify(req.body);
       headers["content-type"] = "application/json";
     }
     let response: Answer;
@@ -291,9 +320,17 @@ export class PostHogClient {
       if (error instanceof TooLarge) throw this.#tooLarge(error.status);
       throw this.#describe(error);
     }
-    const { text } = response;
-    let parsed: unknown;
     const contentType = String(response.headers["content-type"] ?? "");
+    if (req.raw && response.status >= 200 && response.status < 300) {
+      const sent =
+        req.body instanceof JsonBody && req.body.content
+          ? new Map([["content", req.body.content]])
+          : undefined;
+      const raw = this.#raw(response.bytes, req.expect ?? sent, contentType, response.status);
+      return { status: response.status, headers: response.headers, text: "", method: req.method, ...raw };
+    }
+    const text = response.bytes.toString("utf8");
+    let parsed: unknown;
     if (text.length > 0 && (contentType.includes("json") || /^\s*[[{]/.test(text))) {
       try {
         parsed = JSON.parse(text);
@@ -316,6 +353,41 @@ export class PostHogClient {
       );
     }
     return { status: response.status, headers: response.headers, body: parsed, text, method: req.method };
+  }
+
+  /**
+   * A 2xx answer to a `raw` request, checked as far as reading its top level: an answer that is
+   * not JSON, or is cut short, fails as a parsed one would (a read is retried).
+   */
+  #raw(
+    bytes: Buffer,
+    expected: ReadonlyMap<string, Uint8Array> | undefined,
+    contentType: string,
+    status: number,
+  ): { bytes: Buffer; fields: Map<string, FieldSpan> | undefined; body: unknown } {
+    if (bytes.length === 0) return { bytes, fields: undefined, body: undefined };
+    const start = bytes.subarray(0, 64).toString("latin1");
+    if (!contentType.includes("json") && !/^\s*[[{]/.test(start)) {
+      throw new UpstreamError(
+        "malformed",
+        `PostHog answered ${status} with ${contentType || "an unknown content type"} instead of JSON`,
+        false,
+        status,
+      );
+    }
+    const fields = topLevelFields(bytes, expected);
+    if (fields) return { bytes, fields, body: undefined };
+    // Not an object: JSON of another shape (small, in practice), or not JSON at all.
+    try {
+      return { bytes, fields: undefined, body: JSON.parse(bytes.toString("utf8")) };
+    } catch {
+      throw new UpstreamError(
+        "malformed",
+        `PostHog answered ${status} with a body that is not valid JSON (${bytes.length} bytes, possibly cut short)`,
+        false,
+        status,
+      );
+    }
   }
 
   #tooLarge(status: number): UpstreamError {
@@ -362,11 +434,11 @@ export class PostHogClient {
   }
 }
 
-/** An answer read whole: status, headers and the body as text. */
+/** An answer read whole: status, headers and the body's bytes. */
 interface Answer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  text: string;
+  bytes: Buffer;
 }
 
 /** An answer larger than the limit: announced so in its headers, or found so as it streamed in. */
@@ -430,9 +502,9 @@ class AnswerReader implements Dispatcher.DispatchHandler {
   onResponseEnd(): void {
     this.#done();
     const chunks = this.#chunks;
-    const text =
-      chunks.length === 1 ? (chunks[0] as Buffer).toString("utf8") : Buffer.concat(chunks).toString("utf8");
-    this.resolve({ status: this.#status, headers: this.#headers, text });
+    this.#chunks = [];
+    const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+    this.resolve({ status: this.#status, headers: this.#headers, bytes });
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import type { ProjectId } from "../config.js";
+import { partlyParsed } from "../json-fields.js";
 import type { OpContext, OpRequest } from "../operations/types.js";
 import { projectPath, type UpstreamResponse } from "../posthog/client.js";
 import {
@@ -38,13 +39,15 @@ export function createOpContext(
     deletedHere: shortId !== undefined && session.memory.deleted.has(shortId),
     allowedProjects: allowedProjects(session.grants.current),
   });
-  const send = (req: OpRequest): Promise<UpstreamResponse> =>
+  const send = (req: OpRequest, raw = false): Promise<UpstreamResponse> =>
     session.client.request({
       method: req.method,
       path: projectPath(projectId, ...req.segments),
       query: req.query,
       body: req.body,
       signal,
+      raw,
+      expect: req.expect,
     });
 
   const validate = <T>(response: UpstreamResponse, schema: z.ZodType<T>): T => {
@@ -66,8 +69,8 @@ export function createOpContext(
   };
 
   /** Sends, and when PostHog refuses the key or a scope, re-reads the grants before answering. */
-  const exchange = async (req: OpRequest): Promise<UpstreamResponse> => {
-    const response = await send(req);
+  const exchange = async (req: OpRequest, raw = false): Promise<UpstreamResponse> => {
+    const response = await send(req, raw);
     const refused =
       response.status === 401 ||
       (response.status === 403 &&
@@ -95,6 +98,34 @@ export function createOpContext(
       const response = await exchange(req);
       if (response.status < 200 || response.status >= 300) return { ok: false, response };
       return { ok: true, data: validate(response, schema) };
+    },
+    async attemptPartly(req, schema, keep) {
+      const response = await exchange(req, true);
+      if (response.status < 200 || response.status >= 300) return { ok: false, response };
+      const kept = new Map<string, Uint8Array>();
+      const { bytes, fields } = response;
+      if (!bytes || !fields) return { ok: true, data: { value: validate(response, schema), kept } };
+      const decoder = new TextDecoder();
+      // (Collected as entries: a field named `__proto__` stays a field.)
+      const small: [string, unknown][] = [];
+      for (const [name, span] of fields) {
+        const value = bytes.subarray(span.start, span.end);
+        if (keep.includes(name)) {
+          kept.set(name, value);
+          continue;
+        }
+        partlyParsed.bytes += value.length;
+        try {
+          small.push([name, JSON.parse(decoder.decode(value))]);
+        } catch {
+          // A value that is not JSON: the answer has no usable shape.
+          small.push([name, Symbol("not JSON")]);
+        }
+      }
+      return {
+        ok: true,
+        data: { value: validate({ ...response, body: Object.fromEntries(small) }, schema), kept },
+      };
     },
   };
 }

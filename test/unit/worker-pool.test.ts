@@ -81,3 +81,19 @@ it("fails a job whose answer never comes back readable (past its deadline at wor
   expect(await reason(pool.run("unreadable", []))).toMatch(/^failed: /);
   expect(await pool.run("echo", ["fine"])).toBe("fine");
 });
+
+it("stops a worker after a big job, handing its memory back, and answers the next job with a fresh one", async () => {
+  const big = new WorkerPool(pathToFileURL(join(dir, "worker.mjs")), { retireAfter: 1_000, budget: 1_000 });
+  try {
+    expect(await big.run("echo", ["small"], 10)).toBe("small");
+    expect(big.size).toBe(1);
+    expect(await big.run("echo", ["big"], 5_000)).toBe("big");
+    expect(big.size).toBe(0);
+    // Big jobs over the budget take turns; each still answers.
+    expect(
+      await Promise.all([big.run("echo", [1], 5_000), big.run("echo", [2], 5_000), big.run("echo", [3], 10)]),
+    ).toEqual([1, 2, 3]);
+  } finally {
+    await big.close();
+  }
+});

@@ -539,7 +539,8 @@ export function parseInline(
         }
         const tag = inlineTag(i, end);
         if (tag) {
-          const mark: Mark = tag.tag === "mention" ? { type: "mention", id: tag.id, at: i } : { type: "ref", id: tag.id };
+          const mark: Mark =
+            tag.tag === "mention" ? { type: "mention", id: tag.id, at: i } : { type: "ref", id: tag.id };
           addAll(parse(tag.start, tag.close, [...marks, mark], depth + 1));
           i = tag.close + tag.tag.length + 3;
           continue;

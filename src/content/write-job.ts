@@ -1,0 +1,208 @@
+/**
+ * One write, made in one piece: from what the agent sent (Markdown, a title, a JSON document) and
+ * the stored version (for changes to a notebook), the request body PostHog is sent, as JSON bytes
+ * ready to go. Conversion, the write-time guard, the title and text_content are all done here, so
+ * that a big write is one job for a conversion worker: the server's own thread hands over
+ * strings and bytes, gets bytes back, and never holds or copies the document itself.
+ *
+ * Stored versions and JSON documents come as they are, or as the bytes of their JSON (what the
+ * server keeps of a notebook PostHog sent it: see `Stored`).
+ */
+import type { Refusal } from "./guard.js";
+import { restoreInvisible, revealInvisible } from "./invisible.js";
+import { type DocJSON, markdownNotebookNode } from "./nodes.js";
+import { sanitize } from "./sanitize.js";
+import { deriveTextContent } from "./text-content.js";
+import { documentTitle, withTitle } from "./title.js";
+import { documentToMarkdown } from "./to-markdown.js";
+import { appendToDocument, checkMarkdown, documentFromMarkdown, rewriteDocument } from "./write-back.js";
+
+/** A document as it is, or the UTF-8 bytes of its JSON. */
+export type Stored = { json: Uint8Array } | { value: unknown };
+
+/** The document a `Stored` holds (parsed here: in a worker, off the server's thread). */
+export function storedValue(stored: Stored): unknown {
+  return "json" in stored ? JSON.parse(new TextDecoder().decode(stored.json)) : stored.value;
+}
+
+export interface WriteNote {
+  line: number;
+  message: string;
+}
+
+export type WriteJob =
+  /** A new notebook from Markdown; `title` given by the agent, if any. */
+  | { kind: "create"; markdown: string; title?: string | null | undefined }
+  /**
+   * A JSON document the agent sent, cleaned; its title taken from it when `title` is undefined
+   * (and `titleFrom` is true).
+   */
+  | { kind: "content"; content: Stored | null; titleFrom: boolean }
+  /**
+   * A change to a stored notebook: the Markdown rewrites it or is appended to it, and/or `title`
+   * renames it (its first heading follows).
+   */
+  | {
+      kind: "change";
+      base: Stored | null;
+      /** The stored notebook's title, to tell whether the change implies a new one. */
+      baseTitle: string | null;
+      rewrite?: string | undefined;
+      append?: string | undefined;
+      /** A new title (null: none); undefined leaves it. */
+      title?: string | null | undefined;
+    };
+
+export interface WriteRequest {
+  job: WriteJob;
+  /** The rest of the body, sent as it is (text_content given by the agent, deleted, version…). */
+  fields: Record<string, unknown>;
+}
+
+export interface WriteMade {
+  /** The request body as UTF-8 JSON, or null when the guard refused the write. */
+  body: Uint8Array | null;
+  /**
+   * Where the document's JSON lies in `body` (bytes), when it carries one: PostHog echoes the
+   * document it stored, and an echo holding these very bytes there need not be read through.
+   */
+  contentSpan: { start: number; end: number } | null;
+  refused: Refusal | null;
+  notes: WriteNote[];
+  /** The title the body sets (or null when it sets none). */
+  title: string | null;
+  /** Top-level blocks kept as stored and written from Markdown (changes from Markdown). */
+  kept: number;
+  written: number;
+  /** Whether the body carries a document. */
+  content: boolean;
+}
+
+function refusedWith(refused: Refusal, notes: WriteNote[]): WriteMade {
+  return { body: null, contentSpan: null, refused, notes, title: null, kept: 0, written: 0, content: false };
+}
+
+/** A JSON document as PostHog should store it: links and sources that would run a script dropped. */
+export function cleanDocument(content: unknown): { content: unknown; notes: WriteNote[] } {
+  const v2 = markdownNotebookNode(content);
+  if (v2 && typeof v2.attrs?.markdown === "string") {
+    const checked = checkMarkdown(v2.attrs.markdown);
+    if (checked.markdown === v2.attrs.markdown) return { content, notes: checked.diagnostics };
+    const node = { ...v2, attrs: { ...v2.attrs, markdown: checked.markdown } };
+    return { content: { ...(content as object), content: [node] }, notes: checked.diagnostics };
+  }
+  const cleaned = sanitize(content);
+  return {
+    content: cleaned.value,
+    notes: cleaned.dropped.map((drop) => ({
+      line: 0,
+      message: `the ${drop.what} of ${drop.type} is a script or file address (${JSON.stringify(drop.value.slice(0, 60))}): dropped`,
+    })),
+  };
+}
+
+export type DocumentFormat = "v1" | "v2" | "empty" | "other";
+
+/** The format of a document, told from its shape. */
+export function formatOf(content: unknown): DocumentFormat {
+  if (content === null || content === undefined) return "empty";
+  if (markdownNotebookNode(content)) return "v2";
+  const doc = content as { type?: unknown; content?: unknown } | null;
+  return doc?.type === "doc" && Array.isArray(doc.content) ? "v1" : "other";
+}
+
+/** Makes the request body of one write (see the module's comment). */
+export function makeWrite(request: WriteRequest): WriteMade {
+  const { job } = request;
+  const body: Record<string, unknown> = { ...request.fields };
+  let notes: WriteNote[] = [];
+  let kept = 0;
+  let written = 0;
+  if (job.kind === "create") {
+    const made = documentFromMarkdown(restoreInvisible(job.markdown));
+    if (made.refused) return refusedWith(made.refused, made.diagnostics);
+    notes = made.diagnostics;
+    const leading = documentTitle(made.content);
+    let doc: DocJSON = made.content;
+    if (job.title) {
+      if (leading !== job.title) doc = withTitle(doc, restoreInvisible(job.title));
+      body.title = job.title;
+    } else if (leading !== null) body.title = leading;
+    body.content = doc;
+  } else if (job.kind === "content") {
+    if (job.content === null) body.content = null;
+    else {
+      const cleaned = cleanDocument(storedValue(job.content));
+      body.content = cleaned.content;
+      notes = cleaned.notes;
+      if (job.titleFrom && cleaned.content !== null) {
+        const title = documentTitle(cleaned.content);
+        if (title !== null) body.title = title;
+      }
+    }
+  } else {
+    const before = job.base === null ? null : storedValue(job.base);
+    let doc: unknown = before;
+    if (job.append !== undefined || job.rewrite !== undefined) {
+      const done =
+        job.append !== undefined
+          ? appendToDocument(doc, restoreInvisible(job.append))
+          : rewriteDocument(doc, restoreInvisible(job.rewrite as string));
+      if (done.refused) return refusedWith(done.refused, done.diagnostics);
+      ({ content: doc, diagnostics: notes, kept, written } = done);
+    }
+    const format = formatOf(doc);
+    if (typeof job.title === "string" && (format === "v1" || format === "v2")) {
+      doc = withTitle(doc, restoreInvisible(job.title));
+    }
+    if (doc !== before) body.content = doc;
+    if (job.title !== undefined) body.title = job.title;
+    else if (doc !== before) {
+      const implied = documentTitle(doc);
+      if (implied !== null && implied !== job.baseTitle) body.title = implied;
+    }
+  }
+  // Whenever content is written without text_content, it is derived as PostHog's web editor
+  // derives it, so that PostHog's search finds what agents write.
+  if (body.content !== undefined && body.content !== null && body.text_content === undefined) {
+    body.text_content = deriveTextContent(body.content);
+  }
+  const title = typeof body.title === "string" ? body.title : null;
+  const { bytes, contentSpan } = encodeBody(body);
+  return {
+    body: bytes,
+    contentSpan,
+    refused: null,
+    notes,
+    title,
+    kept,
+    written,
+    content: body.content !== undefined,
+  };
+}
+
+/** The body as UTF-8 JSON, its document first (so that where it lies is known). */
+function encodeBody(body: Record<string, unknown>): {
+  bytes: Uint8Array;
+  contentSpan: WriteMade["contentSpan"];
+} {
+  if (body.content === undefined)
+    return { bytes: new TextEncoder().encode(JSON.stringify(body)), contentSpan: null };
+  const { content, ...rest } = body;
+  const document = JSON.stringify(content);
+  const others = JSON.stringify(rest);
+  const head = '{"content":';
+  const json = `${head}${document}${others === "{}" ? "}" : `,${others.slice(1)}`}`;
+  const bytes = new TextEncoder().encode(json);
+  const start = head.length;
+  return { bytes, contentSpan: { start, end: start + Buffer.byteLength(document) } };
+}
+
+/**
+ * A notebook's Markdown as agents are shown it (characters that can only hide something made
+ * visible), and its document's format.
+ */
+export function shownMarkdown(stored: Stored | null): { markdown: string; format: DocumentFormat } {
+  const value = stored === null ? null : storedValue(stored);
+  return { markdown: revealInvisible(documentToMarkdown(value)), format: formatOf(value) };
+}
