@@ -87,7 +87,15 @@ describe("generated documents", () => {
           fc.pre(markers.length > 0);
           const word = markers[pick % markers.length] as string;
           const markdown = shown(doc);
-          const after = written(doc, markdown.replace(word, remove ? "" : "**new**"));
+          const done = rewriteDocument(
+            doc,
+            restoreInvisible(markdown.replace(word, remove ? "" : "**new**")),
+          );
+          // Deleting a word beside a hard break on one line (a list item, cell or heading shows it
+          // as a space) is refused, nothing lost: the guard cannot tell it from a lost break.
+          if (remove && done.refused && /lose 1 hardBreak node/.test(done.refused.message)) return;
+          expect(done.refused).toBeNull();
+          const after = done.content;
           // Outside the word's block, everything is as stored.
           const blocks = (doc.content as Json[]).filter((block) => !JSON.stringify(block).includes(word));
           for (const block of blocks)
