@@ -267,8 +267,8 @@ const CACHE_HINTS: Partial<
   "resources/read": { ttlMs: 0, cacheScope: "private" },
 };
 
-/** Resources one session may watch at once. */
-const MAX_SUBSCRIPTIONS = 1_000;
+/** Resources one session (or one listen stream) may watch at once. */
+export const MAX_SUBSCRIPTIONS = 1_000;
 
 /** The lowest pino level each MCP level lets through. */
 const MCP_TO_PINO: Record<LoggingLevel, number> = {
