@@ -21,10 +21,10 @@ import { grantsAllow, projectAllowed } from "../posthog/scopes.js";
 import { createSession, type Session } from "../session.js";
 import { VERSION } from "../version.js";
 import { refuse } from "./http-refusal.js";
-import { availableNames, createServer, MAX_SUBSCRIPTIONS } from "./index.js";
+import { availableNames, createServer } from "./index.js";
 import type { KeyEntry } from "./key-admission.js";
 import { redactedResponse } from "./redacting-transport.js";
-import { isNotebookUri, notebookMarkdownUri, notebookUri } from "./resources.js";
+import { notebookMarkdownUri, notebookUri, watchedUris } from "./resources.js";
 
 /** Listen streams one key holds open at once (the SDK answers the next with -32603). */
 const LISTENS_PER_KEY = 100;
@@ -64,18 +64,7 @@ export class ModernRequests {
     streaming: () => void,
   ): Promise<void> {
     if (isListen(body)) {
-      const watched = watchedOnly(body);
-      if (typeof watched === "string") {
-        res.writeHead(400, { "content-type": "application/json" });
-        return void res.end(
-          JSON.stringify({
-            jsonrpc: "2.0",
-            id: (body as { id?: unknown }).id ?? null,
-            error: { code: -32602, message: watched },
-          }),
-        );
-      }
-      body = watched;
+      body = watchedOnly(body);
       streaming();
       if (this.#listening.size >= MAX_LISTENS) {
         return refuse(
@@ -188,24 +177,17 @@ function isListen(body: unknown): boolean {
 
 /**
  * A listen request keeping only what this server can tell of: notebook URIs (the only resources
- * that change here), each once, at most MAX_SUBSCRIPTIONS of them, as a 2025 session's
- * `resources/subscribe` keeps. The SDK keeps a stream's filter as asked for as long as the stream
- * is open, and looks through it for each change: a filter of a request body's size (4 MiB of URIs),
- * on each of a key's hundred streams, held hundreds of MB, and took seconds of the server's thread to
- * open. The acknowledgement tells the client what is honored. A string: the -32602 message.
+ * that change here), each once, as a 2025 session's `resources/subscribe` keeps; more than
+ * MAX_SUBSCRIPTIONS of them were refused before (src/server/params.ts). The SDK keeps a stream's
+ * filter as asked for as long as the stream is open, and looks through it for each change: a filter
+ * of a request body's size (4 MiB of URIs), on each of a key's hundred streams, held hundreds of MB,
+ * and took seconds of the server's thread to open. The acknowledgement tells the client what is
+ * honored.
  */
 export function watchedOnly(body: unknown): unknown {
   const params = (body as { params?: { notifications?: { resourceSubscriptions?: unknown } } }).params;
   const asked = params?.notifications?.resourceSubscriptions;
   if (!Array.isArray(asked)) return body;
-  const kept = new Set<string>();
-  for (const uri of asked) {
-    if (typeof uri !== "string" || !isNotebookUri(uri)) continue;
-    kept.add(uri);
-    if (kept.size > MAX_SUBSCRIPTIONS) {
-      return `Invalid params for subscriptions/listen: a listen stream can watch at most ${MAX_SUBSCRIPTIONS.toLocaleString("en-US")} notebook resources; open another stream for the rest.`;
-    }
-  }
-  const notifications = { ...params?.notifications, resourceSubscriptions: [...kept] };
+  const notifications = { ...params?.notifications, resourceSubscriptions: watchedUris(asked) };
   return { ...(body as object), params: { ...params, notifications } };
 }

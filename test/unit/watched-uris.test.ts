@@ -6,6 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ShortId } from "../../src/operations/shared/args.js";
 import { watchedOnly } from "../../src/server/modern-requests.js";
+import { invalidParams } from "../../src/server/params.js";
 import { isNotebookUri } from "../../src/server/resources.js";
 
 const listen = (resourceSubscriptions: unknown[]) => ({
@@ -40,9 +41,12 @@ describe("watched URIs", () => {
     expect(watchedOnly(other)).toBe(other);
   });
 
-  it("more than 1,000 notebooks on one stream are refused by name; tens of thousands of others are dropped", () => {
+  it("more than 1,000 notebooks on one stream are refused by name (before any transport passes it on); tens of thousands of others are dropped", () => {
     const many = Array.from({ length: 1_001 }, (_, i) => `posthog://notebooks/n${i}`);
-    expect(watchedOnly(listen(many))).toMatch(/^Invalid params for subscriptions\/listen: .*at most 1,000/);
+    expect(invalidParams(listen(many), "modern")).toMatch(
+      /^Invalid params for subscriptions\/listen: .*at most 1,000/,
+    );
+    expect(invalidParams(listen(many.slice(1)), "modern")).toBeUndefined();
     expect(watchedOnly(listen(many.slice(1)))).toEqual(listen(many.slice(1)));
     const others = Array.from({ length: 60_000 }, (_, i) => `posthog://notebooks/x${i}${"x".repeat(40)}`);
     expect(watchedOnly(listen(others))).toEqual(listen([]));
