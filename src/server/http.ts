@@ -88,6 +88,7 @@ export async function serveHttp(
       return createServer(session, { era: "legacy", lasting: true });
     },
     { idleMs: sessionIdleMs, maxSessions: options.maxSessions ?? 10_000 },
+    (key, res) => modern.stalled.watch(key, res),
   );
 
   async function handleMcp(req: IncomingMessage, res: ServerResponse): Promise<void> {

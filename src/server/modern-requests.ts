@@ -25,6 +25,7 @@ import { availableNames, createServer } from "./index.js";
 import type { KeyEntry } from "./key-admission.js";
 import { redactedResponse } from "./redacting-transport.js";
 import { notebookMarkdownUri, notebookUri, watchedUris } from "./resources.js";
+import { StalledStreams } from "./stalled-streams.js";
 
 /** Listen streams one key holds open at once (the SDK answers the next with -32603). */
 const LISTENS_PER_KEY = 100;
@@ -49,6 +50,8 @@ export class ModernRequests {
   readonly #channels = new Map<KeyEntry, Channel>();
   /** Open listen streams, answered as they close. */
   readonly #listening = new Set<ServerResponse>();
+  /** Every stream a key holds open (listen streams, and its 2025 sessions' GET streams). */
+  readonly stalled = new StalledStreams<KeyEntry>();
 
   constructor(private readonly options: ModernOptions) {}
 
@@ -79,12 +82,15 @@ export class ModernRequests {
       }
       this.#listening.add(res);
       res.once("close", () => this.#listening.delete(res));
+      this.stalled.watch(key, res);
     }
     return this.#channel(key).answer(req, res, body);
   }
 
   /** Tells the key's listen streams that a notebook changed through this server. */
   announce(key: KeyEntry, shortId: string, listed: boolean): void {
+    const ended = this.stalled.changed(key);
+    if (ended > 0) key.logger.info({ ended }, "streams ended: their client stopped reading them");
     const channel = this.#channels.get(key);
     if (!channel || this.options.stateless) return;
     const grants = key.grants.current;
