@@ -464,6 +464,26 @@ describe("HTTP-level protections", () => {
     }
   });
 
+  it("reads nothing of a body before its key is accepted: made-up keys' slow uploads are refused at once", async () => {
+    // Sixty-four unfinished 64 KiB uploads of made-up keys held the 4 MiB kept for keys not yet
+    // accepted: every new key (or one idle for five minutes) got 503 while they went on.
+    const uploads = Array.from({ length: 64 }, (_, i) =>
+      unfinishedUpload(server.url, `phx_madeUpSlowUpload${String(i).padStart(28, "0")}`, 64 * 1024 - 1),
+    );
+    try {
+      const answers = await Promise.all(uploads.map((upload) => upload.answered));
+      expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 401));
+      const other = await raw(server.url, {
+        method: "POST",
+        headers: { ...POST_HEADERS, ...bearer(KEY_B) },
+        body: INITIALIZE,
+      });
+      expect(other.status).toBe(200);
+    } finally {
+      for (const upload of uploads) upload.stop();
+    }
+  });
+
   it("answers GET /healthz with 200 JSON", async () => {
     const answer = await raw(new URL("/healthz", server.url).href);
     expect(answer.status).toBe(200);
