@@ -25,9 +25,8 @@ export class StalledStreams<Key> {
 
   /** Watches `res`, one of `key`'s streams, until it closes. */
   watch(key: Key, res: StreamResponse): void {
-    let streams = this.#streams.get(key);
-    if (!streams) this.#streams.set(key, (streams = new Map()));
-    const own = streams;
+    const own = this.#streams.get(key) ?? new Map<StreamResponse, number>();
+    this.#streams.set(key, own);
     own.set(res, 0);
     res.on("drain", () => {
       if (own.has(res)) own.set(res, 0);
