@@ -27,10 +27,11 @@ import {
 } from "@modelcontextprotocol/server";
 import type { ProjectId } from "../config.js";
 import { revealInvisible } from "../content/invisible.js";
-import { occurrences, shownMarkdown } from "../notebooks/documents.js";
+import { shownMarkdown } from "../notebooks/documents.js";
 import { readNotebook } from "../notebooks/io.js";
 import type { OpContext, Operation } from "../operations/types.js";
 import type { Session } from "../session.js";
+import { findApart } from "../text-search.js";
 
 /** How long the user has to answer, in seconds. */
 export const CONFIRM_TTL_SECONDS = 300;
@@ -42,6 +43,13 @@ export const CONFIRM_TTL_SECONDS = 300;
  * passages that already read like the replacement.
  */
 export const MANY_MATCHES = 5;
+
+/**
+ * Passages counted for the form, at most: past it, the form says "more than". (Counting them all
+ * kept every place of every edit: a hundred `replace_all` edits of "a" in 1 MB of Markdown held
+ * 32 million places and took the server's thread for 3 s.)
+ */
+export const COUNTED_MATCHES = 10_000;
 
 /** The one question of every form, and the key its answer comes back under. */
 const KEY = "confirm";
@@ -234,15 +242,20 @@ async function ask(
   let first: { old: string; new: string } | undefined;
   for (const edit of edits) {
     if (edit.replace_all !== true || typeof edit.old_markdown !== "string") continue;
-    const found = occurrences(markdown, edit.old_markdown).length;
+    if (count > COUNTED_MATCHES) break;
+    const found = findApart(markdown, edit.old_markdown, undefined, COUNTED_MATCHES + 1 - count).length;
     count += found;
     if (found > 0) first ??= { old: edit.old_markdown, new: String(edit.new_markdown ?? "") };
   }
   if (count <= MANY_MATCHES || !first) return undefined;
   const replacement = first.new === "" ? "nothing (deleting them)" : quoted(first.new);
+  const many =
+    count > COUNTED_MATCHES
+      ? `more than ${COUNTED_MATCHES.toLocaleString("en-US")}`
+      : count.toLocaleString("en-US");
   return {
-    message: `Replace ${count} passages in ${named}: every ${quoted(first.old)} with ${replacement}${edits.length > 1 ? ", with the other edits of this call" : ""}? The places changed are too many to put back one by one.`,
-    label: `Yes, replace all ${count}`,
+    message: `Replace ${many} passages in ${named}: every ${quoted(first.old)} with ${replacement}${edits.length > 1 ? ", with the other edits of this call" : ""}? The places changed are too many to put back one by one.`,
+    label: count > COUNTED_MATCHES ? "Yes, replace them all" : `Yes, replace all ${many}`,
   };
 }
 

@@ -28,7 +28,7 @@ import { VERSION } from "../version.js";
 import { answerHealthz, Drain } from "./drain.js";
 import { refuse } from "./http-refusal.js";
 import { createServer } from "./index.js";
-import { fromLoopback, KeyAdmission, TooManyKeys } from "./key-admission.js";
+import { fromLoopback, hashOf, KeyAdmission, TooManyKeys } from "./key-admission.js";
 import { LegacySessions } from "./legacy-sessions.js";
 import { ModernRequests } from "./modern-requests.js";
 import { originChecks } from "./origins.js";
@@ -88,6 +88,7 @@ export async function serveHttp(
       return createServer(session, { era: "legacy", lasting: true });
     },
     { idleMs: sessionIdleMs, maxSessions: options.maxSessions ?? 10_000 },
+    (key, res) => modern.stalled.watch(key, res),
   );
 
   async function handleMcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -101,7 +102,9 @@ export async function serveHttp(
     const apiKey = keys.bearer(req, res);
     if (apiKey === undefined) return;
     const body =
-      req.method === "POST" ? await bodies.read(req, res, keys.checkBeforeReading(apiKey, res)) : null;
+      req.method === "POST"
+        ? await bodies.read(req, res, keys.checkBeforeReading(apiKey, res), hashOf(apiKey))
+        : null;
     if (body === undefined) return;
     const parsed = body ?? undefined;
     const era = (await isLegacyRequest(await toWebRequest(req, parsed), parsed)) ? "legacy" : "modern";

@@ -33,6 +33,7 @@ import {
   completeShortId,
   isNotebookUri,
   listResources,
+  MAX_SUBSCRIPTIONS,
   NOTEBOOK_MARKDOWN_URI_TEMPLATE,
   NOTEBOOK_URI_TEMPLATE,
   notebookMarkdownUri,
@@ -266,9 +267,6 @@ const CACHE_HINTS: Partial<
   "resources/list": { ttlMs: 0, cacheScope: "private" },
   "resources/read": { ttlMs: 0, cacheScope: "private" },
 };
-
-/** Resources one session may watch at once. */
-const MAX_SUBSCRIPTIONS = 1_000;
 
 /** The lowest pino level each MCP level lets through. */
 const MCP_TO_PINO: Record<LoggingLevel, number> = {

@@ -106,9 +106,9 @@ export class KeyAdmission {
   }
 
   /**
-   * For a key PostHog has not accepted yet, the check a body reader asks for before it reads more
-   * than a small part of the body (true: go on; false: refused and answered); undefined for a key
-   * already accepted.
+   * For a key PostHog has not accepted yet, the check a body reader asks for before it reads
+   * anything of the body (true: go on; false: refused and answered); undefined for a key already
+   * accepted.
    */
   checkBeforeReading(apiKey: string, res: ServerResponse): (() => Promise<boolean>) | undefined {
     if (this.#keys.get(hashOf(apiKey))?.accepted === true) return undefined;

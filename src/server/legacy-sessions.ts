@@ -41,6 +41,8 @@ export class LegacySessions {
     private readonly keys: KeyAdmission,
     private readonly serverFor: (key: KeyEntry, id: string) => McpServer,
     private readonly limits: SessionLimits,
+    /** Hears of each session's GET stream (open for as long as its client listens). */
+    private readonly streamOpened: (key: KeyEntry, res: ServerResponse) => void = () => undefined,
   ) {}
 
   get size(): number {
@@ -99,6 +101,7 @@ export class LegacySessions {
     // flight (an idle session with a stream open can still be closed).
     const counted = req.method !== "GET";
     if (counted) entry.active += 1;
+    else this.streamOpened(entry.key, res);
     entry.lastSeen = Date.now();
     try {
       await entry.transport.handleRequest(req, res, body ?? undefined);

@@ -24,7 +24,8 @@ import { refuse } from "./http-refusal.js";
 import { availableNames, createServer } from "./index.js";
 import type { KeyEntry } from "./key-admission.js";
 import { redactedResponse } from "./redacting-transport.js";
-import { notebookMarkdownUri, notebookUri } from "./resources.js";
+import { notebookMarkdownUri, notebookUri, watchedUris } from "./resources.js";
+import { StalledStreams } from "./stalled-streams.js";
 
 /** Listen streams one key holds open at once (the SDK answers the next with -32603). */
 const LISTENS_PER_KEY = 100;
@@ -49,6 +50,8 @@ export class ModernRequests {
   readonly #channels = new Map<KeyEntry, Channel>();
   /** Open listen streams, answered as they close. */
   readonly #listening = new Set<ServerResponse>();
+  /** Every stream a key holds open (listen streams, and its 2025 sessions' GET streams). */
+  readonly stalled = new StalledStreams<KeyEntry>();
 
   constructor(private readonly options: ModernOptions) {}
 
@@ -64,6 +67,7 @@ export class ModernRequests {
     streaming: () => void,
   ): Promise<void> {
     if (isListen(body)) {
+      body = watchedOnly(body);
       streaming();
       if (this.#listening.size >= MAX_LISTENS) {
         return refuse(
@@ -78,12 +82,15 @@ export class ModernRequests {
       }
       this.#listening.add(res);
       res.once("close", () => this.#listening.delete(res));
+      this.stalled.watch(key, res);
     }
     return this.#channel(key).answer(req, res, body);
   }
 
   /** Tells the key's listen streams that a notebook changed through this server. */
   announce(key: KeyEntry, shortId: string, listed: boolean): void {
+    const ended = this.stalled.changed(key);
+    if (ended > 0) key.logger.info({ ended }, "streams ended: their client stopped reading them");
     const channel = this.#channels.get(key);
     if (!channel || this.options.stateless) return;
     const grants = key.grants.current;
@@ -172,4 +179,21 @@ function isListen(body: unknown): boolean {
     body !== null &&
     (body as { method?: unknown }).method === "subscriptions/listen"
   );
+}
+
+/**
+ * A listen request keeping only what this server can tell of: notebook URIs (the only resources
+ * that change here), each once, as a 2025 session's `resources/subscribe` keeps; more than
+ * MAX_SUBSCRIPTIONS of them were refused before (src/server/params.ts). The SDK keeps a stream's
+ * filter as asked for as long as the stream is open, and looks through it for each change: a filter
+ * of a request body's size (4 MiB of URIs), on each of a key's hundred streams, held hundreds of MB,
+ * and took seconds of the server's thread to open. The acknowledgement tells the client what is
+ * honored.
+ */
+export function watchedOnly(body: unknown): unknown {
+  const params = (body as { params?: { notifications?: { resourceSubscriptions?: unknown } } }).params;
+  const asked = params?.notifications?.resourceSubscriptions;
+  if (!Array.isArray(asked)) return body;
+  const notifications = { ...params?.notifications, resourceSubscriptions: watchedUris(asked) };
+  return { ...(body as object), params: { ...params, notifications } };
 }

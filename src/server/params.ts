@@ -6,6 +6,7 @@
  */
 import { type SpecTypeName, specTypeSchemas } from "@modelcontextprotocol/server";
 import { describeProtoKeys, protoKeyPaths } from "../invalid-arguments.js";
+import { MAX_SUBSCRIPTIONS, watchedUris } from "./resources.js";
 
 const REQUESTS: Readonly<Record<string, SpecTypeName>> = {
   initialize: "InitializeRequest",
@@ -54,13 +55,25 @@ export function invalidParams(message: unknown, era: "legacy" | "modern" = "lega
   const name = Object.hasOwn(REQUESTS, method) ? REQUESTS[method] : undefined;
   if (!name) return undefined;
   const checked = specTypeSchemas[name]["~standard"].validate({ method, params });
-  if (checked instanceof Promise || !checked.issues) return undefined;
+  if (checked instanceof Promise) return undefined;
+  if (!checked.issues) return method === "subscriptions/listen" ? tooManyWatched(params) : undefined;
   const issue = checked.issues[0];
   const path = (issue?.path ?? [])
     .map((part) => (typeof part === "object" && part !== null ? String(part.key) : String(part)))
     .join(".");
   const what = (issue?.message ?? "malformed").replace(/^Invalid input: /, "");
   return `Invalid params for ${method}: ${path ? `${path}: ` : ""}${what}`;
+}
+
+/**
+ * A listen stream watches at most MAX_SUBSCRIPTIONS notebooks, as a 2025 session does (what else
+ * it names is dropped: src/server/modern-requests.ts).
+ */
+function tooManyWatched(params: unknown): string | undefined {
+  const asked = (params as { notifications?: { resourceSubscriptions?: unknown } }).notifications
+    ?.resourceSubscriptions;
+  if (!Array.isArray(asked) || watchedUris(asked).length <= MAX_SUBSCRIPTIONS) return undefined;
+  return `Invalid params for subscriptions/listen: a listen stream can watch at most ${MAX_SUBSCRIPTIONS.toLocaleString("en-US")} notebook resources; open another stream for the rest.`;
 }
 
 /** The era a message claims: 2026-07-28 requests carry their protocol version in `_meta`. */

@@ -1,8 +1,8 @@
 /**
  * Reading request bodies within a budget, so that slow or large bodies cannot pile up in memory:
- * each body at most `maxBodyBytes`, all bodies being read at once at most 64 MiB. Bodies of keys
- * PostHog has not accepted yet count apart, with a budget of their own, and only their first 64 KiB
- * is read before the key is checked: made-up keys cannot spend the server's reading budget.
+ * each body at most `maxBodyBytes`, all bodies being read at once at most 64 MiB, one key's at most
+ * 16 MiB (so that no key, however slowly it sends, holds the others' share). Nothing of a body is
+ * read before PostHog has accepted its key: made-up keys spend none of the reading budget.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { refuse } from "./http-refusal.js";
@@ -10,34 +10,44 @@ import { refuse } from "./http-refusal.js";
 /** Request bodies being read at once, in bytes, at most. */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 /**
- * Bytes of a request's body read before its key is accepted: more waits for PostHog's answer on
- * the key.
+ * One key's request bodies being read at once, in bytes, at most: a quarter of the whole. (Sixteen
+ * slow uploads of one accepted key, each just under the body limit and finished only at the 30 s
+ * request deadline, held all 64 MiB: every other key's calls were refused, again and again.)
  */
-const UNCHECKED_BODY_BYTES = 64 * 1024;
-/** Request bodies of keys not accepted yet being read at once, in bytes, at most. */
-const MAX_UNCHECKED_BUFFERED = 4 * 1024 * 1024;
+export const MAX_KEY_BUFFERED = 16 * 1024 * 1024;
 
 export class BodyBudget {
-  /** Bytes being read of accepted keys' bodies, and of the others'. */
+  /** Bytes being read at once, of every key's bodies. */
   #buffered = 0;
-  #bufferedUnchecked = 0;
+  /** Bytes being read of each key's bodies (by the key's hash). */
+  readonly #perKey = new Map<string, number>();
 
   constructor(private readonly maxBodyBytes: number) {}
 
   /**
-   * The request's body, parsed; undefined when it was refused (and answered). `admit` is asked,
-   * once, before more than a small part of the body of a key not yet accepted is read: it answers
-   * the refusal itself when the key is not accepted.
+   * The request's body, parsed; undefined when it was refused (and answered). `admit`, given for a
+   * key not accepted yet, is asked before anything of the body is read: it answers the refusal
+   * itself when PostHog does not accept the key. (A budget of their own for such keys' first bytes,
+   * 4 MiB, was held by 64 slow uploads of made-up keys: every key not accepted yet, a new tenant's
+   * or one idle for five minutes, was refused for as long as they went on.) `key`: the key's hash,
+   * whose share the body counts in.
    */
   async read(
     req: IncomingMessage,
     res: ServerResponse,
     admit: (() => Promise<boolean>) | undefined,
+    key: string,
   ): Promise<unknown | undefined> {
     const { maxBodyBytes } = this;
     const declared = Number(req.headers["content-length"]);
     if (Number.isFinite(declared) && declared > maxBodyBytes) {
       refuse(res, 413, -32600, `Request body over ${maxBodyBytes} bytes.`, { connection: "close" });
+      req.resume();
+      return undefined;
+    }
+    if (admit && !(await admit())) {
+      // The refusal is answered; what the client still sends is read and dropped (closing now
+      // would reset the connection before the client reads the answer).
       req.resume();
       return undefined;
     }
@@ -47,40 +57,34 @@ export class BodyBudget {
       res.once("finish", () => req.destroy());
       return undefined;
     };
-    if (admit && Number.isFinite(declared) && declared > UNCHECKED_BODY_BYTES) {
-      if (!(await admit())) return void res.once("finish", () => req.destroy());
-      admit = undefined;
-    }
     const chunks: Buffer[] = [];
     let size = 0;
-    let unchecked = 0;
     try {
       for await (const chunk of req as AsyncIterable<Buffer>) {
         size += chunk.length;
-        if (admit) {
-          unchecked += chunk.length;
-          this.#bufferedUnchecked += chunk.length;
-        } else this.#buffered += chunk.length;
+        this.#buffered += chunk.length;
+        const keyBuffered = (this.#perKey.get(key) ?? 0) + chunk.length;
+        this.#perKey.set(key, keyBuffered);
         if (size > maxBodyBytes) return refused(413, `Request body over ${maxBodyBytes} bytes.`);
-        if (this.#buffered > MAX_BUFFERED_BYTES || this.#bufferedUnchecked > MAX_UNCHECKED_BUFFERED) {
+        if (keyBuffered > MAX_KEY_BUFFERED) {
+          return refused(
+            503,
+            `This key's requests are sending more than ${MAX_KEY_BUFFERED / 1024 / 1024} MiB of bodies at once: let them finish, then try again.`,
+          );
+        }
+        if (this.#buffered > MAX_BUFFERED_BYTES) {
           return refused(
             503,
             "This server is reading too many request bodies at once: try again in a moment.",
           );
         }
         chunks.push(chunk);
-        if (admit && size > UNCHECKED_BODY_BYTES) {
-          // Past the small part: the key is checked before anything more is read.
-          if (!(await admit())) return void res.once("finish", () => req.destroy());
-          admit = undefined;
-          this.#bufferedUnchecked -= unchecked;
-          this.#buffered += unchecked;
-          unchecked = 0;
-        }
       }
     } finally {
-      this.#bufferedUnchecked -= unchecked;
-      this.#buffered -= size - unchecked;
+      this.#buffered -= size;
+      const left = (this.#perKey.get(key) ?? 0) - size;
+      if (left > 0) this.#perKey.set(key, left);
+      else this.#perKey.delete(key);
     }
     try {
       return JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown;

@@ -24,15 +24,35 @@ import { budget, guard } from "./request-guard.js";
 export const NOTEBOOK_URI_TEMPLATE = "posthog://notebooks/{short_id}";
 export const NOTEBOOK_MARKDOWN_URI_TEMPLATE = "posthog://notebooks/{short_id}/markdown";
 const URI_PATTERN = /^posthog:\/\/notebooks\/([^/?#]+)(\/markdown)?$/;
+/** A notebook URI whose short id is one `ShortId` accepts (letters and digits, 1 to 32). */
+const WATCHABLE_URI = /^posthog:\/\/notebooks\/[A-Za-z0-9]{1,32}(?:\/markdown)?$/;
 export const RESOURCE_PAGE_SIZE = 100;
+
+/** Resources one session, or one listen stream, may watch at once. */
+export const MAX_SUBSCRIPTIONS = 1_000;
+
+/**
+ * What a listen stream keeps of the URIs it is asked to watch: notebook URIs (the only resources
+ * that change here), each once; it stops past MAX_SUBSCRIPTIONS of them (more are refused).
+ */
+export function watchedUris(asked: readonly unknown[]): string[] {
+  const kept = new Set<string>();
+  for (const uri of asked) {
+    if (typeof uri !== "string" || !isNotebookUri(uri)) continue;
+    kept.add(uri);
+    if (kept.size > MAX_SUBSCRIPTIONS) break;
+  }
+  return [...kept];
+}
 
 /**
  * Whether `uri` names a notebook resource as this server writes them (the only resources that
  * change here, so the only ones worth watching).
  */
 export function isNotebookUri(uri: string): boolean {
-  const id = URI_PATTERN.exec(uri)?.[1];
-  return id !== undefined && ShortId.safeParse(id).success;
+  // One pattern, not zod: a refused `safeParse` builds its issues, 10 µs each, and a listen
+  // request may name tens of thousands of URIs.
+  return WATCHABLE_URI.test(uri);
 }
 
 export function notebookUri(shortId: string): string {

@@ -356,6 +356,31 @@ function oversized(url: string, total: number, declare: boolean): Promise<{ stat
   });
 }
 
+/**
+ * A POST of `key` announcing `size + 1` bytes and sending `size`: the server reads it and waits for
+ * the last byte, which never comes. `answered`: the server's answer, if it gives one.
+ */
+function unfinishedUpload(url: string, key: string, size: number) {
+  const req = request(url, {
+    method: "POST",
+    headers: { ...POST_HEADERS, ...bearer(key), "content-length": String(size + 1) },
+  });
+  req.on("error", () => undefined);
+  const answered = new Promise<{ status: number; body: string }>((resolve) => {
+    req.on("response", (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        body += chunk;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on("error", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+  });
+  req.write(Buffer.alloc(size, "a"));
+  return { answered, stop: () => req.destroy() };
+}
+
 const INITIALIZE = JSON.stringify({
   jsonrpc: "2.0",
   id: 1,
@@ -418,6 +443,45 @@ describe("HTTP-level protections", () => {
   ])("answers a body over the cap (4 MiB) with 413 ($how)", async ({ declare }) => {
     const answer = await oversized(server.url, 4 * 1024 * 1024 + 64 * 1024, declare);
     expect(answer.status).toBe(413);
+  });
+
+  it("one key's unfinished uploads hold at most 16 MiB of the reading budget: other keys are served", async () => {
+    // Sixteen such uploads of one key held all 64 MiB: every other key's calls got 503, renewed
+    // every 30 s. Now its fifth is refused, alone, and another key's request is read.
+    const uploads = Array.from({ length: 5 }, () => unfinishedUpload(server.url, KEY_A, 4 * 1024 * 1024 - 1));
+    try {
+      const first = await Promise.race(uploads.map((upload) => upload.answered));
+      expect(first.status).toBe(503);
+      expect(first.body).toContain("This key's requests are sending more than 16 MiB of bodies at once");
+      const other = await raw(server.url, {
+        method: "POST",
+        headers: { ...POST_HEADERS, ...bearer(KEY_B) },
+        body: INITIALIZE,
+      });
+      expect(other.status).toBe(200);
+    } finally {
+      for (const upload of uploads) upload.stop();
+    }
+  });
+
+  it("reads nothing of a body before its key is accepted: made-up keys' slow uploads are refused at once", async () => {
+    // Sixty-four unfinished 64 KiB uploads of made-up keys held the 4 MiB kept for keys not yet
+    // accepted: every new key (or one idle for five minutes) got 503 while they went on.
+    const uploads = Array.from({ length: 64 }, (_, i) =>
+      unfinishedUpload(server.url, `phx_madeUpSlowUpload${String(i).padStart(28, "0")}`, 64 * 1024 - 1),
+    );
+    try {
+      const answers = await Promise.all(uploads.map((upload) => upload.answered));
+      expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 401));
+      const other = await raw(server.url, {
+        method: "POST",
+        headers: { ...POST_HEADERS, ...bearer(KEY_B) },
+        body: INITIALIZE,
+      });
+      expect(other.status).toBe(200);
+    } finally {
+      for (const upload of uploads) upload.stop();
+    }
   });
 
   it("answers GET /healthz with 200 JSON", async () => {

@@ -17,7 +17,7 @@ import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import type { RecordedRequest } from "../../src/sandbox/index.js";
-import { CONFIRM_TTL_SECONDS, MANY_MATCHES } from "../../src/server/confirm.js";
+import { CONFIRM_TTL_SECONDS, COUNTED_MATCHES, MANY_MATCHES } from "../../src/server/confirm.js";
 import { type HttpServing, serveHttp } from "../../src/server/http.js";
 import { openUpstreamBase, type UpstreamBase } from "../../src/upstream.js";
 import { type Harness, startHarness, structured, testConfig, textOf } from "../helpers/harness.js";
@@ -144,6 +144,27 @@ describe("2026-07-28 in memory (input_required)", () => {
     expect(asked[0]?.message).toContain("Replace 8 passages in PostHog notebook");
     expect(asked[0]?.message).toContain('every "foo" with "bar"');
     expect(writes(h.upstream())).toHaveLength(1);
+  });
+
+  it(`counts at most ${COUNTED_MATCHES} passages for the form, however many edits and places`, async () => {
+    // A hundred edits of "a", each found 3,000 times: the form held every place of every edit.
+    const shortId = await createNotebook(h, "Many a", "a ".repeat(3_000).trim());
+    const asked: ElicitRequestFormParams[] = [];
+    const client = await modern(h, DECLINE, asked);
+    clients.push(client);
+    h.mark();
+    const edits = Array.from({ length: 100 }, () => ({
+      old_markdown: "a",
+      new_markdown: "b",
+      replace_all: true,
+    }));
+    const result = await client.callTool({ name: "notebooks-edit", arguments: { short_id: shortId, edits } });
+    expect(result.isError).toBe(true);
+    expect(asked[0]?.message).toContain(
+      `Replace more than ${COUNTED_MATCHES.toLocaleString("en-US")} passages`,
+    );
+    expect(asked[0]?.requestedSchema.properties.confirm?.title).toBe("Yes, replace them all");
+    expect(writes(h.upstream())).toEqual([]);
   });
 
   it("refuses a tampered requestState with -32602 and sends nothing", async () => {

@@ -168,6 +168,36 @@ describe("subscriptions/listen over HTTP, with sessions kept", () => {
     }
   });
 
+  it("a listen stream keeps only notebook URIs, each once, at most 1,000 of them", async () => {
+    const alice = await connect(serving, KEY_A);
+    try {
+      const shortId = await create(alice, "Watched by a big filter");
+      // What nothing here ever changes is not kept (a 4 MiB filter was kept whole, per stream).
+      const listens = await alice.listen({
+        resourceSubscriptions: [
+          uri(shortId),
+          `${uri(shortId)}/markdown`,
+          uri(shortId),
+          "file:///etc/hosts",
+          `posthog://notebooks/${"x".repeat(300)}`,
+        ],
+      });
+      expect(listens.honoredFilter).toEqual({
+        resourceSubscriptions: [uri(shortId), `${uri(shortId)}/markdown`],
+      });
+      await listens.close();
+
+      // More notebooks than a stream may watch: refused by name, as params a request cannot have.
+      const many = Array.from({ length: 1_001 }, (_, i) => uri(`n${i}`));
+      await expect(alice.listen({ resourceSubscriptions: many })).rejects.toThrow(/at most 1,000/);
+      const exactly = await alice.listen({ resourceSubscriptions: many.slice(0, 1_000) });
+      expect(exactly.honoredFilter.resourceSubscriptions).toHaveLength(1_000);
+      await exactly.close();
+    } finally {
+      await alice.close();
+    }
+  });
+
   it("a 2025 session's change is heard by its key's listen streams", async () => {
     const alice = await connect(serving, KEY_A);
     const { Client: V1Client } = await import("@modelcontextprotocol/sdk/client/index.js");
