@@ -78,11 +78,16 @@ export async function prepareWrite(
 }
 
 /**
- * How often `span` occurs in `text`, not overlapping, and where: in time linear in both (a passage
- * an agent sends is searched for on the server's own thread, whatever it holds).
+ * How often `span` occurs in `text`, not overlapping, and where (the first `limit`): in time linear
+ * in both (a passage an agent sends is searched for on the server's own thread, whatever it holds).
  */
-export function occurrences(text: string, span: string, steps?: SearchSteps): number[] {
-  return findApart(text, span, steps);
+export function occurrences(
+  text: string,
+  span: string,
+  steps?: SearchSteps,
+  limit = Number.POSITIVE_INFINITY,
+): number[] {
+  return findApart(text, span, steps, limit);
 }
 
 /** `text` with `span` replaced by `replacement` at each of `at` (occurrences of `span`). */

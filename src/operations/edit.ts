@@ -21,8 +21,12 @@ const OldMarkdown = z
 const NewMarkdown = z.string().max(MAX_MARKDOWN).describe("Its replacement ('' deletes it).");
 const ReplaceAll = z.boolean().optional().describe("Every occurrence.");
 
-/** Most replacements in one call. */
+/** Most edits in one call. */
 const MAX_EDITS = 100;
+/** Most passages replaced in one call, all edits together (each is placed, sorted and checked). */
+const MAX_REPLACED = 10_000;
+/** Occurrences counted for a passage that should occur once, to say how often it does. */
+const COUNTED = 1_000;
 
 const Edits = z
   .array(
@@ -103,7 +107,14 @@ export const edit = defineOperation({
         const replacements: (Replacement & { edit: number })[] = [];
         edits.forEach((one, i) => {
           const which = many ? `edits[${i}].old_markdown` : "old_markdown";
-          const at = occurrences(shown, one.old_markdown);
+          const room = MAX_REPLACED - replacements.length;
+          const at = occurrences(shown, one.old_markdown, undefined, (one.replace_all ? room : COUNTED) + 1);
+          if (one.replace_all && at.length > room) {
+            throw toolError(
+              "invalid_arguments",
+              `${many ? `The edits together would replace` : `${which} occurs`} more than ${MAX_REPLACED.toLocaleString("en-US")} ${many ? "passages" : "times"} in ${where}: one call replaces at most ${MAX_REPLACED.toLocaleString("en-US")}. Make the passage longer so that it matches fewer places, or rewrite the notebook with notebooks-partial-update. Nothing was sent.`,
+            );
+          }
           if (at.length === 0) {
             throw toolError(
               moved ? "conflict" : "not_found",
@@ -115,7 +126,7 @@ export const edit = defineOperation({
           if (at.length > 1 && !one.replace_all) {
             throw toolError(
               moved ? "conflict" : "ambiguous",
-              `${which} occurs ${at.length} times in ${where}. Include more of the text around it so that it occurs once, or pass replace_all: true to replace every occurrence.${many ? " None of the edits was made." : ""}`,
+              `${which} occurs ${at.length > COUNTED ? `more than ${COUNTED.toLocaleString("en-US")}` : at.length} times in ${where}. Include more of the text around it so that it occurs once, or pass replace_all: true to replace every occurrence.${many ? " None of the edits was made." : ""}`,
             );
           }
           for (const start of at) {

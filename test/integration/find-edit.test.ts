@@ -245,6 +245,36 @@ describe("notebooks-edit with edits", () => {
     expect((await retrieve<Located>(h, { short_id: id })).markdown).toBe(BODY);
   });
 
+  it("replaces at most 10,000 passages in one call, counted as they are found (the review's 100 edits of `a`)", async () => {
+    const id = await created(`# Many\n\n${"ab ".repeat(12_000)}`);
+    h.mark();
+    const one = await h.call("notebooks-edit", {
+      short_id: id,
+      old_markdown: "ab",
+      new_markdown: "x",
+      replace_all: true,
+    });
+    expect(one.isError).toBe(true);
+    expect(textOf(one)).toMatch(
+      /^old_markdown occurs more than 10,000 times .* at most 10,000\. .*Nothing was sent\./,
+    );
+    const many = await h.call("notebooks-edit", {
+      short_id: id,
+      edits: Array.from({ length: 100 }, () => ({ old_markdown: "a", new_markdown: "b", replace_all: true })),
+    });
+    expect(textOf(many)).toMatch(/^The edits together would replace more than 10,000 passages/);
+    const once = await h.call("notebooks-edit", { short_id: id, old_markdown: "ab", new_markdown: "x" });
+    expect(textOf(once)).toMatch(/occurs more than 1,000 times/);
+    expect(requests().filter((r) => !r.startsWith("GET"))).toEqual([]);
+    // 10,000 is still one call.
+    const fits = await h.call("notebooks-edit", {
+      short_id: id,
+      edits: [{ old_markdown: "ab ".repeat(2), new_markdown: "cd ", replace_all: true }],
+    });
+    expect(fits.isError, textOf(fits)).toBeFalsy();
+    expect(structured<{ replaced: number }>(fits).replaced).toBe(6_000);
+  });
+
   it("validates the list: not empty, not with old_markdown, no unknown keys", async () => {
     const id = await created();
     h.mark();
