@@ -89,14 +89,3 @@ export function occurrences(
 ): number[] {
   return findApart(text, span, steps, limit);
 }
-
-/** `text` with `span` replaced by `replacement` at each of `at` (occurrences of `span`). */
-export function replaceAt(text: string, span: string, replacement: string, at: readonly number[]): string {
-  let out = "";
-  let last = 0;
-  for (const i of at) {
-    out += text.slice(last, i) + replacement;
-    last = i + span.length;
-  }
-  return out + text.slice(last);
-}

@@ -67,6 +67,17 @@ function clipPair(before: string, after: string): [string, string] {
 }
 
 /** Hunks of `replacements` (sorted, not overlapping) applied to `old`, up to about `maxChars`. */
+/** `text` with each of `replacements` (sorted, not overlapping) made. */
+export function applyReplacements(text: string, replacements: readonly Replacement[]): string {
+  let out = "";
+  let last = 0;
+  for (const r of replacements) {
+    out += text.slice(last, r.start) + r.text;
+    last = r.end;
+  }
+  return out + text.slice(last);
+}
+
 export function editDiff(
   old: string,
   replacements: readonly Replacement[],

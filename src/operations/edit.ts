@@ -6,7 +6,7 @@ import {
   storedOf,
   type WriteNote,
 } from "../notebooks/documents.js";
-import { editDiff, type Replacement } from "../notebooks/edit-diff.js";
+import { applyReplacements, editDiff, type Replacement } from "../notebooks/edit-diff.js";
 import { writeNotebook } from "../notebooks/io.js";
 import { toolError } from "../posthog/errors.js";
 import { MAX_MARKDOWN, NotebookRef } from "./shared/args.js";
@@ -150,13 +150,7 @@ export const edit = defineOperation({
           }
         }
         replaced = replacements.length;
-        let markdown = "";
-        let last = 0;
-        for (const r of replacements) {
-          markdown += shown.slice(last, r.start) + r.text;
-          last = r.end;
-        }
-        markdown += shown.slice(last);
+        const markdown = applyReplacements(shown, replacements);
         diff = editDiff(shown, replacements, Math.max(2_000, Math.floor(ctx.maxResultChars / 4)));
         // One conversion job: the stored version and the new Markdown in, the body out.
         const done = await prepareWrite(

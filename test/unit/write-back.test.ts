@@ -16,7 +16,8 @@ import {
   rewriteDocument,
 } from "../../src/content/index.js";
 import { restoreInvisible, revealInvisible } from "../../src/content/invisible.js";
-import { occurrences, replaceAt } from "../../src/notebooks/documents.js";
+import { occurrences } from "../../src/notebooks/documents.js";
+import { applyReplacements } from "../../src/notebooks/edit-diff.js";
 
 const CHARS = [
   ..."abcdefghij XYZ 0123",
@@ -248,7 +249,10 @@ describe("nothing the agent did not change is changed", () => {
         fc.pre(candidates.length > 0);
         const changed = candidates[pick % candidates.length] as number;
         const old = revealInvisible((units[changed] as { markdown: string }).markdown);
-        const next = replaceAt(shown, old, REPLACEMENT, occurrences(shown, old));
+        const next = applyReplacements(
+          shown,
+          occurrences(shown, old).map((start) => ({ start, end: start + old.length, text: REPLACEMENT })),
+        );
         const written = rewriteDocument(doc, restoreInvisible(next));
         expectOthersKept(doc.content, written.content.content, changed);
       }),
