@@ -18,9 +18,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { loadConfig } from "../../src/config.js";
 import type { RecordedRequest } from "../../src/sandbox/index.js";
 import { CONFIRM_TTL_SECONDS, COUNTED_MATCHES, MANY_MATCHES } from "../../src/server/confirm.js";
-import { type HttpServing, serveHttp } from "../../src/server/http.js";
+import type { HttpServing } from "../../src/server/http.js";
 import { openUpstreamBase, type UpstreamBase } from "../../src/upstream.js";
 import { type Harness, startHarness, structured, testConfig, textOf } from "../helpers/harness.js";
+import { serveOnLoopback } from "../helpers/in-process-http.js";
 
 type Answer = (params: ElicitRequestFormParams) => ElicitResult;
 const ACCEPT: Answer = () => ({ action: "accept", content: { confirm: true } });
@@ -334,13 +335,7 @@ describe("Streamable HTTP: --stateless replicas, and a 2025 session", () => {
       { logger: pino({ level: "silent" }), rateLimits: false },
     );
     bases.push(base);
-    const serving = await serveHttp(base, {
-      host: "127.0.0.1",
-      port: 0,
-      stateless,
-      allowedHosts: [],
-      corsOrigins: [],
-    });
+    const serving = await serveOnLoopback(base, stateless);
     servings.push(serving);
     return serving;
   }

@@ -6,38 +6,28 @@
 import { request } from "node:http";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
-import { type HttpServing, serveHttp } from "../../src/server/http.js";
-import { openUpstreamBase, type UpstreamBase } from "../../src/upstream.js";
-import { testConfig } from "../helpers/harness.js";
+import type { Sandbox } from "../../src/sandbox/index.js";
+import type { HttpServing } from "../../src/server/http.js";
+import type { UpstreamBase } from "../../src/upstream.js";
+import { type SandboxUpstream, sandboxUpstream, serveOnLoopback } from "../helpers/in-process-http.js";
 
 const KEY = "phx_keysRealTenant0123456789abcdefghijklmnopqrstu";
 const madeUp = (i: number) => `phx_madeUp${String(i).padStart(6, "0")}abcdefghijklmnopqrstuvwxyz0123`;
 
+let up: SandboxUpstream;
 let sandbox: Sandbox;
 let base: UpstreamBase;
 let serving: HttpServing;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ rateLimit: false, keys: [{ value: KEY, scopes: ["*"] }] });
-  base = await openUpstreamBase(testConfig(sandbox.url, ""), {
-    logger: pino({ level: "silent" }),
-    rateLimits: false,
-  });
-  serving = await serveHttp(base, {
-    host: "127.0.0.1",
-    port: 0,
-    stateless: false,
-    allowedHosts: [],
-    corsOrigins: [],
-  });
+  up = await sandboxUpstream([KEY]);
+  ({ sandbox, base } = up);
+  serving = await serveOnLoopback(base);
 });
 afterAll(async () => {
   await serving.close();
-  await base.close();
-  await sandbox.close();
+  await up.close();
 });
 
 const INITIALIZE = JSON.stringify({

@@ -8,39 +8,27 @@
  * arriving first on the stream, which carries events in the order they were published.
  */
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
-import { type HttpServing, serveHttp } from "../../src/server/http.js";
-import { openUpstreamBase, type UpstreamBase } from "../../src/upstream.js";
-import { testConfig } from "../helpers/harness.js";
+import type { HttpServing } from "../../src/server/http.js";
+import type { UpstreamBase } from "../../src/upstream.js";
+import { type SandboxUpstream, sandboxUpstream, serveOnLoopback } from "../helpers/in-process-http.js";
 
 const KEY_A = "phx_listenTenantAlpha0123456789abcdefghijklmnopq";
 const KEY_B = "phx_listenTenantBravo0123456789abcdefghijklmnopq";
 
-let sandbox: Sandbox;
+let up: SandboxUpstream;
 let base: UpstreamBase;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({
-    rateLimit: false,
-    keys: [
-      { value: KEY_A, scopes: ["*"] },
-      { value: KEY_B, scopes: ["*"] },
-    ],
-  });
-  base = await openUpstreamBase(testConfig(sandbox.url, ""), {
-    logger: pino({ level: "silent" }),
-    rateLimits: false,
-  });
+  up = await sandboxUpstream([KEY_A, KEY_B]);
+  base = up.base;
 });
 afterAll(async () => {
-  await base?.close();
-  await sandbox?.close();
+  await up?.close();
 });
 
 async function serve(stateless: boolean): Promise<HttpServing> {
-  return serveHttp(base, { host: "127.0.0.1", port: 0, stateless, allowedHosts: [], corsOrigins: [] });
+  return serveOnLoopback(base, stateless);
 }
 
 async function connect(serving: HttpServing, key: string): Promise<Client> {

@@ -7,44 +7,28 @@
 import { request } from "node:http";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
-import { type HttpServing, serveHttp } from "../../src/server/http.js";
-import { openUpstreamBase, type UpstreamBase } from "../../src/upstream.js";
-import { testConfig } from "../helpers/harness.js";
+import type { Sandbox } from "../../src/sandbox/index.js";
+import type { HttpServing } from "../../src/server/http.js";
+import type { UpstreamBase } from "../../src/upstream.js";
+import { type SandboxUpstream, sandboxUpstream, serveOnLoopback } from "../helpers/in-process-http.js";
 
 const KEY_A = "phx_reviewKeyAlpha0123456789abcdefghijklmnopqrstu";
 const KEY_B = "phx_otherTenantBravo0123456789abcdefghijklmnopqr";
 
+let up: SandboxUpstream;
 let sandbox: Sandbox;
 let base: UpstreamBase;
 let serving: HttpServing;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({
-    rateLimit: false,
-    keys: [
-      { value: KEY_A, scopes: ["*"] },
-      { value: KEY_B, scopes: ["*"] },
-    ],
-  });
-  base = await openUpstreamBase(testConfig(sandbox.url, ""), {
-    logger: pino({ level: "silent" }),
-    rateLimits: false,
-  });
-  serving = await serveHttp(base, {
-    host: "127.0.0.1",
-    port: 0,
-    stateless: false,
-    allowedHosts: [],
-    corsOrigins: [],
-  });
+  up = await sandboxUpstream([KEY_A, KEY_B]);
+  ({ sandbox, base } = up);
+  serving = await serveOnLoopback(base);
 });
 afterAll(async () => {
   await serving.close();
-  await base.close();
-  await sandbox.close();
+  await up.close();
 });
 
 async function connect(key: string): Promise<Client> {
@@ -114,13 +98,7 @@ describe("HTTP mode under review", () => {
   });
 
   it("serves a call asking for a task as a plain call, the task ignored (the server declares no tasks)", async () => {
-    const stateless = await serveHttp(base, {
-      host: "127.0.0.1",
-      port: 0,
-      stateless: true,
-      allowedHosts: [],
-      corsOrigins: [],
-    });
+    const stateless = await serveOnLoopback(base, true);
     try {
       const response = await fetch(stateless.url, {
         method: "POST",

@@ -5,13 +5,12 @@
  * arguments no tool takes, refused by name like any other.
  */
 import { PassThrough } from "node:stream";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
-import { type HttpServing, serveHttp } from "../../src/server/http.js";
+import type { Sandbox } from "../../src/sandbox/index.js";
+import type { HttpServing } from "../../src/server/http.js";
 import { StdioLineTransport } from "../../src/server/stdio-transport.js";
-import { openUpstreamBase, type UpstreamBase } from "../../src/upstream.js";
-import { type Harness, startHarness, testConfig, textOf } from "../helpers/harness.js";
+import { type Harness, startHarness, textOf } from "../helpers/harness.js";
+import { type SandboxUpstream, sandboxUpstream, serveOnLoopback } from "../helpers/in-process-http.js";
 
 /** A tools/call as a client writes it, `__proto__` included (JSON.parse keeps it as a key). */
 const CALL = `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"notebooks-retrieve","arguments":{"short_id":"abc","__proto__":{"short_id":"other"}}}}`;
@@ -42,28 +41,18 @@ describe("over stdio", () => {
 
 describe("over HTTP", () => {
   const KEY = "phx_protoTenant0123456789abcdefghijklmnopqrstuvw";
+  let up: SandboxUpstream;
   let sandbox: Sandbox;
-  let base: UpstreamBase;
   let serving: HttpServing;
 
   beforeAll(async () => {
-    sandbox = await startSandbox({ rateLimit: false, keys: [{ value: KEY, scopes: ["*"] }] });
-    base = await openUpstreamBase(testConfig(sandbox.url, ""), {
-      logger: pino({ level: "silent" }),
-      rateLimits: false,
-    });
-    serving = await serveHttp(base, {
-      host: "127.0.0.1",
-      port: 0,
-      stateless: true,
-      allowedHosts: [],
-      corsOrigins: [],
-    });
+    up = await sandboxUpstream([KEY]);
+    sandbox = up.sandbox;
+    serving = await serveOnLoopback(up.base, true);
   });
   afterAll(async () => {
     await serving.close();
-    await base.close();
-    await sandbox.close();
+    await up.close();
   });
 
   it("a call with __proto__ in its arguments gets a tool error naming it; nothing reaches PostHog", async () => {
