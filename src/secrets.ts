@@ -186,12 +186,25 @@ export class Secrets {
 /** Every key the process holds: for the log, and for what a process with one key shows. */
 export const processSecrets = new Secrets();
 
+/** How many holders (clients) each key of `processSecrets` has: it is forgotten with its last. */
+const holders = new Map<string, number>();
+
 export function registerSecret(key: string | undefined): void {
-  processSecrets.add(key);
+  if (!key) return;
+  const held = holders.get(key) ?? 0;
+  holders.set(key, held + 1);
+  if (held === 0) processSecrets.add(key);
 }
 
+/** One holder of `key` let go of it; the log stops redacting it only once none holds it. */
 export function forgetSecret(key: string): void {
-  processSecrets.delete(key);
+  const held = holders.get(key) ?? 0;
+  if (held > 1) {
+    holders.set(key, held - 1);
+    return;
+  }
+  holders.delete(key);
+  if (held === 1) processSecrets.delete(key);
 }
 
 export function redactSecrets(text: string): string {

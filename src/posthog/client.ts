@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import type { ProjectId } from "../config.js";
 import { type FieldSpan, topLevelFields } from "../json-fields.js";
-import { registerSecret, Secrets } from "../secrets.js";
+import { forgetSecret, registerSecret, Secrets } from "../secrets.js";
 import type { SearchSteps } from "../text-search.js";
 import { retryAfterSeconds } from "./errors.js";
 import { CpuBudgetSpent, RateLimitExceeded, RateLimiter, type RateLimits, sleep } from "./rate-limit.js";
@@ -146,6 +146,7 @@ export class PostHogClient {
   /** host[:port], as errors name it. */
   readonly #hostName: string;
   readonly #apiKey: string;
+  #closed = false;
   readonly #userAgent: string;
   readonly #maxBodyBytes: number;
   readonly #dispatcher: Dispatcher;
@@ -430,6 +431,11 @@ export class PostHogClient {
   }
 
   async close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      // Another client of the same key (a key let go and admitted again) keeps it redacted.
+      forgetSecret(this.#apiKey);
+    }
     await this.#agent.close();
   }
 }

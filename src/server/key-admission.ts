@@ -12,7 +12,6 @@ import type { Logger } from "../logger.js";
 import type { PostHogClient } from "../posthog/client.js";
 import { KeyGrants } from "../posthog/grants.js";
 import { keySettingsUrl } from "../posthog/scopes.js";
-import { forgetSecret } from "../secrets.js";
 import type { UpstreamBase } from "../upstream.js";
 import { refuse } from "./http-refusal.js";
 
@@ -142,7 +141,6 @@ export class KeyAdmission {
     this.#keys.delete(entry.hash);
     await this.onDrop(entry);
     await entry.client.close().catch(() => undefined);
-    forgetSecret(entry.apiKey);
   }
 
   /** Lets go of the keys nothing has used for a while. */
