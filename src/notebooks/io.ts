@@ -73,6 +73,11 @@ export async function readNotebook(ctx: OpContext, shortId: string): Promise<Sna
 
 const queues = new Map<string, Promise<unknown>>();
 
+/** The queue of one notebook's writes: per key (`ctx.writer`), so that no key waits behind another's. */
+export function writeQueue(ctx: OpContext, shortId: string): string {
+  return `${ctx.writer}/${ctx.projectId}/${shortId}`;
+}
+
 /** Runs `task` after every write to the same notebook that this process started before it. */
 export function oneAtATime<T>(key: string, signal: AbortSignal, task: () => Promise<T>): Promise<T> {
   const previous = queues.get(key) ?? Promise.resolve();
@@ -127,7 +132,7 @@ export function writeNotebook(
 ): Promise<Written> {
   const rebase = options.against === "rebase";
   const attempts = rebase ? (options.attempts ?? 6) : 1;
-  return oneAtATime(`${ctx.writer}/${ctx.projectId}/${shortId}`, ctx.signal, async () => {
+  return oneAtATime(writeQueue(ctx, shortId), ctx.signal, async () => {
     const held = ctx.memory.notebooks.get(ctx.projectId, shortId);
     let base = held ?? (await readNotebook(ctx, shortId));
     if (typeof options.against === "number" && base.notebook.version !== options.against) {

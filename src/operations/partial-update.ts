@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { prepareWrite, storedOf, type WriteNote } from "../notebooks/documents.js";
-import { oneAtATime, sendWrite, writeNotebook } from "../notebooks/io.js";
+import { oneAtATime, sendWrite, writeNotebook, writeQueue } from "../notebooks/io.js";
 import { charsOf } from "../notebooks/snapshots.js";
 import { JsonBody } from "../posthog/client.js";
 import { toolError } from "../posthog/errors.js";
@@ -138,7 +138,8 @@ export const partialUpdate = defineOperation({
           body = made.body;
         }
       }
-      nb = await oneAtATime(`${ctx.projectId}/${short_id}`, ctx.signal, async () => {
+      // In the same queue as this notebook's Markdown writes, so that no two overlap.
+      nb = await oneAtATime(writeQueue(ctx, short_id), ctx.signal, async () => {
         const req = { method: "PATCH" as const, segments: ["notebooks", short_id] };
         if (body instanceof JsonBody) {
           const answer = await sendWrite(ctx, { ...req, body });
