@@ -124,9 +124,11 @@ export function makeWrite(request: WriteRequest): WriteMade {
     notes = made.diagnostics;
     const leading = documentTitle(made.content);
     let doc: DocJSON = made.content;
-    if (job.title) {
-      if (leading !== job.title) doc = withTitle(doc, restoreInvisible(job.title));
-      body.title = job.title;
+    // A title as agents are shown it: its ⟦U+…⟧ markers are the characters again, in both places.
+    const title = job.title ? restoreInvisible(job.title) : job.title;
+    if (title) {
+      if (leading !== title) doc = withTitle(doc, title);
+      body.title = title;
     } else if (leading !== null) body.title = leading;
     body.content = doc;
   } else if (job.kind === "content") {
@@ -152,11 +154,10 @@ export function makeWrite(request: WriteRequest): WriteMade {
       ({ content: doc, diagnostics: notes, kept, written } = done);
     }
     const format = formatOf(doc);
-    if (typeof job.title === "string" && (format === "v1" || format === "v2")) {
-      doc = withTitle(doc, restoreInvisible(job.title));
-    }
+    const title = typeof job.title === "string" ? restoreInvisible(job.title) : job.title;
+    if (typeof title === "string" && (format === "v1" || format === "v2")) doc = withTitle(doc, title);
     if (doc !== before) body.content = doc;
-    if (job.title !== undefined) body.title = job.title;
+    if (title !== undefined) body.title = title;
     else if (doc !== before) {
       const implied = documentTitle(doc);
       if (implied !== null && implied !== job.baseTitle) body.title = implied;

@@ -105,3 +105,20 @@ describe("requests per write", () => {
     expect(read.version).toBe(8);
   });
 });
+
+describe("titles with hidden characters", () => {
+  it("a title written with a ⟦U+…⟧ marker is stored as the character, as title and as heading alike", async () => {
+    const created = await h.call("notebooks-create", { title: "Q3 ⟦U+202E⟧plan", markdown: "Body." });
+    const id = structured<{ short_id: string }>(created).short_id;
+    const stored = await callSandbox(h.sandbox, "GET", `/api/projects/@current/notebooks/${id}/`);
+    const nb = stored.json as { title: string; content: { content: { content?: { text?: string }[] }[] } };
+    expect(nb.title).toBe("Q3 \u202eplan");
+    expect(nb.content.content[0]?.content?.[0]?.text).toBe("Q3 \u202eplan");
+    const renamed = await h.call("notebooks-partial-update", { short_id: id, title: "Q4 ⟦U+202E⟧plan" });
+    expect(renamed.isError, textOf(renamed)).toBeFalsy();
+    const after = (await callSandbox(h.sandbox, "GET", `/api/projects/@current/notebooks/${id}/`)).json as {
+      title: string;
+    };
+    expect(after.title).toBe("Q4 \u202eplan");
+  });
+});
