@@ -51,3 +51,13 @@ export function markdownNotebookNode(content: unknown): NodeJSON | null {
 export function plainObject(entries: Iterable<readonly [string, unknown]>): Record<string, unknown> {
   return Object.fromEntries(entries) as Record<string, unknown>;
 }
+
+export type DocumentFormat = "v1" | "v2" | "empty" | "other";
+
+/** The format of a document, told from its shape (no converter needed). */
+export function formatOf(content: unknown): DocumentFormat {
+  if (content === null || content === undefined) return "empty";
+  if (markdownNotebookNode(content)) return "v2";
+  const doc = content as { type?: unknown; content?: unknown } | null;
+  return doc?.type === "doc" && Array.isArray(doc.content) ? "v1" : "other";
+}

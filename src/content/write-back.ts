@@ -324,7 +324,9 @@ export function rewriteDocument(current: unknown, markdown: string): WriteBack {
   const movable = new Map<string, number[]>();
   unitPieces.forEach((own, u) => {
     if (own.length === 0 || keptUnits.has(u)) return;
-    movable.set(own[0] as string, [...(movable.get(own[0] as string) ?? []), u]);
+    const list = movable.get(own[0] as string);
+    if (list) list.push(u);
+    else movable.set(own[0] as string, [u]);
   });
 
   const out: NodeJSON[] = [];

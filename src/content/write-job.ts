@@ -10,7 +10,7 @@
  */
 import type { Refusal } from "./guard.js";
 import { restoreInvisible, revealInvisible } from "./invisible.js";
-import { type DocJSON, markdownNotebookNode } from "./nodes.js";
+import { type DocJSON, type DocumentFormat, formatOf, markdownNotebookNode } from "./nodes.js";
 import { sanitize } from "./sanitize.js";
 import { deriveTextContent } from "./text-content.js";
 import { documentTitle, withTitle } from "./title.js";
@@ -101,15 +101,7 @@ export function cleanDocument(content: unknown): { content: unknown; notes: Writ
   };
 }
 
-export type DocumentFormat = "v1" | "v2" | "empty" | "other";
-
-/** The format of a document, told from its shape. */
-export function formatOf(content: unknown): DocumentFormat {
-  if (content === null || content === undefined) return "empty";
-  if (markdownNotebookNode(content)) return "v2";
-  const doc = content as { type?: unknown; content?: unknown } | null;
-  return doc?.type === "doc" && Array.isArray(doc.content) ? "v1" : "other";
-}
+export type { DocumentFormat };
 
 /** Makes the request body of one write (see the module's comment). */
 export function makeWrite(request: WriteRequest): WriteMade {

@@ -5,23 +5,15 @@
  * text_content derived as PostHog's editor derives it. The converters load on first use, so a
  * server that never converts never pays for them.
  */
-import { markdownNotebookNode } from "../content/nodes.js";
-import type { DocumentFormat, Stored, WriteMade, WriteRequest } from "../content/write-job.js";
+import { type DocumentFormat, formatOf } from "../content/nodes.js";
+import type { Stored, WriteMade, WriteRequest } from "../content/write-job.js";
 import { JsonBody } from "../posthog/client.js";
 import { toolError } from "../posthog/errors.js";
 import { findApart, type SearchSteps } from "../text-search.js";
 import type { Snapshot } from "./snapshots.js";
 import { convert } from "./worker-pool.js";
 
-export type { DocumentFormat } from "../content/write-job.js";
-
-/** The format of a document, told from its shape (no converter needed). */
-export function formatOf(content: unknown): DocumentFormat {
-  if (content === null || content === undefined) return "empty";
-  if (markdownNotebookNode(content)) return "v2";
-  const doc = content as { type?: unknown; content?: unknown };
-  return doc.type === "doc" && Array.isArray(doc.content) ? "v1" : "other";
-}
+export { type DocumentFormat, formatOf } from "../content/nodes.js";
 
 /**
  * The format of a snapshot's document: told from its shape, or, for a document kept as bytes, by
