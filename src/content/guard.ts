@@ -214,11 +214,6 @@ export function checkAppend(stored: unknown, added: string, result: DocJSON, lin
   return checkKept(nodes, result.content, nodes.length, nodes.length, "", added, lineOffset + 1);
 }
 
-/** A new document from Markdown. */
-export function checkCreate(markdown: string, result: DocJSON): Refusal | null {
-  return checkKept([], result.content, 0, 0, "", markdown, 1);
-}
-
 /**
  * The stored blocks before `head` and from `tail` on must open and close the result exactly;
  * what lies between must change as the passage's Markdown does.

@@ -164,6 +164,22 @@ function suggestion(tag: string): string {
   return best ? ` (did you mean <${best}>?)` : "";
 }
 
+/**
+ * The lines of Markdown, and those on which its top-level blocks start as a conversion with these
+ * options reads them (found without reading the blocks' text). Reading a block looks at no line
+ * past its own, so Markdown cut at these lines reads, piece by piece, as it reads whole.
+ */
+export function blockStartLines(
+  markdown: string,
+  options: ConversionOptions = {},
+): { lines: string[]; starts: number[] } {
+  const parsed = parseBlocks(markdown, {
+    ...(options.inlineTags ? { inlineTags: INLINE_TAGS } : {}),
+    outline: true,
+  });
+  return { lines: parsed.lines, starts: parsed.blocks.map((block) => block.line) };
+}
+
 /** Converts each block; lists can become several sibling lists. */
 export function markdownToDocument(markdown: string, options: ConversionOptions = {}): Converted {
   const parsed = parseBlocks(markdown, options.inlineTags ? { inlineTags: INLINE_TAGS } : {});

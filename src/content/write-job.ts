@@ -10,12 +10,18 @@
  */
 import type { Refusal } from "./guard.js";
 import { restoreInvisible, revealInvisible } from "./invisible.js";
-import { type DocJSON, type DocumentFormat, formatOf, markdownNotebookNode } from "./nodes.js";
+import { type DocJSON, type DocumentFormat, formatOf, markdownNotebookNode, type NodeJSON } from "./nodes.js";
 import { sanitize } from "./sanitize.js";
 import { deriveTextContent } from "./text-content.js";
 import { documentTitle, withTitle } from "./title.js";
 import { documentToMarkdown } from "./to-markdown.js";
-import { appendToDocument, checkMarkdown, documentFromMarkdown, rewriteDocument } from "./write-back.js";
+import {
+  appendToDocument,
+  checkMarkdown,
+  convertInPieces,
+  PIECE_CHARS,
+  rewriteDocument,
+} from "./write-back.js";
 
 /** A document as it is, or the UTF-8 bytes of its JSON. */
 export type Stored = { json: Uint8Array } | { value: unknown };
@@ -103,6 +109,82 @@ export function cleanDocument(content: unknown): { content: unknown; notes: Writ
 
 export type { DocumentFormat };
 
+/**
+ * A new notebook's request body, made a piece of its Markdown at a time (`convertInPieces`): each
+ * piece's nodes are written out as JSON bytes and as text_content, then dropped, so that the
+ * document is never held whole as objects. The bytes are those `JSON.stringify` would give.
+ */
+export function createWrite(
+  job: Extract<WriteJob, { kind: "create" }>,
+  fields: Record<string, unknown>,
+  pieceChars = PIECE_CHARS,
+): WriteMade {
+  // A title as agents are shown it: its ⟦U+…⟧ markers are the characters again, in both places.
+  const title = job.title ? restoreInvisible(job.title) : job.title;
+  const encoder = new TextEncoder();
+  const parts: Uint8Array[] = [encoder.encode('{"type":"doc","content":[')];
+  const texts: string[] = [];
+  let bodyTitle: string | undefined;
+  let started = false;
+  /** The first nodes written: the title is its leading heading's, or the heading says the title. */
+  const titled = (nodes: NodeJSON[]): NodeJSON[] => {
+    const doc: DocJSON = { type: "doc", content: nodes };
+    const leading = documentTitle(doc);
+    if (title) {
+      bodyTitle = title;
+      return leading === title ? nodes : withTitle(doc, title).content;
+    }
+    if (leading !== null) bodyTitle = leading;
+    return nodes;
+  };
+  const write = (written: NodeJSON[]) => {
+    const nodes = started ? written : titled(written);
+    if (nodes.length === 0) return;
+    const json = JSON.stringify(nodes);
+    parts.push(encoder.encode(`${started ? "," : ""}${json.slice(1, -1)}`));
+    // text_content: every top-level block but the very first starts on a line of its own.
+    const text = deriveTextContent({ type: "doc", content: nodes });
+    texts.push(started ? `\n${text}` : text);
+    started = true;
+  };
+  const notes = convertInPieces(
+    restoreInvisible(job.markdown),
+    (nodes) => {
+      if (started || nodes.length > 0) write(nodes);
+    },
+    pieceChars,
+  );
+  if (!started) write([]);
+  parts.push(encoder.encode("]}"));
+  const rest: Record<string, unknown> = { ...fields };
+  if (bodyTitle !== undefined) rest.title = bodyTitle;
+  // Derived as PostHog's web editor derives it, so that PostHog's search finds what agents write.
+  if (rest.text_content === undefined) rest.text_content = texts.join("");
+  const others = JSON.stringify(rest);
+  const head = encoder.encode('{"content":');
+  const tail = encoder.encode(others === "{}" ? "}" : `,${others.slice(1)}`);
+  let documentBytes = 0;
+  for (const part of parts) documentBytes += part.byteLength;
+  const body = new Uint8Array(head.byteLength + documentBytes + tail.byteLength);
+  body.set(head, 0);
+  let at = head.byteLength;
+  for (const part of parts) {
+    body.set(part, at);
+    at += part.byteLength;
+  }
+  body.set(tail, at);
+  return {
+    body,
+    contentSpan: { start: head.byteLength, end: head.byteLength + documentBytes },
+    refused: null,
+    notes,
+    title: bodyTitle ?? null,
+    kept: 0,
+    written: 0,
+    content: true,
+  };
+}
+
 /** Makes the request body of one write (see the module's comment). */
 export function makeWrite(request: WriteRequest): WriteMade {
   const { job } = request;
@@ -110,20 +192,8 @@ export function makeWrite(request: WriteRequest): WriteMade {
   let notes: WriteNote[] = [];
   let kept = 0;
   let written = 0;
-  if (job.kind === "create") {
-    const made = documentFromMarkdown(restoreInvisible(job.markdown));
-    if (made.refused) return refusedWith(made.refused, made.diagnostics);
-    notes = made.diagnostics;
-    const leading = documentTitle(made.content);
-    let doc: DocJSON = made.content;
-    // A title as agents are shown it: its ⟦U+…⟧ markers are the characters again, in both places.
-    const title = job.title ? restoreInvisible(job.title) : job.title;
-    if (title) {
-      if (leading !== title) doc = withTitle(doc, title);
-      body.title = title;
-    } else if (leading !== null) body.title = leading;
-    body.content = doc;
-  } else if (job.kind === "content") {
+  if (job.kind === "create") return createWrite(job, request.fields);
+  if (job.kind === "content") {
     if (job.content === null) body.content = null;
     else {
       const cleaned = cleanDocument(storedValue(job.content));

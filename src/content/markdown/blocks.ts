@@ -179,7 +179,13 @@ function depthOf(indent: string): number {
   return Math.floor(columns / 2);
 }
 
-export interface ParseOptions extends InlineOptions {}
+export interface ParseOptions extends InlineOptions {
+  /**
+   * Only where blocks lie: their text is not read into inline nodes (children come back empty,
+   * and no inline issue is reported). For cutting Markdown between blocks.
+   */
+  outline?: boolean;
+}
 
 /** PostHog notebook Markdown → blocks, with what the parser could not read as meant. */
 export function parseBlocks(markdown: string, options: ParseOptions = {}): ParsedMarkdown {
@@ -189,6 +195,7 @@ export function parseBlocks(markdown: string, options: ParseOptions = {}): Parse
   const issues: BlockIssue[] = [];
 
   const inline = (text: string, line: number): Inline[] => {
+    if (options.outline) return [];
     const parsed = parseInline(text, options);
     if (parsed.issues.length === 0) return parsed.nodes;
     // Issues come in the order of their offsets: each line break is passed once, on from the one
