@@ -57,7 +57,9 @@ export class BodyBudget {
       res.once("finish", () => req.destroy());
       return undefined;
     };
-    const chunks: Buffer[] = [];
+    // Decoded as it comes (a body is never held twice: its bytes, then their text).
+    const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+    let text = "";
     let size = 0;
     try {
       for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -78,8 +80,9 @@ export class BodyBudget {
             "This server is reading too many request bodies at once: try again in a moment.",
           );
         }
-        chunks.push(chunk);
+        text += decoder.decode(chunk, { stream: true });
       }
+      text += decoder.decode();
     } finally {
       this.#buffered -= size;
       const left = (this.#perKey.get(key) ?? 0) - size;
@@ -87,7 +90,7 @@ export class BodyBudget {
       else this.#perKey.delete(key);
     }
     try {
-      return JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown;
+      return JSON.parse(text) as unknown;
     } catch {
       refuse(res, 400, -32700, "Parse error: the request body is not JSON.");
       return undefined;
