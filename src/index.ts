@@ -1,10 +1,11 @@
 #!/usr/bin/env node
+import { writeSync } from "node:fs";
+import { type Config, ConfigError, type HttpConfig, helpText, loadConfig } from "./config.js";
 /**
  * posthog-notebooks-mcp: serve PostHog Notebooks to MCP clients over stdio.
  * stdout carries JSON-RPC only; everything a person reads goes to stderr.
  */
-import { writeSync } from "node:fs";
-import { type Config, ConfigError, type HttpConfig, helpText, loadConfig } from "./config.js";
+import { allocatorAdvice } from "./server/allocator.js";
 import { VERSION } from "./version.js";
 
 async function main(): Promise<void> {
@@ -124,6 +125,8 @@ async function serveOverHttp(config: Config, http: HttpConfig): Promise<void> {
     },
     "serving MCP over Streamable HTTP",
   );
+  const advice = allocatorAdvice();
+  if (advice) logger.info(advice);
   if (!loopback) {
     logger.warn(
       { host: http.host },
