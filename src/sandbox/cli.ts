@@ -9,7 +9,13 @@
 import { realpathSync } from "node:fs";
 import { isIP } from "node:net";
 import { fileURLToPath } from "node:url";
-import { type RecordedRequest, type Sandbox, SandboxStateError, startSandbox } from "./index.js";
+import {
+  type RecordedRequest,
+  SANDBOX_DEFAULT_KEY,
+  type Sandbox,
+  SandboxStateError,
+  startSandbox,
+} from "./index.js";
 
 interface CliOptions {
   port: number;
@@ -17,6 +23,8 @@ interface CliOptions {
   state: string | undefined;
   seed: boolean;
   allowRemote: boolean;
+  /** Full-scope keys accepted, each its own tenant of an --http server (the first is the default key). */
+  keys: number;
 }
 
 /** What `--help` prints: every flag `parseArgs` accepts, and nothing else. */
@@ -32,6 +40,7 @@ Flags:
   --state FILE      keep the notebooks in FILE across restarts (default: in memory only)
   --no-seed         start without the sample notebooks (they are added only to a new state anyway)
   --allow-remote    allow a --host other than loopback: anyone who can reach it can use the sandbox's well-known key
+  --keys N          accept N full-scope keys (default 1, at most 100), all printed: tenants of one --http server
   -h, --help        print this help and exit
 
 At start it prints the base URL, a full-scope key and a curl line to stdout, then logs one line per
@@ -46,7 +55,14 @@ export class HelpRequested extends Error {
 const SEE_HELP = "run with --help to see the flags";
 
 export function parseArgs(argv: string[]): CliOptions {
-  const opts: CliOptions = { port: 0, host: "127.0.0.1", state: undefined, seed: true, allowRemote: false };
+  const opts: CliOptions = {
+    port: 0,
+    host: "127.0.0.1",
+    state: undefined,
+    seed: true,
+    allowRemote: false,
+    keys: 1,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
     const [flag, inline] =
@@ -73,6 +89,14 @@ export function parseArgs(argv: string[]): CliOptions {
       case "--host":
         opts.host = value();
         break;
+      case "--keys": {
+        const v = value();
+        const n = /^\d{1,3}$/.test(v) ? Number(v) : Number.NaN;
+        if (!(n >= 1 && n <= 100))
+          throw new Error(`--keys must be a whole number from 1 to 100, got "${v}".`);
+        opts.keys = n;
+        break;
+      }
       case "--state":
         opts.state = value();
         break;
@@ -93,6 +117,12 @@ export function parseArgs(argv: string[]): CliOptions {
     }
   }
   return opts;
+}
+
+/** The sandbox's `n`th key (n ≥ 2): its default key with `n` for its last digits. */
+export function tenantKey(n: number): string {
+  const digits = String(n);
+  return `${SANDBOX_DEFAULT_KEY.slice(0, -digits.length)}${digits}`;
 }
 
 export function isLoopback(host: string): boolean {
@@ -156,11 +186,14 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const key = sandbox.defaultKey;
+  const more = Array.from({ length: opts.keys - 1 }, (_, i) => tenantKey(i + 2));
+  for (const [i, value] of more.entries()) sandbox.addKey({ value, label: `Sandbox key ${i + 2}` });
   process.stdout.write(
     [
-      "PostHog notebooks sandbox (local only; the key below is not a real PostHog key)",
+      `PostHog notebooks sandbox (local only; the key${more.length > 0 ? "s" : ""} below ${more.length > 0 ? "are" : "is"} not a real PostHog key)`,
       `  base URL: ${sandbox.url}`,
       `  key:      ${key}`,
+      ...more.map((value, i) => `${`  key ${i + 2}:`.padEnd(12)}${value}`),
       `  project:  1 (also @current)`,
       "",
       `curl -H "Authorization: Bearer ${key}" ${sandbox.url}/api/projects/@current/notebooks/`,

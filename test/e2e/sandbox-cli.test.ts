@@ -1,7 +1,9 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { assertBuilt, ROOT, runSandboxCli } from "../helpers/binary.js";
+import { assertBuilt, childEnv, ROOT, runSandboxCli } from "../helpers/binary.js";
 
 const runCli = runSandboxCli;
 
@@ -13,7 +15,7 @@ describe("the sandbox CLI", () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
     const usage = result.stdout;
-    for (const flag of ["--port", "--host", "--state", "--no-seed", "--allow-remote", "--help"]) {
+    for (const flag of ["--port", "--host", "--state", "--no-seed", "--allow-remote", "--keys", "--help"]) {
       expect(usage).toContain(flag);
     }
     // Every command it names can be run: the file itself, or the npm script.
@@ -57,5 +59,40 @@ describe("the sandbox CLI", () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain("--port");
     expect(lines[0]).toContain("--help");
+  });
+
+  it("--keys 3: three keys printed and each accepted; a made-up one refused", async () => {
+    const child = spawn(
+      process.execPath,
+      ["dist/sandbox/cli.js", "--port", "0", "--no-seed", "--keys", "3"],
+      {
+        cwd: ROOT,
+        env: childEnv(),
+        stdio: ["ignore", "pipe", "ignore"],
+      },
+    );
+    try {
+      let out = "";
+      child.stdout.setEncoding("utf8");
+      while (!/curl/.test(out)) {
+        const [chunk] = (await once(child.stdout, "data")) as [string];
+        out += chunk;
+      }
+      const url = /base URL: (\S+)/.exec(out)?.[1] as string;
+      const keys = [...out.matchAll(/^ {2}key(?: \d+)?: +(phx_\S+)$/gm)].map((m) => m[1] as string);
+      expect(keys).toHaveLength(3);
+      expect(new Set(keys).size).toBe(3);
+      expect(out).toContain("the keys below are not");
+      const status = async (key: string) =>
+        (
+          await fetch(`${url}/api/projects/@current/notebooks/`, {
+            headers: { authorization: `Bearer ${key}` },
+          })
+        ).status;
+      for (const key of keys) expect(await status(key)).toBe(200);
+      expect(await status(`${(keys[2] as string).slice(0, -1)}9`)).toBe(401);
+    } finally {
+      child.kill("SIGTERM");
+    }
   });
 });

@@ -297,16 +297,30 @@ describe("CLI arguments", () => {
       state: undefined,
       seed: true,
       allowRemote: false,
+      keys: 1,
     });
     expect(
-      parseArgs(["--port", "8010", "--host=::1", "--state", "s.json", "--no-seed", "--allow-remote"]),
+      parseArgs([
+        "--port",
+        "8010",
+        "--host=::1",
+        "--state",
+        "s.json",
+        "--no-seed",
+        "--allow-remote",
+        "--keys",
+        "8",
+      ]),
     ).toEqual({
       port: 8010,
       host: "::1",
       state: "s.json",
       seed: false,
       allowRemote: true,
+      keys: 8,
     });
+    for (const bad of ["0", "101", "x", "-1"])
+      expect(() => parseArgs(["--keys", bad])).toThrowError(/--keys/);
     expect(() => parseArgs(["--port", "x"])).toThrowError(/--port/);
     expect(() => parseArgs(["--bogus"])).toThrowError(/unknown argument/);
   });
