@@ -23,6 +23,8 @@ export interface Refusal {
   /** 1-based line in the Markdown that was sent. */
   line: number;
   message: string;
+  /** Why, for the tool error: the guard's refusals leave it out ("would_damage"). */
+  reason?: "too_large";
 }
 
 /** Legacy node types, counted as what their Markdown reads back as. */

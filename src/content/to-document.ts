@@ -165,19 +165,27 @@ function suggestion(tag: string): string {
 }
 
 /**
- * The lines of Markdown, and those on which its top-level blocks start as a conversion with these
- * options reads them (found without reading the blocks' text). Reading a block looks at no line
- * past its own, so Markdown cut at these lines reads, piece by piece, as it reads whole.
+ * The lines of Markdown, and where its top-level blocks lie as a conversion with these options
+ * reads them (found without reading the blocks' text). Reading a block looks at no line past its
+ * own, so Markdown cut where blocks start reads, piece by piece, as it reads whole.
  */
 export function blockStartLines(
   markdown: string,
   options: ConversionOptions = {},
-): { lines: string[]; starts: number[] } {
+): { lines: string[]; blocks: { type: Block["type"]; line: number; end: number; items: number }[] } {
   const parsed = parseBlocks(markdown, {
     ...(options.inlineTags ? { inlineTags: INLINE_TAGS } : {}),
     outline: true,
   });
-  return { lines: parsed.lines, starts: parsed.blocks.map((block) => block.line) };
+  return {
+    lines: parsed.lines,
+    blocks: parsed.blocks.map((block) => ({
+      type: block.type,
+      line: block.line,
+      end: block.end,
+      items: block.type === "list" ? block.items.length : 0,
+    })),
+  };
 }
 
 /** Converts each block; lists can become several sibling lists. */

@@ -454,42 +454,97 @@ export function appendToDocument(current: unknown, markdown: string): WriteBack 
   };
 }
 
+/**
+ * Bytes of a request body PostHog takes, at most (Django's DATA_UPLOAD_MAX_MEMORY_SIZE in
+ * posthog/settings/web.py): a bigger body is refused before it is sent, and a create stops
+ * converting once its document alone is over it.
+ */
+export const POSTHOG_BODY_LIMIT = 20 * 1024 * 1024;
+
+export function tooLarge(bytes: number, partly: boolean): Refusal {
+  const mb = (bytes / 1024 / 1024).toFixed(1);
+  return {
+    line: 1,
+    reason: "too_large",
+    message: `This notebook would be ${partly ? "more than " : ""}${mb} MB as PostHog stores it (its document as JSON), and PostHog takes at most 20 MB in one request, so nothing was sent. Every write sends the whole notebook: split the content into several notebooks. (Blocks of many short lines, list items or table cells take far more room as PostHog's JSON than as Markdown.)`,
+  };
+}
+
 /** Characters of Markdown a new document is converted by at a time, about (`convertInPieces`). */
 export const PIECE_CHARS = 128 * 1024;
+/**
+ * Lines of one block (paragraph, list, table, quote), at most, in a new document: its nodes cannot
+ * be converted a piece at a time, and a hundred thousand of them make tens of megabytes of
+ * PostHog's JSON (more than PostHog takes in one request) and several hundred of a worker's heap.
+ * Code blocks, one text each, are not limited.
+ */
+export const MAX_BLOCK_LINES = 100_000;
+
+const BLOCK_NAMES: Readonly<Record<string, string>> = {
+  paragraph: "paragraph",
+  list: "list",
+  table: "table",
+  blockquote: "quote",
+};
 
 /**
  * A new document's top-level nodes from Markdown, a piece at a time: the Markdown is cut between
  * top-level blocks into pieces of about `pieceChars` characters, and each piece's nodes are handed
  * to `take` before the next piece is read, so that a big notebook is never held whole as objects
- * (a 4 MB one would take a few hundred megabytes). Returns what could not be understood, by line.
+ * (a 4 MB one would take a few hundred megabytes); `take` returning false stops it there. Returns
+ * what could not be understood, by line, or why nothing was converted (a block over
+ * `MAX_BLOCK_LINES`, or blocks that would make more than `maxBytes` of PostHog's JSON).
  */
 export function convertInPieces(
   markdown: string,
-  take: (nodes: NodeJSON[]) => void,
+  take: (nodes: NodeJSON[]) => boolean | undefined,
   pieceChars = PIECE_CHARS,
-): Diagnostic[] {
+  maxBytes = Number.POSITIVE_INFINITY,
+): { diagnostics: Diagnostic[]; refused?: Refusal } {
   const diagnostics: Diagnostic[] = [];
   if (markdown.length <= pieceChars) {
     take(convert(markdown, 0, diagnostics));
-    return diagnostics;
+    return { diagnostics };
   }
-  const { lines, starts } = blockStartLines(markdown, { inlineTags: true });
+  const { lines, blocks } = blockStartLines(markdown, { inlineTags: true });
+  // Bytes of PostHog's JSON these blocks make at least: a node each (a list's, one per item).
+  let least = 0;
+  for (const block of blocks) {
+    if (block.type === "list") least += 20 * block.items;
+    else if (block.type !== "component" && block.type !== "blockquote") least += 21;
+  }
+  if (least > maxBytes) return { diagnostics, refused: tooLarge(least, true) };
+  for (const block of blocks) {
+    const name = BLOCK_NAMES[block.type];
+    if (name && block.end - block.line > MAX_BLOCK_LINES) {
+      return {
+        diagnostics,
+        refused: {
+          line: block.line + 1,
+          reason: "too_large",
+          message: `The ${name} at line ${block.line + 1} of your Markdown runs ${block.end - block.line} lines, more than the ${MAX_BLOCK_LINES.toLocaleString("en-US")} one block may have (as PostHog's JSON it would be tens of megabytes, more than PostHog takes in one request), so nothing was sent. Split it with blank lines, or into several notebooks.`,
+        },
+      };
+    }
+  }
   let from = 0;
   let chars = 0;
   let line = 0;
-  const piece = (to: number) => {
+  /** Converts the lines from `from` to `to`; false when `take` wants no more. */
+  const piece = (to: number): boolean => {
     const found: Diagnostic[] = [];
-    take(convert(lines.slice(from, to).join("\n"), from, found));
+    const more = take(convert(lines.slice(from, to).join("\n"), from, found));
     for (const diagnostic of found) diagnostics.push(diagnostic);
     from = to;
     chars = 0;
+    return more !== false;
   };
-  for (const start of starts) {
-    for (; line < start; line++) chars += (lines[line] as string).length + 1;
-    if (chars >= pieceChars) piece(start);
+  for (const block of blocks) {
+    for (; line < block.line; line++) chars += (lines[line] as string).length + 1;
+    if (chars >= pieceChars && !piece(block.line)) return { diagnostics };
   }
   piece(lines.length);
-  return diagnostics;
+  return { diagnostics };
 }
 
 /**
@@ -499,9 +554,14 @@ export function convertInPieces(
  */
 export function documentFromMarkdown(markdown: string): { content: DocJSON; diagnostics: Diagnostic[] } {
   const content: NodeJSON[] = [];
-  const diagnostics = convertInPieces(markdown, (nodes) => {
-    for (const node of nodes) content.push(node);
-  });
+  const { diagnostics } = convertInPieces(
+    markdown,
+    (nodes) => {
+      for (const node of nodes) content.push(node);
+      return true;
+    },
+    Number.POSITIVE_INFINITY,
+  );
   return { content: { type: "doc", content }, diagnostics };
 }
 

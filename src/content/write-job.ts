@@ -20,7 +20,9 @@ import {
   checkMarkdown,
   convertInPieces,
   PIECE_CHARS,
+  POSTHOG_BODY_LIMIT,
   rewriteDocument,
+  tooLarge,
 } from "./write-back.js";
 
 /** A document as it is, or the UTF-8 bytes of its JSON. */
@@ -137,23 +139,33 @@ export function createWrite(
     if (leading !== null) bodyTitle = leading;
     return nodes;
   };
+  let documentBytes = 0;
+  let over = false;
   const write = (written: NodeJSON[]) => {
     const nodes = started ? written : titled(written);
-    if (nodes.length === 0) return;
+    if (nodes.length === 0 || over) return;
     const json = JSON.stringify(nodes);
-    parts.push(encoder.encode(`${started ? "," : ""}${json.slice(1, -1)}`));
+    const part = encoder.encode(`${started ? "," : ""}${json.slice(1, -1)}`);
+    parts.push(part);
+    documentBytes += part.byteLength;
+    // Over what PostHog takes already: the rest is not converted.
+    if (documentBytes > POSTHOG_BODY_LIMIT) over = true;
     // text_content: every top-level block but the very first starts on a line of its own.
     const text = deriveTextContent({ type: "doc", content: nodes });
     texts.push(started ? `\n${text}` : text);
     started = true;
   };
-  const notes = convertInPieces(
+  const { diagnostics: notes, refused } = convertInPieces(
     restoreInvisible(job.markdown),
     (nodes) => {
       if (started || nodes.length > 0) write(nodes);
+      return !over;
     },
     pieceChars,
+    POSTHOG_BODY_LIMIT,
   );
+  if (refused) return refusedWith(refused, notes);
+  if (over) return refusedWith(tooLarge(documentBytes, true), notes);
   if (!started) write([]);
   parts.push(encoder.encode("]}"));
   const rest: Record<string, unknown> = { ...fields };
@@ -163,9 +175,11 @@ export function createWrite(
   const others = JSON.stringify(rest);
   const head = encoder.encode('{"content":');
   const tail = encoder.encode(others === "{}" ? "}" : `,${others.slice(1)}`);
-  let documentBytes = 0;
+  documentBytes = 0;
   for (const part of parts) documentBytes += part.byteLength;
-  const body = new Uint8Array(head.byteLength + documentBytes + tail.byteLength);
+  const size = head.byteLength + documentBytes + tail.byteLength;
+  if (size > POSTHOG_BODY_LIMIT) return refusedWith(tooLarge(size, false), notes);
+  const body = new Uint8Array(size);
   body.set(head, 0);
   let at = head.byteLength;
   for (const part of parts) {
@@ -232,6 +246,7 @@ export function makeWrite(request: WriteRequest): WriteMade {
   }
   const title = typeof body.title === "string" ? body.title : null;
   const { bytes, contentSpan } = encodeBody(body);
+  if (bytes.byteLength > POSTHOG_BODY_LIMIT) return refusedWith(tooLarge(bytes.byteLength, false), notes);
   return {
     body: bytes,
     contentSpan,

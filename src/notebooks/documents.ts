@@ -60,7 +60,10 @@ export async function prepareWrite(
 ): Promise<Omit<WriteMade, "body"> & { body: JsonBody }> {
   const made = await convert("makeWrite", size, request);
   if (made.refused || made.body === null) {
-    throw toolError("would_damage", made.refused?.message ?? "The write was refused.");
+    throw toolError(
+      made.refused?.reason ?? "would_damage",
+      made.refused?.message ?? "The write was refused.",
+    );
   }
   const { start, end } = made.contentSpan ?? { start: 0, end: 0 };
   return {

@@ -122,3 +122,14 @@ describe("titles with hidden characters", () => {
     expect(after.title).toBe("Q4 \u202eplan");
   });
 });
+
+describe("writes PostHog could not take", () => {
+  it("a create with one block of more than 100,000 lines is a tool error saying how to split it; nothing is sent", async () => {
+    const result = await h.call("notebooks-create", { markdown: `# Big\n\n${"- item\n".repeat(100_001)}` });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toMatch(
+      /The list at line 3 of your Markdown runs 100001 lines.*Split it with blank lines/,
+    );
+    expect(requests()).toEqual([]);
+  });
+});

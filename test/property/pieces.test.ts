@@ -73,7 +73,14 @@ const markdownArbitrary = fc.oneof(
 
 function inPieces(markdown: string, pieceChars: number) {
   const pieces: NodeJSON[][] = [];
-  const diagnostics = convertInPieces(markdown, (nodes) => pieces.push(nodes), pieceChars);
+  const { diagnostics } = convertInPieces(
+    markdown,
+    (nodes) => {
+      pieces.push(nodes);
+      return true;
+    },
+    pieceChars,
+  );
   return { nodes: pieces.flat(), diagnostics, pieces: pieces.length };
 }
 
