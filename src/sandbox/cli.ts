@@ -77,26 +77,24 @@ export function parseArgs(argv: string[]): CliOptions {
     const noValue = () => {
       if (inline !== undefined) throw new Error(`${flag} takes no value, got "${arg}": ${SEE_HELP}.`);
     };
+    /** The flag's value, a whole number from `min` to `max`. */
+    const wholeNumber = (min: number, max: number) => {
+      const v = value();
+      const n = /^\d{1,5}$/.test(v) ? Number(v) : Number.NaN;
+      if (!(n >= min && n <= max))
+        throw new Error(`${flag} must be a whole number from ${min} to ${max}, got "${v}".`);
+      return n;
+    };
     switch (flag) {
-      case "--port": {
-        const v = value();
-        const n = /^\d{1,5}$/.test(v) ? Number(v) : Number.NaN;
-        if (!(n >= 0 && n <= 65535))
-          throw new Error(`--port must be a whole number from 0 to 65535, got "${v}".`);
-        opts.port = n;
+      case "--port":
+        opts.port = wholeNumber(0, 65535);
         break;
-      }
       case "--host":
         opts.host = value();
         break;
-      case "--keys": {
-        const v = value();
-        const n = /^\d{1,3}$/.test(v) ? Number(v) : Number.NaN;
-        if (!(n >= 1 && n <= 100))
-          throw new Error(`--keys must be a whole number from 1 to 100, got "${v}".`);
-        opts.keys = n;
+      case "--keys":
+        opts.keys = wholeNumber(1, 100);
         break;
-      }
       case "--state":
         opts.state = value();
         break;
