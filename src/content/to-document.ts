@@ -172,20 +172,12 @@ function suggestion(tag: string): string {
 export function blockStartLines(
   markdown: string,
   options: ConversionOptions = {},
-): { lines: string[]; blocks: { type: Block["type"]; line: number; end: number; items: number }[] } {
+): { lines: string[]; blocks: readonly Block[] } {
   const parsed = parseBlocks(markdown, {
     ...(options.inlineTags ? { inlineTags: INLINE_TAGS } : {}),
     outline: true,
   });
-  return {
-    lines: parsed.lines,
-    blocks: parsed.blocks.map((block) => ({
-      type: block.type,
-      line: block.line,
-      end: block.end,
-      items: block.type === "list" ? block.items.length : 0,
-    })),
-  };
+  return { lines: parsed.lines, blocks: parsed.blocks };
 }
 
 /** Converts each block; lists can become several sibling lists. */

@@ -510,7 +510,7 @@ export function convertInPieces(
   // Bytes of PostHog's JSON these blocks make at least: a node each (a list's, one per item).
   let least = 0;
   for (const block of blocks) {
-    if (block.type === "list") least += 20 * block.items;
+    if (block.type === "list") least += 20 * block.items.length;
     else if (block.type !== "component" && block.type !== "blockquote") least += 21;
   }
   if (least > maxBytes) return { diagnostics, refused: tooLarge(least, true) };

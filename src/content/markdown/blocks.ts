@@ -63,6 +63,8 @@ export interface ParsedMarkdown {
   lines: string[];
 }
 
+/** The (empty) children of every block of an outline: one array, not one per block. */
+const NO_TEXT: Inline[] = [];
 const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
 const COMPONENT_START = /^<[A-Z][A-Za-z0-9]*(\s|>|\/)/;
 const ORDERED_LIST = /^\s*\d+[.)](?:\s+|$)/;
@@ -195,7 +197,7 @@ export function parseBlocks(markdown: string, options: ParseOptions = {}): Parse
   const issues: BlockIssue[] = [];
 
   const inline = (text: string, line: number): Inline[] => {
-    if (options.outline) return [];
+    if (options.outline) return NO_TEXT;
     const parsed = parseInline(text, options);
     if (parsed.issues.length === 0) return parsed.nodes;
     // Issues come in the order of their offsets: each line break is passed once, on from the one
