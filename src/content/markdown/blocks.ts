@@ -187,7 +187,17 @@ export interface ParseOptions extends InlineOptions {
    * and no inline issue is reported). For cutting Markdown between blocks.
    */
   outline?: boolean;
+  /** Quotes this text lies in (this server's v1 grammar reads a quote's lines as blocks again). */
+  quoteDepth?: number;
 }
+
+/**
+ * Quotes inside quotes read as blocks, at most: a quote deeper than this is read as PostHog's own
+ * grammar reads every quote (its lines as text, their deeper `>` included). Each level reads its
+ * lines again, so the depth bounds the cost: a thousand levels in 2 KB held the server for
+ * seconds, and overflowed the stack at 1,400. PostHog's editor nests a few.
+ */
+export const MAX_QUOTE_DEPTH = 16;
 
 /** PostHog notebook Markdown → blocks, with what the parser could not read as meant. */
 export function parseBlocks(markdown: string, options: ParseOptions = {}): ParsedMarkdown {
@@ -448,7 +458,11 @@ export function parseBlocks(markdown: string, options: ParseOptions = {}): Parse
       i += Math.max(used, 1);
       continue;
     }
-    if (t.startsWith(">") && options.inlineTags) {
+    const depth = options.quoteDepth ?? 0;
+    if (t.startsWith(">") && options.inlineTags && depth >= MAX_QUOTE_DEPTH) {
+      issues.push({ line: at + 1, message: `a quote inside more than ${MAX_QUOTE_DEPTH} quotes` });
+    }
+    if (t.startsWith(">") && options.inlineTags && depth < MAX_QUOTE_DEPTH) {
       // This server's v1 grammar: a quote holds blocks, as it does in the editor (paragraphs
       // apart by a line of `>` alone, lists, code, components), read as a document of its own.
       let j = i;
@@ -458,7 +472,7 @@ export function parseBlocks(markdown: string, options: ParseOptions = {}): Parse
           .slice(i, j)
           .map((quoted) => quoted.replace(/^\s*>\s?/, ""))
           .join("\n"),
-        options,
+        { ...options, quoteDepth: depth + 1 },
       );
       for (const issue of inner.issues) issues.push({ line: issue.line + at, message: issue.message });
       push({
