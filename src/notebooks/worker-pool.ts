@@ -34,6 +34,13 @@ const DEADLINE_MS = 120_000;
  * creates: the process's peak 60–70 MB lower, the creates no slower.
  */
 const YOUNG_MB = 12;
+/**
+ * Megabytes of a worker's old generation, at most: a job that needs more stops its worker and
+ * fails alone, saying so. Rewriting a notebook of the biggest body PostHog takes (3.7 MB of
+ * Markdown, 20 MB of JSON) fits in 256; Markdown shaped to make many nodes (very wide tables,
+ * lines dense with formatting) took a worker past 2.5 GB without it.
+ */
+const HEAP_MB = 384;
 /** Characters of input converting at once in all workers, at most (one bigger job runs alone). */
 const BUDGET = 2 * 1024 * 1024;
 /** A worker that converted this many characters or more stops after it (its heap grew with them). */
@@ -100,6 +107,8 @@ export interface PoolOptions {
   budget?: number;
   /** A worker that ran a job this big (characters) stops after it, handing its memory back. */
   retireAfter?: number;
+  /** Megabytes of a worker's old generation, at most (a job needing more fails alone). */
+  heapMb?: number;
 }
 
 /**
@@ -116,6 +125,7 @@ export class WorkerPool {
   readonly #deadlineMs: number;
   readonly #budget: number;
   readonly #retireAfter: number;
+  readonly #heapMb: number;
   /** Characters of input of the jobs running now. */
   #weight = 0;
 
@@ -128,6 +138,7 @@ export class WorkerPool {
     this.#deadlineMs = options.deadlineMs ?? DEADLINE_MS;
     this.#budget = options.budget ?? BUDGET;
     this.#retireAfter = options.retireAfter ?? RETIRE_AFTER;
+    this.#heapMb = options.heapMb ?? HEAP_MB;
   }
 
   /** Workers running now. */
@@ -202,7 +213,9 @@ export class WorkerPool {
   }
 
   #spawn(): Slot {
-    const worker = new Worker(this.file, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB } });
+    const worker = new Worker(this.file, {
+      resourceLimits: { maxYoungGenerationSizeMb: YOUNG_MB, maxOldGenerationSizeMb: this.#heapMb },
+    });
     worker.unref();
     const slot: Slot = { worker, job: undefined, idle: undefined, deadline: undefined };
     worker.on("message", (message: { ok: boolean; value?: unknown; error?: string; ms?: number }) => {
@@ -220,7 +233,11 @@ export class WorkerPool {
       void this.#retire(slot, `its result could not be read back (${messageOf(error)})`);
     });
     worker.on("error", (error) => {
-      void this.#retire(slot, `its worker failed (${messageOf(error)})`);
+      const why =
+        (error as { code?: string }).code === "ERR_WORKER_OUT_OF_MEMORY"
+          ? `it needed more than the ${this.#heapMb} MB a conversion may use`
+          : `its worker failed (${messageOf(error)})`;
+      void this.#retire(slot, why);
     });
     worker.on("exit", () => {
       void this.#retire(slot, "its worker stopped");
@@ -321,7 +338,7 @@ export async function convert<K extends keyof Conversions>(
     log?.debug({ conversion: name, chars: size, why: error.message }, "a conversion failed in its worker");
     throw toolError(
       "conversion_failed",
-      `This notebook's content could not be converted: ${error.message}. Nothing was written. If the content is unusual (nested hundreds of levels deep, say), simplify it and try again; otherwise try again in a moment.`,
+      `This notebook's content could not be converted: ${error.message}. Nothing was written. If the content is unusual (nested hundreds of levels deep, tables thousands of cells wide, lines dense with formatting), simplify it or split it into several notebooks; otherwise try again in a moment.`,
     );
   }
 }

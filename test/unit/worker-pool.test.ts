@@ -16,6 +16,10 @@ parentPort.on("message", ({ name, args }) => {
   if (name === "exit") process.exit(3);
   if (name === "throw") throw new Error("thrown outside any handler");
   if (name === "fail") return parentPort.postMessage({ ok: false, error: "the conversion said no" });
+  if (name === "grow") {
+    const kept = [];
+    for (;;) kept.push(new Array(100_000).fill({ kept: kept.length }));
+  }
   if (name === "unreadable") {
     // A port the parent cannot take: posting it without transferring it makes the answer unreadable
     // or unsendable; either way, no answer arrives.
@@ -95,5 +99,17 @@ it("stops a worker after a big job, handing its memory back, and answers the nex
     ).toEqual([1, 2, 3]);
   } finally {
     await big.close();
+  }
+});
+
+it("a job that needs more heap than a worker may have fails alone, saying so; the next job runs", async () => {
+  const small = new WorkerPool(pathToFileURL(join(dir, "worker.mjs")), { heapMb: 32, deadlineMs: 30_000 });
+  try {
+    expect(await reason(small.run("grow", []))).toBe(
+      "failed: it needed more than the 32 MB a conversion may use",
+    );
+    expect(await small.run("echo", ["after"])).toBe("after");
+  } finally {
+    await small.close();
   }
 });
