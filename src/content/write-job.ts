@@ -11,6 +11,7 @@
 import type { Refusal } from "./guard.js";
 import { restoreInvisible, revealInvisible } from "./invisible.js";
 import { type DocJSON, type DocumentFormat, formatOf, markdownNotebookNode, type NodeJSON } from "./nodes.js";
+import { listedNotes, type WriteNote } from "./notes.js";
 import { sanitize } from "./sanitize.js";
 import { deriveTextContent } from "./text-content.js";
 import { documentTitle, withTitle } from "./title.js";
@@ -33,10 +34,7 @@ export function storedValue(stored: Stored): unknown {
   return "json" in stored ? JSON.parse(new TextDecoder().decode(stored.json)) : stored.value;
 }
 
-export interface WriteNote {
-  line: number;
-  message: string;
-}
+export type { WriteNote };
 
 export type WriteJob =
   /** A new notebook from Markdown; `title` given by the agent, if any. */
@@ -87,7 +85,16 @@ export interface WriteMade {
 }
 
 function refusedWith(refused: Refusal, notes: WriteNote[]): WriteMade {
-  return { body: null, contentSpan: null, refused, notes, title: null, kept: 0, written: 0, content: false };
+  return {
+    body: null,
+    contentSpan: null,
+    refused,
+    notes: listedNotes(notes),
+    title: null,
+    kept: 0,
+    written: 0,
+    content: false,
+  };
 }
 
 /** A JSON document as PostHog should store it: links and sources that would run a script dropped. */
@@ -191,7 +198,7 @@ export function createWrite(
     body,
     contentSpan: { start: head.byteLength, end: head.byteLength + documentBytes },
     refused: null,
-    notes,
+    notes: listedNotes(notes),
     title: bodyTitle ?? null,
     kept: 0,
     written: 0,
@@ -251,7 +258,7 @@ export function makeWrite(request: WriteRequest): WriteMade {
     body: bytes,
     contentSpan,
     refused: null,
-    notes,
+    notes: listedNotes(notes),
     title,
     kept,
     written,

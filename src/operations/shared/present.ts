@@ -6,6 +6,7 @@
 
 import { z } from "zod";
 import { revealInvisible } from "../../content/invisible.js";
+import { MAX_NOTES } from "../../content/notes.js";
 import { lineDiff } from "../../notebooks/text-diff.js";
 import type { ActivityEntry, Notebook, NotebookMinimal, User } from "../../posthog/schemas.js";
 
@@ -89,8 +90,16 @@ export function notebookWritten(
 export function notesSummary(notes: readonly { line: number; message: string }[]): string {
   if (notes.length === 0) return "";
   const first = notes[0] as { line: number; message: string };
-  const more = notes.length > 1 ? ` (and ${notes.length - 1} more, in notes)` : "";
-  return ` ${notes.length === 1 ? "One thing" : `${notes.length} things`} in the Markdown could not be read as written: line ${first.line}: ${first.message}${more}.`;
+  // Over MAX_NOTES, the last note only says how many more there are (content/notes.ts).
+  const listed = Math.min(notes.length, MAX_NOTES);
+  const more = listed > 1 ? ` (and ${listed - 1} more, in notes)` : "";
+  const count =
+    notes.length > MAX_NOTES
+      ? `More than ${MAX_NOTES} things`
+      : listed === 1
+        ? "One thing"
+        : `${listed} things`;
+  return ` ${count} in the Markdown could not be read as written: line ${first.line}: ${first.message}${more}.`;
 }
 
 /**
