@@ -135,7 +135,8 @@ export function describeInvalidArguments(
   schema: z.ZodObject,
   raw: unknown,
 ): string {
-  const parts = error.issues.map((issue) => describeIssue(issue, schema, raw, toolName));
+  // (A message of our own may end its sentence: the full stop is written once.)
+  const parts = error.issues.map((issue) => describeIssue(issue, schema, raw, toolName).replace(/\.$/, ""));
   return `Invalid arguments for ${toolName}: ${parts.join("; ")}. Nothing was sent to PostHog; correct the arguments and call ${toolName} again.`;
 }
 

@@ -70,7 +70,7 @@ export const Content = z
     if (nestingOf(doc, MAX_NESTING * 2) > MAX_NESTING * 2) {
       ctx.addIssue({
         code: "custom",
-        message: `The document nests more than ${MAX_NESTING} levels deep: no notebook needs that many. Flatten it (or send markdown).`,
+        message: `The document nests more than ${MAX_NESTING} levels deep: no notebook needs that many. Flatten it, or send markdown.`,
       });
     }
   })
