@@ -132,4 +132,27 @@ describe("writes PostHog could not take", () => {
     );
     expect(requests()).toEqual([]);
   });
+
+  it("a document nested too deep is refused in one sentence per full stop", async () => {
+    let node: Record<string, unknown> = { type: "paragraph" };
+    for (let i = 0; i < 300; i++) node = { type: "blockquote", content: [node] };
+    const result = await h.call("notebooks-create", { content: { type: "doc", content: [node] } });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toMatch(/Flatten it, or send markdown\. Nothing was sent to PostHog/);
+    expect(textOf(result)).not.toContain("..");
+    expect(requests()).toEqual([]);
+  });
+
+  it("a write whose Markdown cannot be read in 698,000 places lists 100 of them and says how many more", async () => {
+    const result = await h.call("notebooks-create", { markdown: `# Links\n\n${"[a](b) ".repeat(5_000)}` });
+    expect(result.isError, textOf(result)).toBeFalsy();
+    const notes = (result.structuredContent as { notes: { line: number; message: string }[] }).notes;
+    expect(notes).toHaveLength(101);
+    expect(notes[100]?.message).toBe(
+      "and 4900 more from here on, not listed: correct the ones above and write again to see them",
+    );
+    expect(textOf(result)).toMatch(
+      /More than 100 things in the Markdown could not be read as written: line 3: /,
+    );
+  });
 });

@@ -5,6 +5,7 @@
  * piece at a time. Each refusal is a sentence saying what to do.
  */
 import { describe, expect, it } from "vitest";
+import { MAX_QUOTE_DEPTH } from "../../src/content/markdown/blocks.js";
 import { MAX_BLOCK_LINES, POSTHOG_BODY_LIMIT } from "../../src/content/write-back.js";
 import { makeWrite } from "../../src/content/write-job.js";
 
@@ -89,5 +90,35 @@ describe("any write over 20 MB", () => {
     expect(made.body).toBeNull();
     expect(made.refused?.reason).toBe("too_large");
     expect(made.refused?.message).toMatch(/^This notebook would be 40\.0 MB as PostHog stores it/);
+  });
+});
+
+describe("quotes inside quotes", () => {
+  /** How deep blockquotes nest in a document. */
+  function quoteDepth(node: { type?: string; content?: unknown[] }): number {
+    const inner = (node.content ?? []).map((child) => quoteDepth(child as typeof node));
+    return (node.type === "blockquote" ? 1 : 0) + Math.max(0, ...inner);
+  }
+
+  it.for([[1_000], [1_400]])(
+    "%i deep: read as blocks %i levels down, the rest as text with a note (it overflowed the stack at 1,400)",
+    ([depth]) => {
+      const made = create(`${"> ".repeat(depth as number)}deepest`);
+      expect(made.refused).toBeNull();
+      const doc = JSON.parse(new TextDecoder().decode(made.body as Uint8Array)).content;
+      expect(quoteDepth(doc)).toBe(MAX_QUOTE_DEPTH + 1);
+      expect(JSON.stringify(doc)).toContain("deepest");
+      expect(made.notes).toEqual([
+        { line: 1, message: `a quote inside more than ${MAX_QUOTE_DEPTH} quotes: stored as text` },
+      ]);
+    },
+  );
+
+  it("as deep as allowed, every level is a quote of blocks", () => {
+    const made = create(`${"> ".repeat(MAX_QUOTE_DEPTH)}- item`);
+    const doc = JSON.parse(new TextDecoder().decode(made.body as Uint8Array)).content;
+    expect(quoteDepth(doc)).toBe(MAX_QUOTE_DEPTH);
+    expect(JSON.stringify(doc)).toContain('"bulletList"');
+    expect(made.notes).toEqual([]);
   });
 });
