@@ -41,8 +41,12 @@ const YOUNG_MB = 12;
  * lines dense with formatting) took a worker past 2.5 GB without it.
  */
 const HEAP_MB = 384;
-/** Characters of input converting at once in all workers, at most (one bigger job runs alone). */
-const BUDGET = 2 * 1024 * 1024;
+/**
+ * Characters of input converting at once in all workers, at most (one bigger job runs alone): two
+ * jobs of just under a megabyte each, shaped to make many nodes, took two workers to their heap
+ * cap at once (879 MB in all) with 2M.
+ */
+const BUDGET = 1024 * 1024;
 /** A worker that converted this many characters or more stops after it (its heap grew with them). */
 const RETIRE_AFTER = 512 * 1024;
 
