@@ -26,5 +26,5 @@ export function allocatorAdvice(
   if (env.MALLOC_MMAP_THRESHOLD_ !== undefined || env.GLIBC_TUNABLES?.includes("mmap_threshold")) {
     return undefined;
   }
-  return `glibc ${glibc} keeps memory that big writes used after they finish (100 MB and more): start this server with ${MALLOC_SETTING} in its environment to hand it back (docs/availability.md)`;
+  return `glibc ${glibc} keeps memory that big writes used after they finish (100 MB and more): start this server with ${MALLOC_SETTING} in its environment to hand it back (glibc's own starting threshold, which setting it stops glibc from raising)`;
 }
