@@ -73,6 +73,24 @@ export async function prepareWrite(
 }
 
 /**
+ * A change to the stored notebook `base` (Markdown rewriting it or appended to it, and/or a new
+ * title) as one write job: the body is made against `base`'s version, with `fields` beside it.
+ */
+export function prepareChange(
+  base: Snapshot,
+  change: { rewrite?: string | undefined; append?: string | undefined; title?: string | null | undefined },
+  fields: Record<string, unknown> = {},
+): Promise<Omit<WriteMade, "body"> & { body: JsonBody }> {
+  return prepareWrite(
+    {
+      job: { kind: "change", base: storedOf(base), baseTitle: base.notebook.title ?? null, ...change },
+      fields: { ...fields, version: base.notebook.version },
+    },
+    base.size + (change.append?.length ?? change.rewrite?.length ?? 0),
+  );
+}
+
+/**
  * How often `span` occurs in `text`, not overlapping, and where (the first `limit`): in time linear
  * in both (a passage an agent sends is searched for on the server's own thread, whatever it holds).
  */

@@ -1,11 +1,5 @@
 import { z } from "zod";
-import {
-  occurrences,
-  prepareWrite,
-  shownMarkdown,
-  storedOf,
-  type WriteNote,
-} from "../notebooks/documents.js";
+import { occurrences, prepareChange, shownMarkdown, type WriteNote } from "../notebooks/documents.js";
 import { applyReplacements, editDiff, type Replacement } from "../notebooks/edit-diff.js";
 import { writeNotebook } from "../notebooks/io.js";
 import { toolError } from "../posthog/errors.js";
@@ -153,18 +147,7 @@ export const edit = defineOperation({
         const markdown = applyReplacements(shown, replacements);
         diff = editDiff(shown, replacements, Math.max(2_000, Math.floor(ctx.maxResultChars / 4)));
         // One conversion job: the stored version and the new Markdown in, the body out.
-        const done = await prepareWrite(
-          {
-            job: {
-              kind: "change",
-              base: storedOf(base),
-              baseTitle: base.notebook.title ?? null,
-              rewrite: markdown,
-            },
-            fields: { version: base.notebook.version },
-          },
-          base.size + markdown.length,
-        );
+        const done = await prepareChange(base, { rewrite: markdown });
         notes = done.notes;
         return done.body;
       },

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { prepareWrite, storedOf, type WriteNote } from "../notebooks/documents.js";
+import { prepareChange, prepareWrite, type WriteNote } from "../notebooks/documents.js";
 import { oneAtATime, sendWrite, writeNotebook, writeQueue } from "../notebooks/io.js";
 import { charsOf } from "../notebooks/snapshots.js";
 import { JsonBody } from "../posthog/client.js";
@@ -101,19 +101,10 @@ export const partialUpdate = defineOperation({
         short_id,
         async (base) => {
           // One conversion job: the stored version and what the agent sent in, the body out.
-          const made = await prepareWrite(
-            {
-              job: {
-                kind: "change",
-                base: storedOf(base),
-                baseTitle: base.notebook.title ?? null,
-                append: append_markdown,
-                rewrite: markdown,
-                title,
-              },
-              fields: { ...plain, version: base.notebook.version },
-            },
-            base.size + (append_markdown?.length ?? markdown?.length ?? 0),
+          const made = await prepareChange(
+            base,
+            { append: append_markdown, rewrite: markdown, title },
+            plain,
           );
           notes = made.notes;
           return made.body;
