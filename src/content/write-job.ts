@@ -131,7 +131,15 @@ export function createWrite(
   // A title as agents are shown it: its ⟦U+…⟧ markers are the characters again, in both places.
   const title = job.title ? restoreInvisible(job.title) : job.title;
   const encoder = new TextEncoder();
-  const parts: Uint8Array[] = [encoder.encode('{"type":"doc","content":[')];
+  /** The document's JSON, as written so far, and its bytes. */
+  const parts: Uint8Array[] = [];
+  let documentBytes = 0;
+  const push = (json: string) => {
+    const part = encoder.encode(json);
+    parts.push(part);
+    documentBytes += part.byteLength;
+  };
+  push('{"type":"doc","content":[');
   const texts: string[] = [];
   let bodyTitle: string | undefined;
   let started = false;
@@ -146,15 +154,11 @@ export function createWrite(
     if (leading !== null) bodyTitle = leading;
     return nodes;
   };
-  let documentBytes = 0;
   let over = false;
   const write = (written: NodeJSON[]) => {
     const nodes = started ? written : titled(written);
     if (nodes.length === 0 || over) return;
-    const json = JSON.stringify(nodes);
-    const part = encoder.encode(`${started ? "," : ""}${json.slice(1, -1)}`);
-    parts.push(part);
-    documentBytes += part.byteLength;
+    push(`${started ? "," : ""}${JSON.stringify(nodes).slice(1, -1)}`);
     // Over what PostHog takes already: the rest is not converted.
     if (documentBytes > POSTHOG_BODY_LIMIT) over = true;
     // text_content: every top-level block but the very first starts on a line of its own.
@@ -174,7 +178,7 @@ export function createWrite(
   if (refused) return refusedWith(refused, notes);
   if (over) return refusedWith(tooLarge(documentBytes, true), notes);
   if (!started) write([]);
-  parts.push(encoder.encode("]}"));
+  push("]}");
   const rest: Record<string, unknown> = { ...fields };
   if (bodyTitle !== undefined) rest.title = bodyTitle;
   // Derived as PostHog's web editor derives it, so that PostHog's search finds what agents write.
@@ -182,8 +186,6 @@ export function createWrite(
   const others = JSON.stringify(rest);
   const head = encoder.encode('{"content":');
   const tail = encoder.encode(others === "{}" ? "}" : `,${others.slice(1)}`);
-  documentBytes = 0;
-  for (const part of parts) documentBytes += part.byteLength;
   const size = head.byteLength + documentBytes + tail.byteLength;
   if (size > POSTHOG_BODY_LIMIT) return refusedWith(tooLarge(size, false), notes);
   const body = new Uint8Array(size);
