@@ -66,7 +66,6 @@ function clipPair(before: string, after: string): [string, string] {
   return [cut(before), cut(after)];
 }
 
-/** Hunks of `replacements` (sorted, not overlapping) applied to `old`, up to about `maxChars`. */
 /** `text` with each of `replacements` (sorted, not overlapping) made. */
 export function applyReplacements(text: string, replacements: readonly Replacement[]): string {
   let out = "";
@@ -78,6 +77,7 @@ export function applyReplacements(text: string, replacements: readonly Replaceme
   return out + text.slice(last);
 }
 
+/** Hunks of `replacements` (sorted, not overlapping) applied to `old`, up to about `maxChars`. */
 export function editDiff(
   old: string,
   replacements: readonly Replacement[],
