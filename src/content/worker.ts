@@ -9,10 +9,7 @@ import * as content from "./index.js";
 import { makeWrite, shownMarkdown } from "./write-job.js";
 
 export const CONVERSIONS = {
-  documentToMarkdown: content.documentToMarkdown,
   documentFromMarkdown: content.documentFromMarkdown,
-  deriveTextContent: content.deriveTextContent,
-  documentTitle: content.documentTitle,
   makeWrite,
   shownMarkdown,
 } as const;
