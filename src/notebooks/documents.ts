@@ -9,7 +9,6 @@ import { type DocumentFormat, formatOf } from "../content/nodes.js";
 import type { Stored, WriteMade, WriteRequest } from "../content/write-job.js";
 import { JsonBody } from "../posthog/client.js";
 import { toolError } from "../posthog/errors.js";
-import { findApart, type SearchSteps } from "../text-search.js";
 import type { Snapshot } from "./snapshots.js";
 import { convert } from "./worker-pool.js";
 
@@ -88,17 +87,4 @@ export function prepareChange(
     },
     base.size + (change.append?.length ?? change.rewrite?.length ?? 0),
   );
-}
-
-/**
- * How often `span` occurs in `text`, not overlapping, and where (the first `limit`): in time linear
- * in both (a passage an agent sends is searched for on the server's own thread, whatever it holds).
- */
-export function occurrences(
-  text: string,
-  span: string,
-  steps?: SearchSteps,
-  limit = Number.POSITIVE_INFINITY,
-): number[] {
-  return findApart(text, span, steps, limit);
 }

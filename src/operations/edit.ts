@@ -1,8 +1,9 @@
 import { z } from "zod";
-import { occurrences, prepareChange, shownMarkdown, type WriteNote } from "../notebooks/documents.js";
+import { prepareChange, shownMarkdown, type WriteNote } from "../notebooks/documents.js";
 import { applyReplacements, editDiff, type Replacement } from "../notebooks/edit-diff.js";
 import { writeNotebook } from "../notebooks/io.js";
 import { toolError } from "../posthog/errors.js";
+import { findApart } from "../text-search.js";
 import { MAX_MARKDOWN, NotebookRef } from "./shared/args.js";
 import { NotebookWriteOut, notebookWritten, notesSummary, titled } from "./shared/present.js";
 import { defineOperation } from "./types.js";
@@ -102,7 +103,7 @@ export const edit = defineOperation({
         edits.forEach((one, i) => {
           const which = many ? `edits[${i}].old_markdown` : "old_markdown";
           const room = MAX_REPLACED - replacements.length;
-          const at = occurrences(shown, one.old_markdown, undefined, (one.replace_all ? room : COUNTED) + 1);
+          const at = findApart(shown, one.old_markdown, undefined, (one.replace_all ? room : COUNTED) + 1);
           if (one.replace_all && at.length > room) {
             throw toolError(
               "invalid_arguments",

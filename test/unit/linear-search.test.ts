@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { occurrences } from "../../src/notebooks/documents.js";
 import { Secrets } from "../../src/secrets.js";
-import { findAll, type SearchSteps } from "../../src/text-search.js";
+import { findAll, findApart as occurrences, type SearchSteps } from "../../src/text-search.js";
 
 /** Every place, the slow obvious way (small inputs only). */
 function naive(text: string, pattern: string): number[] {

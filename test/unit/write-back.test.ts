@@ -16,8 +16,8 @@ import {
   rewriteDocument,
 } from "../../src/content/index.js";
 import { restoreInvisible, revealInvisible } from "../../src/content/invisible.js";
-import { occurrences } from "../../src/notebooks/documents.js";
 import { applyReplacements } from "../../src/notebooks/edit-diff.js";
+import { findApart as occurrences } from "../../src/text-search.js";
 
 const CHARS = [
   ..."abcdefghij XYZ 0123",
