@@ -109,7 +109,12 @@ export const retrieve = defineOperation({
         };
       }
     }
-    if (format !== "markdown") {
+    const overCap = (chars: string) =>
+      `The JSON document (${chars} characters) is over this server's result cap (${ctx.maxResultChars}), so it is left out: read the notebook as Markdown in parts with offset and max_length.`;
+    // (A document known to be over the cap is not parsed and written out only to be left out.)
+    if (format !== "markdown" && snapshot.size > Math.max(budget, 0)) {
+      out.note = overCap(`about ${snapshot.size}`);
+    } else if (format !== "markdown") {
       const json = JSON.stringify(nb.content ?? null);
       const text = nb.text_content ?? "";
       if (json.length + text.length <= Math.max(budget, 0)) {
@@ -119,7 +124,7 @@ export const retrieve = defineOperation({
         );
         out.shown.push("json", "text_content");
       } else {
-        out.note = `The JSON document (${json.length} characters) is over this server's result cap (${ctx.maxResultChars}), so it is left out: read the notebook as Markdown in parts with offset and max_length.`;
+        out.note = overCap(String(json.length));
       }
     }
     const part = out.range
