@@ -1,11 +1,13 @@
 /**
- * Where each field of a JSON object's top level lies in its UTF-8 bytes, found without parsing
- * the values: for an answer whose few small fields are wanted on the server's own thread while its
- * big ones (a notebook's document) are kept as bytes, or parsed elsewhere. One pass, linear in the
- * bytes: strings are skipped with a native search for their closing quote, and only the bytes
- * between strings are looked at one by one. (Every byte of a multi-byte UTF-8 character is 0x80 or
- * above, so no structural character can hide inside one.)
+ * Where each field of a JSON object's top level lies in its UTF-8 bytes, or a value along a path in
+ * JSON text, found without parsing the values: for an answer whose few small fields are wanted on
+ * the server's own thread while its big ones (a notebook's document) are kept as bytes, or parsed
+ * elsewhere, and for a request whose document is parsed elsewhere. One pass, linear in the length:
+ * strings are skipped with a native search for their closing quote, and only what lies between
+ * strings is looked at one by one. (Every byte of a multi-byte UTF-8 character is 0x80 or above, so
+ * no structural character can hide inside one.)
  */
+import { randomUUID } from "node:crypto";
 
 /** Bytes of answers read only in part that were parsed on the server's thread (for tests). */
 export const partlyParsed = { bytes: 0 };
@@ -13,39 +15,69 @@ export const partlyParsed = { bytes: 0 };
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
+/**
+ * JSON to scan: UTF-8 bytes or a string, read a character code at a time (past the end: NaN or
+ * undefined, which no test below matches), with a native search for the next quote.
+ */
+interface Scanned {
+  readonly length: number;
+  at(i: number): number | undefined;
+  quote(from: number): number;
+  text(start: number, end: number): string;
+}
+
+function scannedBytes(bytes: Uint8Array): Scanned {
+  const decoder = new TextDecoder();
+  return {
+    length: bytes.length,
+    at: (i) => bytes[i],
+    quote: (from) => bytes.indexOf(QUOTE, from),
+    text: (start, end) => decoder.decode(bytes.subarray(start, end)),
+  };
+}
+
+function scannedString(json: string): Scanned {
+  return {
+    length: json.length,
+    at: (i) => json.charCodeAt(i),
+    quote: (from) => json.indexOf('"', from),
+    text: (start, end) => json.slice(start, end),
+  };
+}
+
 function isSpace(c: number | undefined): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
-function skipSpace(bytes: Uint8Array, i: number): number {
-  while (isSpace(bytes[i])) i++;
+function skipSpace(json: Scanned, i: number): number {
+  while (isSpace(json.at(i))) i++;
   return i;
 }
 
 /** The end (after its closing quote) of the string whose opening quote is at `start`, or -1. */
-function stringEnd(bytes: Uint8Array, start: number): number {
+function stringEnd(json: Scanned, start: number): number {
   let from = start + 1;
   for (;;) {
-    const quote = bytes.indexOf(QUOTE, from);
+    const quote = json.quote(from);
     if (quote === -1) return -1;
     // Escaped when an odd number of backslashes stands right before it.
     let slashes = 0;
-    for (let k = quote - 1; k > start && bytes[k] === BACKSLASH; k--) slashes++;
+    for (let k = quote - 1; k > start && json.at(k) === BACKSLASH; k--) slashes++;
     if (slashes % 2 === 0) return quote + 1;
     from = quote + 1;
   }
 }
 
 /** The end of the value starting at `start` (an object, array, string or primitive), or -1. */
-function valueEnd(bytes: Uint8Array, start: number): number {
-  const first = bytes[start];
-  if (first === QUOTE) return stringEnd(bytes, start);
+function valueEnd(json: Scanned, start: number): number {
+  const first = json.at(start);
+  if (first === QUOTE) return stringEnd(json, start);
   if (first === 0x7b || first === 0x5b) {
     let depth = 0;
-    for (let i = start; i < bytes.length; i++) {
-      const c = bytes[i];
+    for (let i = start; i < json.length; i++) {
+      const c = json.at(i);
       if (c === QUOTE) {
-        const end = stringEnd(bytes, i);
+        const end = stringEnd(json, i);
         if (end === -1) return -1;
         i = end - 1;
       } else if (c === 0x7b || c === 0x5b) depth++;
@@ -57,8 +89,8 @@ function valueEnd(bytes: Uint8Array, start: number): number {
     return -1;
   }
   let i = start;
-  while (i < bytes.length) {
-    const c = bytes[i];
+  while (i < json.length) {
+    const c = json.at(i);
     if (c === 0x2c || c === 0x7d || c === 0x5d || isSpace(c)) break;
     i++;
   }
@@ -78,6 +110,48 @@ function holds(bytes: Uint8Array, at: number, expected: Uint8Array): boolean {
 }
 
 /**
+ * The fields of the JSON object at `from` (after any space), each with where its value lies (the
+ * last one wins, as JSON.parse has it), or undefined when it is not a JSON object's shape.
+ * `known(key, start)`: the end of a value found whole without reading it through, or -1. `until`: a
+ * field at which to stop, with only its value's start read (its end is -1).
+ */
+function fieldsOf(
+  json: Scanned,
+  from: number,
+  known?: (key: string, start: number) => number,
+  until?: string,
+): Map<string, FieldSpan> | undefined {
+  const fields = new Map<string, FieldSpan>();
+  let i = skipSpace(json, from);
+  if (json.at(i) !== 0x7b) return undefined;
+  i = skipSpace(json, i + 1);
+  if (json.at(i) === 0x7d) return fields;
+  for (;;) {
+    if (json.at(i) !== QUOTE) return undefined;
+    const keyEnd = stringEnd(json, i);
+    if (keyEnd === -1) return undefined;
+    let key: string;
+    try {
+      key = String(JSON.parse(json.text(i, keyEnd)));
+    } catch {
+      return undefined;
+    }
+    i = skipSpace(json, keyEnd);
+    if (json.at(i) !== 0x3a) return undefined;
+    const start = skipSpace(json, i + 1);
+    if (key === until) return fields.set(key, { start, end: -1 });
+    const whole = known?.(key, start) ?? -1;
+    const end = whole === -1 ? valueEnd(json, start) : whole;
+    if (end === -1) return undefined;
+    fields.set(key, { start, end });
+    i = skipSpace(json, end);
+    if (json.at(i) === 0x7d) return fields;
+    if (json.at(i) !== 0x2c) return undefined;
+    i = skipSpace(json, i + 1);
+  }
+}
+
+/**
  * Each top-level field of the JSON object in `bytes`, with where its value lies (the last one
  * wins, as JSON.parse has it), or undefined when `bytes` is not a JSON object's shape. Values are
  * not checked: parse the ones you read. `expected`: values likely there, by field (a document just
@@ -87,36 +161,59 @@ export function topLevelFields(
   bytes: Uint8Array,
   expected?: ReadonlyMap<string, Uint8Array>,
 ): Map<string, FieldSpan> | undefined {
-  const fields = new Map<string, FieldSpan>();
-  const decoder = new TextDecoder();
-  let i = skipSpace(bytes, 0);
-  if (bytes[i] !== 0x7b) return undefined;
-  i = skipSpace(bytes, i + 1);
-  if (bytes[i] === 0x7d) return fields;
-  for (;;) {
-    if (bytes[i] !== QUOTE) return undefined;
-    const keyEnd = stringEnd(bytes, i);
-    if (keyEnd === -1) return undefined;
-    let key: unknown;
-    try {
-      key = JSON.parse(decoder.decode(bytes.subarray(i, keyEnd)));
-    } catch {
-      return undefined;
+  const json = scannedBytes(bytes);
+  const known = (key: string, start: number) => {
+    const value = expected?.get(key);
+    if (!value) return -1;
+    const after = skipSpace(json, start + value.length);
+    const ends = bytes[after] === 0x2c || bytes[after] === 0x7d;
+    return ends && holds(bytes, start, value) ? start + value.length : -1;
+  };
+  return fieldsOf(json, 0, known);
+}
+
+/**
+ * Where the value at `path` (field names, from the top) lies in the JSON text `json`, found without
+ * parsing anything but field names: only that value is read through, and each level only up to
+ * the field wanted (the first of that name: a text whose fields repeat may hold another later).
+ * Undefined when there is none, or `json` is not of a JSON object's shape along the way.
+ */
+export function valueAt(json: string, path: readonly string[]): FieldSpan | undefined {
+  const scanned = scannedString(json);
+  let from = 0;
+  for (const [depth, name] of path.entries()) {
+    const found = fieldsOf(scanned, from, undefined, name)?.get(name);
+    if (!found) return undefined;
+    if (depth === path.length - 1) {
+      const end = valueEnd(scanned, found.start);
+      return end === -1 ? undefined : { start: found.start, end };
     }
-    i = skipSpace(bytes, keyEnd);
-    if (bytes[i] !== 0x3a) return undefined;
-    const start = skipSpace(bytes, i + 1);
-    const known = expected?.get(key as string);
-    const after = known ? skipSpace(bytes, start + known.length) : -1;
-    const end =
-      known && (bytes[after] === 0x2c || bytes[after] === 0x7d) && holds(bytes, start, known)
-        ? start + known.length
-        : valueEnd(bytes, start);
-    if (end === -1) return undefined;
-    fields.set(key as string, { start, end });
-    i = skipSpace(bytes, end);
-    if (bytes[i] === 0x7d) return fields;
-    if (bytes[i] !== 0x2c) return undefined;
-    i = skipSpace(bytes, i + 1);
+    from = found.start;
   }
+  return undefined;
+}
+
+/** What stands in for a `content` argument while its message is parsed: no client can know it. */
+const STAND_IN = `content kept as text ${randomUUID()}`;
+
+/**
+ * The JSON-RPC message `json`, parsed, with a tools/call's `content` argument, when it is a JSON
+ * object, left as its JSON text: a string, which the tools that take `content` take in its place
+ * and parse where they convert it (content/sent-document.ts). A long document sent as an object was
+ * parsed into objects by the million on the server's thread, walked there and copied to a worker:
+ * every other call waited most of a second. A message shorter than `from` characters is parsed
+ * whole (a short document costs nothing). Throws as JSON.parse does; a message not JSON only
+ * inside its document is parsed, and its document refused where it is read.
+ */
+export function parseWithContentAsText(json: string, from: number): unknown {
+  if (json.length < from) return JSON.parse(json);
+  const span = valueAt(json, ["params", "arguments", "content"]);
+  if (!span || json.charCodeAt(span.start) !== 0x7b) return JSON.parse(json);
+  const message: unknown = JSON.parse(
+    `${json.slice(0, span.start)}${JSON.stringify(STAND_IN)}${json.slice(span.end)}`,
+  );
+  const args = (message as { params?: { arguments?: Record<string, unknown> } } | null)?.params?.arguments;
+  if (args?.content !== STAND_IN) return JSON.parse(json); // (a field given twice: the later one counts)
+  args.content = json.slice(span.start, span.end);
+  return message;
 }

@@ -1,7 +1,11 @@
-/** The top-level fields of a JSON object found in its bytes agree with JSON.parse, whatever they hold. */
+/**
+ * The top-level fields of a JSON object found in its bytes agree with JSON.parse, whatever they
+ * hold; so does a value found along a path in JSON text, and a message whose `content` argument is
+ * rewritten as its JSON text reads as the same message.
+ */
 import fc from "fast-check";
 import { expect, it } from "vitest";
-import { topLevelFields } from "../../src/json-fields.js";
+import { parseWithContentAsText, topLevelFields, valueAt } from "../../src/json-fields.js";
 
 const encode = (text: string) => new TextEncoder().encode(text);
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -59,5 +63,100 @@ it("takes a value expected at its field when the bytes there are the same, and r
     const span = spans?.get("content");
     expect(span && JSON.parse(decode(bytes.subarray(span.start, span.end)))).toEqual(content);
     expect(spans?.get("version")).toBeDefined();
+  }
+});
+
+/** A tools/call message around `content`, with generated fields before and after at each level. */
+const message = fc.record({
+  before: fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 3 }),
+  after: fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 3 }),
+  content: fc.dictionary(fc.string(), fc.jsonValue()),
+  indent: fc.constantFrom(0, 1, 2, "\t"),
+});
+
+function shaped({ before, after, content }: { before: object; after: object; content: object }) {
+  const clean = (o: object) =>
+    Object.fromEntries(Object.entries(o).filter(([k]) => !["params", "arguments", "content"].includes(k)));
+  return {
+    ...clean(before),
+    jsonrpc: "2.0",
+    id: 1,
+    method: "tools/call",
+    params: {
+      ...clean(before),
+      name: "notebooks-create",
+      arguments: { ...clean(before), title: "T", content, ...clean(after) },
+      ...clean(after),
+    },
+    ...clean(after),
+  };
+}
+
+it("finds the value along a path as JSON.parse reads it, however the text is spaced", () => {
+  fc.assert(
+    fc.property(message, (m) => {
+      const text = JSON.stringify(shaped(m), null, m.indent);
+      const span = valueAt(text, ["params", "arguments", "content"]);
+      expect(span).toBeDefined();
+      const { start, end } = span as { start: number; end: number };
+      expect(JSON.parse(text.slice(start, end))).toEqual(JSON.parse(JSON.stringify(m.content)));
+    }),
+    { numRuns: 300 },
+  );
+});
+
+it("finds nothing where the path does not lead, or the text is not an object's shape", () => {
+  const path = ["params", "arguments", "content"];
+  expect(valueAt('{"params":{"arguments":{"markdown":"x"}}}', path)).toBeUndefined();
+  expect(valueAt('{"params":[{"arguments":{"content":{}}}]}', path)).toBeUndefined();
+  expect(valueAt('{"params":{"arguments":{"content":', path)).toBeUndefined();
+  expect(valueAt("[1,2]", path)).toBeUndefined();
+  // A key is read as JSON reads it (escapes and all), and the first of the name is followed.
+  const escaped =
+    '{"par\\u0061ms":{"arguments":{"content":{"a":"\\"}"}}},"params":{"arguments":{"content":1}}}';
+  const span = valueAt(escaped, path) as { start: number; end: number };
+  expect(JSON.parse(escaped.slice(span.start, span.end))).toEqual({ a: '"}' });
+});
+
+it("a message parsed with its content argument left as JSON text reads as the same message", () => {
+  fc.assert(
+    fc.property(message, (m) => {
+      const text = JSON.stringify(shaped(m), null, m.indent);
+      const original = JSON.parse(text) as { params: { arguments: { content: unknown } } };
+      const parsed = parseWithContentAsText(text, 0) as { params: { arguments: { content: unknown } } };
+      const sent = parsed.params.arguments.content;
+      expect(typeof sent).toBe("string");
+      expect(JSON.parse(sent as string)).toEqual(original.params.arguments.content);
+      parsed.params.arguments.content = original.params.arguments.content;
+      expect(parsed).toEqual(original);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+it("parses a message whole when it is short, its content is not an object, or it has none", () => {
+  const call = (content: unknown) =>
+    JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { arguments: { content } } });
+  const long = call({ type: "doc", content: [{ type: "text", text: "x".repeat(100) }] });
+  expect(parseWithContentAsText(long, long.length + 1)).toEqual(JSON.parse(long));
+  expect(parseWithContentAsText(long, long.length)).not.toEqual(JSON.parse(long));
+  for (const other of [call("{}"), call([1]), call(null), '{"method":"ping"}']) {
+    expect(parseWithContentAsText(other, 0)).toEqual(JSON.parse(other));
+  }
+  expect(() => parseWithContentAsText("not json", 0)).toThrow(SyntaxError);
+  expect(() => parseWithContentAsText('{"params":{"arguments":{"content":{}}},', 0)).toThrow(SyntaxError);
+});
+
+it("when a field is given twice, the later one counts, as JSON.parse has it", () => {
+  for (const text of [
+    '{"params":{"arguments":{"content":{"a":1}}},"params":{"arguments":{"content":{"b":2}}}}',
+    '{"params":{"arguments":{"content":{"a":1},"content":{"b":2}}}}',
+    '{"params":{"arguments":{"content":{"a":1}},"arguments":{"content":[2]}}}',
+  ]) {
+    const parsed = parseWithContentAsText(text, 0) as { params: { arguments: { content: unknown } } };
+    const content = parsed.params.arguments.content;
+    expect(typeof content === "string" ? JSON.parse(content) : content).toEqual(
+      (JSON.parse(text) as typeof parsed).params.arguments.content,
+    );
   }
 });
