@@ -135,9 +135,17 @@ export function describeInvalidArguments(
   schema: z.ZodObject,
   raw: unknown,
 ): string {
+  return invalidArgumentsSentence(
+    toolName,
+    error.issues.map((issue) => describeIssue(issue, schema, raw, toolName)),
+  );
+}
+
+/** The refusal of `toolName`'s arguments for the problems in `parts` (clauses naming each argument). */
+export function invalidArgumentsSentence(toolName: string, parts: readonly string[]): string {
   // (A message of our own may end its sentence: the full stop is written once.)
-  const parts = error.issues.map((issue) => describeIssue(issue, schema, raw, toolName).replace(/\.$/, ""));
-  return `Invalid arguments for ${toolName}: ${parts.join("; ")}. Nothing was sent to PostHog; correct the arguments and call ${toolName} again.`;
+  const clauses = parts.map((part) => part.replace(/\.$/, ""));
+  return `Invalid arguments for ${toolName}: ${clauses.join("; ")}. Nothing was sent to PostHog; correct the arguments and call ${toolName} again.`;
 }
 
 /** The key JavaScript objects cannot hold as an ordinary one: JSON.parse keeps it, an assignment sets a prototype. */

@@ -24,7 +24,7 @@ export interface Refusal {
   line: number;
   message: string;
   /** Why, for the tool error: the guard's refusals leave it out ("would_damage"). */
-  reason?: "too_large";
+  reason?: "too_large" | "invalid_arguments";
 }
 
 /** Legacy node types, counted as what their Markdown reads back as. */

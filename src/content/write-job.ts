@@ -13,6 +13,7 @@ import { restoreInvisible, revealInvisible } from "./invisible.js";
 import { type DocJSON, type DocumentFormat, formatOf, markdownNotebookNode, type NodeJSON } from "./nodes.js";
 import { listedNotes, type WriteNote } from "./notes.js";
 import { sanitize } from "./sanitize.js";
+import { readSentDocument } from "./sent-document.js";
 import { deriveTextContent } from "./text-content.js";
 import { documentTitle, withTitle } from "./title.js";
 import { documentToMarkdown } from "./to-markdown.js";
@@ -43,7 +44,12 @@ export type WriteJob =
    * A JSON document the agent sent, cleaned; its title taken from it when `title` is undefined
    * (and `titleFrom` is true).
    */
-  | { kind: "content"; content: Stored | null; titleFrom: boolean }
+  | {
+      kind: "content";
+      /** `sent`: the JSON text the agent sent to `tool`, parsed and checked here. */
+      content: Stored | { sent: string; tool: string } | null;
+      titleFrom: boolean;
+    }
   /**
    * A change to a stored notebook: the Markdown rewrites it or is appended to it, and/or `title`
    * renames it (its first heading follows).
@@ -219,7 +225,9 @@ export function makeWrite(request: WriteRequest): WriteMade {
   if (job.kind === "content") {
     if (job.content === null) body.content = null;
     else {
-      const cleaned = cleanDocument(storedValue(job.content));
+      const sent = "sent" in job.content ? readSentDocument(job.content.sent, job.content.tool) : undefined;
+      if (sent && "refused" in sent) return refusedWith(sent.refused, []);
+      const cleaned = cleanDocument(sent ? sent.value : storedValue(job.content as Stored));
       body.content = cleaned.content;
       notes = cleaned.notes;
       if (job.titleFrom && cleaned.content !== null) {

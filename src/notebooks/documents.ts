@@ -6,10 +6,11 @@
  * server that never converts never pays for them.
  */
 import { type DocumentFormat, formatOf } from "../content/nodes.js";
+import { SentDocument } from "../content/sent-document.js";
 import type { Stored, WriteMade, WriteRequest } from "../content/write-job.js";
 import { JsonBody } from "../posthog/client.js";
 import { toolError } from "../posthog/errors.js";
-import type { Snapshot } from "./snapshots.js";
+import { charsOf, type Snapshot } from "./snapshots.js";
 import { convert } from "./worker-pool.js";
 
 export { type DocumentFormat, formatOf } from "../content/nodes.js";
@@ -86,5 +87,30 @@ export function prepareChange(
       fields: { ...fields, version: base.notebook.version },
     },
     base.size + (change.append?.length ?? change.rewrite?.length ?? 0),
+  );
+}
+
+/**
+ * A JSON document the agent sent to `tool` as one write job: cleaned, its title (when `titleFrom`)
+ * and text_content derived, with `fields` beside it. Sent as text, it is parsed and checked in the
+ * job (in a worker, for a long one), and refused there as invalid arguments.
+ */
+export function prepareContent(
+  tool: string,
+  content: Record<string, unknown> | SentDocument,
+  titleFrom: boolean,
+  fields: Record<string, unknown>,
+): Promise<Omit<WriteMade, "body"> & { body: JsonBody }> {
+  const sent = content instanceof SentDocument;
+  return prepareWrite(
+    {
+      job: {
+        kind: "content",
+        content: sent ? { sent: content.json, tool } : { value: content },
+        titleFrom,
+      },
+      fields,
+    },
+    sent ? content.json.length : charsOf(content),
   );
 }

@@ -1,6 +1,5 @@
-import { prepareWrite, type WriteNote } from "../notebooks/documents.js";
+import { prepareContent, prepareWrite, type WriteNote } from "../notebooks/documents.js";
 import { sendWrite } from "../notebooks/io.js";
-import { charsOf } from "../notebooks/snapshots.js";
 import { JsonBody } from "../posthog/client.js";
 import { NotebookSchema } from "../posthog/schemas.js";
 import { Content, defined, exclusive, MarkdownArg, TextContent, Title } from "./shared/args.js";
@@ -38,14 +37,7 @@ export const create = defineOperation({
       );
       ({ notes, body } = made);
     } else if (content !== undefined && content !== null) {
-      const made = await prepareWrite(
-        {
-          job: { kind: "content", content: { value: content }, titleFrom: args.title === undefined },
-          fields: rest,
-        },
-        charsOf(content),
-      );
-      ({ notes, body } = made);
+      ({ notes, body } = await prepareContent(create.name, content, args.title === undefined, rest));
     } else if (content === null) rest.content = null;
     const req = { method: "POST" as const, segments: ["notebooks"] };
     const answer =

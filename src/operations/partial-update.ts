@@ -1,7 +1,6 @@
 import { z } from "zod";
-import { prepareChange, prepareWrite, type WriteNote } from "../notebooks/documents.js";
+import { prepareChange, prepareContent, type WriteNote } from "../notebooks/documents.js";
 import { oneAtATime, sendWrite, writeNotebook, writeQueue } from "../notebooks/io.js";
-import { charsOf } from "../notebooks/snapshots.js";
 import { JsonBody } from "../posthog/client.js";
 import { toolError } from "../posthog/errors.js";
 import { type Notebook, NotebookSchema } from "../posthog/schemas.js";
@@ -121,12 +120,7 @@ export const partialUpdate = defineOperation({
         if (content === null) fields.content = null;
         else {
           // One conversion job: the agent's document cleaned, its title and text_content, as JSON.
-          const made = await prepareWrite(
-            { job: { kind: "content", content: { value: content }, titleFrom: title === undefined }, fields },
-            charsOf(content),
-          );
-          notes = made.notes;
-          body = made.body;
+          ({ notes, body } = await prepareContent(partialUpdate.name, content, title === undefined, fields));
         }
       }
       // In the same queue as this notebook's Markdown writes, so that no two overlap.

@@ -5,6 +5,8 @@
  * read before PostHog has accepted its key: made-up keys spend none of the reading budget.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { parseWithContentAsText } from "../json-fields.js";
+import { WORKER_THRESHOLD } from "../notebooks/worker-pool.js";
 import { refuse } from "./http-refusal.js";
 
 /** Request bodies being read at once, in bytes, at most. */
@@ -90,7 +92,7 @@ export class BodyBudget {
       else this.#perKey.delete(key);
     }
     try {
-      return JSON.parse(text) as unknown;
+      return parseWithContentAsText(text, WORKER_THRESHOLD);
     } catch {
       refuse(res, 400, -32700, "Parse error: the request body is not JSON.");
       return undefined;

@@ -8,6 +8,8 @@
  */
 import type { Readable, Writable } from "node:stream";
 import { type JSONRPCMessage, parseJSONRPCMessage, type Transport } from "@modelcontextprotocol/server";
+import { parseWithContentAsText } from "../json-fields.js";
+import { WORKER_THRESHOLD } from "../notebooks/worker-pool.js";
 import type { Secrets } from "../secrets.js";
 import { claimedEra, invalidParams, refusedArguments } from "./params.js";
 
@@ -137,7 +139,7 @@ export class StdioLineTransport implements Transport {
   #message(line: string): void {
     let message: unknown;
     try {
-      message = JSON.parse(line);
+      message = parseWithContentAsText(line, WORKER_THRESHOLD);
     } catch {
       // Blank lines are skipped; anything else that is not JSON is answered.
       if (line.trim() !== "") this.#answer(null, -32700, "Parse error: a line on stdin that is not JSON");

@@ -1,6 +1,8 @@
 /**
  * A request body is decoded as it arrives (src/server/request-body.ts): characters split between
  * the pieces a client sends reach PostHog whole, and a body that is not JSON is still a parse error.
+ * A long `content` document sent as an object is kept as its JSON text and parsed where it is
+ * converted: written as sent, and refused (nothing sent) in the very words a short one is.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HttpServing } from "../../src/server/http.js";
@@ -78,5 +80,112 @@ describe("request bodies over HTTP", () => {
     } as RequestInit);
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error: { code: number } }).error.code).toBe(-32700);
+  });
+
+  /** A tools/call sent as one body; its result. */
+  async function call(name: string, args: Record<string, unknown>) {
+    const response = await fetch(serving.url, {
+      method: "POST",
+      headers: HEADERS,
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 2,
+        method: "tools/call",
+        params: { name, arguments: args },
+      }),
+    });
+    expect(response.status).toBe(200);
+    const raw = await response.text();
+    const data = raw.startsWith("{") ? raw : (/^data: (.*)$/m.exec(raw)?.[1] as string);
+    return (
+      JSON.parse(data) as {
+        result: {
+          isError?: boolean;
+          content: Array<{ text: string }>;
+          structuredContent: Record<string, unknown>;
+        };
+      }
+    ).result;
+  }
+
+  /** A document of `paragraphs` paragraphs with bold words (over 32K characters as JSON from 300 on). */
+  function document(paragraphs: number) {
+    return {
+      type: "doc",
+      content: [
+        { type: "heading", attrs: { level: 1 }, content: [{ type: "text", text: "Long" }] },
+        ...Array.from({ length: paragraphs }, (_, i) => ({
+          type: "paragraph",
+          content: [
+            { type: "text", text: `Paragraph ${i} has ` },
+            { type: "text", marks: [{ type: "bold" }], text: "bold words" },
+            { type: "text", text: ' — and “quotes” \\ "escaped".' },
+          ],
+        })),
+      ],
+    };
+  }
+
+  it("a long document sent as an object is written as sent, as its JSON text would be", async () => {
+    const doc = document(2_000);
+    expect(JSON.stringify(doc).length).toBeGreaterThan(200_000);
+    const asObject = await call("notebooks-create", { content: doc });
+    const asText = await call("notebooks-create", { content: JSON.stringify(doc) });
+    expect(asObject.isError).toBeFalsy();
+    expect(asText.isError).toBeFalsy();
+    const stored = [asObject, asText].map((r) =>
+      up.sandbox.getNotebook(r.structuredContent.short_id as string),
+    );
+    expect(stored[0]?.content).toEqual(doc);
+    expect(stored[0]?.title).toBe("Long");
+    expect(stored[0]?.text_content).toMatch(
+      /^Long\nParagraph 0 has bold words — and “quotes” \\ "escaped"\.\n/,
+    );
+    expect(stored[1]?.content).toEqual(doc);
+    expect(stored[1]?.text_content).toBe(stored[0]?.text_content);
+  });
+
+  it("a long document is refused in the words a short one is, and nothing is sent", async () => {
+    const deep = (padding: number) => {
+      let nested: unknown = { type: "paragraph", content: [{ type: "text", text: "x".repeat(padding) }] };
+      for (let i = 0; i < 150; i++) nested = { type: "blockquote", content: [nested] };
+      return { type: "doc", content: [nested] };
+    };
+    const proto = (paragraphs: number) => {
+      const doc = document(paragraphs);
+      return JSON.stringify(doc).replace('"attrs":{"level":1}', '"attrs":{"level":1,"__proto__":{"x":1}}');
+    };
+    const cases: Array<[string, (long: boolean) => Record<string, unknown>]> = [
+      ["nested 150 deep", (long) => ({ content: deep(long ? 100_000 : 10) })],
+      ["nested 150 deep, as text", (long) => ({ content: JSON.stringify(deep(long ? 100_000 : 10)) })],
+      ["an array, as text", (long) => ({ content: JSON.stringify(Array(long ? 20_000 : 2).fill(1)) })],
+      ["not JSON", (long) => ({ content: `{"type":"doc",${" ".repeat(long ? 100_000 : 1)}` })],
+    ];
+    const before = up.sandbox.requests.length;
+    for (const [what, args] of cases) {
+      const [short, long] = [
+        await call("notebooks-create", args(false)),
+        await call("notebooks-create", args(true)),
+      ];
+      expect(short.isError, what).toBe(true);
+      expect(long.isError, what).toBe(true);
+      expect(long.content[0]?.text, what).toBe(short.content[0]?.text);
+    }
+    expect((await call("notebooks-create", { content: deep(100_000) })).content[0]?.text).toBe(
+      "Invalid arguments for notebooks-create: content nests more than 100 levels deep, and no notebook needs that many: flatten it, or send markdown. Nothing was sent to PostHog; correct the arguments and call notebooks-create again.",
+    );
+    // A __proto__ key: the raw body holds it (JSON.stringify of an object would drop it).
+    for (const paragraphs of [2, 2_000]) {
+      const body = `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"notebooks-create","arguments":{"content":${proto(paragraphs)}}}}`;
+      const response = await fetch(serving.url, { method: "POST", headers: HEADERS, body });
+      const raw = await response.text();
+      const data = raw.startsWith("{") ? raw : (/^data: (.*)$/m.exec(raw)?.[1] as string);
+      const result = (JSON.parse(data) as { result: { isError: boolean; content: Array<{ text: string }> } })
+        .result;
+      expect(result.isError).toBe(true);
+      expect(result.content[0]?.text).toContain('content.content[0].attrs holds a key named "__proto__"');
+    }
+    // None of it reached PostHog (the key's check aside).
+    expect(up.sandbox.requests.slice(before).filter((r) => r.path.includes("notebooks"))).toEqual([]);
   });
 });

@@ -3,6 +3,8 @@
  * a path or a query.
  */
 import { z } from "zod";
+import { documentProblem, NOT_A_DOCUMENT, SentDocument } from "../../content/sent-document.js";
+import { WORKER_THRESHOLD } from "../../notebooks/worker-pool.js";
 import { toolError } from "../../posthog/errors.js";
 
 export const ShortId = z
@@ -28,51 +30,28 @@ export const RecordingId = z
 
 export const Title = z.string().max(256, "must be at most 256 characters").nullable().describe("Title.");
 
-function parseJsonDocument(text: string, ctx: z.RefinementCtx): Record<string, unknown> {
-  try {
-    const value: unknown = JSON.parse(text);
-    if (value && typeof value === "object" && !Array.isArray(value)) return value as Record<string, unknown>;
-  } catch {
-    // reported below
-  }
-  ctx.addIssue({
-    code: "custom",
-    message: 'must be a JSON document object like {"type": "doc", "content": [...]}',
-  });
-  return z.NEVER;
-}
-
 /**
- * Levels of nesting a document may have. PostHog's editor nests a few (a list in a quote in a
- * list); hundreds only come from a generator, and would cost every conversion a deep recursion.
+ * A JSON document sent as its text: parsed here when short; kept as text when long, to be parsed
+ * and checked in the worker that converts it (see content/sent-document.ts).
  */
-export const MAX_NESTING = 100;
-
-/** How deep `value` nests (objects and arrays), counted without recursion; stops past `limit`. */
-export function nestingOf(value: unknown, limit = MAX_NESTING): number {
-  let deepest = 0;
-  const stack: Array<[unknown, number]> = [[value, 0]];
-  while (stack.length > 0) {
-    const [item, depth] = stack.pop() as [unknown, number];
-    if (item === null || typeof item !== "object") continue;
-    if (depth > deepest) deepest = depth;
-    if (deepest > limit) return deepest;
-    for (const child of Array.isArray(item) ? item : Object.values(item)) stack.push([child, depth + 1]);
+function sentJson(text: string, ctx: z.RefinementCtx): Record<string, unknown> | SentDocument {
+  if (text.length >= WORKER_THRESHOLD) return new SentDocument(text);
+  try {
+    // Anything but a document object is refused below.
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    ctx.addIssue({ code: "custom", message: NOT_A_DOCUMENT });
+    return z.NEVER;
   }
-  return deepest;
 }
 
 export const Content = z
-  .union([z.record(z.string(), z.unknown()), z.string().transform(parseJsonDocument)])
+  .union([z.record(z.string(), z.unknown()), z.string().transform(sentJson)])
   .nullable()
   .superRefine((doc, ctx) => {
-    // Node levels: each is an object and its content array.
-    if (nestingOf(doc, MAX_NESTING * 2) > MAX_NESTING * 2) {
-      ctx.addIssue({
-        code: "custom",
-        message: `The document nests more than ${MAX_NESTING} levels deep: no notebook needs that many. Flatten it, or send markdown.`,
-      });
-    }
+    if (doc === null || doc instanceof SentDocument) return;
+    const problem = documentProblem(doc);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
   })
   .describe("TipTap JSON document (or its JSON text); prefer markdown.");
 
