@@ -107,7 +107,9 @@ export async function serveHttp(
         : null;
     if (body === undefined) return;
     const parsed = body ?? undefined;
-    const era = (await isLegacyRequest(await toWebRequest(req, parsed), parsed)) ? "legacy" : "modern";
+    // The request is classified from its headers and the body already parsed: the probe carries no
+    // body (made from `null`, not from a copy of a body of up to 20 MB written out again as JSON).
+    const era = (await isLegacyRequest(await toWebRequest(req, null), parsed)) ? "legacy" : "modern";
     // The SDK refuses a version it does not serve by repeating it; what cannot be a version (it
     // could be anything, a key even) is refused here without.
     const version = req.headers["mcp-protocol-version"];
