@@ -5,7 +5,7 @@ import { type Config, ConfigError, type HttpConfig, helpText, loadConfig } from 
  * posthog-notebooks-mcp: serve PostHog Notebooks to MCP clients over stdio.
  * stdout carries JSON-RPC only; everything a person reads goes to stderr.
  */
-import { allocatorAdvice } from "./server/allocator.js";
+import { allocatorAdvice, restartWithThreshold } from "./server/allocator.js";
 import { VERSION } from "./version.js";
 
 async function main(): Promise<void> {
@@ -29,7 +29,11 @@ async function main(): Promise<void> {
   if (config.command === "version") return void writeSync(1, `${VERSION}\n`);
   if (config.command === "doctor") process.exit(await doctor(config));
 
-  if (config.http) return serveOverHttp(config, config.http);
+  if (config.http) {
+    // A shared server hands back the memory big writes used (see server/allocator.ts).
+    restartWithThreshold();
+    return serveOverHttp(config, config.http);
+  }
 
   // Put the request for the key's grants on the wire first, then load MCP's code while it travels.
   const { openUpstream } = await import("./upstream.js");

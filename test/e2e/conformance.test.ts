@@ -16,20 +16,14 @@
  * passes in part fail only the checks that call the suite's own fixtures (as a minimal SDK v2
  * server with none of them does).
  */
-import { execFile, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { assertBuilt, childEnv, ROOT } from "../helpers/binary.js";
+import { assertBuilt, childEnv } from "../helpers/binary.js";
+import { CLI, ensureSuite, NODE22, SUITE } from "../helpers/conformance-package.js";
 import { type HttpServer, startHttpServer } from "../helpers/http-server.js";
-
-const exec = promisify(execFile);
-const SUITE = join(ROOT, "test", "conformance");
-const NODE22 = join(SUITE, "node_modules", "node", "bin", "node");
-const CLI = join(SUITE, "node_modules", "@modelcontextprotocol", "conformance", "dist", "index.js");
 
 /** What this server does and the suite checks, by revision: every one must pass, with no warning. */
 const APPLICABLE: Record<string, string[]> = {
@@ -90,53 +84,10 @@ const PARTIAL_LISTENING: Record<string, string[]> = {
 const servers: HttpServer[] = [];
 let out: string;
 
-/** The suite and Node 22 are in test/conformance/node_modules, at the versions its package.json pins. */
-async function installed(): Promise<boolean> {
-  if (!existsSync(NODE22) || !existsSync(CLI)) return false;
-  const pins = JSON.parse(await readFile(join(SUITE, "package.json"), "utf8")).dependencies;
-  const version = async (name: string) =>
-    JSON.parse(await readFile(join(SUITE, "node_modules", name, "package.json"), "utf8")).version;
-  return (
-    (await version("@modelcontextprotocol/conformance")) === pins["@modelcontextprotocol/conformance"] &&
-    (await version("node")) === pins.node
-  );
-}
-
-/** npm ci, without the settings of an npm that may be running this test for the root package. */
-function npmEnv(): Record<string, string> {
-  const env = childEnv({ npm_config_update_notifier: "false", npm_config_fund: "false" });
-  for (const name of Object.keys(env)) {
-    if (/^npm_(package_|lifecycle_|config_local_prefix$|config_offline$)/i.test(name)) delete env[name];
-  }
-  return env;
-}
-
 beforeAll(async () => {
   assertBuilt();
   out = await mkdtemp(join(tmpdir(), "posthog-notebooks-conformance-"));
-  if (await installed()) return;
-  try {
-    await exec("npm", ["ci", "--no-audit", "--loglevel=error"], {
-      cwd: SUITE,
-      env: npmEnv(),
-      timeout: 300_000,
-    });
-  } catch (error) {
-    const output = `${(error as { stderr?: string }).stderr ?? ""}\n${(error as Error).message}`;
-    const offline =
-      /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|ENOTCACHED|network/i.test(output);
-    throw new Error(
-      offline
-        ? `The MCP conformance suite is not installed, and npm could not reach the registry to install it. Run \`npm ci\` in test/conformance once with network access (it installs @modelcontextprotocol/conformance and Node 22 there), then run the tests again.\n${output}`
-        : `\`npm ci\` in test/conformance failed:\n${output}`,
-    );
-  }
-  if (!existsSync(NODE22)) {
-    throw new Error(
-      `npm ci in test/conformance did not install Node 22 at ${NODE22}: the \`node\` package's preinstall script did not run (check allowScripts in test/conformance/package.json).`,
-    );
-  }
-  if (!(await installed())) throw new Error("npm ci in test/conformance did not install the pinned suite");
+  await ensureSuite();
 }, 600_000);
 
 afterAll(async () => {

@@ -28,14 +28,16 @@ export interface HttpServer {
 /**
  * Spawns `node dist/index.js --http --port 0 …args` and resolves once its "serving MCP over
  * Streamable HTTP" line is on stderr. Rejects with the stderr if it exits or says nothing in time.
+ * `node`: the Node binary to run it with (this test run's by default).
  */
 export function startHttpServer(
   args: string[],
   env: Record<string, string> = childEnv(),
   deadlineMs = 15_000,
+  node = process.execPath,
 ): Promise<HttpServer> {
   assertBuilt();
-  const child = spawn(process.execPath, [BIN, "--http", "--port", "0", ...args], {
+  const child = spawn(node, [BIN, "--http", "--port", "0", ...args], {
     env,
     cwd: ROOT,
     stdio: ["ignore", "ignore", "pipe"],
