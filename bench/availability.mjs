@@ -11,7 +11,8 @@
 //
 // Targets (issue 21): /healthz within 200 ms every time during (a) four 4 MB writes, (b) the
 // review's hostile edit at the body limit, (c) a 1 MB read full of pieces of the key, (d) eight
-// 130 KB writes (just over what used to run on the server's thread); eight concurrent 4 MB writes
+// 130 KB writes (just over what used to run on the server's thread), (e) four 4 MB JSON documents
+// sent as `content` (dense with marks); eight concurrent 4 MB writes
 // keep RSS under 400 MB, and back under 150 MB within 10 s after; 100 sessions of one key reading
 // big notebooks stay under the same ceiling.
 import { spawn } from "node:child_process";
@@ -167,7 +168,7 @@ await new Promise((r) => setTimeout(r, 1_000));
 const idle = rssMB();
 
 // `--memory`: the memory runs alone, on a server fresh from its start (otherwise they follow
-// (a)–(d), and start from the heap those left).
+// (a)–(e), and start from the heap those left).
 const memoryOnly = process.argv.includes("--memory");
 
 // (a) four 4 MB writes at once, four tenants' sessions.
@@ -221,6 +222,20 @@ if (!memoryOnly) {
         .map((c, i) =>
           call(c, "notebooks-create", { title: `Mid ${i}`, markdown: markdownOf(130_000, `m${i}`) }),
         ),
+    );
+    return results.every((r) => !r.isError)
+      ? "all created"
+      : `errors: ${results.filter((r) => r.isError).length}`;
+  });
+
+  // (e) four 4 MB JSON documents at once (the second probe pass's: a document sent as `content`,
+  // dense with marks, 60,000 bold paragraphs each).
+  await scenario("(e) four concurrent 4 MB JSON content notebooks-create", async () => {
+    const paragraph = { type: "paragraph", content: [{ type: "text", text: "a", marks: [{ type: "bold" }] }] };
+    const count = Math.floor((4 * 1024 * 1024 - 8192) / (JSON.stringify(paragraph).length + 1));
+    const content = { type: "doc", content: Array(count).fill(paragraph) };
+    const results = await Promise.all(
+      writers.map((c, i) => call(c, "notebooks-create", { title: `Json ${i}`, content })),
     );
     return results.every((r) => !r.isError)
       ? "all created"
