@@ -231,7 +231,10 @@ if (!memoryOnly) {
   // (e) four 4 MB JSON documents at once (the second probe pass's: a document sent as `content`,
   // dense with marks, 60,000 bold paragraphs each).
   await scenario("(e) four concurrent 4 MB JSON content notebooks-create", async () => {
-    const paragraph = { type: "paragraph", content: [{ type: "text", text: "a", marks: [{ type: "bold" }] }] };
+    const paragraph = {
+      type: "paragraph",
+      content: [{ type: "text", text: "a", marks: [{ type: "bold" }] }],
+    };
     const count = Math.floor((4 * 1024 * 1024 - 8192) / (JSON.stringify(paragraph).length + 1));
     const content = { type: "doc", content: Array(count).fill(paragraph) };
     const results = await Promise.all(
