@@ -16,9 +16,18 @@ function sentAt(raw: unknown, path: readonly PropertyKey[]): unknown {
   return value;
 }
 
+/** Unknown argument names listed in a refusal, at most. */
+const MAX_LISTED = 5;
+
+/** `text`, cut to 40 characters (…) if longer. */
+function clip(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
+}
+
 /** A value the agent sent, shown short and escaped, with its JSON type. */
 function showSent(value: unknown): string {
-  const json = JSON.stringify(value) ?? String(value);
+  // (A long string is cut before it is written out: only its start is shown.)
+  const json = JSON.stringify(typeof value === "string" ? value.slice(0, 40) : value) ?? String(value);
   const kind = Array.isArray(value) ? "an array" : value === null ? "null" : `a ${typeof value}`;
   return `${json.length > 40 ? `${json.slice(0, 39)}…` : json} (${kind})`;
 }
@@ -84,10 +93,13 @@ function quotedList(values: readonly unknown[]): string {
 function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodObject, raw: unknown, toolName: string): string {
   if (issue.code === "unrecognized_keys") {
     const known = Object.keys(schema.shape);
-    const names = issue.keys.map((k) => JSON.stringify(k)).join(", ");
+    // The first few, each cut short: what was sent may hold thousands, or one of megabytes.
+    const shown = issue.keys.slice(0, MAX_LISTED).map((k) => JSON.stringify(clip(k)));
+    const more = issue.keys.length - shown.length;
+    const names = `${shown.join(", ")}${more > 0 ? ` and ${more.toLocaleString("en-US")} more` : ""}`;
     const first = issue.keys[0] ?? "";
-    const nearest = closest(first, known);
-    const guess = distance(first, nearest) <= 2 ? `: did you mean "${nearest}"?` : "";
+    const nearest = first.length <= 64 ? closest(first, known) : "";
+    const guess = nearest && distance(first, nearest) <= 2 ? `: did you mean "${nearest}"?` : "";
     return `${toolName} takes no argument${issue.keys.length > 1 ? "s" : ""} named ${names}${guess} (it takes ${known.join(", ")})`;
   }
   const name = issue.path.length > 0 ? issue.path.join(".") : "the arguments";

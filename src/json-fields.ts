@@ -193,6 +193,56 @@ export function valueAt(json: string, path: readonly string[]): FieldSpan | unde
   return undefined;
 }
 
+/**
+ * Levels of nesting a request may have, at most, outside a document left as text: a document
+ * nests up to 200 (100 levels of nodes; a deeper one is refused with the arguments, in words), its
+ * message a few more. Far deeper, parsing it and everything that walks it after costs the server's
+ * thread seconds (two million nested arrays: 0.6 s to parse, more to check), and showing a part of
+ * it overflows the stack.
+ */
+export const MAX_REQUEST_DEPTH = 1_000;
+/**
+ * Values a request may hold, at most, outside a document left as text: a tool's arguments are a
+ * few, a short document some thousands. Three hundred thousand keys in `_meta`, or a title of two
+ * million numbers, held the server's thread for 2–5 s (parsed, then walked and validated).
+ */
+export const MAX_REQUEST_VALUES = 10_000;
+
+/** A request whose shape is refused before it is parsed (see MAX_REQUEST_DEPTH and _VALUES). */
+export class RequestShapeError extends Error {}
+
+/**
+ * Checks how deep the JSON text `json` nests and how many values it holds (every object, array
+ * and item after a comma counted, strings skipped with a native search), leaving out `skip`; stops
+ * at the first bound passed, with the error saying which.
+ */
+function checkShape(json: string, skip?: FieldSpan): void {
+  const scanned = scannedString(json);
+  let depth = 0;
+  let values = 0;
+  for (let i = 0; i < json.length; i++) {
+    if (skip && i === skip.start) i = skip.end;
+    const c = json.charCodeAt(i);
+    if (c === QUOTE) {
+      const end = stringEnd(scanned, i);
+      if (end === -1) return; // (not JSON: JSON.parse says so)
+      i = end - 1;
+    } else if (c === 0x7b || c === 0x5b) {
+      values++;
+      if (++depth > MAX_REQUEST_DEPTH) {
+        throw new RequestShapeError(
+          `Invalid Request: the message nests more than ${MAX_REQUEST_DEPTH} levels deep. No MCP message needs that many: flatten what you send (a notebook document may nest 100 levels of nodes).`,
+        );
+      }
+    } else if (c === 0x7d || c === 0x5d) depth--;
+    else if (c === 0x2c && ++values > MAX_REQUEST_VALUES) {
+      throw new RequestShapeError(
+        `Invalid Request: the message holds more than ${MAX_REQUEST_VALUES.toLocaleString("en-US")} values (objects, arrays, items) outside a notebook document. No MCP message needs that many: send less at a time.`,
+      );
+    }
+  }
+}
+
 /** What stands in for a `content` argument while its message is parsed: no client can know it. */
 const STAND_IN = `content kept as text ${randomUUID()}`;
 
@@ -202,18 +252,21 @@ const STAND_IN = `content kept as text ${randomUUID()}`;
  * and parse where they convert it (content/sent-document.ts). A long document sent as an object was
  * parsed into objects by the million on the server's thread, walked there and copied to a worker:
  * every other call waited most of a second. A message shorter than `from` characters is parsed
- * whole (a short document costs nothing). Throws as JSON.parse does; a message not JSON only
- * inside its document is parsed, and its document refused where it is read.
+ * whole (a short document costs nothing). Throws as JSON.parse does, or a RequestShapeError for a
+ * message nested or filled past what any MCP message needs (looked at before it is parsed); a
+ * message not JSON only inside its document is parsed, and its document refused where it is read.
  */
 export function parseWithContentAsText(json: string, from: number): unknown {
-  if (json.length < from) return JSON.parse(json);
-  const span = valueAt(json, ["params", "arguments", "content"]);
-  if (!span || json.charCodeAt(span.start) !== 0x7b) return JSON.parse(json);
+  const found = json.length < from ? undefined : valueAt(json, ["params", "arguments", "content"]);
+  const span = found && json.charCodeAt(found.start) === 0x7b ? found : undefined;
+  checkShape(json, span);
+  if (!span) return JSON.parse(json);
   const message: unknown = JSON.parse(
     `${json.slice(0, span.start)}${JSON.stringify(STAND_IN)}${json.slice(span.end)}`,
   );
   const args = (message as { params?: { arguments?: Record<string, unknown> } } | null)?.params?.arguments;
-  if (args?.content !== STAND_IN) return JSON.parse(json); // (a field given twice: the later one counts)
-  args.content = json.slice(span.start, span.end);
+  // Where a field is given twice, the later one counts, and the document stood in for is dropped
+  // (as JSON.parse of the whole would drop it): the message is the same without it.
+  if (args?.content === STAND_IN) args.content = json.slice(span.start, span.end);
   return message;
 }

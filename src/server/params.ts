@@ -56,13 +56,37 @@ export function invalidParams(message: unknown, era: "legacy" | "modern" = "lega
   if (!name) return undefined;
   const checked = specTypeSchemas[name]["~standard"].validate({ method, params });
   if (checked instanceof Promise) return undefined;
-  if (!checked.issues) return method === "subscriptions/listen" ? tooManyWatched(params) : undefined;
+  if (!checked.issues) {
+    if (method === "subscriptions/listen") return tooManyWatched(params);
+    return params !== null && typeof params === "object"
+      ? tooLong(method, params as Record<string, unknown>)
+      : undefined;
+  }
   const issue = checked.issues[0];
   const path = (issue?.path ?? [])
     .map((part) => (typeof part === "object" && part !== null ? String(part.key) : String(part)))
     .join(".");
   const what = (issue?.message ?? "malformed").replace(/^Invalid input: /, "");
   return `Invalid params for ${method}: ${path ? `${path}: ` : ""}${what}`;
+}
+
+/** Characters of a tool name and of a resource URI, at most, in a request (this server's are far shorter). */
+const MAX_NAME = 128;
+const MAX_URI = 2_048;
+
+/**
+ * A tool name or resource URI too long to be one of this server's: refused without repeating it
+ * (an error that echoed a 4 MB name sent 4 MB back).
+ */
+function tooLong(method: string, params: Record<string, unknown>): string | undefined {
+  const { name, uri } = params;
+  if (method === "tools/call" && typeof name === "string" && name.length > MAX_NAME) {
+    return `Invalid params for tools/call: name: a tool name of ${name.length.toLocaleString("en-US")} characters; this server's tools have names of a few words (notebooks-list, notebooks-create…): call tools/list to see them.`;
+  }
+  if (method === "resources/read" && typeof uri === "string" && uri.length > MAX_URI) {
+    return `Invalid params for resources/read: uri: a URI of ${uri.length.toLocaleString("en-US")} characters; this server's resources are posthog://notebooks/{short_id} and posthog://notebooks/{short_id}/markdown.`;
+  }
+  return undefined;
 }
 
 /**

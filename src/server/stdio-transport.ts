@@ -8,7 +8,7 @@
  */
 import type { Readable, Writable } from "node:stream";
 import { type JSONRPCMessage, parseJSONRPCMessage, type Transport } from "@modelcontextprotocol/server";
-import { parseWithContentAsText } from "../json-fields.js";
+import { parseWithContentAsText, RequestShapeError } from "../json-fields.js";
 import { WORKER_THRESHOLD } from "../notebooks/worker-pool.js";
 import type { Secrets } from "../secrets.js";
 import { claimedEra, invalidParams, refusedArguments } from "./params.js";
@@ -140,9 +140,11 @@ export class StdioLineTransport implements Transport {
     let message: unknown;
     try {
       message = parseWithContentAsText(line, WORKER_THRESHOLD);
-    } catch {
+    } catch (error) {
       // Blank lines are skipped; anything else that is not JSON is answered.
-      if (line.trim() !== "") this.#answer(null, -32700, "Parse error: a line on stdin that is not JSON");
+      if (error instanceof RequestShapeError) this.#answer(null, -32600, error.message);
+      else if (line.trim() !== "")
+        this.#answer(null, -32700, "Parse error: a line on stdin that is not JSON");
       return;
     }
     let checked: JSONRPCMessage;

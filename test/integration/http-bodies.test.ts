@@ -188,4 +188,73 @@ describe("request bodies over HTTP", () => {
     // None of it reached PostHog (the key's check aside).
     expect(up.sandbox.requests.slice(before).filter((r) => r.path.includes("notebooks"))).toEqual([]);
   });
+
+  /** A body posted as it is: the status and the JSON-RPC answer (from JSON or the one event). */
+  async function post(body: string) {
+    const response = await fetch(serving.url, { method: "POST", headers: HEADERS, body });
+    const raw = await response.text();
+    const data =
+      raw.startsWith("{") || raw.startsWith("[") ? raw : (/^data: (.*)$/m.exec(raw)?.[1] as string);
+    return {
+      status: response.status,
+      raw,
+      answer: JSON.parse(data) as {
+        error?: { code: number; message: string };
+        result?: { isError?: boolean; content: Array<{ text: string }> };
+      },
+    };
+  }
+
+  it("refuses a message nested or filled past any MCP message's need before parsing it, saying which", async () => {
+    const before = up.sandbox.requests.length;
+    const deep = await post(
+      `{"jsonrpc":"2.0","id":4,"method":"ping","params":{"x":${"[".repeat(1_000_000)}${"]".repeat(1_000_000)}}}`,
+    );
+    expect(deep.status).toBe(400);
+    expect(deep.answer.error?.code).toBe(-32600);
+    expect(deep.answer.error?.message).toMatch(
+      /^Invalid Request: the message nests more than 1000 levels deep\./,
+    );
+    const meta = Array.from({ length: 60_000 }, (_, i) => `"k${i}":${i}`).join(",");
+    const wide = await post(
+      `{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"_meta":{${meta}},"name":"notebooks-list","arguments":{}}}`,
+    );
+    expect(wide.status).toBe(400);
+    expect(wide.answer.error?.message).toMatch(/more than 10,000 values/);
+    const batch = await post(
+      JSON.stringify(Array.from({ length: 11 }, (_, id) => ({ jsonrpc: "2.0", id, method: "ping" }))),
+    );
+    expect(batch.status).toBe(400);
+    expect(batch.answer.error?.message).toMatch(
+      /^Invalid Request: a batch of 11 messages; this server takes at most 10/,
+    );
+    expect(up.sandbox.requests.slice(before).filter((r) => r.path.includes("notebooks"))).toEqual([]);
+  });
+
+  it("says what was wrong with a long name, URI or argument without sending it back", async () => {
+    const long = "n".repeat(100_000);
+    const call = (params: unknown) => post(JSON.stringify({ jsonrpc: "2.0", id: 6, ...(params as object) }));
+    const tool = await call({ method: "tools/call", params: { name: long, arguments: {} } });
+    expect(tool.answer.error?.code).toBe(-32602);
+    expect(tool.answer.error?.message).toBe(
+      "Invalid params for tools/call: name: a tool name of 100,000 characters; this server's tools have names of a few words (notebooks-list, notebooks-create…): call tools/list to see them.",
+    );
+    const uri = await call({ method: "resources/read", params: { uri: `posthog://notebooks/${long}` } });
+    expect(uri.answer.error?.code).toBe(-32602);
+    expect(uri.raw.length).toBeLessThan(1_000);
+    const keys = Object.fromEntries(
+      Array.from({ length: 300 }, (_, i) => [`${i}${long.slice(0, 10 + i)}`, 1]),
+    );
+    const args = await call({
+      method: "tools/call",
+      params: { name: "notebooks-list", arguments: { [long]: 1, ...keys } },
+    });
+    expect(args.answer.result?.isError).toBe(true);
+    const text = args.answer.result?.content[0]?.text ?? "";
+    expect(text).toMatch(
+      /^Invalid arguments for notebooks-list: notebooks-list takes no arguments named "n{39}…", "0n{10}", /,
+    );
+    expect(text).toContain("and 296 more (it takes");
+    expect(text.length).toBeLessThan(2_000);
+  });
 });

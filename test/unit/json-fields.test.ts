@@ -4,8 +4,15 @@
  * rewritten as its JSON text reads as the same message.
  */
 import fc from "fast-check";
-import { expect, it } from "vitest";
-import { parseWithContentAsText, topLevelFields, valueAt } from "../../src/json-fields.js";
+import { describe, expect, it } from "vitest";
+import {
+  MAX_REQUEST_DEPTH,
+  parseWithContentAsText,
+  RequestShapeError,
+  topLevelFields,
+  valueAt,
+} from "../../src/json-fields.js";
+import { WORKER_THRESHOLD } from "../../src/notebooks/worker-pool.js";
 
 const encode = (text: string) => new TextEncoder().encode(text);
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -159,4 +166,59 @@ it("when a field is given twice, the later one counts, as JSON.parse has it", ()
       (JSON.parse(text) as typeof parsed).params.arguments.content,
     );
   }
+});
+
+describe("a request's shape is bounded before it is parsed", () => {
+  const shapeError = (text: string) => {
+    try {
+      parseWithContentAsText(text, WORKER_THRESHOLD);
+    } catch (error) {
+      return error instanceof RequestShapeError ? error.message : `other: ${(error as Error).message}`;
+    }
+    return undefined;
+  };
+
+  it("refuses a message nested past the bound, and takes one just within it", () => {
+    const nested = (levels: number) =>
+      `{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":${"[".repeat(levels)}${"]".repeat(levels)}}}`;
+    expect(shapeError(nested(MAX_REQUEST_DEPTH - 2))).toBeUndefined();
+    expect(shapeError(nested(MAX_REQUEST_DEPTH))).toMatch(
+      /^Invalid Request: the message nests more than 1000 levels deep\./,
+    );
+    // Two million levels: refused by the count, not parsed (nor overflowing anything).
+    expect(shapeError(nested(2_000_000))).toMatch(/nests more than 1000 levels/);
+  });
+
+  it("refuses a message holding more values than the bound, wherever they are", () => {
+    const zeros = (n: number) => `[${Array(n).fill(0).join(",")}]`;
+    const meta = (n: number) => `{${Array.from({ length: n }, (_, i) => `"k${i}":${i}`).join(",")}}`;
+    expect(shapeError(`{"params":{"arguments":{"title":${zeros(5_000)}}}}`)).toBeUndefined();
+    expect(shapeError(`{"params":{"arguments":{"title":${zeros(20_000)}}}}`)).toMatch(
+      /^Invalid Request: the message holds more than 10,000 values/,
+    );
+    expect(shapeError(`{"params":{"_meta":${meta(300_000)},"name":"x"}}`)).toMatch(/more than 10,000 values/);
+    // Commas and brackets inside strings are not values.
+    expect(
+      shapeError(`{"params":{"arguments":{"markdown":${JSON.stringify(",[{".repeat(100_000))}}}}`),
+    ).toBeUndefined();
+  });
+
+  it("does not count the document left as text, and counts one given twice in its place", () => {
+    const doc = JSON.stringify({ type: "doc", content: Array(20_000).fill({ type: "paragraph" }) });
+    const call = `{"params":{"arguments":{"content":${doc}}}}`;
+    expect(shapeError(call)).toBeUndefined();
+    expect(
+      typeof (
+        parseWithContentAsText(call, WORKER_THRESHOLD) as { params: { arguments: { content: unknown } } }
+      ).params.arguments.content,
+    ).toBe("string");
+    // A second document after the first: JSON.parse reads the second, so it is counted.
+    expect(shapeError(`{"params":{"arguments":{"content":${doc},"content":${doc}}}}`)).toMatch(
+      /more than 10,000 values/,
+    );
+    // A document nested past the bound is left to its worker (which refuses it in words).
+    const deep = `${'{"content":['.repeat(800)}{}${"]}".repeat(800)}`;
+    const title = "x".repeat(40_000);
+    expect(shapeError(`{"params":{"arguments":{"content":${deep},"title":"${title}"}}}`)).toBeUndefined();
+  });
 });

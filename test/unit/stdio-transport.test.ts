@@ -71,4 +71,26 @@ describe("StdioLineTransport framing", () => {
       { id: 3, error: { code: -32600 } },
     ]);
   });
+
+  it("answers a line nested past any MCP message's need without parsing it, and a long document as text", async () => {
+    const deep = `{"jsonrpc":"2.0","id":4,"method":"ping","params":{"x":${"[".repeat(100_000)}${"]".repeat(100_000)}}}`;
+    const doc = { type: "doc", content: Array(5_000).fill({ type: "paragraph" }) };
+    const call = {
+      jsonrpc: "2.0",
+      id: 5,
+      method: "tools/call",
+      params: { name: "notebooks-create", arguments: { content: doc } },
+    };
+    const { received, answered } = await feed([Buffer.from(`${deep}\n${JSON.stringify(call)}\n`)]);
+    expect(answered).toMatchObject([
+      {
+        id: null,
+        error: { code: -32600, message: expect.stringMatching(/nests more than 1000 levels deep/) },
+      },
+    ]);
+    // The document reaches the server as its JSON text (parsed where it is converted).
+    expect(received).toEqual([
+      { ...call, params: { ...call.params, arguments: { content: JSON.stringify(doc) } } },
+    ]);
+  });
 });
