@@ -21,6 +21,13 @@ const KEY_IDLE_MS = 5 * 60_000;
 const MAX_KEYS = 1_000;
 /** Keys PostHog has not accepted yet, being checked at once, at most. */
 const MAX_UNCHECKED_KEYS = 100;
+/**
+ * Of those, brought by one client address, at most: 300 made-up keys sent at once from one client
+ * (PostHog answering each check in 200 ms) held all 100 places, and every new tenant was refused
+ * for as long as it went on. Clients on this machine (a proxy in front of the server, whose clients
+ * all come from its address) are bound by the whole's 100 only.
+ */
+const MAX_UNCHECKED_PER_ADDRESS = 10;
 /** How long a key's check may take before the request is told to come back. */
 const KEY_CHECK_MS = 5_000;
 const REALM = 'Bearer realm="posthog-notebooks-mcp"';
@@ -45,6 +52,8 @@ export interface KeyEntry {
   accepted: boolean;
   /** PostHog refused it where its grants could not be read (an older PostHog's 401). */
   refused?: boolean;
+  /** The client address whose request brought the key ("" for this machine's). */
+  from: string;
 }
 
 /** Whether a request comes from this machine (its socket's far end is a loopback address). */
@@ -123,7 +132,11 @@ export class KeyAdmission {
    * otherwise the refusal is answered, the key is let go, and nothing is returned.
    */
   async admit(apiKey: string, res: ServerResponse): Promise<KeyEntry | undefined> {
-    const key = await this.#acquire(apiKey);
+    const req = res.req as IncomingMessage | undefined;
+    const key = await this.#acquire(
+      apiKey,
+      req && !fromLoopback(req) ? (req.socket.remoteAddress ?? "") : "",
+    );
     if (key.accepted && !res.destroyed) return key;
     this.release(key);
     if (!key.accepted && key.users === 0) void this.drop(key);
@@ -154,7 +167,7 @@ export class KeyAdmission {
     await Promise.all([...this.#keys.values()].map((entry) => this.drop(entry)));
   }
 
-  async #acquire(apiKey: string): Promise<KeyEntry> {
+  async #acquire(apiKey: string, from: string): Promise<KeyEntry> {
     const hash = hashOf(apiKey);
     let entry = this.#keys.get(hash);
     if (!entry) {
@@ -162,7 +175,17 @@ export class KeyAdmission {
         throw new TooManyKeys(`This server serves at most ${MAX_KEYS} keys at once: try again later.`);
       }
       let unchecked = 0;
-      for (const other of this.#keys.values()) if (!other.accepted) unchecked += 1;
+      let uncheckedFrom = 0;
+      for (const other of this.#keys.values()) {
+        if (other.accepted) continue;
+        unchecked += 1;
+        if (other.from === from) uncheckedFrom += 1;
+      }
+      if (from !== "" && uncheckedFrom >= MAX_UNCHECKED_PER_ADDRESS) {
+        throw new TooManyKeys(
+          `This server is checking ${MAX_UNCHECKED_PER_ADDRESS} new keys from your address with PostHog at once: wait for their answers, then try again.`,
+        );
+      }
       if (unchecked >= MAX_UNCHECKED_KEYS) {
         throw new TooManyKeys(
           `This server is checking ${MAX_UNCHECKED_KEYS} new keys with PostHog at once: try again in a moment.`,
@@ -179,6 +202,7 @@ export class KeyAdmission {
         users: 0,
         idleSince: Date.now(),
         accepted: false,
+        from,
       };
       this.#keys.set(hash, entry);
     } else if (Date.now() - entry.grants.readAt > GRANTS_TTL_MS) {
