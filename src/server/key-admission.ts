@@ -14,20 +14,12 @@ import { KeyGrants } from "../posthog/grants.js";
 import { keySettingsUrl } from "../posthog/scopes.js";
 import type { UpstreamBase } from "../upstream.js";
 import { refuse } from "./http-refusal.js";
+import { KeyChecks, MAX_CHECKING, MAX_CHECKING_PER_ADDRESS } from "./key-checks.js";
 
 const GRANTS_TTL_MS = 60_000;
 const KEY_IDLE_MS = 5 * 60_000;
 /** Distinct keys served at once, at most. */
 const MAX_KEYS = 1_000;
-/** Keys PostHog has not accepted yet, being checked at once, at most. */
-const MAX_UNCHECKED_KEYS = 100;
-/**
- * Of those, brought by one client address, at most: 300 made-up keys sent at once from one client
- * (PostHog answering each check in 200 ms) held all 100 places, and every new tenant was refused
- * for as long as it went on. Clients on this machine (a proxy in front of the server, whose clients
- * all come from its address) are bound by the whole's 100 only.
- */
-const MAX_UNCHECKED_PER_ADDRESS = 10;
 /** How long a key's check may take before the request is told to come back. */
 const KEY_CHECK_MS = 5_000;
 const REALM = 'Bearer realm="posthog-notebooks-mcp"';
@@ -52,8 +44,6 @@ export interface KeyEntry {
   accepted: boolean;
   /** PostHog refused it where its grants could not be read (an older PostHog's 401). */
   refused?: boolean;
-  /** The client address whose request brought the key ("" for this machine's). */
-  from: string;
 }
 
 /** Whether a request comes from this machine (its socket's far end is a loopback address). */
@@ -68,6 +58,7 @@ export function hashOf(apiKey: string): string {
 
 export class KeyAdmission {
   readonly #keys = new Map<string, KeyEntry>();
+  readonly #checks = new KeyChecks();
 
   /** `onDrop` hears of each key let go, to let go of what it held for it. */
   constructor(
@@ -170,27 +161,25 @@ export class KeyAdmission {
   async #acquire(apiKey: string, from: string): Promise<KeyEntry> {
     const hash = hashOf(apiKey);
     let entry = this.#keys.get(hash);
+    let checking = false;
     if (!entry) {
       if (this.#keys.size >= MAX_KEYS) {
         throw new TooManyKeys(`This server serves at most ${MAX_KEYS} keys at once: try again later.`);
       }
-      let unchecked = 0;
-      let uncheckedFrom = 0;
-      for (const other of this.#keys.values()) {
-        if (other.accepted) continue;
-        unchecked += 1;
-        if (other.from === from) uncheckedFrom += 1;
-      }
-      if (from !== "" && uncheckedFrom >= MAX_UNCHECKED_PER_ADDRESS) {
+      // A place to check it, in turn with the other new keys (see key-checks.ts).
+      if (!(await this.#checks.take(from))) {
         throw new TooManyKeys(
-          `This server is checking ${MAX_UNCHECKED_PER_ADDRESS} new keys from your address with PostHog at once: wait for their answers, then try again.`,
+          `This server is checking as many new keys with PostHog as it takes at once (${MAX_CHECKING}, ${MAX_CHECKING_PER_ADDRESS} from one address), with more waiting: try again in a moment.`,
         );
       }
-      if (unchecked >= MAX_UNCHECKED_KEYS) {
-        throw new TooManyKeys(
-          `This server is checking ${MAX_UNCHECKED_KEYS} new keys with PostHog at once: try again in a moment.`,
-        );
+      const other = this.#keys.get(hash);
+      if (other || this.#keys.size >= MAX_KEYS) {
+        // Checked by another request meanwhile (its check is this one's), or no room left.
+        this.#checks.give(from);
+        if (other) return this.#use(other);
+        throw new TooManyKeys(`This server serves at most ${MAX_KEYS} keys at once: try again later.`);
       }
+      checking = true;
       const keyLogger = this.base.logger.child({ key: `…${apiKey.slice(-4)}` });
       const client = this.base.clientFor(apiKey, keyLogger);
       entry = {
@@ -202,12 +191,21 @@ export class KeyAdmission {
         users: 0,
         idleSince: Date.now(),
         accepted: false,
-        from,
       };
       this.#keys.set(hash, entry);
     } else if (Date.now() - entry.grants.readAt > GRANTS_TTL_MS) {
       void entry.grants.refresh();
     }
+    if (!checking) return this.#use(entry);
+    try {
+      return await this.#use(entry);
+    } finally {
+      this.#checks.give(from);
+    }
+  }
+
+  /** The key's entry held by one more request, once its check has settled. */
+  async #use(entry: KeyEntry): Promise<KeyEntry> {
     entry.users += 1;
     await entry.grants.settled(KEY_CHECK_MS);
     // A key PostHog refuses later (revoked, say) loses what it held.
