@@ -70,6 +70,24 @@ export function invalidParams(message: unknown, era: "legacy" | "modern" = "lega
   return `Invalid params for ${method}: ${path ? `${path}: ` : ""}${what}`;
 }
 
+/** Characters of a request's id, at most, when it is a string: it is sent back with every answer. */
+const MAX_ID = 256;
+
+/**
+ * Why a message (or a batch) cannot be answered by its id: a string id longer than any client
+ * needs, sent back whole with the answer (a 4 MB id came back with a 4 MB answer, redacted and
+ * framed on the server's thread). Undefined when every id is fine.
+ */
+export function overlongId(message: unknown): string | undefined {
+  for (const one of Array.isArray(message) ? message : [message]) {
+    const id = (one as { id?: unknown } | null)?.id;
+    if (typeof id === "string" && id.length > MAX_ID) {
+      return `Invalid Request: an id of ${id.length.toLocaleString("en-US")} characters; this server takes ids of at most ${MAX_ID} (a number, or a short string).`;
+    }
+  }
+  return undefined;
+}
+
 /** Characters of a tool name and of a resource URI, at most, in a request (this server's are far shorter). */
 const MAX_NAME = 128;
 const MAX_URI = 2_048;

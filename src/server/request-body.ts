@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { parseWithContentAsText, RequestShapeError } from "../json-fields.js";
 import { WORKER_THRESHOLD } from "../notebooks/worker-pool.js";
 import { refuse } from "./http-refusal.js";
+import { overlongId } from "./params.js";
 
 /** Request bodies being read at once, in bytes, at most. */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
@@ -113,6 +114,11 @@ export class BodyBudget {
         -32600,
         `Invalid Request: a batch of ${message.length} messages; this server takes at most ${MAX_BATCH} in one (MCP since 2025-06-18 sends none): send them in several requests.`,
       );
+      return undefined;
+    }
+    const overlong = overlongId(message);
+    if (overlong) {
+      refuse(res, 400, -32600, overlong);
       return undefined;
     }
     return message;

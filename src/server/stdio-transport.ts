@@ -11,7 +11,7 @@ import { type JSONRPCMessage, parseJSONRPCMessage, type Transport } from "@model
 import { parseWithContentAsText, RequestShapeError } from "../json-fields.js";
 import { WORKER_THRESHOLD } from "../notebooks/worker-pool.js";
 import type { Secrets } from "../secrets.js";
-import { claimedEra, invalidParams, refusedArguments } from "./params.js";
+import { claimedEra, invalidParams, overlongId, refusedArguments } from "./params.js";
 
 /** The SDK's own line limit (STDIO_DEFAULT_MAX_BUFFER_SIZE); over it, its transport closes. */
 const MAX_LINE_BYTES = 10 * 1024 * 1024;
@@ -145,6 +145,11 @@ export class StdioLineTransport implements Transport {
       if (error instanceof RequestShapeError) this.#answer(null, -32600, error.message);
       else if (line.trim() !== "")
         this.#answer(null, -32700, "Parse error: a line on stdin that is not JSON");
+      return;
+    }
+    const overlong = overlongId(message);
+    if (overlong) {
+      this.#answer(null, -32600, overlong);
       return;
     }
     let checked: JSONRPCMessage;

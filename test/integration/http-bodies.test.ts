@@ -228,6 +228,12 @@ describe("request bodies over HTTP", () => {
     expect(batch.answer.error?.message).toMatch(
       /^Invalid Request: a batch of 11 messages; this server takes at most 10/,
     );
+    const id = await post(JSON.stringify({ jsonrpc: "2.0", id: "i".repeat(5_000), method: "tools/list" }));
+    expect(id.status).toBe(400);
+    expect(id.answer.error?.message).toBe(
+      "Invalid Request: an id of 5,000 characters; this server takes ids of at most 256 (a number, or a short string).",
+    );
+    expect(id.raw.length).toBeLessThan(1_000);
     expect(up.sandbox.requests.slice(before).filter((r) => r.path.includes("notebooks"))).toEqual([]);
   });
 

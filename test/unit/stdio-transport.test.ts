@@ -81,11 +81,19 @@ describe("StdioLineTransport framing", () => {
       method: "tools/call",
       params: { name: "notebooks-create", arguments: { content: doc } },
     };
-    const { received, answered } = await feed([Buffer.from(`${deep}\n${JSON.stringify(call)}\n`)]);
+    const longId = JSON.stringify({ jsonrpc: "2.0", id: "i".repeat(5_000), method: "ping" });
+    const { received, answered } = await feed([Buffer.from(`${deep}\n${longId}\n${JSON.stringify(call)}\n`)]);
     expect(answered).toMatchObject([
       {
         id: null,
         error: { code: -32600, message: expect.stringMatching(/nests more than 1000 levels deep/) },
+      },
+      {
+        id: null,
+        error: {
+          code: -32600,
+          message: expect.stringMatching(/^Invalid Request: an id of 5,000 characters/),
+        },
       },
     ]);
     // The document reaches the server as its JSON text (parsed where it is converted).
