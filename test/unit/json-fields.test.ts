@@ -222,3 +222,25 @@ describe("a request's shape is bounded before it is parsed", () => {
     expect(shapeError(`{"params":{"arguments":{"content":${deep},"title":"${title}"}}}`)).toBeUndefined();
   });
 });
+
+describe("the walk to a document is bounded as the request is", () => {
+  const keys = (n: number) => Array.from({ length: n }, (_, i) => `"k${i}":0`).join(",");
+
+  it("looks through no object of more fields than a request may hold values", () => {
+    const path = ["params", "arguments", "content"];
+    const within = `{${keys(9_000)},"params":{"arguments":{"content":{"a":1}}}}`;
+    expect(valueAt(within, path)).toBeDefined();
+    // Past the bound the walk gives up (the whole is then counted, and refused).
+    for (const text of [
+      `{${keys(20_000)},"params":{"arguments":{"content":{"a":1}}}}`,
+      `{"params":{${keys(20_000)},"arguments":{"content":{"a":1}}}}`,
+      `{"params":{"arguments":{${keys(20_000)},"content":{"a":1}}}}`,
+      `{"params":{"arguments":{${'"k":0,'.repeat(20_000)}"content":{"a":1}}}}`,
+    ]) {
+      expect(valueAt(text, path)).toBeUndefined();
+      expect(() => parseWithContentAsText(text.padEnd(WORKER_THRESHOLD), WORKER_THRESHOLD)).toThrow(
+        RequestShapeError,
+      );
+    }
+  });
+});
