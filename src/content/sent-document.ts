@@ -1,9 +1,9 @@
 /**
  * A JSON document an agent sent (the `content` argument of a write), and the checks it must pass.
- * A small one is parsed and checked with the other arguments; a long one is kept as its JSON text
- * (`SentDocument`) and parsed and checked where it is converted, in a worker: a 4 MB document as
- * objects on the server's thread (parsed, walked for its nesting and copied to a worker) held every
- * other call up for most of a second.
+ * One sent as an object is checked with the other arguments. One sent as its JSON text
+ * (`SentDocument`, as a long object is too: server/request-body.ts) is parsed and checked where it is
+ * converted, in a worker when long: a 4 MB document as objects on the server's thread (parsed,
+ * walked for its nesting and copied to a worker) held every other call up for most of a second.
  */
 import { describeProtoKeys, invalidArgumentsSentence, protoKeyPaths } from "../invalid-arguments.js";
 import type { Refusal } from "./guard.js";
@@ -33,7 +33,7 @@ export function nestingOf(value: unknown, limit = MAX_NESTING): number {
   return deepest;
 }
 
-export const NOT_A_DOCUMENT = 'must be a JSON document object like {"type": "doc", "content": [...]}';
+const NOT_A_DOCUMENT = 'must be a JSON document object like {"type": "doc", "content": [...]}';
 
 /** What is wrong with a document an agent sent, as what follows "content", or undefined. */
 export function documentProblem(value: unknown): string | undefined {

@@ -174,9 +174,10 @@ describe("request bodies over HTTP", () => {
     expect((await call("notebooks-create", { content: deep(100_000) })).content[0]?.text).toBe(
       "Invalid arguments for notebooks-create: content nests more than 100 levels deep, and no notebook needs that many: flatten it, or send markdown. Nothing was sent to PostHog; correct the arguments and call notebooks-create again.",
     );
-    // A __proto__ key: the raw body holds it (JSON.stringify of an object would drop it).
-    for (const paragraphs of [2, 2_000]) {
-      const body = `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"notebooks-create","arguments":{"content":${proto(paragraphs)}}}}`;
+    // A __proto__ key: the raw body holds it (JSON.stringify of an object would drop it), in the
+    // document sent as an object or as its text, short or long.
+    for (const sent of [2, 2_000].flatMap((n) => [proto(n), JSON.stringify(proto(n))])) {
+      const body = `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"notebooks-create","arguments":{"content":${sent}}}}`;
       const response = await fetch(serving.url, { method: "POST", headers: HEADERS, body });
       const raw = await response.text();
       const data = raw.startsWith("{") ? raw : (/^data: (.*)$/m.exec(raw)?.[1] as string);

@@ -3,8 +3,7 @@
  * a path or a query.
  */
 import { z } from "zod";
-import { documentProblem, NOT_A_DOCUMENT, SentDocument } from "../../content/sent-document.js";
-import { WORKER_THRESHOLD } from "../../notebooks/worker-pool.js";
+import { documentProblem, SentDocument } from "../../content/sent-document.js";
 import { toolError } from "../../posthog/errors.js";
 
 export const ShortId = z
@@ -30,23 +29,10 @@ export const RecordingId = z
 
 export const Title = z.string().max(256, "must be at most 256 characters").nullable().describe("Title.");
 
-/**
- * A JSON document sent as its text: parsed here when short; kept as text when long, to be parsed
- * and checked in the worker that converts it (see content/sent-document.ts).
- */
-function sentJson(text: string, ctx: z.RefinementCtx): Record<string, unknown> | SentDocument {
-  if (text.length >= WORKER_THRESHOLD) return new SentDocument(text);
-  try {
-    // Anything but a document object is refused below.
-    return JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    ctx.addIssue({ code: "custom", message: NOT_A_DOCUMENT });
-    return z.NEVER;
-  }
-}
-
 export const Content = z
-  .union([z.record(z.string(), z.unknown()), z.string().transform(sentJson)])
+  // Sent as its text, the document is parsed and checked where it is converted (in a worker, when
+  // long), as one sent as an object is checked here: refused in the same words either way.
+  .union([z.record(z.string(), z.unknown()), z.string().transform((json) => new SentDocument(json))])
   .nullable()
   .superRefine((doc, ctx) => {
     if (doc === null || doc instanceof SentDocument) return;
