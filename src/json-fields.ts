@@ -16,7 +16,7 @@ const BACKSLASH = 0x5c;
 
 /**
  * JSON to scan: UTF-8 bytes or a string, read a character code at a time (past the end: NaN or
- * undefined, which no test below matches), with a native search for the next quote.
+ * undefined, which no test below matches).
  */
 interface Scanned {
   readonly length: number;
@@ -222,7 +222,7 @@ export class RequestShapeError extends Error {}
 
 /**
  * Checks how deep the JSON text `json` nests and how many values it holds (every object, array
- * and item after a comma counted, strings skipped with a native search), leaving out `skip`; stops
+ * and item after a comma counted, strings skipped), leaving out `skip`; stops
  * at the first bound passed, with the error saying which.
  */
 function checkShape(json: string, skip?: FieldSpan): void {

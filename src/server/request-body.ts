@@ -5,10 +5,8 @@
  * read before PostHog has accepted its key: made-up keys spend none of the reading budget.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { parseWithContentAsText, RequestShapeError } from "../json-fields.js";
-import { WORKER_THRESHOLD } from "../notebooks/worker-pool.js";
 import { refuse } from "./http-refusal.js";
-import { overlongId } from "./params.js";
+import { readMessage } from "./params.js";
 
 /** Request bodies being read at once, in bytes, at most. */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
@@ -18,13 +16,6 @@ const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
  * request deadline, held all 64 MiB: every other key's calls were refused, again and again.)
  */
 export const MAX_KEY_BUFFERED = 16 * 1024 * 1024;
-
-/**
- * Messages in one JSON-RPC batch, at most (2025-03-26 clients may batch; later ones do not). A
- * batch's messages are answered one after another with nothing else in between: 100 `tools/list`
- * in a 3 KB request held every other tenant up for half a second.
- */
-export const MAX_BATCH = 10;
 
 export class BodyBudget {
   /** Bytes being read at once, of every key's bodies. */
@@ -99,28 +90,9 @@ export class BodyBudget {
       if (left > 0) this.#perKey.set(key, left);
       else this.#perKey.delete(key);
     }
-    let message: unknown;
-    try {
-      message = parseWithContentAsText(text, WORKER_THRESHOLD);
-    } catch (error) {
-      if (error instanceof RequestShapeError) refuse(res, 400, -32600, error.message);
-      else refuse(res, 400, -32700, "Parse error: the request body is not JSON.");
-      return undefined;
-    }
-    if (Array.isArray(message) && message.length > MAX_BATCH) {
-      refuse(
-        res,
-        400,
-        -32600,
-        `Invalid Request: a batch of ${message.length} messages; this server takes at most ${MAX_BATCH} in one (MCP since 2025-06-18 sends none): send them in several requests.`,
-      );
-      return undefined;
-    }
-    const overlong = overlongId(message);
-    if (overlong) {
-      refuse(res, 400, -32600, overlong);
-      return undefined;
-    }
-    return message;
+    const read = readMessage(text);
+    if ("message" in read) return read.message;
+    refuse(res, 400, read.code, "error" in read ? read.error : "Parse error: the request body is not JSON.");
+    return undefined;
   }
 }

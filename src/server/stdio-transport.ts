@@ -8,10 +8,8 @@
  */
 import type { Readable, Writable } from "node:stream";
 import { type JSONRPCMessage, parseJSONRPCMessage, type Transport } from "@modelcontextprotocol/server";
-import { parseWithContentAsText, RequestShapeError } from "../json-fields.js";
-import { WORKER_THRESHOLD } from "../notebooks/worker-pool.js";
 import type { Secrets } from "../secrets.js";
-import { claimedEra, invalidParams, overlongId, refusedArguments } from "./params.js";
+import { claimedEra, invalidParams, readMessage, refusedArguments } from "./params.js";
 
 /** The SDK's own line limit (STDIO_DEFAULT_MAX_BUFFER_SIZE); over it, its transport closes. */
 const MAX_LINE_BYTES = 10 * 1024 * 1024;
@@ -137,21 +135,15 @@ export class StdioLineTransport implements Transport {
   }
 
   #message(line: string): void {
-    let message: unknown;
-    try {
-      message = parseWithContentAsText(line, WORKER_THRESHOLD);
-    } catch (error) {
-      // Blank lines are skipped; anything else that is not JSON is answered.
-      if (error instanceof RequestShapeError) this.#answer(null, -32600, error.message);
+    const read = readMessage(line);
+    if (!("message" in read)) {
+      // Blank lines are skipped; anything else that cannot be read is answered.
+      if ("error" in read) this.#answer(null, read.code, read.error);
       else if (line.trim() !== "")
         this.#answer(null, -32700, "Parse error: a line on stdin that is not JSON");
       return;
     }
-    const overlong = overlongId(message);
-    if (overlong) {
-      this.#answer(null, -32600, overlong);
-      return;
-    }
+    const { message } = read;
     let checked: JSONRPCMessage;
     try {
       checked = parseJSONRPCMessage(message);
