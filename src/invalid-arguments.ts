@@ -24,12 +24,39 @@ function clip(text: string): string {
   return text.length > 40 ? `${text.slice(0, 39)}…` : text;
 }
 
+/** Characters of a value the agent sent shown in a refusal, at most. */
+const SHOWN = 40;
+
+/**
+ * The JSON of `value` as far as its first `room` characters or a little past them, written only
+ * that far: what was sent may be an array of megabytes (writing it out whole to show 40 characters
+ * held every other call up for a quarter of a second).
+ */
+export function jsonStart(value: unknown, room: number): string {
+  if (typeof value === "string") return JSON.stringify(value.slice(0, Math.max(room, 0)));
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? String(value);
+  if (Array.isArray(value)) {
+    let out = "[";
+    for (let i = 0; i < value.length && out.length <= room; i++) {
+      out += `${i > 0 ? "," : ""}${jsonStart(value[i], room - out.length)}`;
+    }
+    return `${out}]`;
+  }
+  let out = "{";
+  for (const key in value) {
+    if (out.length > room) break;
+    if (!Object.hasOwn(value, key)) continue;
+    out += `${out.length > 1 ? "," : ""}${JSON.stringify(key.slice(0, room))}:`;
+    out += jsonStart((value as Record<string, unknown>)[key], room - out.length);
+  }
+  return `${out}}`;
+}
+
 /** A value the agent sent, shown short and escaped, with its JSON type. */
 function showSent(value: unknown): string {
-  // (A long string is cut before it is written out: only its start is shown.)
-  const json = JSON.stringify(typeof value === "string" ? value.slice(0, 40) : value) ?? String(value);
+  const json = jsonStart(value, SHOWN);
   const kind = Array.isArray(value) ? "an array" : value === null ? "null" : `a ${typeof value}`;
-  return `${json.length > 40 ? `${json.slice(0, 39)}…` : json} (${kind})`;
+  return `${json.length > SHOWN ? `${json.slice(0, SHOWN - 1)}…` : json} (${kind})`;
 }
 
 const EXPECTED: Record<string, string> = {
@@ -169,18 +196,31 @@ const PROTO = "__proto__";
  */
 export function protoKeyPaths(args: unknown, most = 3): string[] {
   const found: string[] = [];
-  const stack: Array<[unknown, string]> = [[args, ""]];
+  // Paths are kept as links to their parent and written out only for a key found: arguments may
+  // hold thousands of long keys, whose paths written out for each would be megabytes.
+  type Path = { parent: Path | undefined; key: string | number } | undefined;
+  const written = (path: Path): string => {
+    const parts: string[] = [];
+    for (let at = path; at; at = at.parent) {
+      parts.push(typeof at.key === "number" ? `[${at.key}]` : at.parent ? `.${at.key}` : at.key);
+    }
+    return parts.reverse().join("");
+  };
+  const stack: Array<[object, Path]> = args !== null && typeof args === "object" ? [[args, undefined]] : [];
+  const visit = (value: unknown, parent: Path, key: string | number) => {
+    if (value !== null && typeof value === "object") stack.push([value, { parent, key }]);
+  };
   while (stack.length > 0 && found.length < most) {
-    const [value, path] = stack.pop() as [unknown, string];
-    if (value === null || typeof value !== "object") continue;
+    const [value, path] = stack.pop() as [object, Path];
     if (Array.isArray(value)) {
-      for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], `${path}[${i}]`]);
+      for (let i = value.length - 1; i >= 0; i--) visit(value[i], path, i);
       continue;
     }
-    const at = (key: string) => (path ? `${path}.${key}` : key);
-    if (Object.hasOwn(value, PROTO)) found.push(at(PROTO));
-    for (const key of Object.keys(value).reverse()) {
-      if (key !== PROTO) stack.push([(value as Record<string, unknown>)[key], at(key)]);
+    if (Object.hasOwn(value, PROTO)) found.push(written({ parent: path, key: PROTO }));
+    const keys = Object.keys(value);
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const key = keys[i] as string;
+      if (key !== PROTO) visit((value as Record<string, unknown>)[key], path, key);
     }
   }
   return found;
