@@ -211,11 +211,15 @@ export function valueAt(json: string, path: readonly string[]): FieldSpan | unde
  */
 export const MAX_REQUEST_DEPTH = 1_000;
 /**
- * Values a request may hold, at most, outside a document left as text: a tool's arguments are a
- * few, a short document some thousands. Three hundred thousand keys in `_meta`, or a title of two
- * million numbers, held the server's thread for 2–5 s (parsed, then walked and validated).
+ * Values a request may hold, at most, outside a document left as text (every document is: see
+ * server/read-message.ts): a tool's arguments are a few, MCP's `_meta` some dozens, a listen
+ * stream's filter up to 1,000 notebooks (server/resources.ts). Three hundred
+ * thousand keys in `_meta`, or a title of two million numbers, held the server's thread for 2–5 s
+ * (parsed, then walked and validated); at 10,000, eight sessions sending arguments of 10,000 long
+ * keys in a loop still held every other tenant up for a quarter of a second (each message copied
+ * from the worker that read it, and walked).
  */
-export const MAX_REQUEST_VALUES = 10_000;
+export const MAX_REQUEST_VALUES = 2_000;
 
 /** A request whose shape is refused before it is parsed (see MAX_REQUEST_DEPTH and _VALUES). */
 export class RequestShapeError extends Error {}

@@ -290,9 +290,38 @@ function messageOf(error: unknown): string {
 
 let pool: WorkerPool | undefined | null = null;
 
+/** The conversion workers' pool; undefined when there is no worker to run (run from the sources). */
+function thePool(): WorkerPool | undefined {
+  if (pool === null) {
+    const file = workerFile();
+    pool = file ? new WorkerPool(file) : undefined;
+  }
+  return pool;
+}
+
+/**
+ * Runs job `name` in a conversion worker, with `weight` characters of the budget (see
+ * `PoolOptions.budget`): its answer and how long it ran there; undefined when there are no workers
+ * (the caller runs it on its own thread). Throws `ConversionFailed` when its worker could not take
+ * or answer it.
+ */
+export async function inWorker<K extends keyof Conversions>(
+  name: K,
+  weight: number,
+  ...args: Parameters<Conversions[K]>
+): Promise<{ value: ReturnType<Conversions[K]>; ms: number } | undefined> {
+  const workers = thePool();
+  if (!workers) return undefined;
+  const done = await workers.timed(name, args, weight);
+  return { value: done.value as ReturnType<Conversions[K]>, ms: done.ms };
+}
+
+/** The jobs that convert content (the other, `readBody`, reads a request: server/request-body.ts). */
+type ContentJob = Exclude<keyof Conversions, "readBody">;
+
 /** One conversion run: which, how big its input, where, and how long it took (ms). */
 export interface ConversionRun {
-  name: keyof Conversions;
+  name: ContentJob;
   chars: number;
   where: "worker" | "inline";
   ms: number;
@@ -313,19 +342,15 @@ function report(run: ConversionRun): void {
   for (const watcher of watchers) watcher(run);
 }
 
-type Runnable = Record<keyof Conversions, (...args: unknown[]) => unknown>;
+type Runnable = Record<ContentJob, (...args: unknown[]) => unknown>;
 
 /** Runs one conversion, in a worker when `size` (characters of input) is over the threshold. */
-export async function convert<K extends keyof Conversions>(
+export async function convert<K extends ContentJob>(
   name: K,
   size: number,
   ...args: Parameters<Conversions[K]>
 ): Promise<ReturnType<Conversions[K]>> {
-  if (pool === null) {
-    const file = workerFile();
-    pool = file ? new WorkerPool(file) : undefined;
-  }
-  if (size < WORKER_THRESHOLD || !pool) {
+  if (size < WORKER_THRESHOLD || !thePool()) {
     const content = (await contentModule()) as unknown as Runnable;
     const started = performance.now();
     const value = metered(() => content[name](...args)) as ReturnType<Conversions[K]>;
@@ -334,9 +359,9 @@ export async function convert<K extends keyof Conversions>(
   }
   log?.debug({ conversion: name, chars: size }, "converting in a worker thread");
   try {
-    const done = await pool.timed(name, args, size);
+    const done = (await inWorker(name, size, ...args)) as { value: ReturnType<Conversions[K]>; ms: number };
     report({ name, chars: size, where: "worker", ms: done.ms });
-    return done.value as ReturnType<Conversions[K]>;
+    return done.value;
   } catch (error) {
     if (!(error instanceof ConversionFailed)) throw error;
     log?.debug({ conversion: name, chars: size, why: error.message }, "a conversion failed in its worker");

@@ -157,6 +157,11 @@ export class RateLimiter {
     return this.#cpu.spentMs();
   }
 
+  /** Milliseconds until the key is back under its share of processing time (0: it is now). */
+  cpuWaitMs(): number {
+    return this.#cpu.waitMs();
+  }
+
   /**
    * Whether a call may start its work: room for a request in every window and the key under its
    * share of processing time, waiting for them if the wait is short. Takes nothing (the call's

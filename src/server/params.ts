@@ -6,8 +6,6 @@
  */
 import { type SpecTypeName, specTypeSchemas } from "@modelcontextprotocol/server";
 import { describeProtoKeys, protoKeyPaths } from "../invalid-arguments.js";
-import { parseWithContentAsText, RequestShapeError } from "../json-fields.js";
-import { WORKER_THRESHOLD } from "../notebooks/worker-pool.js";
 import { MAX_SUBSCRIPTIONS, watchedUris } from "./resources.js";
 
 const REQUESTS: Readonly<Record<string, SpecTypeName>> = {
@@ -70,55 +68,6 @@ export function invalidParams(message: unknown, era: "legacy" | "modern" = "lega
     .join(".");
   const what = (issue?.message ?? "malformed").replace(/^Invalid input: /, "");
   return `Invalid params for ${method}: ${path ? `${path}: ` : ""}${what}`;
-}
-
-/**
- * Messages in one JSON-RPC batch, at most (2025-03-26 clients may batch; later ones do not). A
- * batch's messages are answered one after another with nothing else in between: 100 `tools/list`
- * in a 3 KB request held every other tenant up for half a second.
- */
-const MAX_BATCH = 10;
-
-/**
- * A message as every transport reads it: parsed, a long document left as its text
- * (json-fields.ts); or why it is not taken: -32700 when it is not JSON (each transport words that),
- * -32600 with a sentence when its shape, batch or id is past what this server takes.
- */
-export function readMessage(
-  text: string,
-): { message: unknown } | { code: -32700 } | { code: -32600; error: string } {
-  let message: unknown;
-  try {
-    message = parseWithContentAsText(text, WORKER_THRESHOLD);
-  } catch (error) {
-    return error instanceof RequestShapeError ? { code: -32600, error: error.message } : { code: -32700 };
-  }
-  if (Array.isArray(message) && message.length > MAX_BATCH) {
-    return {
-      code: -32600,
-      error: `Invalid Request: a batch of ${message.length} messages; this server takes at most ${MAX_BATCH} in one (MCP since 2025-06-18 sends none): send them in several requests.`,
-    };
-  }
-  const overlong = overlongId(message);
-  return overlong ? { code: -32600, error: overlong } : { message };
-}
-
-/** Characters of a request's id, at most, when it is a string: it is sent back with every answer. */
-const MAX_ID = 256;
-
-/**
- * Why a message (or a batch) cannot be answered by its id: a string id longer than any client
- * needs, sent back whole with the answer (a 4 MB id came back with a 4 MB answer, redacted and
- * framed on the server's thread). Undefined when every id is fine.
- */
-function overlongId(message: unknown): string | undefined {
-  for (const one of Array.isArray(message) ? message : [message]) {
-    const id = (one as { id?: unknown } | null)?.id;
-    if (typeof id === "string" && id.length > MAX_ID) {
-      return `Invalid Request: an id of ${id.length.toLocaleString("en-US")} characters; this server takes ids of at most ${MAX_ID} (a number, or a short string).`;
-    }
-  }
-  return undefined;
 }
 
 /** Characters of a tool name and of a resource URI, at most, in a request (this server's are far shorter). */

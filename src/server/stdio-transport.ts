@@ -9,7 +9,8 @@
 import type { Readable, Writable } from "node:stream";
 import { type JSONRPCMessage, parseJSONRPCMessage, type Transport } from "@modelcontextprotocol/server";
 import type { Secrets } from "../secrets.js";
-import { claimedEra, invalidParams, readMessage, refusedArguments } from "./params.js";
+import { claimedEra, invalidParams, refusedArguments } from "./params.js";
+import { readMessage } from "./read-message.js";
 
 /** The SDK's own line limit (STDIO_DEFAULT_MAX_BUFFER_SIZE); over it, its transport closes. */
 const MAX_LINE_BYTES = 10 * 1024 * 1024;

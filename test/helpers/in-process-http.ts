@@ -4,6 +4,7 @@
  */
 import pino from "pino";
 import type { Config } from "../../src/config.js";
+import type { RateLimits } from "../../src/posthog/rate-limit.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 import { type HttpServing, serveHttp } from "../../src/server/http.js";
 import { openUpstreamBase, type UpstreamBase } from "../../src/upstream.js";
@@ -15,10 +16,14 @@ export interface SandboxUpstream {
   close(): Promise<void>;
 }
 
-/** The sandbox with `keys` (every scope each), and an upstream base pointed at it. */
+/**
+ * The sandbox with `keys` (every scope each), and an upstream base pointed at it (`rateLimits`: the
+ * keys' limits on this server, none by default).
+ */
 export async function sandboxUpstream(
   keys: string[],
   config: Partial<Config> = {},
+  rateLimits: RateLimits | false = false,
 ): Promise<SandboxUpstream> {
   const sandbox = await startSandbox({
     rateLimit: false,
@@ -26,7 +31,7 @@ export async function sandboxUpstream(
   });
   const base = await openUpstreamBase(
     { ...testConfig(sandbox.url, ""), ...config },
-    { logger: pino({ level: "silent" }), rateLimits: false },
+    { logger: pino({ level: "silent" }), rateLimits },
   );
   return {
     sandbox,
