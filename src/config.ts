@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import { keyProblem } from "./key-problem.js";
 import { unknownArgument, unknownFlag, unsubstitutedVariable } from "./mistakes.js";
 import { keySettingsUrl } from "./posthog/scopes.js";
+import { trustedProxyProblem } from "./server/client-address.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -48,6 +49,11 @@ export interface HttpConfig {
   port: number;
   /** Every request on its own, no sessions: for replicas behind any load balancer. */
   stateless: boolean;
+  /**
+   * Proxies whose X-Forwarded-For names the client (POSTHOG_MCP_TRUSTED_PROXIES): addresses, or
+   * "loopback" (server/client-address.ts).
+   */
+  trustedProxies?: string[];
   /** Host names accepted in Host and Origin besides loopback's (POSTHOG_MCP_ALLOWED_HOSTS). */
   allowedHosts: string[];
   /** Browser origins allowed cross-origin (POSTHOG_MCP_CORS_ORIGINS); none by default. */
@@ -75,6 +81,8 @@ export const ENVIRONMENT = {
     "With --http: comma-separated host names accepted in Host and Origin besides loopback (the names clients use to reach it).",
   POSTHOG_MCP_CORS_ORIGINS:
     "With --http: comma-separated browser origins allowed cross-origin (default: none, CORS off).",
+  POSTHOG_MCP_TRUSTED_PROXIES:
+    "With --http behind a proxy: comma-separated addresses of proxies whose X-Forwarded-For names the client, or loopback for one on this machine (default: none).",
   POSTHOG_MCP_STATE_SECRET:
     "At least 32 characters, the same on every replica: signs the state of confirmations (default: random per process).",
 } as const;
@@ -321,12 +329,18 @@ function parseHttp(
       );
     }
   }
+  const trustedProxies = list(env.POSTHOG_MCP_TRUSTED_PROXIES);
+  for (const entry of trustedProxies) {
+    const problem = trustedProxyProblem(entry);
+    if (problem) throw new ConfigError(`POSTHOG_MCP_TRUSTED_PROXIES: ${problem}.`);
+  }
   return {
     host: values.host ?? "127.0.0.1",
     port: Number(rawPort),
     stateless: values.stateless === true,
     allowedHosts: list(env.POSTHOG_MCP_ALLOWED_HOSTS).map((name) => name.toLowerCase()),
     corsOrigins,
+    ...(trustedProxies.length > 0 ? { trustedProxies } : {}),
   };
 }
 

@@ -25,17 +25,16 @@ import { Secrets } from "../secrets.js";
 import { createSession } from "../session.js";
 import type { UpstreamBase } from "../upstream.js";
 import { VERSION } from "../version.js";
+import { ClientAddresses } from "./client-address.js";
 import { answerHealthz, Drain } from "./drain.js";
 import { refuse } from "./http-refusal.js";
 import { createServer } from "./index.js";
-import { fromLoopback, hashOf, KeyAdmission, TooManyKeys } from "./key-admission.js";
+import { hashOf, KeyAdmission, TooManyKeys } from "./key-admission.js";
 import { LegacySessions } from "./legacy-sessions.js";
 import { ModernRequests } from "./modern-requests.js";
 import { originChecks } from "./origins.js";
 import { invalidParams, refusedArguments } from "./params.js";
 import { BodyBudget } from "./request-body.js";
-
-export { fromLoopback };
 
 export interface HttpOptions {
   /** Largest request body, in bytes (default 4 MiB). */
@@ -69,8 +68,9 @@ export async function serveHttp(
 
   const origins = originChecks(http);
   const drain = new Drain();
-  const bodies = new BodyBudget(maxBodyBytes);
-  const keys = new KeyAdmission(base, (key) => modern.forget(key));
+  const bodies = new BodyBudget(maxBodyBytes, logger);
+  const clients = new ClientAddresses(http.trustedProxies, logger);
+  const keys = new KeyAdmission(base, (key) => modern.forget(key), clients);
   const modern = new ModernRequests({ config, logger, stateless: http.stateless, maxBodyBytes });
   const sessions = new LegacySessions(
     keys,
@@ -103,7 +103,9 @@ export async function serveHttp(
     if (apiKey === undefined) return;
     const body =
       req.method === "POST"
-        ? await bodies.read(req, res, keys.checkBeforeReading(apiKey, res), hashOf(apiKey))
+        ? await bodies.read(req, res, keys.checkBeforeReading(apiKey, res), hashOf(apiKey), () =>
+            keys.accountOf(apiKey),
+          )
         : null;
     if (body === undefined) return;
     const parsed = body ?? undefined;
@@ -160,7 +162,7 @@ export async function serveHttp(
     if (!origins.host(req, res)) return;
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz") {
-      const local = fromLoopback(req) ? { sessions: sessions.size, keys: keys.size } : undefined;
+      const local = clients.local(req) ? { sessions: sessions.size, keys: keys.size } : undefined;
       return answerHealthz(res, drain.draining, local);
     }
     if (path !== "/mcp") return refuse(res, 404, -32000, "Not found: the MCP endpoint is /mcp.");

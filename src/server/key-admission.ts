@@ -11,8 +11,10 @@ import { keyProblem } from "../key-problem.js";
 import type { Logger } from "../logger.js";
 import type { PostHogClient } from "../posthog/client.js";
 import { KeyGrants } from "../posthog/grants.js";
+import type { RateLimiter } from "../posthog/rate-limit.js";
 import { keySettingsUrl } from "../posthog/scopes.js";
 import type { UpstreamBase } from "../upstream.js";
+import { ClientAddresses, isLoopback } from "./client-address.js";
 import { refuse } from "./http-refusal.js";
 import { KeyChecks, MAX_CHECKING, MAX_CHECKING_PER_ADDRESS } from "./key-checks.js";
 
@@ -46,12 +48,6 @@ export interface KeyEntry {
   refused?: boolean;
 }
 
-/** Whether a request comes from this machine (its socket's far end is a loopback address). */
-export function fromLoopback(req: Pick<IncomingMessage, "socket">): boolean {
-  const address = req.socket.remoteAddress ?? "";
-  return address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127.");
-}
-
 export function hashOf(apiKey: string): string {
   return createHash("sha256").update(apiKey).digest("hex");
 }
@@ -60,10 +56,14 @@ export class KeyAdmission {
   readonly #keys = new Map<string, KeyEntry>();
   readonly #checks = new KeyChecks();
 
-  /** `onDrop` hears of each key let go, to let go of what it held for it. */
+  /**
+   * `onDrop` hears of each key let go, to let go of what it held for it; `clients` tells which
+   * client a request comes from (its address, and whether it is on this machine).
+   */
   constructor(
     private readonly base: UpstreamBase,
     private readonly onDrop: (entry: KeyEntry) => Promise<void> | void = () => undefined,
+    private readonly clients = new ClientAddresses(),
   ) {}
 
   get size(): number {
@@ -79,7 +79,7 @@ export class KeyAdmission {
     const header = req.headers.authorization;
     const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!match?.[1]) {
-      if (!header && sandbox && fromLoopback(req)) return sandbox.defaultKey;
+      if (!header && sandbox && this.clients.local(req)) return sandbox.defaultKey;
       refuse(
         res,
         401,
@@ -124,15 +124,28 @@ export class KeyAdmission {
    */
   async admit(apiKey: string, res: ServerResponse): Promise<KeyEntry | undefined> {
     const req = res.req as IncomingMessage | undefined;
-    const key = await this.#acquire(
-      apiKey,
-      req && !fromLoopback(req) ? (req.socket.remoteAddress ?? "") : "",
-    );
+    const from = req ? this.clients.of(req) : "";
+    // A client that goes while its key waits for a place to be checked leaves its turn.
+    const gone = new AbortController();
+    const leave = () => gone.abort();
+    res.once("close", leave);
+    let key: KeyEntry;
+    try {
+      key = await this.#acquire(apiKey, isLoopback(from) ? "" : from, gone.signal);
+    } finally {
+      res.off("close", leave);
+    }
     if (key.accepted && !res.destroyed) return key;
     this.release(key);
     if (!key.accepted && key.users === 0) void this.drop(key);
     if (!res.destroyed) this.#refused(res, key);
     return undefined;
+  }
+
+  /** Who a request's work is charged to: its key's account, once PostHog has accepted the key. */
+  accountOf(apiKey: string): RateLimiter | undefined {
+    const entry = this.#keys.get(hashOf(apiKey));
+    return entry?.accepted ? entry.client.cpuAccount : undefined;
   }
 
   release(entry: KeyEntry): void {
@@ -158,7 +171,7 @@ export class KeyAdmission {
     await Promise.all([...this.#keys.values()].map((entry) => this.drop(entry)));
   }
 
-  async #acquire(apiKey: string, from: string): Promise<KeyEntry> {
+  async #acquire(apiKey: string, from: string, gone: AbortSignal): Promise<KeyEntry> {
     const hash = hashOf(apiKey);
     let entry = this.#keys.get(hash);
     let checking = false;
@@ -167,7 +180,7 @@ export class KeyAdmission {
         throw new TooManyKeys(`This server serves at most ${MAX_KEYS} keys at once: try again later.`);
       }
       // A place to check it, in turn with the other new keys (see key-checks.ts).
-      if (!(await this.#checks.take(from))) {
+      if (!(await this.#checks.take(from, gone))) {
         throw new TooManyKeys(
           `This server is checking as many new keys with PostHog as it takes at once (${MAX_CHECKING}, ${MAX_CHECKING_PER_ADDRESS} from one address), with more waiting: try again in a moment.`,
         );
@@ -186,7 +199,7 @@ export class KeyAdmission {
         apiKey,
         hash,
         client,
-        grants: new KeyGrants(client, keyLogger),
+        grants: new KeyGrants(client, keyLogger, true),
         logger: keyLogger,
         users: 0,
         idleSince: Date.now(),
@@ -253,6 +266,8 @@ async function confirmed(entry: KeyEntry): Promise<boolean> {
       method: "GET",
       path: "/api/projects/@current/notebooks/",
       query: { limit: "1" },
+      // Bound as the key's check is: a made-up key holds its place no longer for this request.
+      signal: AbortSignal.timeout(KEY_CHECK_MS),
     });
     if (response.status === 401) entry.refused = true;
     return response.status === 200 || response.status === 403;

@@ -139,13 +139,14 @@ describe("keys PostHog has not accepted", () => {
 
 describe("what only this machine is told", () => {
   it("gives /healthz's counts, and the sandbox's stand-in key, to loopback clients only", async () => {
-    const { fromLoopback } = await import("../../src/server/http.js");
-    const from = (remoteAddress: string) => ({ socket: { remoteAddress } }) as never;
-    expect(fromLoopback(from("127.0.0.1"))).toBe(true);
-    expect(fromLoopback(from("::1"))).toBe(true);
-    expect(fromLoopback(from("::ffff:127.0.0.1"))).toBe(true);
-    expect(fromLoopback(from("10.0.0.7"))).toBe(false);
-    expect(fromLoopback(from("::ffff:192.168.1.2"))).toBe(false);
+    const { ClientAddresses } = await import("../../src/server/client-address.js");
+    const clients = new ClientAddresses();
+    const from = (remoteAddress: string) => ({ socket: { remoteAddress }, headers: {} }) as never;
+    expect(clients.local(from("127.0.0.1"))).toBe(true);
+    expect(clients.local(from("::1"))).toBe(true);
+    expect(clients.local(from("::ffff:127.0.0.1"))).toBe(true);
+    expect(clients.local(from("10.0.0.7"))).toBe(false);
+    expect(clients.local(from("::ffff:192.168.1.2"))).toBe(false);
     // Over loopback (all a test may use), the counts are there.
     expect(await healthz()).toHaveProperty("sessions");
   });

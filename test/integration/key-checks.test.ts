@@ -1,12 +1,13 @@
 /**
  * Keys being checked with PostHog (src/server/key-checks.ts): one client sending made-up keys by
  * the hundred holds at most 10 of the 100 places, the rest of its keys wait their turn (20 at most,
- * the others are told to come back), and a new tenant elsewhere is checked at once; clients on this
- * machine (a proxy in front) are bound by the 100 only. PostHog (the sandbox) answers each check
+ * the others are told to come back), and a new tenant elsewhere is checked at once; behind a
+ * trusted proxy, by the address it forwards; clients on this machine are bound by the 100 only. PostHog (the sandbox) answers each check
  * a second late, so the checks overlap however fast or slow this machine is.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ClientAddresses } from "../../src/server/client-address.js";
 import { KeyAdmission, TooManyKeys } from "../../src/server/key-admission.js";
 import { type SandboxUpstream, sandboxUpstream } from "../helpers/in-process-http.js";
 
@@ -14,10 +15,11 @@ const REAL = "phx_keyChecksRealTenant0123456789abcdefghijklmnop";
 const madeUp = (i: number) => `phx_madeUpCheck${String(i).padStart(6, "0")}abcdefghijklmnopqrstuvw`;
 
 /** What admit needs of a response, from a client at `address`; what was answered is kept. */
-function response(address: string) {
+function response(address: string, forwarded?: string) {
   const answered: { status?: number; body?: string } = {};
+  const headers = forwarded ? { "x-forwarded-for": forwarded } : {};
   const res = {
-    req: { socket: { remoteAddress: address } } as unknown as IncomingMessage,
+    req: { socket: { remoteAddress: address }, headers } as unknown as IncomingMessage,
     destroyed: false,
     headersSent: false,
     writeHead(status: number) {
@@ -27,6 +29,8 @@ function response(address: string) {
     end(body?: string) {
       answered.body = body;
     },
+    once: () => res,
+    off: () => res,
   };
   return { res: res as unknown as ServerResponse, answered };
 }
@@ -40,10 +44,11 @@ async function admitAll(
   keys: string[],
   address: string,
   label = address,
+  forwarded?: string,
 ): Promise<string[]> {
   return Promise.all(
     keys.map(async (key) => {
-      const { res, answered } = response(address);
+      const { res, answered } = response(address, forwarded);
       try {
         const entry = await admission.admit(key, res);
         if (entry) admission.release(entry);
@@ -91,6 +96,25 @@ describe("keys being checked with PostHog, by client address", () => {
     expect(
       ended.slice(ended.indexOf("tenant")).filter((label) => label !== "tenant").length,
     ).toBeGreaterThanOrEqual(10);
+    await admission.dropAll();
+  }, 30_000);
+
+  it("behind a trusted proxy on this machine, its clients are told apart by the address it forwards", async () => {
+    const admission = new KeyAdmission(up.base, undefined, new ClientAddresses(["loopback"]));
+    const flood = admitAll(
+      admission,
+      Array.from({ length: 150 }, (_, i) => madeUp(200 + i)),
+      "127.0.0.1",
+      "flood",
+      "203.0.113.5",
+    );
+    const tenant = admitAll(admission, [REAL], "127.0.0.1", "tenant", "198.51.100.7");
+    const outcomes = await flood;
+    expect(outcomes.filter((o) => o === "401")).toHaveLength(30);
+    expect(outcomes.filter((o) => o.startsWith("This server is checking as many new keys"))).toHaveLength(
+      120,
+    );
+    expect(await tenant).toEqual(["accepted"]);
     await admission.dropAll();
   }, 30_000);
 
