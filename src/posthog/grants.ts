@@ -18,9 +18,15 @@ export class KeyGrants {
   #lastRead = 0;
   #listeners = new Set<(grants: Grants, previous: Grants) => void>();
 
+  /**
+   * `oneOfMany`: the key is one of many a shared server is sent (HTTP), not the one it was
+   * configured with: PostHog refusing it is the sender's mistake, logged as such, not an error of
+   * the server's.
+   */
   constructor(
     private readonly client: PostHogClient,
     private readonly logger: Logger,
+    private readonly oneOfMany = false,
   ) {}
 
   get current(): Grants {
@@ -116,11 +122,15 @@ export class KeyGrants {
     const previous = this.#current;
     this.#current = next;
     if (next.status === "known") this.logger.info({ grants: describeGrants(next) }, "read the key's grants");
-    else if (next.status === "rejected") {
+    else if (next.status === "rejected" && this.oneOfMany) {
+      this.logger.info({ reason: next.reason }, "PostHog rejected a request's personal API key; refused");
+    } else if (next.status === "rejected") {
       this.logger.error(
         { reason: next.reason },
         "PostHog rejected the personal API key; every tool will say so until a valid key is configured",
       );
+    } else if (this.oneOfMany) {
+      this.logger.warn({ reason: next.reason }, "PostHog could not confirm a request's key just now");
     } else {
       this.logger.warn(
         { reason: next.reason },

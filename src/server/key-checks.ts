@@ -34,9 +34,11 @@ export class KeyChecks {
 
   /**
    * A place to check a key (true), at once or after waiting its turn; false when none came in time
-   * or too many wait already (the caller tells the client to come back).
+   * or too many wait already (the caller tells the client to come back), or when `gone` aborts (its
+   * client went away: it waits no longer, and leaves its turn to the others).
    */
-  take(from: string): Promise<boolean> {
+  take(from: string, gone?: AbortSignal): Promise<boolean> {
+    if (gone?.aborted) return Promise.resolve(false);
     // (Whoever waits while a place is free waits for their own address's places, not this one.)
     if (this.#free(from) && !this.#waiting.has(from)) {
       this.#hold(from);
@@ -47,18 +49,24 @@ export class KeyChecks {
       return Promise.resolve(false);
     }
     return new Promise((resolve) => {
-      const waiter: Waiter = {
-        resolve,
-        timer: setTimeout(() => {
-          const left = this.#waiting.get(from);
-          const at = left?.indexOf(waiter) ?? -1;
-          if (!left || at === -1) return;
-          left.splice(at, 1);
-          if (left.length === 0) this.#waiting.delete(from);
-          this.#waiters -= 1;
-          resolve(false);
-        }, WAIT_MS),
+      const leave = () => {
+        const left = this.#waiting.get(from);
+        const at = left?.indexOf(waiter) ?? -1;
+        if (!left || at === -1) return;
+        left.splice(at, 1);
+        if (left.length === 0) this.#waiting.delete(from);
+        this.#waiters -= 1;
+        clearTimeout(waiter.timer);
+        resolve(false);
       };
+      const waiter: Waiter = {
+        resolve: (taken) => {
+          gone?.removeEventListener("abort", leave);
+          resolve(taken);
+        },
+        timer: setTimeout(leave, WAIT_MS),
+      };
+      gone?.addEventListener("abort", leave, { once: true });
       queue.push(waiter);
       this.#waiting.set(from, queue);
       this.#waiters += 1;

@@ -50,6 +50,28 @@ describe("places for new keys being checked", () => {
     expect(a.results.at(-1)).toBe(true);
   });
 
+  it("lets a waiting key whose client went leave its turn, and the next one take the place", async () => {
+    const checks = new KeyChecks();
+    const holding = takeMany(checks, "203.0.113.5", MAX_CHECKING_PER_ADDRESS);
+    await Promise.all(holding.taken);
+    const gone = new AbortController();
+    let left: boolean | undefined;
+    void checks.take("203.0.113.5", gone.signal).then((ok) => {
+      left = ok;
+    });
+    const next = takeMany(checks, "203.0.113.5", 1);
+    await vi.advanceTimersByTimeAsync(0);
+    gone.abort();
+    await vi.advanceTimersByTimeAsync(0);
+    // Told at once, not after 5 s; and the place given back goes to the one still waiting.
+    expect(left).toBe(false);
+    checks.give("203.0.113.5");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(next.results).toEqual([true]);
+    // Gone before asking: not queued at all.
+    expect(await checks.take("198.51.100.7", AbortSignal.abort())).toBe(false);
+  });
+
   it("tells a key that waited 5 s, or found too many waiting, to come back", async () => {
     const checks = new KeyChecks();
     const a = takeMany(checks, "203.0.113.5", MAX_CHECKING_PER_ADDRESS + 21);
