@@ -3,10 +3,13 @@
  * else: on the server's thread for stdio and short HTTP bodies, in a conversion worker for long
  * HTTP bodies (server/request-body.ts), so this module loads nothing but the JSON reader.
  */
-import { parseWithContentAsText, RequestShapeError } from "../json-fields.js";
+import { parseWithContentAsText, RequestShapeError, valueAt } from "../json-fields.js";
 
 /** A message read, or why it is not taken (plain data: it crosses from a worker). */
-export type ReadMessage = { message: unknown } | { code: -32700 } | { code: -32600; error: string };
+export type ReadMessage =
+  | { message: unknown }
+  | { code: -32700 }
+  | { code: -32600; error: string; id?: string | number };
 
 /**
  * Messages in one JSON-RPC batch, at most (2025-03-26 clients may batch; later ones do not). A
@@ -27,7 +30,8 @@ export function readMessage(text: string): ReadMessage {
   try {
     message = parseWithContentAsText(text, 0);
   } catch (error) {
-    return error instanceof RequestShapeError ? { code: -32600, error: error.message } : { code: -32700 };
+    if (!(error instanceof RequestShapeError)) return { code: -32700 };
+    return { code: -32600, error: error.message, ...idIn(text) };
   }
   if (Array.isArray(message) && message.length > MAX_BATCH) {
     return {
@@ -35,8 +39,32 @@ export function readMessage(text: string): ReadMessage {
       error: `Invalid Request: a batch of ${message.length} messages; this server takes at most ${MAX_BATCH} in one (MCP since 2025-06-18 sends none): send them in several requests.`,
     };
   }
-  const overlong = overlongId(message) ?? crowdedEnvelope(message);
-  return overlong ? { code: -32600, error: overlong } : { message };
+  const overlong = overlongId(message);
+  if (overlong) return { code: -32600, error: overlong };
+  const crowded = crowdedEnvelope(message);
+  return crowded ? { code: -32600, error: crowded, ...usableId(message) } : { message };
+}
+
+/**
+ * The id of a message refused for its shape, found without parsing the rest, so that the client
+ * hears which of its requests was refused (a stdio client otherwise waits out its own timeout);
+ * nothing when there is none to read, or it is no id a client would use.
+ */
+function idIn(text: string): { id?: string | number } {
+  const span = valueAt(text, ["id"]);
+  if (!span || span.end - span.start > MAX_ID + 2) return {};
+  try {
+    return usableId({ id: JSON.parse(text.slice(span.start, span.end)) });
+  } catch {
+    return {};
+  }
+}
+
+/** A message's id, when it is one to answer with (a number, or a string of at most MAX_ID). */
+function usableId(message: unknown): { id?: string | number } {
+  const id = (message as { id?: unknown } | null)?.id;
+  if (typeof id === "number" && Number.isFinite(id)) return { id };
+  return typeof id === "string" && id.length <= MAX_ID ? { id } : {};
 }
 
 /** Fields of a message, of its params, of their `_meta` and of a tool's arguments, at most. */

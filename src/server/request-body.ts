@@ -135,7 +135,8 @@ export class BodyBudget {
       return undefined;
     }
     if ("message" in read) return read.message;
-    refuse(res, 400, read.code, "error" in read ? read.error : "Parse error: the request body is not JSON.");
+    if ("error" in read) refuse(res, 400, read.code, read.error, {}, read.id ?? null);
+    else refuse(res, 400, read.code, "Parse error: the request body is not JSON.");
     return undefined;
   }
 

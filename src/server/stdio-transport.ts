@@ -139,7 +139,7 @@ export class StdioLineTransport implements Transport {
     const read = readMessage(line);
     if (!("message" in read)) {
       // Blank lines are skipped; anything else that cannot be read is answered.
-      if ("error" in read) this.#answer(null, read.code, read.error);
+      if ("error" in read) this.#answer(read.id ?? null, read.code, read.error);
       else if (line.trim() !== "")
         this.#answer(null, -32700, "Parse error: a line on stdin that is not JSON");
       return;

@@ -213,6 +213,7 @@ describe("request bodies over HTTP", () => {
     );
     expect(deep.status).toBe(400);
     expect(deep.answer.error?.code).toBe(-32600);
+    expect((deep.answer as { id?: unknown }).id).toBe(4);
     expect(deep.answer.error?.message).toMatch(
       /^Invalid Request: the message nests more than 1000 levels deep\./,
     );
@@ -254,6 +255,7 @@ describe("request bodies over HTTP", () => {
         const refused = await post(body);
         expect(refused.status, where).toBe(400);
         expect(refused.answer.error?.code).toBe(-32600);
+        expect((refused.answer as { id?: unknown }).id).toBe(7);
         const count = { "the message": 104, params: 101, "params._meta": 120, "params.arguments": 101 }[
           where
         ];

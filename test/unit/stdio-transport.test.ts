@@ -72,7 +72,7 @@ describe("StdioLineTransport framing", () => {
     ]);
   });
 
-  it("answers a line nested past any MCP message's need without parsing it, and a long document as text", async () => {
+  it("answers a line nested past any MCP message's need without parsing it, by its id, and a long document as text", async () => {
     const deep = `{"jsonrpc":"2.0","id":4,"method":"ping","params":{"x":${"[".repeat(100_000)}${"]".repeat(100_000)}}}`;
     const doc = { type: "doc", content: Array(5_000).fill({ type: "paragraph" }) };
     const call = {
@@ -81,11 +81,19 @@ describe("StdioLineTransport framing", () => {
       method: "tools/call",
       params: { name: "notebooks-create", arguments: { content: doc } },
     };
+    // Its id after the part nested too deep: still found, and answered with.
+    const idAfter = `{"jsonrpc":"2.0","method":"ping","params":{"x":${"[".repeat(100_000)}${"]".repeat(100_000)}},"id":"after"}`;
     const longId = JSON.stringify({ jsonrpc: "2.0", id: "i".repeat(5_000), method: "ping" });
-    const { received, answered } = await feed([Buffer.from(`${deep}\n${longId}\n${JSON.stringify(call)}\n`)]);
+    const { received, answered } = await feed([
+      Buffer.from(`${deep}\n${idAfter}\n${longId}\n${JSON.stringify(call)}\n`),
+    ]);
     expect(answered).toMatchObject([
       {
-        id: null,
+        id: 4,
+        error: { code: -32600, message: expect.stringMatching(/nests more than 1000 levels deep/) },
+      },
+      {
+        id: "after",
         error: { code: -32600, message: expect.stringMatching(/nests more than 1000 levels deep/) },
       },
       {
