@@ -12,7 +12,8 @@
 // Targets (issue 21): /healthz within 200 ms every time during (a) four 4 MB writes, (b) the
 // review's hostile edit at the body limit, (c) a 1 MB read full of pieces of the key, (d) eight
 // 130 KB writes (just over what used to run on the server's thread), (e) four 4 MB JSON documents
-// sent as `content` (dense with marks); eight concurrent 4 MB writes
+// sent as `content` (dense with marks), (f) eight sessions looping 4 MB bodies dense with escapes
+// (the densest to read); eight concurrent 4 MB writes
 // keep RSS under 400 MB, and back under 150 MB within 10 s after; 100 sessions of one key reading
 // big notebooks stay under the same ceiling.
 import { spawn } from "node:child_process";
@@ -243,6 +244,27 @@ if (!memoryOnly) {
     return results.every((r) => !r.isError)
       ? "all created"
       : `errors: ${results.filter((r) => r.isError).length}`;
+  });
+
+  // (f) eight sessions of four tenants sending 4 MB bodies in a loop for 10 s (the third probe
+  // pass's: Markdown of 2 MB of `"`, each escaped in its request: the densest body to read).
+  await scenario("(f) eight sessions looping 4 MB quote-dense notebooks-create for 10 s", async () => {
+    const sessions = await Promise.all([0, 0, 1, 1, 2, 2, 3, 3].map((i) => connect(KEYS[i])));
+    const markdown = '"'.repeat(2 * 1024 * 1024 - 4096);
+    const until = performance.now() + 10_000;
+    let sent = 0;
+    let refused = 0;
+    await Promise.all(
+      sessions.map(async (c, i) => {
+        while (performance.now() < until) {
+          const result = await call(c, "notebooks-create", { title: `Quotes ${i}`, markdown });
+          sent++;
+          if (result.isError) refused++;
+        }
+      }),
+    );
+    for (const c of sessions) await c.close();
+    return `${sent} sent, ${refused} refused`;
   });
 }
 for (const c of writers) await c.close();
