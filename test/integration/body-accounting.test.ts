@@ -9,24 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PostHogClient } from "../../src/posthog/client.js";
 import type { HttpServing } from "../../src/server/http.js";
 import { type SandboxUpstream, sandboxUpstream, serveOnLoopback } from "../helpers/in-process-http.js";
+import { rawPost } from "../helpers/raw-post.js";
 
 const A = "phx_accountingTenantA0123456789abcdefghijklmnop";
 const B = "phx_accountingTenantB0123456789abcdefghijklmnop";
-
-function headers(key: string): Record<string, string> {
-  return {
-    "content-type": "application/json",
-    accept: "application/json, text/event-stream",
-    authorization: `Bearer ${key}`,
-    "mcp-protocol-version": "2025-06-18",
-  };
-}
-
-/** The JSON-RPC answer in a response, sent as JSON or as the one event of a stream. */
-async function answerOf(response: Response): Promise<Record<string, unknown>> {
-  const raw = await response.text();
-  return JSON.parse(raw.startsWith("{") ? raw : (/^data: (.*)$/m.exec(raw)?.[1] as string));
-}
 
 describe("reading bodies, charged to their keys", () => {
   let up: SandboxUpstream;
@@ -48,8 +34,7 @@ describe("reading bodies, charged to their keys", () => {
     await up.close();
   });
 
-  const post = (key: string, message: unknown) =>
-    fetch(serving.url, { method: "POST", headers: headers(key), body: JSON.stringify(message) });
+  const post = (key: string, message: unknown) => rawPost(serving.url, key, JSON.stringify(message));
   const create = (id: number, markdown: string) => ({
     jsonrpc: "2.0",
     id,
@@ -67,7 +52,7 @@ describe("reading bodies, charged to their keys", () => {
     const ping = { jsonrpc: "2.0", id: 2, method: "ping", params: { _meta: { note: "x".repeat(300_000) } } };
     const response = await post(A, ping);
     expect(response.status).toBe(200);
-    expect(await answerOf(response)).toEqual({ jsonrpc: "2.0", id: 2, result: {} });
+    expect(response.answer).toEqual({ jsonrpc: "2.0", id: 2, result: {} });
     expect(account?.cpuSpentMs() ?? 0).toBeGreaterThan(before);
     expect(clients.get(B)).toBeUndefined();
   });
@@ -78,22 +63,20 @@ describe("reading bodies, charged to their keys", () => {
     const refused = await post(A, create(3, long));
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
-    const body = (await answerOf(refused)) as { error: { code: number; message: string } };
-    expect(body.error.code).toBe(-32000);
-    expect(body.error.message).toMatch(
+    expect(refused.answer.error?.code).toBe(-32000);
+    expect(refused.answer.error?.message).toMatch(
       /^This key has used more than its share of this server's processing time in the last minute, so its long requests are not read for now: nothing was done\. Try again in \d+ seconds?\.$/,
     );
     expect(up.sandbox.requests.slice(sent)).toEqual([]);
 
-    const short = await answerOf(await post(A, create(4, "# Short")));
-    const result = short.result as { isError?: boolean; content: Array<{ text: string }> };
-    expect(result.isError).toBe(true);
-    expect(result.content[0]?.text).toMatch(/^This key has used \d+ s of this server's processing time/);
+    const result = (await post(A, create(4, "# Short"))).answer.result;
+    expect(result?.isError).toBe(true);
+    expect(result?.content?.[0]?.text).toMatch(/^This key has used \d+ s of this server's processing time/);
     expect(up.sandbox.requests.slice(sent).filter((r) => r.method !== "GET")).toEqual([]);
 
-    const other = await answerOf(await post(B, create(5, long)));
-    const created = other.result as { isError?: boolean; structuredContent: { short_id: string } };
-    expect(created.isError, JSON.stringify(other).slice(0, 300)).toBeFalsy();
+    const other = await post(B, create(5, long));
+    const created = other.answer.result as { isError?: boolean; structuredContent: { short_id: string } };
+    expect(created.isError, other.raw.slice(0, 300)).toBeFalsy();
     expect(up.sandbox.getNotebook(created.structuredContent.short_id)?.title).toBe("Charged");
   });
 });

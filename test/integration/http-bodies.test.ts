@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HttpServing } from "../../src/server/http.js";
 import { type SandboxUpstream, sandboxUpstream, serveOnLoopback } from "../helpers/in-process-http.js";
+import { rawPost } from "../helpers/raw-post.js";
 
 const KEY = "phx_bodiesTenant0123456789abcdefghijklmnopqrstu";
 const HEADERS = {
@@ -191,20 +192,7 @@ describe("request bodies over HTTP", () => {
   });
 
   /** A body posted as it is: the status and the JSON-RPC answer (from JSON or the one event). */
-  async function post(body: string) {
-    const response = await fetch(serving.url, { method: "POST", headers: HEADERS, body });
-    const raw = await response.text();
-    const data =
-      raw.startsWith("{") || raw.startsWith("[") ? raw : (/^data: (.*)$/m.exec(raw)?.[1] as string);
-    return {
-      status: response.status,
-      raw,
-      answer: JSON.parse(data) as {
-        error?: { code: number; message: string };
-        result?: { isError?: boolean; content: Array<{ text: string }> };
-      },
-    };
-  }
+  const post = (body: string) => rawPost(serving.url, KEY, body);
 
   it("refuses a message nested or filled past any MCP message's need before parsing it, saying which", async () => {
     const before = up.sandbox.requests.length;
@@ -213,7 +201,7 @@ describe("request bodies over HTTP", () => {
     );
     expect(deep.status).toBe(400);
     expect(deep.answer.error?.code).toBe(-32600);
-    expect((deep.answer as { id?: unknown }).id).toBe(4);
+    expect(deep.answer.id).toBe(4);
     expect(deep.answer.error?.message).toMatch(
       /^Invalid Request: the message nests more than 1000 levels deep\./,
     );
@@ -255,7 +243,7 @@ describe("request bodies over HTTP", () => {
         const refused = await post(body);
         expect(refused.status, where).toBe(400);
         expect(refused.answer.error?.code).toBe(-32600);
-        expect((refused.answer as { id?: unknown }).id).toBe(7);
+        expect(refused.answer.id).toBe(7);
         const count = { "the message": 104, params: 101, "params._meta": 120, "params.arguments": 101 }[
           where
         ];
@@ -292,7 +280,7 @@ describe("request bodies over HTTP", () => {
       params: { name: "notebooks-list", arguments: { [long]: 1, ...keys } },
     });
     expect(args.answer.result?.isError).toBe(true);
-    const text = args.answer.result?.content[0]?.text ?? "";
+    const text = args.answer.result?.content?.[0]?.text ?? "";
     expect(text).toMatch(
       /^Invalid arguments for notebooks-list: notebooks-list takes no arguments named "n{39}…", "0n{10}", /,
     );
