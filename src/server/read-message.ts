@@ -41,8 +41,26 @@ export function readMessage(text: string): ReadMessage {
   }
   const overlong = overlongId(message);
   if (overlong) return { code: -32600, error: overlong };
-  const crowded = crowdedEnvelope(message);
+  const crowded = crowdedEnvelope(message) ?? oversizedEnvelope(text, message);
   return crowded ? { code: -32600, error: crowded, ...usableId(message) } : { message };
+}
+
+/** Characters of a message outside a tool's arguments, at most. */
+const MAX_ENVELOPE = 64 * 1024;
+
+/**
+ * Why a message cannot be taken: it holds more outside a tool's arguments than MCP's own fields
+ * ever take (an initialize's client name and capabilities, `_meta`, a listen stream's filter of a
+ * thousand notebooks: some kilobytes). What is there may be kept for as long as a session or a
+ * stream lasts: 300 sessions whose initialize named the client in 4 MB held 1.3 GB. (A batch, of
+ * 2025-03-26 clients, is bounded by its values only: nothing in one is kept past its answer.)
+ */
+function oversizedEnvelope(text: string, message: unknown): string | undefined {
+  if (text.length <= MAX_ENVELOPE || Array.isArray(message)) return undefined;
+  const args = valueAt(text, ["params", "arguments"]);
+  const outside = text.length - (args ? args.end - args.start : 0);
+  if (outside <= MAX_ENVELOPE) return undefined;
+  return `Invalid Request: the message holds ${outside.toLocaleString("en-US")} characters outside a tool's arguments; this server takes at most ${MAX_ENVELOPE.toLocaleString("en-US")} there (what MCP sends besides arguments is short): send less.`;
 }
 
 /**

@@ -48,11 +48,18 @@ describe("reading bodies, charged to their keys", () => {
     const account = clients.get(A)?.cpuAccount;
     expect(account).toBeDefined();
     const before = account?.cpuSpentMs() ?? 0;
-    // A ping does no work of its own: what is charged is the reading of its 300 KB.
-    const ping = { jsonrpc: "2.0", id: 2, method: "ping", params: { _meta: { note: "x".repeat(300_000) } } };
-    const response = await post(A, ping);
+    // A call of a tool that does not exist does no work of its own: what is charged is the reading
+    // of its 300 KB.
+    const unknown = {
+      jsonrpc: "2.0",
+      id: 2,
+      method: "tools/call",
+      params: { name: "no-such-tool", arguments: { note: "x".repeat(300_000) } },
+    };
+    const response = await post(A, unknown);
     expect(response.status).toBe(200);
-    expect(response.answer).toEqual({ jsonrpc: "2.0", id: 2, result: {} });
+    expect(response.raw).toMatch(/no-such-tool/);
+    expect(response.raw.length).toBeLessThan(2_000);
     expect(account?.cpuSpentMs() ?? 0).toBeGreaterThan(before);
     expect(clients.get(B)).toBeUndefined();
   });

@@ -261,13 +261,55 @@ describe("request bodies over HTTP", () => {
     expect(sent.map((r) => r.method)).toEqual(["GET", "GET"]);
   });
 
+  it("refuses a message holding more than 64 KB outside a tool's arguments; takes arguments of megabytes", async () => {
+    const pad = "p".repeat(70_000);
+    const refusedOnes = {
+      ping: { jsonrpc: "2.0", id: 11, method: "ping", params: { _meta: { pad } } },
+      initialize: {
+        jsonrpc: "2.0",
+        id: 12,
+        method: "initialize",
+        params: {
+          protocolVersion: "2025-06-18",
+          capabilities: {},
+          clientInfo: { name: pad, version: "1" },
+        },
+      },
+      call: {
+        jsonrpc: "2.0",
+        id: 13,
+        method: "tools/call",
+        params: { _meta: { pad }, name: "notebooks-list", arguments: { limit: 1 } },
+      },
+    };
+    for (const [name, message] of Object.entries(refusedOnes)) {
+      const refused = await post(JSON.stringify(message));
+      expect(refused.status, name).toBe(400);
+      expect(refused.answer.id).toBe(message.id);
+      expect(refused.answer.error?.message).toMatch(
+        /^Invalid Request: the message holds 70,\d{3} characters outside a tool's arguments; this server takes at most 65,536 there/,
+      );
+      expect(refused.raw.length).toBeLessThan(1_000);
+    }
+    const markdown = `# Long\n\n${"Long arguments are fine. ".repeat(20_000)}`;
+    const taken = await post(
+      JSON.stringify({
+        jsonrpc: "2.0",
+        id: 14,
+        method: "tools/call",
+        params: { name: "notebooks-create", arguments: { title: "Long", markdown } },
+      }),
+    );
+    expect(taken.answer.result?.isError, taken.raw.slice(0, 300)).toBeFalsy();
+  });
+
   it("says what was wrong with a long name, URI or argument without sending it back", async () => {
-    const long = "n".repeat(100_000);
+    const long = "n".repeat(60_000);
     const call = (params: unknown) => post(JSON.stringify({ jsonrpc: "2.0", id: 6, ...(params as object) }));
     const tool = await call({ method: "tools/call", params: { name: long, arguments: {} } });
     expect(tool.answer.error?.code).toBe(-32602);
     expect(tool.answer.error?.message).toBe(
-      "Invalid params for tools/call: name: a tool name of 100,000 characters; this server's tools have names of a few words (notebooks-list, notebooks-create…): call tools/list to see them.",
+      "Invalid params for tools/call: name: a tool name of 60,000 characters; this server's tools have names of a few words (notebooks-list, notebooks-create…): call tools/list to see them.",
     );
     const uri = await call({ method: "resources/read", params: { uri: `posthog://notebooks/${long}` } });
     expect(uri.answer.error?.code).toBe(-32602);
