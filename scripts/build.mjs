@@ -46,6 +46,7 @@ const result = await build({
   entryPoints: {
     index: "src/index.ts",
     "content-worker": "src/content/worker.ts",
+    "body-worker": "src/server/body-worker.ts",
     "sandbox/cli": "src/sandbox/cli.ts",
     docs: "src/docs.ts",
   },

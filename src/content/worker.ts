@@ -5,23 +5,13 @@
  * back as bytes handed over whole (transferred, not copied).
  */
 import { parentPort } from "node:worker_threads";
-import { readMessage } from "../server/read-message.js";
 import * as content from "./index.js";
 import { makeWrite, shownMarkdown } from "./write-job.js";
-
-/**
- * A long HTTP request body, read here rather than on the server's thread (server/request-body.ts):
- * its bytes decoded and its message parsed, a long document in it left as text.
- */
-function readBody(bytes: Uint8Array) {
-  return readMessage(new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes));
-}
 
 export const CONVERSIONS = {
   documentFromMarkdown: content.documentFromMarkdown,
   makeWrite,
   shownMarkdown,
-  readBody,
 } as const;
 
 export type Conversions = typeof CONVERSIONS;

@@ -60,11 +60,11 @@ export function contentModule(): Promise<ContentModule> {
 }
 
 /**
- * The bundled worker (dist/content-worker.js, next to the chunk this code is bundled into). Run
- * from the sources (tests), there is none, and conversions run on the server's thread.
+ * A bundled worker, `name` (dist/<name>.js, next to the chunk this code is bundled into). Run from
+ * the sources (tests), there is none, and its work runs on the server's thread.
  */
-function workerFile(): URL | undefined {
-  const url = new URL("../content-worker.js", import.meta.url);
+export function bundledWorker(name: string): URL | undefined {
+  const url = new URL(`../${name}.js`, import.meta.url);
   return url.protocol === "file:" && existsSync(fileURLToPath(url)) ? url : undefined;
 }
 
@@ -293,35 +293,15 @@ let pool: WorkerPool | undefined | null = null;
 /** The conversion workers' pool; undefined when there is no worker to run (run from the sources). */
 function thePool(): WorkerPool | undefined {
   if (pool === null) {
-    const file = workerFile();
+    const file = bundledWorker("content-worker");
     pool = file ? new WorkerPool(file) : undefined;
   }
   return pool;
 }
 
-/**
- * Runs job `name` in a conversion worker, with `weight` characters of the budget (see
- * `PoolOptions.budget`): its answer and how long it ran there; undefined when there are no workers
- * (the caller runs it on its own thread). Throws `ConversionFailed` when its worker could not take
- * or answer it.
- */
-export async function inWorker<K extends keyof Conversions>(
-  name: K,
-  weight: number,
-  ...args: Parameters<Conversions[K]>
-): Promise<{ value: ReturnType<Conversions[K]>; ms: number } | undefined> {
-  const workers = thePool();
-  if (!workers) return undefined;
-  const done = await workers.timed(name, args, weight);
-  return { value: done.value as ReturnType<Conversions[K]>, ms: done.ms };
-}
-
-/** The jobs that convert content (the other, `readBody`, reads a request: server/request-body.ts). */
-type ContentJob = Exclude<keyof Conversions, "readBody">;
-
 /** One conversion run: which, how big its input, where, and how long it took (ms). */
 export interface ConversionRun {
-  name: ContentJob;
+  name: keyof Conversions;
   chars: number;
   where: "worker" | "inline";
   ms: number;
@@ -342,10 +322,10 @@ function report(run: ConversionRun): void {
   for (const watcher of watchers) watcher(run);
 }
 
-type Runnable = Record<ContentJob, (...args: unknown[]) => unknown>;
+type Runnable = Record<keyof Conversions, (...args: unknown[]) => unknown>;
 
 /** Runs one conversion, in a worker when `size` (characters of input) is over the threshold. */
-export async function convert<K extends ContentJob>(
+export async function convert<K extends keyof Conversions>(
   name: K,
   size: number,
   ...args: Parameters<Conversions[K]>
@@ -359,9 +339,9 @@ export async function convert<K extends ContentJob>(
   }
   log?.debug({ conversion: name, chars: size }, "converting in a worker thread");
   try {
-    const done = (await inWorker(name, size, ...args)) as { value: ReturnType<Conversions[K]>; ms: number };
+    const done = await (thePool() as WorkerPool).timed(name, args, size);
     report({ name, chars: size, where: "worker", ms: done.ms });
-    return done.value;
+    return done.value as ReturnType<Conversions[K]>;
   } catch (error) {
     if (!(error instanceof ConversionFailed)) throw error;
     log?.debug({ conversion: name, chars: size, why: error.message }, "a conversion failed in its worker");

@@ -4,17 +4,33 @@
  * 16 MiB (so that no key, however slowly it sends, holds the others' share). Nothing of a body is
  * read before PostHog has accepted its key: made-up keys spend none of the reading budget.
  *
- * A long body is decoded and parsed in a conversion worker, not on the server's thread, and the time
- * is charged to its key like any other work: four 4 MB bodies dense with escaped quotes took 260 ms
- * of the server's thread to read, and every other tenant's requests waited behind them. A key over
- * its share of processing time has its long bodies refused unread until it has room again.
+ * A long body is decoded and parsed in a worker of the body readers' own, not on the server's
+ * thread, and the time is charged to its key like any other work: four 4 MB bodies dense with
+ * escaped quotes took 260 ms of the server's thread to read, and every other tenant's requests
+ * waited behind them. A key over its share of processing time has its long bodies refused unread
+ * (from their declared length when they have one) until it has room again.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { accountedTo, metered } from "../cpu-account.js";
 import type { Logger } from "../logger.js";
-import { ConversionFailed, inWorker, WORKER_THRESHOLD } from "../notebooks/worker-pool.js";
+import { bundledWorker, ConversionFailed, WORKER_THRESHOLD, WorkerPool } from "../notebooks/worker-pool.js";
 import { refuse } from "./http-refusal.js";
 import { type ReadMessage, readMessage } from "./read-message.js";
+
+let readers: WorkerPool | undefined | null = null;
+
+/**
+ * The workers that read long bodies (dist/body-worker.js): two, of their own, so that no body is
+ * read behind a conversion (with one pool, one tenant's 4 MB creates held every other tenant's
+ * 40 KB requests for seconds); undefined when run from the sources (bodies are read here).
+ */
+function bodyReaders(): WorkerPool | undefined {
+  if (readers === null) {
+    const file = bundledWorker("body-worker");
+    readers = file ? new WorkerPool(file, { maxWorkers: 2, heapMb: 256, deadlineMs: 30_000 }) : undefined;
+  }
+  return readers;
+}
 
 /** Whose processing time reading a body is: its key's, once PostHog has accepted the key. */
 export interface BodyAccount {
@@ -71,6 +87,11 @@ export class BodyBudget {
       req.resume();
       return undefined;
     }
+    // A key over its share has a long body refused from its declared length, before it is read.
+    if (Number.isFinite(declared) && declared >= WORKER_THRESHOLD && overShare(res, account())) {
+      req.resume();
+      return undefined;
+    }
     const refused = (status: number, message: string) => {
       refuse(res, status, -32600, message, { connection: "close" });
       // The answer first, then the connection (destroying at once would reset it unread).
@@ -109,18 +130,7 @@ export class BodyBudget {
     const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
     chunks.length = 0;
     const charged = account();
-    const wait = size >= WORKER_THRESHOLD ? (charged?.cpuWaitMs() ?? 0) : 0;
-    if (wait > 0) {
-      const seconds = Math.ceil(wait / 1000);
-      refuse(
-        res,
-        429,
-        -32000,
-        `This key has used more than its share of this server's processing time in the last minute, so its long requests are not read for now: nothing was done. Try again in ${seconds} second${seconds === 1 ? "" : "s"}.`,
-        { "retry-after": String(seconds) },
-      );
-      return undefined;
-    }
+    if (size >= WORKER_THRESHOLD && overShare(res, charged)) return undefined;
     let read: ReadMessage;
     try {
       read = await accountedTo(charged, () => this.#parse(bytes));
@@ -142,16 +152,33 @@ export class BodyBudget {
 
   /** The message in `bytes`: read in a worker when long (if there are workers), here otherwise. */
   async #parse(bytes: Uint8Array): Promise<ReadMessage> {
-    if (bytes.length >= WORKER_THRESHOLD) {
-      const done = await inWorker("readBody", 0, bytes);
-      if (done) {
-        this.logger?.debug(
-          { bytes: bytes.length, ms: Math.round(done.ms) },
-          "read a request body in a worker thread",
-        );
-        return done.value;
-      }
+    const workers = bytes.length >= WORKER_THRESHOLD ? bodyReaders() : undefined;
+    if (workers) {
+      const done = (await workers.timed("readBody", [bytes])) as { value: ReadMessage; ms: number };
+      this.logger?.debug(
+        { bytes: bytes.length, ms: Math.round(done.ms) },
+        "read a request body in a worker thread",
+      );
+      return done.value;
     }
     return metered(() => readMessage(new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes)));
   }
+}
+
+/**
+ * Whether the key is over its share of processing time, its long request then refused (answered
+ * 429 with when to retry): reading it would be more of the processing time it has used up.
+ */
+function overShare(res: ServerResponse, account: BodyAccount | undefined): boolean {
+  const wait = account?.cpuWaitMs() ?? 0;
+  if (wait <= 0) return false;
+  const seconds = Math.ceil(wait / 1000);
+  refuse(
+    res,
+    429,
+    -32000,
+    `This key has used more than its share of this server's processing time in the last minute, so its long requests are not read for now: nothing was done. Try again in ${seconds} second${seconds === 1 ? "" : "s"}.`,
+    { "retry-after": String(seconds) },
+  );
+  return true;
 }

@@ -146,6 +146,7 @@ describe("the Claude Desktop bundle", () => {
           "README.md",
           "dist/index.js",
           "dist/content-worker.js",
+          "dist/body-worker.js",
           "dist/notebook-view.html",
         ].includes(f) && !/^dist\/chunks\/[\w-]+\.js(\.LEGAL\.txt)?$/.test(f),
     );
