@@ -23,6 +23,18 @@ function unmapped(address: string): string {
     : address.toLowerCase();
 }
 
+/**
+ * A forwarded hop as an address: its port dropped (`203.0.113.7:5555`, `[2001:db8::1]:443`), an
+ * IPv4 address written as IPv6 made IPv4; anything else, as written (it is then no address, and no
+ * loopback one either).
+ */
+function withoutPort(hop: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(hop);
+  if (bracketed) return unmapped(bracketed[1] as string);
+  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(hop);
+  return unmapped(v4 ? (v4[1] as string) : hop);
+}
+
 /** Why a POSTHOG_MCP_TRUSTED_PROXIES entry cannot be used, or undefined when it can. */
 export function trustedProxyProblem(entry: string): string | undefined {
   if (entry === "loopback" || isIP(entry) !== 0) return undefined;
@@ -60,8 +72,10 @@ export class ClientAddresses {
     }
     const hops = (Array.isArray(forwarded) ? forwarded.join(",") : forwarded)
       .split(",")
-      .map((hop) => unmapped(hop.trim()))
-      .filter((hop) => isIP(hop) !== 0);
+      .map((hop) => withoutPort(hop.trim()))
+      .filter((hop) => hop !== "");
+    // From the nearest hop back: the first one not a trusted proxy is the client, whatever it is
+    // (a hop that is no address stops the walk: what lies before it a client may have written).
     for (let i = hops.length - 1; i >= 0; i--) {
       const hop = hops[i] as string;
       if (!this.#trusts(hop)) return hop;

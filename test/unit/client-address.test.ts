@@ -30,8 +30,15 @@ it("behind a trusted proxy, the last address not itself trusted is the client", 
   // Trusted all the way: the first address; no header: the proxy itself (a request of its own).
   expect(clients.of(request("127.0.0.1", "10.0.0.2, 127.0.0.1"))).toBe("10.0.0.2");
   expect(clients.local(request("127.0.0.1"))).toBe(true);
-  // Garbage in the header is skipped.
-  expect(clients.of(request("10.0.0.2", "not-an-address, 192.0.2.4 ,unknown"))).toBe("192.0.2.4");
+  // Ports are dropped; a hop that is no address is the client (not this machine), and the walk
+  // stops there: what a client wrote before it (a loopback address, say) is not believed.
+  expect(clients.of(request("127.0.0.1", "127.0.0.1, 203.0.113.7:5555"))).toBe("203.0.113.7");
+  expect(clients.of(request("127.0.0.1", "127.0.0.1, [2001:db8::1]:443"))).toBe("2001:db8::1");
+  for (const hop of ["unknown", "_hidden", "[2001:db8::1"]) {
+    expect(clients.of(request("127.0.0.1", `127.0.0.1, ${hop}`))).toBe(hop);
+    expect(clients.local(request("127.0.0.1", `127.0.0.1, ${hop}`))).toBe(false);
+  }
+  expect(clients.of(request("10.0.0.2", "not-an-address, 192.0.2.4 ,unknown"))).toBe("unknown");
   // A proxy elsewhere, not trusted, is the client.
   expect(clients.of(request("192.0.2.77", "203.0.113.5"))).toBe("192.0.2.77");
 });
