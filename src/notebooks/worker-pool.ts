@@ -123,7 +123,13 @@ export interface PoolOptions {
  */
 export class WorkerPool {
   readonly #slots: Slot[] = [];
-  readonly #waiting: Job[] = [];
+  /**
+   * Jobs waiting, by whose they are (the key charged for them), each key's in order; keys in the
+   * order they are served next: one job of each in turn, so that a key with many jobs queued waits
+   * behind itself, not ahead of the others (first come, first served let a tenant's flood of long
+   * requests hold every other tenant's for seconds).
+   */
+  readonly #waiting = new Map<CpuAccount | undefined, Job[]>();
   readonly #maxWorkers: number;
   readonly #idleMs: number;
   readonly #deadlineMs: number;
@@ -158,37 +164,43 @@ export class WorkerPool {
   /** Runs a job; with its answer, how long it ran in its worker (milliseconds). */
   timed(name: string, args: unknown[], weight = 0): Promise<{ value: unknown; ms: number }> {
     return new Promise((resolve, reject) => {
-      this.#waiting.push({
-        name,
-        args,
-        weight,
-        resolve: (value, ms) => resolve({ value, ms }),
-        reject,
-        account: currentAccount(),
-      });
+      const account = currentAccount();
+      const queue = this.#waiting.get(account) ?? [];
+      queue.push({ name, args, weight, resolve: (value, ms) => resolve({ value, ms }), reject, account });
+      this.#waiting.set(account, queue);
       this.#pump();
     });
   }
 
   /** Stops every worker; jobs in flight and waiting fail. */
   async close(): Promise<void> {
-    for (const job of this.#waiting.splice(0)) job.reject(new ConversionFailed("the converter stopped"));
+    const waiting = [...this.#waiting.values()].flat();
+    this.#waiting.clear();
+    for (const job of waiting) job.reject(new ConversionFailed("the converter stopped"));
     await Promise.all([...this.#slots].map((slot) => this.#retire(slot, "the converter stopped")));
   }
 
-  /** Starts the jobs waiting, first come first served, while a worker and the budget allow. */
+  /** Starts the jobs waiting, one key's after another's, while a worker and the budget allow. */
   #pump(): void {
     for (;;) {
-      const job = this.#waiting[0];
-      if (!job) return;
-      // Big jobs share the budget of input in flight (one over it runs alone).
-      if (this.#weight > 0 && this.#weight + job.weight > this.#budget) return;
+      const next = this.#waiting.entries().next();
+      if (next.done) return;
+      const [account, queue] = next.value;
+      const job = queue[0] as Job;
+      // Big jobs share the budget of input in flight (one over it runs alone); small ones (an
+      // eighth of it) are not held by it: a tenant's 40 KB create waited seconds for another's 4 MB
+      // conversion to end, with the other worker idle.
+      const small = job.weight <= this.#budget / 8;
+      if (!small && this.#weight > 0 && this.#weight + job.weight > this.#budget) return;
       let slot = this.#slots.find((s) => s.job === undefined);
       if (!slot) {
         if (this.#slots.length >= this.#maxWorkers) return;
         slot = this.#spawn();
       }
-      this.#waiting.shift();
+      // Taken: its key goes to the back of the turn (or out, with nothing left waiting).
+      queue.shift();
+      this.#waiting.delete(account);
+      if (queue.length > 0) this.#waiting.set(account, queue);
       if (slot.idle) clearTimeout(slot.idle);
       slot.idle = undefined;
       // Handing the input over is this thread's time; the job's is the worker's.

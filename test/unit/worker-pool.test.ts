@@ -7,12 +7,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { accountedTo, type CpuAccount } from "../../src/cpu-account.js";
 import { ConversionFailed, WorkerPool } from "../../src/notebooks/worker-pool.js";
 
 const WORKER = `
 import { parentPort } from "node:worker_threads";
 parentPort.on("message", ({ name, args }) => {
   if (name === "hang") for (;;) {}
+  if (name === "busy") {
+    const until = Date.now() + args[1];
+    while (Date.now() < until) {}
+  }
   if (name === "exit") process.exit(3);
   if (name === "throw") throw new Error("thrown outside any handler");
   if (name === "fail") return parentPort.postMessage({ ok: false, error: "the conversion said no" });
@@ -111,5 +116,37 @@ it("a job that needs more heap than a worker may have fails alone, saying so; th
     expect(await small.run("echo", ["after"])).toBe("after");
   } finally {
     await small.close();
+  }
+});
+
+it("serves waiting jobs one key's after another's, not first come first served", async () => {
+  const one = new WorkerPool(pathToFileURL(join(dir, "worker.mjs")), { maxWorkers: 1, deadlineMs: 30_000 });
+  const a = { chargeCpu: () => undefined };
+  const b = { chargeCpu: () => undefined };
+  const order: string[] = [];
+  const run = (account: CpuAccount, label: string, ms = 0) =>
+    accountedTo(account, () => one.run("busy", [label, ms])).then(() => order.push(label));
+  try {
+    // The first holds the only worker while the rest queue: key a's three, then key b's one.
+    await Promise.all([run(a, "a1", 200), run(a, "a2"), run(a, "a3"), run(a, "a4"), run(b, "b1")]);
+    expect(order).toEqual(["a1", "a2", "b1", "a3", "a4"]);
+  } finally {
+    await one.close();
+  }
+});
+
+it("runs a small job beside a big one over the budget, in the other worker", async () => {
+  const pool = new WorkerPool(pathToFileURL(join(dir, "worker.mjs")), { budget: 1_000, deadlineMs: 4_000 });
+  try {
+    let bigSettled = false;
+    const big = pool.run("hang", [], 5_000).finally(() => {
+      bigSettled = true;
+    });
+    // Answered while the big one still runs (not after its deadline stops it).
+    expect(await pool.run("echo", ["small"], 100)).toBe("small");
+    expect(bigSettled).toBe(false);
+    expect(await reason(big)).toMatch(/^failed: it ran longer than 4 s/);
+  } finally {
+    await pool.close();
   }
 });
