@@ -123,6 +123,7 @@ describe("the npm package", () => {
           "LICENSE",
           "dist/index.js",
           "dist/content-worker.js",
+          "dist/body-worker.js",
           "dist/notebook-view.html",
         ].includes(p) && !/^dist\/chunks\/[\w-]+\.js(\.LEGAL\.txt)?$/.test(p),
     );
