@@ -29,7 +29,7 @@ afterAll(async () => {
 const post = (body: string) => rawPost(server.url, KEY, body);
 
 it("reads a long body in a worker, and answers it as the server's thread would", async () => {
-  const markdown = `# Read elsewhere\n\n${"Words enough to pass the threshold. ".repeat(2_000)}`.trim();
+  const markdown = `# Read elsewhere\n\n${"Words enough to pass the threshold. ".repeat(5_000)}`.trim();
   const call = {
     jsonrpc: "2.0",
     id: 1,
@@ -49,7 +49,7 @@ it("reads a long body in a worker, and answers it as the server's thread would",
   expect(broken.status).toBe(400);
   expect(broken.answer).toMatchObject({ id: null, error: { code: -32700 } });
   const deep = await post(
-    `{"jsonrpc":"2.0","id":2,"method":"ping","params":{"x":${"[".repeat(40_000)}${"]".repeat(40_000)}}}`,
+    `{"jsonrpc":"2.0","id":2,"method":"ping","params":{"x":${"[".repeat(70_000)}${"]".repeat(70_000)}}}`,
   );
   expect(deep.status).toBe(400);
   expect(deep.answer.error?.message).toMatch(

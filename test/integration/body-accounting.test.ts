@@ -41,7 +41,8 @@ describe("reading bodies, charged to their keys", () => {
     method: "tools/call",
     params: { name: "notebooks-create", arguments: { title: "Charged", markdown } },
   });
-  const long = `# Long\n\n${"A paragraph of plain words. ".repeat(4_000)}`;
+  // Past LONG_BODY (128 KB).
+  const long = `# Long\n\n${"A paragraph of plain words. ".repeat(6_000)}`;
 
   it("a long body's reading is charged to its key, even where nothing else is", async () => {
     expect((await post(A, { jsonrpc: "2.0", id: 1, method: "ping" })).status).toBe(200);
