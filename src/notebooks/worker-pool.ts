@@ -16,11 +16,14 @@ import type { Logger } from "../logger.js";
 import { toolError } from "../posthog/errors.js";
 
 /**
- * Characters of Markdown or JSON above which a conversion runs in a worker (a few milliseconds of
- * work below it). Handing a job over costs little (strings and bytes in, bytes out: see
- * content/write-job.ts), so only conversions too small to hold anything up stay on the server's thread.
+ * Characters of Markdown or JSON from which a conversion runs in a worker. Below, the worst input
+ * converts in about 10 ms (2,000 characters of `*a`; ordinary text in under 1 ms): at 32 KB, the
+ * worst took 195 ms of the server's thread, and eight sessions of one key sending it held every
+ * other call 0.9 s (at 4 KB, 0.2 s). Handing a job over costs little (strings and bytes in, bytes out: see
+ * content/write-job.ts); a worker idle for 5 s stops, so the first big conversion after a pause
+ * waits for one to start.
  */
-export const WORKER_THRESHOLD = 32 * 1024;
+export const WORKER_THRESHOLD = 2 * 1024;
 const MAX_WORKERS = 2;
 const IDLE_MS = 5_000;
 /**
@@ -136,7 +139,7 @@ export class WorkerPool {
   readonly #budget: number;
   readonly #retireAfter: number;
   readonly #heapMb: number;
-  /** Characters of input of the jobs running now. */
+  /** Characters of input of the big jobs running now (see `#small`). */
   #weight = 0;
 
   constructor(
@@ -183,15 +186,21 @@ export class WorkerPool {
   /** Starts the jobs waiting, one key's after another's, while a worker and the budget allow. */
   #pump(): void {
     for (;;) {
-      const next = this.#waiting.entries().next();
-      if (next.done) return;
-      const [account, queue] = next.value;
+      // The first key in turn whose next job may start: big jobs share the budget of input in
+      // flight (one over it runs alone); small ones (an eighth of it) neither wait for it nor count
+      // in it. (A tenant's 40 KB create waited seconds behind another's 4 MB conversions, the
+      // other worker idle: its key's turn came after a big job that had to wait.)
+      let next: [CpuAccount | undefined, Job[]] | undefined;
+      for (const entry of this.#waiting) {
+        const head = entry[1][0] as Job;
+        if (this.#small(head) || this.#weight === 0 || this.#weight + head.weight <= this.#budget) {
+          next = entry;
+          break;
+        }
+      }
+      if (!next) return;
+      const [account, queue] = next;
       const job = queue[0] as Job;
-      // Big jobs share the budget of input in flight (one over it runs alone); small ones (an
-      // eighth of it) are not held by it: a tenant's 40 KB create waited seconds for another's 4 MB
-      // conversion to end, with the other worker idle.
-      const small = job.weight <= this.#budget / 8;
-      if (!small && this.#weight > 0 && this.#weight + job.weight > this.#budget) return;
       let slot = this.#slots.find((s) => s.job === undefined);
       if (!slot) {
         if (this.#slots.length >= this.#maxWorkers) return;
@@ -216,7 +225,7 @@ export class WorkerPool {
         continue;
       }
       slot.job = job;
-      this.#weight += job.weight;
+      if (!this.#small(job)) this.#weight += job.weight;
       const busy = slot;
       slot.deadline = setTimeout(() => {
         void this.#retire(
@@ -226,6 +235,11 @@ export class WorkerPool {
       }, this.#deadlineMs);
       slot.deadline.unref();
     }
+  }
+
+  /** A job small enough (an eighth of the budget) to run whatever big ones run. */
+  #small(job: Job): boolean {
+    return job.weight <= this.#budget / 8;
   }
 
   #spawn(): Slot {
@@ -266,7 +280,7 @@ export class WorkerPool {
     const job = slot.job;
     slot.job = undefined;
     if (job?.sent !== undefined) chargeCpu(performance.now() - job.sent, job.account);
-    if (job) this.#weight -= job.weight;
+    if (job && !this.#small(job)) this.#weight -= job.weight;
     if (slot.deadline) clearTimeout(slot.deadline);
     slot.deadline = undefined;
     return job;

@@ -150,3 +150,23 @@ it("runs a small job beside a big one over the budget, in the other worker", asy
     await pool.close();
   }
 });
+
+it("runs another key's small job while a key's second big job waits for the budget", async () => {
+  const pool = new WorkerPool(pathToFileURL(join(dir, "worker.mjs")), { budget: 1_000, deadlineMs: 4_000 });
+  const a = { chargeCpu: () => undefined };
+  const b = { chargeCpu: () => undefined };
+  try {
+    let bigSettled = false;
+    const first = accountedTo(a, () => pool.run("hang", [], 5_000)).finally(() => {
+      bigSettled = true;
+    });
+    // Key a's next big job waits for the budget; key b's small one must not wait behind it.
+    const second = accountedTo(a, () => pool.run("echo", ["second big"], 5_000));
+    expect(await accountedTo(b, () => pool.run("echo", ["small"], 100))).toBe("small");
+    expect(bigSettled).toBe(false);
+    expect(await reason(first)).toMatch(/^failed: it ran longer than 4 s/);
+    expect(await second).toBe("second big");
+  } finally {
+    await pool.close();
+  }
+});
