@@ -4,7 +4,7 @@
  * says how long its job ran (milliseconds of the worker's time); a write's request body comes
  * back as bytes handed over whole (transferred, not copied).
  */
-import { parentPort } from "node:worker_threads";
+import { answerJobs } from "../worker-jobs.js";
 import * as content from "./index.js";
 import { makeWrite, shownMarkdown } from "./write-job.js";
 
@@ -26,21 +26,7 @@ function transferable(value: unknown): ArrayBuffer[] {
     : [];
 }
 
-parentPort?.on("message", (message: { id: number; name: keyof Conversions; args: unknown[] }) => {
-  const started = performance.now();
-  try {
-    const run = CONVERSIONS[message.name] as (...args: unknown[]) => unknown;
-    const value = run(...message.args);
-    parentPort?.postMessage(
-      { id: message.id, ok: true, value, ms: performance.now() - started },
-      transferable(value),
-    );
-  } catch (error) {
-    parentPort?.postMessage({
-      id: message.id,
-      ok: false,
-      error: error instanceof Error ? error.message : String(error),
-      ms: performance.now() - started,
-    });
-  }
-});
+answerJobs(
+  (name, args) => (CONVERSIONS[name as keyof Conversions] as (...args: unknown[]) => unknown)(...args),
+  transferable,
+);
