@@ -13,7 +13,7 @@ import type { Logger } from "../logger.js";
 /** Whether `address` is one of this machine's loopback addresses. */
 export function isLoopback(address: string): boolean {
   const plain = unmapped(address);
-  return plain === "::1" || plain.startsWith("127.");
+  return plain === "::1" || (plain.startsWith("127.") && isIP(plain) === 4);
 }
 
 /** An IPv4 address written as IPv6 (`::ffff:10.0.0.1`), as IPv4; any other as it is. */

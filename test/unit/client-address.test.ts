@@ -34,7 +34,7 @@ it("behind a trusted proxy, the last address not itself trusted is the client", 
   // stops there: what a client wrote before it (a loopback address, say) is not believed.
   expect(clients.of(request("127.0.0.1", "127.0.0.1, 203.0.113.7:5555"))).toBe("203.0.113.7");
   expect(clients.of(request("127.0.0.1", "127.0.0.1, [2001:db8::1]:443"))).toBe("2001:db8::1");
-  for (const hop of ["unknown", "_hidden", "[2001:db8::1"]) {
+  for (const hop of ["unknown", "_hidden", "[2001:db8::1", "127.evil", "127.0.0.1.example"]) {
     expect(clients.of(request("127.0.0.1", `127.0.0.1, ${hop}`))).toBe(hop);
     expect(clients.local(request("127.0.0.1", `127.0.0.1, ${hop}`))).toBe(false);
   }
