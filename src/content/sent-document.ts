@@ -1,8 +1,8 @@
 /**
  * A JSON document an agent sent (the `content` argument of a write), and the checks it must pass.
- * One sent as an object is checked with the other arguments. One sent as its JSON text
- * (`SentDocument`, as a long object is too: server/request-body.ts) is parsed and checked where it is
- * converted, in a worker when long: a 4 MB document as objects on the server's thread (parsed,
+ * One that reaches a tool as an object (a client in this process) is checked with the other
+ * arguments. One sent as its JSON text (`SentDocument`, as every object a transport reads is too:
+ * server/read-message.ts) is parsed and checked where it is converted, in a worker when long: a 4 MB document as objects on the server's thread (parsed,
  * walked for its nesting and copied to a worker) held every other call up for most of a second.
  */
 import { describeProtoKeys, invalidArgumentsSentence, protoKeyPaths } from "../invalid-arguments.js";

@@ -22,7 +22,7 @@ import { type ReadMessage, readMessage } from "./read-message.js";
  * reading one costs the server's thread 2 ms at most (128 KB dense with escaped quotes), less than
  * waiting for a worker while other tenants' long bodies are read (a 40 KB request waited 0.4 s).
  */
-export const LONG_BODY = 128 * 1024;
+const LONG_BODY = 128 * 1024;
 
 let readers: WorkerPool | undefined | null = null;
 
