@@ -1,92 +1,179 @@
-// How many Streamable HTTP sessions one process holds, and the memory each costs: the built server
-// (--http --sandbox) is started, sessions are opened as clients open them (initialize, initialized,
-// tools/list) and kept, and the process's resident memory is read at each step.
+// What 2025 sessions and 2026 listen streams cost a process, and what its budget for them holds:
+// the built server (--http) in front of the sandbox with many keys; sessions are opened as clients
+// open them (initialize, initialized, tools/list), listen streams as 2026 clients open them, across
+// the keys in turn, and the process's resident memory is read at each step.
 //
-//   node bench/http-sessions.mjs [max sessions = 2000]
+//   node bench/http-sessions.mjs [sessions = 800] [streams = 400] [--heavy]
+//
+// --heavy: each session's initialize carries a 60 KB client name and watches 1,000 notebooks (a
+// sample of 20 sessions), each stream's request 60 KB of protocol `_meta` and 1,000 notebook URIs:
+// the most either may hold. At the end, sessions are opened past the budget, to show what happens.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const MAX = Number(process.argv[2] ?? 2000);
-const STEPS = [0, 100, 1000, 2000, 5000].filter((n) => n <= MAX);
+const args = process.argv.slice(2).filter((a) => !a.startsWith("--"));
+const HEAVY = process.argv.includes("--heavy");
+const SESSIONS = Number(args[0] ?? 800);
+const STREAMS = Number(args[1] ?? 400);
+const KEY_COUNT = 40;
 
-const child = spawn(
-  process.execPath,
-  [path.join(ROOT, "dist/index.js"), "--http", "--sandbox", "--port", "0"],
-  {
-    stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, POSTHOG_MCP_LOG_LEVEL: "info" },
-  },
-);
-const url = await new Promise((resolve, reject) => {
-  let err = "";
-  child.stderr.on("data", (chunk) => {
-    err += chunk;
-    const match = /"url":"(http:[^"]+\/mcp)"/.exec(err);
-    if (match) resolve(match[1]);
+function start(script, argv, env, pattern, stream) {
+  const child = spawn(process.execPath, [path.join(ROOT, script), ...argv], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
   });
-  child.once("exit", () => reject(new Error(`server exited: ${err}`)));
-  setTimeout(() => reject(new Error(`no url: ${err}`)), 10_000);
-});
-child.stderr.resume();
+  return new Promise((resolve, reject) => {
+    let text = "";
+    child[stream].on("data", (chunk) => {
+      text += chunk;
+      const match = pattern.exec(text);
+      if (match) resolve({ child, match });
+    });
+    child.once("exit", () => reject(new Error(`${script} exited: ${text}`)));
+    setTimeout(() => reject(new Error(`${script} did not start: ${text}`)), 15_000);
+  });
+}
+
+const sandbox = await start(
+  "dist/sandbox/cli.js",
+  ["--port", "0", "--no-seed", "--keys", String(KEY_COUNT)],
+  {},
+  new RegExp(`base URL: (\\S+)[\\s\\S]*key ${KEY_COUNT}: +phx_\\S+`),
+  "stdout",
+);
+sandbox.child.stderr.resume();
+const KEYS = [...sandbox.match[0].matchAll(/key(?: \d+)?: +(phx_\S+)/g)].map((m) => m[1]);
+const server = await start(
+  "dist/index.js",
+  ["--http", "--port", "0"],
+  { POSTHOG_HOST: sandbox.match[1], POSTHOG_MCP_LOG_LEVEL: "info" },
+  /"url":"(http:[^"]+\/mcp)"/,
+  "stderr",
+);
+server.child.stderr.resume();
+const url = server.match[1];
 
 function rssMB() {
-  const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+  const status = readFileSync(`/proc/${server.child.pid}/status`, "utf8");
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) / 1024;
 }
+const settle = () => new Promise((resolve) => setTimeout(resolve, 1_500));
+const health = async () => (await fetch(url.replace(/\/mcp$/, "/healthz"))).json();
 
-const HEADERS = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+const headers = (key, extra = {}) => ({
+  "content-type": "application/json",
+  accept: "application/json, text/event-stream",
+  authorization: `Bearer ${key}`,
+  ...extra,
+});
 
-async function post(body, session) {
+async function post(key, body, session) {
   const response = await fetch(url, {
     method: "POST",
-    headers: {
-      ...HEADERS,
-      ...(session ? { "mcp-session-id": session, "mcp-protocol-version": "2025-11-25" } : {}),
-    },
+    headers: headers(key, session ? { "mcp-session-id": session, "mcp-protocol-version": "2025-11-25" } : {}),
     body: JSON.stringify(body),
   });
-  await response.text();
-  if (response.status >= 300) throw new Error(`HTTP ${response.status}`);
-  return response.headers.get("mcp-session-id");
+  const text = await response.text();
+  return { status: response.status, text, session: response.headers.get("mcp-session-id") };
 }
 
-async function openSession(i) {
-  const session = await post({
+const name = (i) => (HEAVY ? `bench-${i}-${"n".repeat(60_000)}` : `bench-${i}`);
+
+async function openSession(i, watch = 0) {
+  const key = KEYS[i % KEYS.length];
+  const init = await post(key, {
     jsonrpc: "2.0",
     id: 1,
     method: "initialize",
-    params: {
-      protocolVersion: "2025-11-25",
-      capabilities: {},
-      clientInfo: { name: `bench-${i}`, version: "1" },
-    },
+    params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: name(i), version: "1" } },
   });
-  await post({ jsonrpc: "2.0", method: "notifications/initialized" }, session);
-  await post({ jsonrpc: "2.0", id: 2, method: "tools/list" }, session);
-  return session;
+  if (!init.session) return init;
+  await post(key, { jsonrpc: "2.0", method: "notifications/initialized" }, init.session);
+  await post(key, { jsonrpc: "2.0", id: 2, method: "tools/list" }, init.session);
+  for (let n = 0; n < watch; n++) {
+    const uri = `posthog://notebooks/${String(i).padStart(8, "0")}${String(n).padStart(24, "0")}`;
+    await post(key, { jsonrpc: "2.0", id: 3 + n, method: "resources/subscribe", params: { uri } }, init.session);
+  }
+  return init;
 }
 
-const rows = [];
-let open = 0;
-const started = performance.now();
-await new Promise((resolve) => setTimeout(resolve, 1_000));
-const baseline = rssMB();
-for (const target of STEPS) {
-  while (open < target) {
-    const batch = Math.min(25, target - open);
-    await Promise.all(Array.from({ length: batch }, (_, k) => openSession(open + k)));
-    open += batch;
-  }
-  await new Promise((resolve) => setTimeout(resolve, 1_500));
-  const rss = rssMB();
-  rows.push({ sessions: open, rssMB: rss, perSessionKB: open ? ((rss - baseline) * 1024) / open : 0 });
-  console.log(
-    `${String(open).padStart(5)} sessions: RSS ${rss.toFixed(1)} MB${open ? `, ${(((rss - baseline) * 1024) / open).toFixed(1)} KB a session` : ""}`,
+const streams = [];
+async function openStream(i) {
+  const key = KEYS[i % KEYS.length];
+  const meta = {
+    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+    "io.modelcontextprotocol/clientCapabilities": {},
+    ...(HEAVY ? { "io.modelcontextprotocol/pad": "p".repeat(60_000) } : {}),
+  };
+  const watched = Array.from(
+    { length: HEAVY ? 1_000 : 1 },
+    (_, n) => `posthog://notebooks/${String(i).padStart(8, "0")}${String(n).padStart(24, "0")}`,
   );
+  const abort = new AbortController();
+  const response = await fetch(url, {
+    method: "POST",
+    headers: headers(key, { "mcp-protocol-version": "2026-07-28", "mcp-method": "subscriptions/listen" }),
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: i + 1,
+      method: "subscriptions/listen",
+      params: { _meta: meta, notifications: { resourceSubscriptions: watched } },
+    }),
+    signal: abort.signal,
+  });
+  if (response.status !== 200) return { status: response.status, text: await response.text() };
+  const reader = response.body.getReader();
+  await reader.read(); // the acknowledgement
+  streams.push(abort);
+  return { status: 200 };
 }
-const health = await (await fetch(url.replace(/\/mcp$/, "/healthz"))).json();
-console.log(`healthz: ${JSON.stringify(health)}; ${((performance.now() - started) / 1000).toFixed(1)} s`);
-child.kill("SIGTERM");
+
+async function openMany(count, open, from = 0) {
+  const statuses = {};
+  for (let done = 0; done < count; ) {
+    const batch = Math.min(20, count - done);
+    const answers = await Promise.all(Array.from({ length: batch }, (_, k) => open(from + done + k)));
+    for (const answer of answers) statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
+    done += batch;
+  }
+  return statuses;
+}
+
+const started = performance.now();
+const perKB = (rss, base, n) => (((rss - base) * 1024) / n).toFixed(1);
+// Every key's first session, so that what keys cost is in the baseline.
+await openMany(KEYS.length, (i) => openSession(i));
+await settle();
+const baseline = rssMB();
+console.log(`${KEYS.length} keys, one session each: RSS ${baseline.toFixed(1)} MB`);
+
+await openMany(SESSIONS, (i) => openSession(i), KEYS.length);
+await settle();
+const afterSessions = rssMB();
+console.log(
+  `+${SESSIONS} sessions${HEAVY ? " (60 KB client names)" : ""}: RSS ${afterSessions.toFixed(1)} MB, ${perKB(afterSessions, baseline, SESSIONS)} KB a session; ${JSON.stringify(await health())}`,
+);
+if (HEAVY) {
+  await openMany(20, (i) => openSession(i, 1_000), 100_000);
+  await settle();
+  const watching = rssMB();
+  console.log(`+20 sessions watching 1,000 notebooks each: ${perKB(watching, afterSessions, 20)} KB a session`);
+}
+const beforeStreams = rssMB();
+const streamStatuses = await openMany(STREAMS, openStream);
+await settle();
+const afterStreams = rssMB();
+console.log(
+  `+${STREAMS} listen streams${HEAVY ? " (60 KB _meta, 1,000 URIs)" : ""}: ${JSON.stringify(streamStatuses)}, RSS ${afterStreams.toFixed(1)} MB, ${perKB(afterStreams, beforeStreams, STREAMS)} KB a stream; ${JSON.stringify(await health())}`,
+);
+// Past the budget: each key asks for 40 sessions more.
+const past = await openMany(KEYS.length * 40, (i) => openSession(i), 200_000);
+await settle();
+console.log(`+${KEYS.length * 40} sessions more: ${JSON.stringify(past)}, RSS ${rssMB().toFixed(1)} MB; ${JSON.stringify(await health())}`);
+for (const abort of streams) abort.abort();
+console.log(`${((performance.now() - started) / 1000).toFixed(1)} s`);
+server.child.kill("SIGTERM");
+sandbox.child.kill("SIGTERM");

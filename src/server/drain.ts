@@ -49,7 +49,7 @@ export class Drain {
 export function answerHealthz(
   res: ServerResponse,
   draining: boolean,
-  local: { sessions: number; keys: number } | undefined,
+  local: { sessions: number; listening: number; keys: number; keptBytes: number } | undefined,
 ): void {
   res.writeHead(draining ? 503 : 200, { "content-type": "application/json" });
   res.end(JSON.stringify({ status: draining ? "draining" : "ok", version: VERSION, ...local }));

@@ -29,7 +29,8 @@ import { ClientAddresses } from "./client-address.js";
 import { answerHealthz, Drain } from "./drain.js";
 import { refuse } from "./http-refusal.js";
 import { createServer } from "./index.js";
-import { hashOf, KeyAdmission, TooManyKeys } from "./key-admission.js";
+import { KeptMemory } from "./kept-memory.js";
+import { hashOf, KeyAdmission, type KeyEntry, TooManyKeys } from "./key-admission.js";
 import { LegacySessions } from "./legacy-sessions.js";
 import { ModernRequests } from "./modern-requests.js";
 import { originChecks } from "./origins.js";
@@ -41,11 +42,20 @@ export interface HttpOptions {
   maxBodyBytes?: number;
   /** A session unused this long is closed (default 30 minutes). */
   sessionIdleMs?: number;
-  /** Sessions held at once, at most (default 10,000); past it, initialize gets 503. */
-  maxSessions?: number;
+  /**
+   * What 2025 sessions and 2026 listen streams may hold in all, in bytes (default KEPT_BYTES),
+   * shared fairly among keys (src/server/kept-memory.ts).
+   */
+  keptBytes?: number;
   /** How long a drain waits for open requests (default 10 s). */
   drainMs?: number;
 }
+
+/**
+ * What sessions and listen streams may hold in all: 1,024 sessions or 819 listen streams, each
+ * counted at the most it can hold.
+ */
+export const KEPT_BYTES = 256 * 1024 * 1024;
 
 export interface HttpServing {
   /** The MCP endpoint, e.g. `http://127.0.0.1:8787/mcp`. */
@@ -71,7 +81,8 @@ export async function serveHttp(
   const bodies = new BodyBudget(maxBodyBytes, logger);
   const clients = new ClientAddresses(http.trustedProxies, logger);
   const keys = new KeyAdmission(base, (key) => modern.forget(key), clients);
-  const modern = new ModernRequests({ config, logger, stateless: http.stateless, maxBodyBytes });
+  const memory = new KeptMemory<KeyEntry>(options.keptBytes ?? KEPT_BYTES);
+  const modern = new ModernRequests({ config, logger, stateless: http.stateless, maxBodyBytes, memory });
   const sessions = new LegacySessions(
     keys,
     (key, id) => {
@@ -87,7 +98,8 @@ export async function serveHttp(
       session.changeListeners.add((shortId, listed) => modern.announce(key, shortId, listed));
       return createServer(session, { era: "legacy", lasting: true });
     },
-    { idleMs: sessionIdleMs, maxSessions: options.maxSessions ?? 10_000 },
+    { idleMs: sessionIdleMs },
+    memory,
     (key, res) => modern.stalled.watch(key, res),
   );
 
@@ -162,7 +174,14 @@ export async function serveHttp(
     if (!origins.host(req, res)) return;
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz") {
-      const local = clients.local(req) ? { sessions: sessions.size, keys: keys.size } : undefined;
+      const local = clients.local(req)
+        ? {
+            sessions: sessions.size,
+            listening: modern.listening,
+            keys: keys.size,
+            keptBytes: memory.usedBytes,
+          }
+        : undefined;
       return answerHealthz(res, drain.draining, local);
     }
     if (path !== "/mcp") return refuse(res, 404, -32000, "Not found: the MCP endpoint is /mcp.");

@@ -2,19 +2,30 @@
  * 2025-era sessions over HTTP (`Mcp-Session-Id`), on the SDK's Streamable HTTP transport: a server
  * of its own each, so that subscriptions, list changes and log messages reach the client on its
  * session's stream, as 2025 clients expect. A session answers only the key that opened it; one key
- * holds at most 100 (its 101st closes its least recently used idle one), the process at most
- * `maxSessions`; a session unused for `idleMs` is closed.
+ * holds at most 100 (its 101st closes its least recently used idle one); all of them, with the
+ * listen streams, are held to one budget in bytes shared fairly among keys (src/server/kept-memory.ts);
+ * a session unused for `idleMs` is closed.
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { NodeStreamableHTTPServerTransport } from "@modelcontextprotocol/node";
 import { isInitializeRequest, type McpServer } from "@modelcontextprotocol/server";
 import { refuse } from "./http-refusal.js";
+import { inSteps, jsonLength, type Kept, type KeptMemory, memoryFull } from "./kept-memory.js";
 import { hashOf, type KeyAdmission, type KeyEntry } from "./key-admission.js";
 import { redactingTransport } from "./redacting-transport.js";
 
 /** Sessions one key holds at once; past it, its least recently used idle session is closed. */
 const SESSIONS_PER_KEY = 100;
+/**
+ * What a session holds, as the memory budget counts it: its SDK server, transport and handlers
+ * (56 KB measured, on the heap), its initialize as kept (client name and capabilities: about its
+ * length), and the most it may watch (1,000 notebooks: 81 KB measured). Measured in
+ * bench/http-sessions.mjs.
+ */
+export function sessionBytes(initialize: unknown): number {
+  return inSteps(64 * 1024 + 96 * 1024 + jsonLength(initialize));
+}
 
 interface SessionEntry {
   id: string;
@@ -22,25 +33,29 @@ interface SessionEntry {
   server: McpServer;
   transport: NodeStreamableHTTPServerTransport;
   lastSeen: number;
+  /** Its place in the order the sessions were last used in (the least recently used gives way). */
+  used: number;
   /** Requests in flight (a GET stream is not one: an idle session with a stream open can close). */
   active: number;
+  kept: Kept<KeyEntry>;
 }
 
 export interface SessionLimits {
   /** A session unused this long is closed. */
   idleMs: number;
-  /** Sessions held at once, at most; past it, initialize gets 503. */
-  maxSessions: number;
 }
 
 export class LegacySessions {
   readonly #sessions = new Map<string, SessionEntry>();
+  #uses = 0;
 
   /** `serverFor` builds a new session's server (`id`: the session's id, for its logs). */
   constructor(
     private readonly keys: KeyAdmission,
     private readonly serverFor: (key: KeyEntry, id: string) => McpServer,
     private readonly limits: SessionLimits,
+    /** What sessions and listen streams may hold, for all keys. */
+    private readonly memory: KeptMemory<KeyEntry>,
     /** Hears of each session's GET stream (open for as long as its client listens). */
     private readonly streamOpened: (key: KeyEntry, res: ServerResponse) => void = () => undefined,
   ) {}
@@ -59,23 +74,11 @@ export class LegacySessions {
     if (!isInitializeRequest(body)) {
       return refuse(res, 400, -32000, "Bad Request: Mcp-Session-Id header is required (initialize first).");
     }
-    const { maxSessions } = this.limits;
-    if (this.#sessions.size >= maxSessions) {
-      return refuse(
-        res,
-        503,
-        -32000,
-        `This server holds its maximum of ${maxSessions} sessions: try again later.`,
-        {
-          "retry-after": "30",
-        },
-      );
-    }
     const key = await this.keys.admit(apiKey, res);
     if (!key) return;
     const own = [...this.#sessions.values()].filter((entry) => entry.key === key && entry.active === 0);
     if (own.length >= SESSIONS_PER_KEY) {
-      const oldest = own.reduce((a, b) => (a.lastSeen <= b.lastSeen ? a : b));
+      const oldest = own.reduce((a, b) => (a.used <= b.used ? a : b));
       await this.#close(oldest, `the key opened more than ${SESSIONS_PER_KEY} sessions`);
     }
     await this.#start(key, req, res, body);
@@ -103,17 +106,31 @@ export class LegacySessions {
     if (counted) entry.active += 1;
     else this.streamOpened(entry.key, res);
     entry.lastSeen = Date.now();
+    entry.used = ++this.#uses;
     try {
       await entry.transport.handleRequest(req, res, body ?? undefined);
     } finally {
       if (counted) entry.active -= 1;
       entry.lastSeen = Date.now();
+      entry.used = ++this.#uses;
     }
   }
 
   /** A new session, its transport answering the initialize request. */
   async #start(key: KeyEntry, req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
     const id = randomUUID();
+    // Counted before anything is made for it (nothing between here and `entry` waits).
+    const kept: Kept<KeyEntry> = {
+      owner: key,
+      bytes: sessionBytes(body),
+      lastUsed: () => entry.used,
+      idle: () => entry.active === 0,
+      letGo: (why) => void this.#close(entry, why),
+    };
+    if (!this.memory.take(kept)) {
+      this.keys.release(key);
+      return refuse(res, 503, -32000, memoryFull(this.memory, "session"), { "retry-after": "30" });
+    }
     const server = this.serverFor(key, id);
     const transport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => id,
@@ -123,20 +140,31 @@ export class LegacySessions {
       },
       onsessionclosed: () => void this.#close(entry, "closed by the client"),
     });
-    const entry: SessionEntry = { id, key, server, transport, lastSeen: Date.now(), active: 1 };
+    const entry: SessionEntry = {
+      id,
+      key,
+      server,
+      transport,
+      lastSeen: Date.now(),
+      used: ++this.#uses,
+      active: 1,
+      kept,
+    };
     const closed = server.server.onclose;
     server.server.onclose = () => {
       closed?.();
       void this.#close(entry, "transport closed");
     };
-    await server.connect(redactingTransport(transport, key.client.secrets));
     try {
+      await server.connect(redactingTransport(transport, key.client.secrets));
       await transport.handleRequest(req, res, body);
     } finally {
       entry.active -= 1;
       entry.lastSeen = Date.now();
+      entry.used = ++this.#uses;
       if (!this.#sessions.has(id)) {
         // The initialize was refused: nothing to keep.
+        this.memory.release(kept);
         await transport.close().catch(() => undefined);
         await server.close().catch(() => undefined);
         this.keys.release(key);
@@ -146,6 +174,7 @@ export class LegacySessions {
 
   async #close(entry: SessionEntry, why: string): Promise<void> {
     if (!this.#sessions.delete(entry.id)) return;
+    this.memory.release(entry.kept);
     entry.key.logger.info({ session: entry.id, why }, "session closed");
     await entry.transport.close().catch(() => undefined);
     await entry.server.close().catch(() => undefined);

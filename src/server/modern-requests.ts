@@ -23,6 +23,7 @@ import { createSession, type Session } from "../session.js";
 import { VERSION } from "../version.js";
 import { refuse } from "./http-refusal.js";
 import { availableNames, createServer } from "./index.js";
+import { inSteps, jsonLength, type Kept, type KeptMemory, memoryFull } from "./kept-memory.js";
 import type { KeyEntry } from "./key-admission.js";
 import { redactedResponse } from "./redacting-transport.js";
 import { notebookMarkdownUri, notebookUri, watchedUris } from "./resources.js";
@@ -30,8 +31,15 @@ import { StalledStreams } from "./stalled-streams.js";
 
 /** Listen streams one key holds open at once (the SDK answers the next with -32603). */
 const LISTENS_PER_KEY = 100;
-/** Listen streams open at once in this process, at most (past it, 503). */
-const MAX_LISTENS = 10_000;
+/**
+ * What a listen stream holds, as the memory budget counts it: the SDK's server and handlers for it
+ * (94 KB measured), and its request as kept (`watchedOnly`), which the SDK holds in a few forms
+ * (a filter of 1,000 notebook URIs, 59 KB as JSON, held 240 KB more). Measured in
+ * bench/http-sessions.mjs.
+ */
+export function listenBytes(kept: unknown): number {
+  return inSteps(96 * 1024 + 5 * jsonLength(kept));
+}
 
 /**
  * The parsed body of the request being answered, carried to the handler past `toNodeHandler`: given
@@ -64,6 +72,8 @@ export interface ModernOptions {
   logger: Logger;
   stateless: boolean;
   maxBodyBytes: number;
+  /** What sessions and listen streams may hold, for all keys. */
+  memory: KeptMemory<KeyEntry>;
 }
 
 /** One key's handler, and what it listens to to feed its listen streams. */
@@ -82,6 +92,11 @@ export class ModernRequests {
 
   constructor(private readonly options: ModernOptions) {}
 
+  /** Listen streams open now. */
+  get listening(): number {
+    return this.#listening.size;
+  }
+
   /**
    * Answers a request of `key` (held by the caller until `res` closes); `body` as parsed.
    * `streaming` is told when the request is a listen stream (open for as long as its client wants).
@@ -96,19 +111,27 @@ export class ModernRequests {
     if (isListen(body)) {
       body = watchedOnly(body);
       streaming();
-      if (this.#listening.size >= MAX_LISTENS) {
-        return refuse(
-          res,
-          503,
-          -32000,
-          `This server holds its maximum of ${MAX_LISTENS} listen streams: try again later.`,
-          {
-            "retry-after": "30",
-          },
-        );
+      const opened = Date.now();
+      const kept: Kept<KeyEntry> = {
+        owner: key,
+        bytes: listenBytes(body),
+        lastUsed: () => opened,
+        idle: () => true,
+        // Its client is told as a dropped connection is told: it listens again.
+        letGo: (why) => {
+          key.logger.info({ why }, "listen stream ended");
+          res.destroy();
+        },
+      };
+      const { memory } = this.options;
+      if (!memory.take(kept)) {
+        return refuse(res, 503, -32000, memoryFull(memory, "listen stream"), { "retry-after": "30" });
       }
       this.#listening.add(res);
-      res.once("close", () => this.#listening.delete(res));
+      res.once("close", () => {
+        this.#listening.delete(res);
+        memory.release(kept);
+      });
       this.stalled.watch(key, res);
     }
     const { answer } = this.#channel(key);
