@@ -95,7 +95,11 @@ async function openSession(i, watch = 0) {
   await post(key, { jsonrpc: "2.0", id: 2, method: "tools/list" }, init.session);
   for (let n = 0; n < watch; n++) {
     const uri = `posthog://notebooks/${String(i).padStart(8, "0")}${String(n).padStart(24, "0")}`;
-    await post(key, { jsonrpc: "2.0", id: 3 + n, method: "resources/subscribe", params: { uri } }, init.session);
+    await post(
+      key,
+      { jsonrpc: "2.0", id: 3 + n, method: "resources/subscribe", params: { uri } },
+      init.session,
+    );
   }
   return init;
 }
@@ -160,7 +164,9 @@ if (HEAVY) {
   await openMany(20, (i) => openSession(i, 1_000), 100_000);
   await settle();
   const watching = rssMB();
-  console.log(`+20 sessions watching 1,000 notebooks each: ${perKB(watching, afterSessions, 20)} KB a session`);
+  console.log(
+    `+20 sessions watching 1,000 notebooks each: ${perKB(watching, afterSessions, 20)} KB a session`,
+  );
 }
 const beforeStreams = rssMB();
 const streamStatuses = await openMany(STREAMS, openStream);
@@ -172,7 +178,9 @@ console.log(
 // Past the budget: each key asks for 40 sessions more.
 const past = await openMany(KEYS.length * 40, (i) => openSession(i), 200_000);
 await settle();
-console.log(`+${KEYS.length * 40} sessions more: ${JSON.stringify(past)}, RSS ${rssMB().toFixed(1)} MB; ${JSON.stringify(await health())}`);
+console.log(
+  `+${KEYS.length * 40} sessions more: ${JSON.stringify(past)}, RSS ${rssMB().toFixed(1)} MB; ${JSON.stringify(await health())}`,
+);
 for (const abort of streams) abort.abort();
 console.log(`${((performance.now() - started) / 1000).toFixed(1)} s`);
 server.child.kill("SIGTERM");

@@ -112,7 +112,7 @@ async function openSession(i, watch = 0) {
     params: {
       protocolVersion: "2025-11-25",
       capabilities: {},
-      clientInfo: { name: HEAVY ? `b${i}` + "n".repeat(50_000) : `b${i}`, version: "1" },
+      clientInfo: { name: HEAVY ? `b${i}${"n".repeat(50_000)}` : `b${i}`, version: "1" },
     },
   });
   if (!init.session) {
