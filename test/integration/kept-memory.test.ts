@@ -135,7 +135,10 @@ describe("sessions and listen streams share one budget in bytes, fairly among ke
 
     // C asks for a listen stream watching 1,000 notebooks, more than what either A or B would keep
     // after giving up a session: nothing of its own to give up, so it is refused, and nothing goes.
-    const watched = Array.from({ length: 1_000 }, (_, n) => `posthog://notebooks/${String(n).padStart(32, "0")}`);
+    const watched = Array.from(
+      { length: 1_000 },
+      (_, n) => `posthog://notebooks/${String(n).padStart(32, "0")}`,
+    );
     const listen = {
       jsonrpc: "2.0",
       id: 7,
