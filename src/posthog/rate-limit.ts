@@ -11,6 +11,8 @@
  * to a bound; past it the request is refused here, before PostHog would refuse it.
  */
 
+import { availableParallelism } from "node:os";
+
 export interface RateLimits {
   perMinute: number;
   perHour: number;
@@ -19,10 +21,57 @@ export interface RateLimits {
    * key may use in any minute (default CPU_MS_PER_MINUTE).
    */
   cpuMsPerMinute?: number;
+  /** The keys this key shares the process's processing time with (default: the process's). */
+  shares?: CpuShares;
 }
 
-/** A key's share of processing time: half of one core's minute. */
+/** A key's share of processing time, at most: half of one core's minute. */
 export const CPU_MS_PER_MINUTE = 30_000;
+
+/** The least a busy key's share of processing time becomes: a few big writes a minute. */
+export const CPU_FLOOR_MS = 5_000;
+
+/**
+ * The keys busy at once share the process's processing time: three quarters of its cores' minute,
+ * in equal parts (each at most CPU_MS_PER_MINUTE, at least CPU_FLOOR_MS), so that however many keys
+ * spend their share at once, a quarter of the machine is left for the others' short calls. A key
+ * is busy for a minute after it last spent processing time.
+ */
+export class CpuShares {
+  /** When each busy key last spent, least recent first. */
+  readonly #spent = new Map<object, number>();
+
+  constructor(
+    readonly capacityMsPerMinute = 0.75 * availableParallelism() * 60_000,
+    readonly floorMs = CPU_FLOOR_MS,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** `who` spent processing time now. */
+  spent(who: object): void {
+    this.#spent.delete(who);
+    this.#spent.set(who, this.now());
+  }
+
+  /** Keys busy now (`who` counted among them). */
+  busy(who: object): number {
+    const at = this.now();
+    for (const [key, when] of this.#spent) {
+      if (when > at - 60_000) break;
+      this.#spent.delete(key);
+    }
+    return this.#spent.size + (this.#spent.has(who) ? 0 : 1);
+  }
+
+  /** `who`'s share of a minute now, at most `maxMs`. */
+  shareMs(who: object, maxMs: number): number {
+    if (maxMs === Number.POSITIVE_INFINITY) return maxMs;
+    return Math.min(maxMs, Math.max(this.floorMs, this.capacityMsPerMinute / this.busy(who)));
+  }
+}
+
+/** The keys of this process. */
+export const PROCESS_CPU_SHARES = new CpuShares();
 
 export const POSTHOG_PERSONAL_KEY_LIMITS: RateLimits = { perMinute: 480, perHour: 4800 };
 
@@ -64,7 +113,8 @@ class CpuWindow {
   #spent = 0;
 
   constructor(
-    readonly budgetMs: number,
+    /** The budget now (it changes with the keys sharing the process). */
+    readonly budgetMs: () => number,
     readonly windowMs: number,
     private readonly now: () => number,
   ) {}
@@ -89,11 +139,12 @@ class CpuWindow {
   waitMs(): number {
     const at = this.now();
     this.#expire(at);
+    const budget = this.budgetMs();
     let spent = this.#spent;
     for (const [when, ms] of this.#charges) {
-      if (spent < this.budgetMs) break;
+      if (spent < budget) break;
       spent -= ms;
-      if (spent < this.budgetMs) return Math.max(1, Math.ceil(when + this.windowMs - at));
+      if (spent < budget) return Math.max(1, Math.ceil(when + this.windowMs - at));
     }
     return 0;
   }
@@ -120,9 +171,11 @@ export class CpuBudgetSpent extends Error {
     readonly waitMs: number,
     readonly spentMs: number,
     readonly budgetMs: number,
+    /** Keys busy on the server, sharing its processing time. */
+    readonly busy = 1,
   ) {
     super(
-      `the key used ${Math.round(spentMs / 1000)} s of this server's processing time in the last minute (its share is ${seconds(budgetMs)} s a minute); room again in ${seconds(waitMs)} seconds`,
+      `the key used ${Math.round(spentMs / 1000)} s of this server's processing time in the last minute (its share is ${seconds(budgetMs)} s a minute${busy > 1 ? `, with ${busy} keys busy on this server` : ""}); room again in ${seconds(waitMs)} seconds`,
     );
   }
 }
@@ -135,21 +188,31 @@ export class RateLimiter {
   readonly #windows: SlidingWindow[];
   readonly #cpu: CpuWindow;
 
+  readonly #shares: CpuShares;
+
   constructor(
     limits: RateLimits = POSTHOG_PERSONAL_KEY_LIMITS,
     private readonly maxWaitMs = 30_000,
     now: () => number = () => performance.now(),
   ) {
+    const shares = limits.shares ?? PROCESS_CPU_SHARES;
+    this.#shares = shares;
     this.#windows = [
       new SlidingWindow(limits.perMinute, 60_000 + MARGIN_MS, now),
       new SlidingWindow(limits.perHour, 3_600_000 + MARGIN_MS, now),
     ];
-    this.#cpu = new CpuWindow(limits.cpuMsPerMinute ?? CPU_MS_PER_MINUTE, 60_000, now);
+    const most = limits.cpuMsPerMinute ?? CPU_MS_PER_MINUTE;
+    this.#cpu = new CpuWindow(() => shares.shareMs(this, most), 60_000, now);
+    this.#alone = most === Number.POSITIVE_INFINITY;
   }
+
+  /** The process is this key's alone (stdio): its processing time is neither rationed nor shared. */
+  readonly #alone: boolean;
 
   /** Counts `ms` of processing time (this server's thread or a conversion worker) against the key. */
   chargeCpu(ms: number): void {
     this.#cpu.charge(ms);
+    if (!this.#alone && ms > 0) this.#shares.spent(this);
   }
 
   /** Processing time the key used in the last minute, in milliseconds. */
@@ -174,7 +237,9 @@ export class RateLimiter {
       for (const window of this.#windows) requests = Math.max(requests, window.waitMs());
       const cpu = this.#cpu.waitMs();
       if (requests === 0 && cpu === 0) return;
-      if (cpu > this.maxWaitMs) throw new CpuBudgetSpent(cpu, this.#cpu.spentMs(), this.#cpu.budgetMs);
+      if (cpu > this.maxWaitMs) {
+        throw new CpuBudgetSpent(cpu, this.#cpu.spentMs(), this.#cpu.budgetMs(), this.#shares.busy(this));
+      }
       if (requests > this.maxWaitMs) throw new RateLimitExceeded(requests);
       await sleep(Math.max(requests, cpu), signal);
     }

@@ -73,7 +73,7 @@ export async function budget(
       const wait = Math.ceil(error.waitMs / 1000);
       return {
         reason: "busy",
-        message: `This key has used ${Math.round(error.spentMs / 1000)} s of this server's processing time in the last minute, over its share of ${Math.ceil(error.budgetMs / 1000)} s a minute, so ${request.name} was not run and nothing was sent to PostHog. Try again in ${wait} second${wait === 1 ? "" : "s"}; big notebooks (converting, editing, searching them) cost the most.`,
+        message: `This key has used ${Math.round(error.spentMs / 1000)} s of this server's processing time in the last minute, over its share of ${Math.ceil(error.budgetMs / 1000)} s a minute${error.busy > 1 ? ` (this server's time is shared among the ${error.busy} keys busy on it)` : ""}, so ${request.name} was not run and nothing was sent to PostHog. Try again in ${wait} second${wait === 1 ? "" : "s"}; big notebooks (converting, editing, searching them) cost the most.`,
         retryAfterSeconds: wait,
       };
     }

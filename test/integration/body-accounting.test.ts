@@ -7,9 +7,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PostHogClient } from "../../src/posthog/client.js";
+import { CpuShares } from "../../src/posthog/rate-limit.js";
 import type { HttpServing } from "../../src/server/http.js";
 import { type SandboxUpstream, sandboxUpstream, serveOnLoopback } from "../helpers/in-process-http.js";
 import { rawPost } from "../helpers/raw-post.js";
+
+/** A share of processing time of its own, whatever the machine and the other keys (none here). */
+const unshared = () => new CpuShares(Number.POSITIVE_INFINITY);
 
 const A = "phx_accountingTenantA0123456789abcdefghijklmnop";
 const B = "phx_accountingTenantB0123456789abcdefghijklmnop";
@@ -20,7 +24,11 @@ describe("reading bodies, charged to their keys", () => {
   const clients = new Map<string, PostHogClient>();
 
   beforeAll(async () => {
-    up = await sandboxUpstream([A, B], {}, { perMinute: 480, perHour: 4_800, cpuMsPerMinute: 30_000 });
+    up = await sandboxUpstream(
+      [A, B],
+      {},
+      { perMinute: 480, perHour: 4_800, cpuMsPerMinute: 30_000, shares: unshared() },
+    );
     const clientFor = up.base.clientFor.bind(up.base);
     up.base.clientFor = (apiKey, logger, alone) => {
       const client = clientFor(apiKey, logger, alone);

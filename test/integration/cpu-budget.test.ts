@@ -7,8 +7,11 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { accountedTo, metered } from "../../src/cpu-account.js";
 import * as converter from "../../src/notebooks/worker-pool.js";
-import { CpuBudgetSpent, RateLimitExceeded, RateLimiter } from "../../src/posthog/rate-limit.js";
+import { CpuBudgetSpent, CpuShares, RateLimitExceeded, RateLimiter } from "../../src/posthog/rate-limit.js";
 import { type Harness, startHarness, textOf } from "../helpers/harness.js";
+
+/** A share of processing time of its own, whatever the machine and the other keys (none here). */
+const unshared = () => new CpuShares(Number.POSITIVE_INFINITY);
 
 // Every conversion goes through `convert`: spied on, to see that a call held back converts nothing.
 vi.mock("../../src/notebooks/worker-pool.js", async (original) => {
@@ -28,7 +31,7 @@ describe("processing time, per key (fake clock)", () => {
   it("a key over its share of a minute is refused until what it spent leaves the window", async () => {
     let now = 0;
     const limiter = new RateLimiter(
-      { perMinute: 100, perHour: 1_000, cpuMsPerMinute: 30_000 },
+      { perMinute: 100, perHour: 1_000, cpuMsPerMinute: 30_000, shares: unshared() },
       30_000,
       () => now,
     );
@@ -47,7 +50,7 @@ describe("processing time, per key (fake clock)", () => {
   it("a short wait is waited out; admitting takes no request place", async () => {
     let now = 0;
     const limiter = new RateLimiter(
-      { perMinute: 1, perHour: 1_000, cpuMsPerMinute: 30_000 },
+      { perMinute: 1, perHour: 1_000, cpuMsPerMinute: 30_000, shares: unshared() },
       30_000,
       () => now,
     );
@@ -76,6 +79,52 @@ describe("processing time, per key (fake clock)", () => {
     await expect(limiter.admit()).rejects.toBeInstanceOf(RateLimitExceeded);
   });
 
+  it("keys busy at once share the process's time: each key's share shrinks as more spend, and comes back as they stop", async () => {
+    let now = 0;
+    const clock = () => now;
+    // A process of 60 s a minute to share, each key at most 30 s, at least 5 s.
+    const shares = new CpuShares(60_000, 5_000, clock);
+    const limits = { perMinute: 1_000, perHour: 10_000, cpuMsPerMinute: 30_000, shares };
+    const keys = Array.from({ length: 16 }, () => new RateLimiter(limits, 1_000, clock));
+    const [first, second, third] = keys as [RateLimiter, RateLimiter, RateLimiter];
+    first.chargeCpu(20_000);
+    // Alone, or with one other key busy: its 30 s a minute.
+    await first.admit();
+    second.chargeCpu(1);
+    expect(shares.busy(first)).toBe(2);
+    await first.admit();
+    // A third key busy: 20 s each, and the first key has spent its part.
+    third.chargeCpu(1);
+    const refused = await first.admit().catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(CpuBudgetSpent);
+    expect((refused as CpuBudgetSpent).budgetMs).toBe(20_000);
+    expect((refused as CpuBudgetSpent).message).toMatch(
+      /share is 20 s a minute, with 3 keys busy on this server/,
+    );
+    // However many keys are busy, a share is never under the floor.
+    for (const key of keys) key.chargeCpu(1);
+    expect(shares.shareMs(third, 30_000)).toBe(5_000);
+    await third.admit();
+    // A minute later the others have stopped; the first key's charge has left its window too.
+    now = 61_000;
+    first.chargeCpu(25_000);
+    expect(shares.busy(first)).toBe(1);
+    await first.admit();
+  });
+
+  it("a key that has the process to itself (stdio) is not counted among the busy ones", () => {
+    const shares = new CpuShares(60_000, 5_000, () => 0);
+    const own = new RateLimiter({
+      perMinute: 1,
+      perHour: 1,
+      cpuMsPerMinute: Number.POSITIVE_INFINITY,
+      shares,
+    });
+    own.chargeCpu(100_000);
+    expect(own.cpuWaitMs()).toBe(0);
+    expect(shares.busy({})).toBe(1);
+  });
+
   it("work metered inside a call is charged to the call's account, and to no other", () => {
     const mine: number[] = [];
     const theirs: number[] = [];
@@ -96,7 +145,7 @@ describe("through the server", () => {
   it("a key over its share of processing time is told so and when to retry; nothing is converted or sent", async () => {
     // A shared server's share (a process serving one key over stdio rations nothing by default).
     h = await startHarness({
-      app: { rateLimits: { perMinute: 480, perHour: 4_800, cpuMsPerMinute: 30_000 } },
+      app: { rateLimits: { perMinute: 480, perHour: 4_800, cpuMsPerMinute: 30_000, shares: unshared() } },
     });
     await h.toolNames();
     h.app.session.client.cpuAccount?.chargeCpu(200_000);
