@@ -9,6 +9,8 @@ import { AsyncLocalStorage } from "node:async_hooks";
 
 export interface CpuAccount {
   chargeCpu(ms: number): void;
+  /** Processing time charged in the last minute (whose work goes first when several wait). */
+  cpuSpentMs?(): number;
 }
 
 const current = new AsyncLocalStorage<CpuAccount | undefined>();

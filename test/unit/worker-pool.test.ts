@@ -135,6 +135,23 @@ it("serves waiting jobs one key's after another's, not first come first served",
   }
 });
 
+it("serves first the waiting key that spent the least processing time in the last minute", async () => {
+  const one = new WorkerPool(pathToFileURL(join(dir, "worker.mjs")), { maxWorkers: 1, deadlineMs: 30_000 });
+  // Key a has been converting for ten seconds of the last minute; key b has spent nothing.
+  const a = { chargeCpu: () => undefined, cpuSpentMs: () => 10_000 };
+  const b = { chargeCpu: () => undefined, cpuSpentMs: () => 0 };
+  const order: string[] = [];
+  const run = (account: CpuAccount, label: string, ms = 0) =>
+    accountedTo(account, () => one.run("busy", [label, ms])).then(() => order.push(label));
+  try {
+    // Key a's queued first, key b's last: b's goes as soon as the worker is free.
+    await Promise.all([run(a, "a1", 200), run(a, "a2"), run(a, "a3"), run(b, "b1"), run(b, "b2")]);
+    expect(order).toEqual(["a1", "b1", "b2", "a2", "a3"]);
+  } finally {
+    await one.close();
+  }
+});
+
 it("runs a small job beside a big one over the budget, in the other worker", async () => {
   const pool = new WorkerPool(pathToFileURL(join(dir, "worker.mjs")), { budget: 1_000, deadlineMs: 4_000 });
   try {
