@@ -2,10 +2,10 @@
  * Logs: pino, always to stderr (stdout carries JSON-RPC only). Every line is redacted as it is
  * written: no key this process holds reaches the log, whichever field or message carries it.
  */
-import { writeSync } from "node:fs";
 import pino, { type Logger } from "pino";
 import type { LogLevel } from "./config.js";
 import { redactSecrets } from "./secrets.js";
+import { StderrSink } from "./stderr-sink.js";
 
 export type { Logger };
 
@@ -54,7 +54,8 @@ export interface LogDestination {
  * only): pino itself lets every level through, and stderr's level is applied here.
  */
 export function createLogger(level: LogLevel, destination?: LogDestination): Logger {
-  const sink = destination ?? { write: (line: string) => void writeSync(2, line) };
+  const stderr = destination ? undefined : new StderrSink();
+  const sink = destination ?? { write: (line: string) => stderr?.line(line) };
   const stderrFrom = level === "silent" ? Number.POSITIVE_INFINITY : pino.levels.values[level];
   return pino(
     {
