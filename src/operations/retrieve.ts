@@ -244,7 +244,7 @@ async function locate(
     }
     if (found.skipped > 0) {
       said.push(
-        `${found.skipped} line${found.skipped === 1 ? "" : "s"} over ${MAX_LINE.toLocaleString("en")} characters ${found.skipped === 1 ? "was" : "were"} not searched by the pattern (text as written, without regex, is found in them).`,
+        `${found.skipped} line${found.skipped === 1 ? "" : "s"} ${found.skipped === 1 ? "was" : "were"} not searched by the pattern: over ${MAX_LINE.toLocaleString("en")} characters, or too costly for it to search within ${REGEX_BUDGET_MS / 1_000} s (text as written, without regex, is found in them).`,
       );
     }
   }

@@ -61,7 +61,9 @@ describe("StderrSink", () => {
     state.full = false;
     await vi.advanceTimersByTimeAsync(50);
     const lines = state.out.trim().split("\n");
-    expect(lines.slice(0, 12)).toEqual(Array.from({ length: 12 }, (_, i) => `line ${String(i).padStart(2, "0")}`));
+    expect(lines.slice(0, 12)).toEqual(
+      Array.from({ length: 12 }, (_, i) => `line ${String(i).padStart(2, "0")}`),
+    );
     expect(JSON.parse(lines[12] as string)).toMatchObject({
       level: 40,
       msg: "18 log lines were dropped: stderr was not being read",
