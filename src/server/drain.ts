@@ -49,7 +49,9 @@ export class Drain {
 export function answerHealthz(
   res: ServerResponse,
   draining: boolean,
-  local: { sessions: number; listening: number; keys: number; keptBytes: number } | undefined,
+  local:
+    | { sessions: number; listening: number; keys: number; keptBytes: number; readingBytes: number }
+    | undefined,
 ): void {
   res.writeHead(draining ? 503 : 200, { "content-type": "application/json" });
   res.end(JSON.stringify({ status: draining ? "draining" : "ok", version: VERSION, ...local }));

@@ -180,6 +180,7 @@ export async function serveHttp(
             listening: modern.listening,
             keys: keys.size,
             keptBytes: memory.usedBytes,
+            readingBytes: bodies.buffered,
           }
         : undefined;
       return answerHealthz(res, drain.draining, local);

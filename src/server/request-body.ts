@@ -55,16 +55,38 @@ const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
  */
 export const MAX_KEY_BUFFERED = 16 * 1024 * 1024;
 
+/** A body being read: how much of it is in, when its last bytes came, and how to stop it. */
+interface Upload {
+  key: string;
+  size: number;
+  /** Its place in the order bodies last received bytes (the most stalled gives way first). */
+  seen: number;
+  /** Stops it (answered 503), its bytes given back. */
+  stop(): void;
+  /** Its bytes are given back. */
+  done: boolean;
+  /** It was stopped to make room for others. */
+  stopped: boolean;
+}
+
 export class BodyBudget {
   /** Bytes being read at once, of every key's bodies. */
   #buffered = 0;
   /** Bytes being read of each key's bodies (by the key's hash). */
   readonly #perKey = new Map<string, number>();
+  /** The bodies being read, by key. */
+  readonly #uploads = new Map<string, Set<Upload>>();
+  #seen = 0;
 
   constructor(
     private readonly maxBodyBytes: number,
     private readonly logger?: Pick<Logger, "debug">,
   ) {}
+
+  /** Bytes of bodies being read now. */
+  get buffered(): number {
+    return this.#buffered;
+  }
 
   /**
    * The request's body, parsed; undefined when it was refused (and answered). `admit`, given for a
@@ -106,21 +128,40 @@ export class BodyBudget {
       return undefined;
     };
     const chunks: Buffer[] = [];
-    let size = 0;
+    const upload: Upload = {
+      key,
+      size: 0,
+      seen: ++this.#seen,
+      done: false,
+      stopped: false,
+      stop: () => {
+        upload.stopped = true;
+        this.#giveBack(upload);
+        refused(
+          503,
+          "This server needed the room this key's unfinished request bodies held for other keys' requests: this one was stopped. Send a request's body in one go, then try again.",
+        );
+      },
+    };
+    const own = this.#uploads.get(key) ?? new Set<Upload>();
+    this.#uploads.set(key, own);
+    own.add(upload);
     try {
       for await (const chunk of req as AsyncIterable<Buffer>) {
-        size += chunk.length;
+        if (upload.stopped) return undefined;
+        upload.size += chunk.length;
+        upload.seen = ++this.#seen;
         this.#buffered += chunk.length;
         const keyBuffered = (this.#perKey.get(key) ?? 0) + chunk.length;
         this.#perKey.set(key, keyBuffered);
-        if (size > maxBodyBytes) return refused(413, `Request body over ${maxBodyBytes} bytes.`);
+        if (upload.size > maxBodyBytes) return refused(413, `Request body over ${maxBodyBytes} bytes.`);
         if (keyBuffered > MAX_KEY_BUFFERED) {
           return refused(
             503,
             `This key's requests are sending more than ${MAX_KEY_BUFFERED / 1024 / 1024} MiB of bodies at once: let them finish, then try again.`,
           );
         }
-        if (this.#buffered > MAX_BUFFERED_BYTES) {
+        if (this.#buffered > MAX_BUFFERED_BYTES && !this.#makeRoom(upload)) {
           return refused(
             503,
             "This server is reading too many request bodies at once: try again in a moment.",
@@ -128,12 +169,20 @@ export class BodyBudget {
         }
         chunks.push(chunk);
       }
+    } catch (error) {
+      // The client went (or its body was stopped above) while it was being sent: nothing to answer.
+      if (upload.stopped || req.destroyed) {
+        this.logger?.debug({ err: (error as Error).message }, "a request body stopped before it was in");
+        return undefined;
+      }
+      throw error;
     } finally {
-      this.#buffered -= size;
-      const left = (this.#perKey.get(key) ?? 0) - size;
-      if (left > 0) this.#perKey.set(key, left);
-      else this.#perKey.delete(key);
+      this.#giveBack(upload);
+      own.delete(upload);
+      if (own.size === 0 && this.#uploads.get(key) === own) this.#uploads.delete(key);
     }
+    if (upload.stopped) return undefined;
+    const size = upload.size;
     const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
     chunks.length = 0;
     const charged = account();
@@ -155,6 +204,44 @@ export class BodyBudget {
     if ("error" in read) refuse(res, 400, read.code, read.error, {}, read.id ?? null);
     else refuse(res, 400, read.code, "Parse error: the request body is not JSON.");
     return undefined;
+  }
+
+  /** Gives back what `upload` holds (once). */
+  #giveBack(upload: Upload): void {
+    if (upload.done) return;
+    upload.done = true;
+    this.#buffered -= upload.size;
+    const left = (this.#perKey.get(upload.key) ?? 0) - upload.size;
+    if (left > 0) this.#perKey.set(upload.key, left);
+    else this.#perKey.delete(upload.key);
+  }
+
+  /**
+   * Makes room for `upload`'s last bytes, all bodies together being over the budget: the most
+   * stalled body of the key reading the most gives way, as long as that key would still hold at
+   * least as much as `upload`'s key. (Four keys' slow uploads, sixteen MiB each, held the whole
+   * budget, and every other key's requests were refused until they ended.)
+   */
+  #makeRoom(upload: Upload): boolean {
+    const asking = this.#perKey.get(upload.key) ?? 0;
+    while (this.#buffered > MAX_BUFFERED_BYTES) {
+      let victim: Upload | undefined;
+      let most = 0;
+      for (const [key, held] of this.#perKey) {
+        if (key === upload.key || held <= most) continue;
+        let stalled: Upload | undefined;
+        for (const other of this.#uploads.get(key) ?? []) {
+          if (!other.done && (!stalled || other.seen < stalled.seen)) stalled = other;
+        }
+        if (stalled && held - stalled.size >= asking) {
+          victim = stalled;
+          most = held;
+        }
+      }
+      if (!victim) return false;
+      victim.stop();
+    }
+    return true;
   }
 
   /** The message in `bytes`: read in a worker when long (if there are workers), here otherwise. */

@@ -21,6 +21,10 @@ import { connectHttp, type HttpServer, startHttpServer } from "../helpers/http-s
 
 /** Every scope, limited to project 1. */
 const KEY_A = "phx_httpTeamKeyA0000000000000000000000000000001";
+/** Every scope, limited to project 1: with KEY_A, the keys whose uploads fill the reading budget. */
+const UPLOADERS = ["C", "D", "E"].map((name) =>
+  `phx_httpTeamKey${name}${"0".repeat(30)}00${name}`.slice(0, 47),
+);
 /** notebook:read only, limited to project 2. */
 const KEY_B = "phx_httpTeamKeyB0000000000000000000000000000002";
 const ALL_TOOLS = OPERATIONS.map((o) => o.name).sort();
@@ -47,6 +51,7 @@ beforeAll(async () => {
     keys: [
       { value: KEY_A, scopes: ["*"], scoped_teams: [1] },
       { value: KEY_B, scopes: ["notebook:read"], scoped_teams: [2] },
+      ...UPLOADERS.map((value) => ({ value, scopes: ["*"], scoped_teams: [1] })),
     ],
     rateLimit: false,
   });
@@ -464,6 +469,45 @@ describe("HTTP-level protections", () => {
       expect(first.status).toBe(503);
       expect(first.body).toContain("This key's requests are sending more than 16 MiB of bodies at once");
       expect(await anotherKeyStatus()).toBe(200);
+    } finally {
+      for (const upload of uploads) upload.stop();
+    }
+  });
+
+  it("keys whose unfinished uploads fill the whole reading budget give way to another key's request", async () => {
+    // Four keys, four unfinished uploads each, held all 64 MiB: every other key's requests got
+    // 503 for as long as they went on. Now the most stalled upload of the key holding the most
+    // is stopped, saying why, and the other key's request is read.
+    const keys = [KEY_A, ...UPLOADERS];
+    // Each key's first request is checked with PostHog: checked before its uploads start.
+    for (const key of keys) {
+      const answer = await raw(server.url, {
+        method: "POST",
+        headers: { ...POST_HEADERS, ...bearer(key) },
+        body: INITIALIZE,
+      });
+      expect(answer.status).toBe(200);
+    }
+    const size = 4 * 1024 * 1024 - 1;
+    const uploads = keys.flatMap((key) =>
+      Array.from({ length: 4 }, () => unfinishedUpload(server.url, key, size)),
+    );
+    try {
+      await vi.waitFor(
+        async () => {
+          const health = JSON.parse((await raw(new URL("/healthz", server.url).href)).body) as {
+            readingBytes: number;
+          };
+          expect(health.readingBytes).toBe(16 * size);
+        },
+        { timeout: 60_000, interval: 50 },
+      );
+      expect(await anotherKeyStatus()).toBe(200);
+      const stopped = await Promise.race(uploads.map((upload) => upload.answered));
+      expect(stopped.status).toBe(503);
+      expect(stopped.body).toContain(
+        "needed the room this key's unfinished request bodies held for other keys' requests",
+      );
     } finally {
       for (const upload of uploads) upload.stop();
     }
