@@ -50,7 +50,14 @@ export function answerHealthz(
   res: ServerResponse,
   draining: boolean,
   local:
-    | { sessions: number; listening: number; keys: number; keptBytes: number; readingBytes: number }
+    | {
+        sessions: number;
+        listening: number;
+        keys: number;
+        keptBytes: number;
+        readingBytes: number;
+        inFlight: number;
+      }
     | undefined,
 ): void {
   res.writeHead(draining ? 503 : 200, { "content-type": "application/json" });

@@ -31,8 +31,9 @@ import { refuse } from "./http-refusal.js";
 import { createServer } from "./index.js";
 import { KeptMemory } from "./kept-memory.js";
 import { hashOf, KeyAdmission, type KeyEntry, TooManyKeys } from "./key-admission.js";
+import { KeyRequests } from "./key-requests.js";
 import { LegacySessions } from "./legacy-sessions.js";
-import { ModernRequests } from "./modern-requests.js";
+import { isListen, ModernRequests } from "./modern-requests.js";
 import { originChecks } from "./origins.js";
 import { invalidParams, refusedArguments } from "./params.js";
 import { BodyBudget } from "./request-body.js";
@@ -79,6 +80,7 @@ export async function serveHttp(
   const origins = originChecks(http);
   const drain = new Drain();
   const bodies = new BodyBudget(maxBodyBytes, logger);
+  const requests = new KeyRequests();
   const clients = new ClientAddresses(http.trustedProxies, logger);
   const keys = new KeyAdmission(base, (key) => modern.forget(key), clients);
   const memory = new KeptMemory<KeyEntry>(options.keptBytes ?? KEPT_BYTES);
@@ -150,6 +152,12 @@ export async function serveHttp(
         new Secrets([apiKey]).redact(JSON.stringify({ jsonrpc: "2.0", id, result: refused })),
       );
     }
+    if (
+      req.method === "POST" &&
+      !requests.admit(hashOf(apiKey), keys.accountOf(apiKey), parsed, res, isListen(parsed))
+    ) {
+      return;
+    }
     if (era === "legacy" && !http.stateless) return sessions.answer(apiKey, req, res, body);
     const key = await keys.admit(apiKey, res);
     if (!key) return;
@@ -181,6 +189,7 @@ export async function serveHttp(
             keys: keys.size,
             keptBytes: memory.usedBytes,
             readingBytes: bodies.buffered,
+            inFlight: requests.inFlight,
           }
         : undefined;
       return answerHealthz(res, drain.draining, local);

@@ -227,7 +227,7 @@ export class ModernRequests {
   }
 }
 
-function isListen(body: unknown): boolean {
+export function isListen(body: unknown): boolean {
   return (
     typeof body === "object" &&
     body !== null &&

@@ -1,0 +1,80 @@
+/**
+ * What one key's requests may take of the HTTP server besides their tools' own work (in process:
+ * serveHttp on 127.0.0.1, the sandbox as PostHog): at most 16 requests of a key in flight at once
+ * (one key's hundred reads of a 4 MB notebook at once held a gigabyte), and protocol requests
+ * (tools/list, ping…: this server's thread only) charged to the key's share of processing time (one
+ * key looping batches of tools/list kept the thread busy, never counted).
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { CpuShares } from "../../src/posthog/rate-limit.js";
+import type { HttpServing } from "../../src/server/http.js";
+import { IN_FLIGHT } from "../../src/server/key-requests.js";
+import { type SandboxUpstream, sandboxUpstream, serveOnLoopback } from "../helpers/in-process-http.js";
+import { rawPost } from "../helpers/raw-post.js";
+
+const A = "phx_requestsTenantAlpha0123456789abcdefghijklmn";
+const B = "phx_requestsTenantBravo0123456789abcdefghijklmn";
+
+let up: SandboxUpstream | undefined;
+let serving: HttpServing | undefined;
+afterEach(async () => {
+  await serving?.close();
+  await up?.close();
+  serving = undefined;
+  up = undefined;
+});
+
+const call = (id: number, name: string, args: Record<string, unknown> = {}) =>
+  JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } });
+const TOOLS_LIST = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" });
+
+describe("one key's requests", () => {
+  it(`at most ${IN_FLIGHT} in flight at once: the next is refused, saying so; other keys are served`, async () => {
+    up = await sandboxUpstream([A, B]);
+    serving = await serveOnLoopback(up.base, true);
+    const url = serving.url;
+    // Both keys checked, their grants read, before PostHog is made slow.
+    for (const key of [A, B]) expect((await rawPost(url, key, call(1, "notebooks-list"))).status).toBe(200);
+    up.sandbox.fault({ kind: "latency", ms: 5_000, count: IN_FLIGHT });
+    const held = Array.from({ length: IN_FLIGHT }, (_, i) => rawPost(url, A, call(10 + i, "notebooks-list")));
+    // Every one of them is in flight (waiting on PostHog).
+    await expect.poll(inFlight, { timeout: 30_000, interval: 20 }).toBe(IN_FLIGHT);
+    const refused = await rawPost(url, A, call(99, "notebooks-list"));
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("retry-after")).toBe("1");
+    expect(refused.answer).toMatchObject({ id: 99, error: { code: -32000 } });
+    expect(refused.answer.error?.message).toMatch(
+      /^This key has 16 requests in flight on this server, the most one key may have at once: wait for some of them to be answered, then send more\.$/,
+    );
+    // Another key is served meanwhile (PostHog is quick again for it: the faults are used up).
+    expect((await rawPost(url, B, call(1, "notebooks-list"))).status).toBe(200);
+    for (const answer of await Promise.all(held)) expect(answer.status).toBe(200);
+    // Answered: the key may send again.
+    expect((await rawPost(url, A, call(100, "notebooks-list"))).status).toBe(200);
+
+    async function inFlight(): Promise<number> {
+      const health = await fetch(url.replace(/\/mcp$/, "/healthz"));
+      return ((await health.json()) as { inFlight: number }).inFlight;
+    }
+  }, 60_000);
+
+  it("protocol requests count against the key's share of processing time: over it, refused with when to retry", async () => {
+    // A share of a millisecond a minute, of its own: a few tools/list spend it.
+    const shares = new CpuShares(Number.POSITIVE_INFINITY);
+    up = await sandboxUpstream([A, B], {}, { perMinute: 480, perHour: 4_800, cpuMsPerMinute: 1, shares });
+    serving = await serveOnLoopback(up.base, true);
+    const url = serving.url;
+    let refused: Awaited<ReturnType<typeof rawPost>> | undefined;
+    for (let i = 0; i < 500 && !refused; i++) {
+      const answer = await rawPost(url, A, TOOLS_LIST);
+      if (answer.status === 429) refused = answer;
+      else expect(answer.status).toBe(200);
+    }
+    expect(refused?.answer.error?.message).toMatch(
+      /^This key has used more than its share of this server's processing time in the last minute: nothing was done\. Try again in \d+ seconds?\.$/,
+    );
+    expect(Number(refused?.headers.get("retry-after"))).toBeGreaterThan(0);
+    // The other key has spent nothing of its own share (its first request is charged once answered).
+    expect((await rawPost(url, B, TOOLS_LIST)).status).toBe(200);
+  });
+});
