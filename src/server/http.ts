@@ -115,9 +115,13 @@ export async function serveHttp(
     }
     const apiKey = keys.bearer(req, res);
     if (apiKey === undefined) return;
+    const hash = hashOf(apiKey);
+    // Counted in flight before anything of its body is read (a key over its count costs nothing more).
+    const leave = req.method === "POST" ? requests.enter(hash, res) : undefined;
+    if (req.method === "POST" && !leave) return void req.resume();
     const body =
       req.method === "POST"
-        ? await bodies.read(req, res, keys.checkBeforeReading(apiKey, res), hashOf(apiKey), () =>
+        ? await bodies.read(req, res, keys.checkBeforeReading(apiKey, res), hash, () =>
             keys.accountOf(apiKey),
           )
         : null;
@@ -152,11 +156,10 @@ export async function serveHttp(
         new Secrets([apiKey]).redact(JSON.stringify({ jsonrpc: "2.0", id, result: refused })),
       );
     }
-    if (
-      req.method === "POST" &&
-      !requests.admit(hashOf(apiKey), keys.accountOf(apiKey), parsed, res, isListen(parsed))
-    ) {
-      return;
+    if (req.method === "POST") {
+      // A stream stays open as long as its client wants: not a request in flight.
+      if (isListen(parsed)) leave?.();
+      if (!requests.admit(keys.accountOf(apiKey), parsed, res)) return;
     }
     if (era === "legacy" && !http.stateless) return sessions.answer(apiKey, req, res, body);
     const key = await keys.admit(apiKey, res);

@@ -60,39 +60,11 @@ export class KeyRequests {
   }
 
   /**
-   * Lets a POST of the key `hash` (its body read) go on, or refuses it (answered); `account`: who
-   * its time is charged to (the key, once PostHog has accepted it). `streaming`: it is a stream
-   * open as long as its client wants (not counted in flight).
+   * Counts a POST of the key `hash` in flight before its body is read (a refusal then costs no
+   * reading), or refuses it (answered). Returns how to stop counting it (a stream, once known), or
+   * undefined when refused.
    */
-  admit(
-    hash: string,
-    account: BodyAccount | undefined,
-    body: unknown,
-    res: ServerResponse,
-    streaming: boolean,
-  ): boolean {
-    const messages = messagesOf(body);
-    const local = messages.length > 0 && messages.every(isLocal);
-    if (local && account) {
-      const wait = account.cpuWaitMs();
-      if (wait > 0) {
-        const seconds = Math.ceil(wait / 1000);
-        refuse(
-          res,
-          429,
-          -32000,
-          `This key has used more than its share of this server's processing time in the last minute: nothing was done. Try again in ${seconds} second${seconds === 1 ? "" : "s"}.`,
-          { "retry-after": String(seconds) },
-          idOf(body),
-        );
-        return false;
-      }
-      const started = performance.now();
-      res.once("close", () => {
-        account.chargeCpu(Math.min(performance.now() - started, MAX_CHARGE_MS * messages.length));
-      });
-    }
-    if (streaming) return true;
+  enter(hash: string, res: ServerResponse): (() => void) | undefined {
     const now = this.#inFlight.get(hash) ?? 0;
     if (now >= IN_FLIGHT) {
       refuse(
@@ -101,17 +73,48 @@ export class KeyRequests {
         -32000,
         `This key has ${IN_FLIGHT} requests in flight on this server, the most one key may have at once: wait for some of them to be answered, then send more.`,
         { "retry-after": "1" },
-        idOf(body),
       );
-      return false;
+      return undefined;
     }
     this.#inFlight.set(hash, now + 1);
     this.#total += 1;
-    res.once("close", () => {
+    let counted = true;
+    const leave = () => {
+      if (!counted) return;
+      counted = false;
       this.#total -= 1;
       const left = (this.#inFlight.get(hash) ?? 1) - 1;
       if (left > 0) this.#inFlight.set(hash, left);
       else this.#inFlight.delete(hash);
+    };
+    res.once("close", leave);
+    return leave;
+  }
+
+  /**
+   * Lets the request (its body read) go on, or refuses it (answered): protocol requests are
+   * refused once the key has spent its share of processing time, and charged for their time.
+   * `account`: the key's, once PostHog has accepted it (and when its processing time is rationed).
+   */
+  admit(account: BodyAccount | undefined, body: unknown, res: ServerResponse): boolean {
+    const messages = messagesOf(body);
+    if (!account || messages.length === 0 || !messages.every(isLocal)) return true;
+    const wait = account.cpuWaitMs();
+    if (wait > 0) {
+      const seconds = Math.ceil(wait / 1000);
+      refuse(
+        res,
+        429,
+        -32000,
+        `This key has used more than its share of this server's processing time in the last minute: nothing was done. Try again in ${seconds} second${seconds === 1 ? "" : "s"}.`,
+        { "retry-after": String(seconds) },
+        idOf(body),
+      );
+      return false;
+    }
+    const started = performance.now();
+    res.once("close", () => {
+      account.chargeCpu(Math.min(performance.now() - started, MAX_CHARGE_MS * messages.length));
     });
     return true;
   }
