@@ -12,6 +12,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { notebookUri, openMany, openSession, openStream } from "./raw-clients.mjs";
 
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const args = process.argv.slice(2).filter((a) => !a.startsWith("--"));
@@ -63,105 +64,38 @@ function rssMB() {
 const settle = () => new Promise((resolve) => setTimeout(resolve, 1_500));
 const health = async () => (await fetch(url.replace(/\/mcp$/, "/healthz"))).json();
 
-const headers = (key, extra = {}) => ({
-  "content-type": "application/json",
-  accept: "application/json, text/event-stream",
-  authorization: `Bearer ${key}`,
-  ...extra,
-});
-
-async function post(key, body, session) {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: headers(key, session ? { "mcp-session-id": session, "mcp-protocol-version": "2025-11-25" } : {}),
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, text, session: response.headers.get("mcp-session-id") };
-}
-
 const name = (i) => (HEAVY ? `bench-${i}-${"n".repeat(60_000)}` : `bench-${i}`);
-
-async function openSession(i, watch = 0) {
-  const key = KEYS[i % KEYS.length];
-  const init = await post(key, {
-    jsonrpc: "2.0",
-    id: 1,
-    method: "initialize",
-    params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: name(i), version: "1" } },
-  });
-  if (!init.session) return init;
-  await post(key, { jsonrpc: "2.0", method: "notifications/initialized" }, init.session);
-  await post(key, { jsonrpc: "2.0", id: 2, method: "tools/list" }, init.session);
-  for (let n = 0; n < watch; n++) {
-    const uri = `posthog://notebooks/${String(i).padStart(8, "0")}${String(n).padStart(24, "0")}`;
-    await post(
-      key,
-      { jsonrpc: "2.0", id: 3 + n, method: "resources/subscribe", params: { uri } },
-      init.session,
-    );
-  }
-  return init;
-}
-
-const streams = [];
-async function openStream(i) {
-  const key = KEYS[i % KEYS.length];
-  const meta = {
-    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-    "io.modelcontextprotocol/clientCapabilities": {},
-    ...(HEAVY ? { "io.modelcontextprotocol/pad": "p".repeat(60_000) } : {}),
-  };
-  const watched = Array.from(
-    { length: HEAVY ? 1_000 : 1 },
-    (_, n) => `posthog://notebooks/${String(i).padStart(8, "0")}${String(n).padStart(24, "0")}`,
+const openSessionOf = (i, watch = 0) =>
+  openSession(
+    url,
+    KEYS[i % KEYS.length],
+    name(i),
+    Array.from({ length: watch }, (_, n) => notebookUri(i, n)),
   );
-  const abort = new AbortController();
-  const response = await fetch(url, {
-    method: "POST",
-    headers: headers(key, { "mcp-protocol-version": "2026-07-28", "mcp-method": "subscriptions/listen" }),
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: i + 1,
-      method: "subscriptions/listen",
-      params: { _meta: meta, notifications: { resourceSubscriptions: watched } },
-    }),
-    signal: abort.signal,
-  });
-  if (response.status !== 200) return { status: response.status, text: await response.text() };
-  const reader = response.body.getReader();
-  await reader.read(); // the acknowledgement
-  streams.push(abort);
-  return { status: 200 };
-}
-
-async function openMany(count, open, from = 0) {
-  const statuses = {};
-  for (let done = 0; done < count; ) {
-    const batch = Math.min(20, count - done);
-    const answers = await Promise.all(Array.from({ length: batch }, (_, k) => open(from + done + k)));
-    for (const answer of answers) statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
-    done += batch;
-  }
-  return statuses;
+const streams = [];
+async function openStreamOf(i) {
+  const watched = Array.from({ length: HEAVY ? 1_000 : 1 }, (_, n) => notebookUri(i, n));
+  const answer = await openStream(url, KEYS[i % KEYS.length], i + 1, watched, HEAVY ? 4_000 : 0);
+  if (answer.abort) streams.push(answer.abort);
+  return answer;
 }
 
 const started = performance.now();
 const perKB = (rss, base, n) => (((rss - base) * 1024) / n).toFixed(1);
 // Every key's first session, so that what keys cost is in the baseline.
-await openMany(KEYS.length, (i) => openSession(i));
+await openMany(KEYS.length, (i) => openSessionOf(i));
 await settle();
 const baseline = rssMB();
 console.log(`${KEYS.length} keys, one session each: RSS ${baseline.toFixed(1)} MB`);
 
-await openMany(SESSIONS, (i) => openSession(i), KEYS.length);
+await openMany(SESSIONS, (i) => openSessionOf(i), KEYS.length);
 await settle();
 const afterSessions = rssMB();
 console.log(
   `+${SESSIONS} sessions${HEAVY ? " (60 KB client names)" : ""}: RSS ${afterSessions.toFixed(1)} MB, ${perKB(afterSessions, baseline, SESSIONS)} KB a session; ${JSON.stringify(await health())}`,
 );
 if (HEAVY) {
-  await openMany(20, (i) => openSession(i, 1_000), 100_000);
+  await openMany(20, (i) => openSessionOf(i, 1_000), 100_000);
   await settle();
   const watching = rssMB();
   console.log(
@@ -169,14 +103,14 @@ if (HEAVY) {
   );
 }
 const beforeStreams = rssMB();
-const streamStatuses = await openMany(STREAMS, openStream);
+const streamStatuses = await openMany(STREAMS, openStreamOf);
 await settle();
 const afterStreams = rssMB();
 console.log(
-  `+${STREAMS} listen streams${HEAVY ? " (60 KB _meta, 1,000 URIs)" : ""}: ${JSON.stringify(streamStatuses)}, RSS ${afterStreams.toFixed(1)} MB, ${perKB(afterStreams, beforeStreams, STREAMS)} KB a stream; ${JSON.stringify(await health())}`,
+  `+${STREAMS} listen streams${HEAVY ? " (4 KB of protocol _meta, 1,000 URIs)" : ""}: ${JSON.stringify(streamStatuses)}, RSS ${afterStreams.toFixed(1)} MB, ${perKB(afterStreams, beforeStreams, STREAMS)} KB a stream; ${JSON.stringify(await health())}`,
 );
 // Past the budget: each key asks for 40 sessions more.
-const past = await openMany(KEYS.length * 40, (i) => openSession(i), 200_000);
+const past = await openMany(KEYS.length * 40, (i) => openSessionOf(i), 200_000);
 await settle();
 console.log(
   `+${KEYS.length * 40} sessions more: ${JSON.stringify(past)}, RSS ${rssMB().toFixed(1)} MB; ${JSON.stringify(await health())}`,

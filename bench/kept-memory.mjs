@@ -62,6 +62,7 @@ const { startSandbox } = await load("sandbox");
 const { openUpstreamBase } = await load("upstream");
 const { serveHttp } = await load("http");
 const { default: pino } = await import("pino");
+const { notebookUri, openMany, openSession, openStream } = await import("./raw-clients.mjs");
 const KEYS = Array.from({ length: 20 }, (_, i) =>
   `phx_measure${String(i).padStart(4, "0")}abcdefghijklmnopqrstuvwxyz01234567`.slice(0, 47),
 );
@@ -88,97 +89,30 @@ const serving = await serveHttp(
   { keptBytes: 4 * 1024 ** 3 },
 );
 const url = serving.url;
-const H = (key, extra = {}) => ({
-  "content-type": "application/json",
-  accept: "application/json, text/event-stream",
-  authorization: `Bearer ${key}`,
-  ...extra,
-});
-async function post(key, body, session) {
-  const r = await fetch(url, {
-    method: "POST",
-    headers: H(key, session ? { "mcp-session-id": session, "mcp-protocol-version": "2025-11-25" } : {}),
-    body: JSON.stringify(body),
-  });
-  const text = await r.text();
-  return { status: r.status, text, session: r.headers.get("mcp-session-id") };
-}
-async function openSession(i, watch = 0) {
-  const key = KEYS[i % KEYS.length];
-  const init = await post(key, {
-    jsonrpc: "2.0",
-    id: 1,
-    method: "initialize",
-    params: {
-      protocolVersion: "2025-11-25",
-      capabilities: {},
-      clientInfo: { name: HEAVY ? `b${i}${"n".repeat(50_000)}` : `b${i}`, version: "1" },
-    },
-  });
-  if (!init.session) {
-    console.log(init.status, init.text.slice(0, 200));
-    return;
-  }
-  await post(key, { jsonrpc: "2.0", method: "notifications/initialized" }, init.session);
-  await post(key, { jsonrpc: "2.0", id: 2, method: "tools/list" }, init.session);
-  for (let n = 0; n < watch; n++)
-    await post(
-      key,
-      {
-        jsonrpc: "2.0",
-        id: 3 + n,
-        method: "resources/subscribe",
-        params: { uri: `posthog://notebooks/${String(i).padStart(8, "0")}${String(n).padStart(24, "0")}` },
-      },
-      init.session,
-    );
-}
-const streams = [];
-async function openStream(i) {
-  const key = KEYS[i % KEYS.length];
-  const meta = {
-    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-    "io.modelcontextprotocol/clientCapabilities": {},
-    ...(HEAVY ? { "io.modelcontextprotocol/pad": "p".repeat(4_000) } : {}),
-  };
-  const watched = Array.from(
-    { length: HEAVY ? 1000 : 1 },
-    (_, n) => `posthog://notebooks/${String(i).padStart(8, "0")}${String(n).padStart(24, "0")}`,
+const openSessionOf = (i, watch = 0) =>
+  openSession(
+    url,
+    KEYS[i % KEYS.length],
+    HEAVY ? `b${i}${"n".repeat(50_000)}` : `b${i}`,
+    Array.from({ length: watch }, (_, n) => notebookUri(i, n)),
   );
-  const abort = new AbortController();
-  const r = await fetch(url, {
-    method: "POST",
-    headers: H(key, { "mcp-protocol-version": "2026-07-28", "mcp-method": "subscriptions/listen" }),
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: i + 1,
-      method: "subscriptions/listen",
-      params: { _meta: meta, notifications: { resourceSubscriptions: watched } },
-    }),
-    signal: abort.signal,
-  });
-  if (r.status !== 200) {
-    console.log(r.status, (await r.text()).slice(0, 300));
-    return;
-  }
-  const reader = r.body.getReader();
-  await reader.read();
-  streams.push(abort);
-}
-async function many(n, f, from) {
-  for (let d = 0; d < n; d += 20)
-    await Promise.all(Array.from({ length: Math.min(20, n - d) }, (_, k) => f(from + d + k)));
+const streams = [];
+async function openStreamOf(i) {
+  const watched = Array.from({ length: HEAVY ? 1_000 : 1 }, (_, n) => notebookUri(i, n));
+  const answer = await openStream(url, KEYS[i % KEYS.length], i + 1, watched, HEAVY ? 4_000 : 0);
+  if (answer.abort) streams.push(answer.abort);
+  else console.log(answer.status, answer.text.slice(0, 300));
 }
 function used() {
   for (let i = 0; i < 4; i++) global.gc();
   const m = process.memoryUsage();
   return (m.heapUsed + m.external) / 1024;
 }
-await many(KEYS.length, (i) => openSession(i), 0);
-await many(KEYS.length, (i) => openStream(i), 0);
+await openMany(KEYS.length, (i) => openSessionOf(i));
+await openMany(KEYS.length, openStreamOf);
 await new Promise((r) => setTimeout(r, 500));
 let b = used();
-await many(S, (i) => openSession(i), 1000);
+await openMany(S, (i) => openSessionOf(i), 1000);
 await new Promise((r) => setTimeout(r, 500));
 let a = used();
 console.log(
@@ -186,12 +120,12 @@ console.log(
 );
 if (HEAVY) {
   b = a;
-  await many(20, (i) => openSession(i, 1000), 5000);
+  await openMany(20, (i) => openSessionOf(i, 1000), 5000);
   a = used();
   console.log(`sessions watching 1,000: ${((a - b) / 20).toFixed(1)} KB each`);
 }
 b = a;
-await many(T, openStream, 10000);
+await openMany(T, openStreamOf, 10000);
 await new Promise((r) => setTimeout(r, 500));
 a = used();
 console.log(
