@@ -159,7 +159,7 @@ export async function serveHttp(
     if (req.method === "POST") {
       // A stream stays open as long as its client wants: not a request in flight.
       if (isListen(parsed)) leave?.();
-      if (!requests.admit(keys.accountOf(apiKey), parsed, res)) return;
+      if (!(await requests.admit(hash, keys.accountOf(apiKey), parsed, res))) return;
     }
     if (era === "legacy" && !http.stateless) return sessions.answer(apiKey, req, res, body);
     const key = await keys.admit(apiKey, res);

@@ -1,0 +1,91 @@
+/**
+ * A key's requests on the HTTP server (KeyRequests, with stand-in responses): protocol requests
+ * take turns, two of a key's at once, so that what waits behind them on the server's thread is at
+ * most two of them; other keys' never wait for them; one whose client went gives its turn on.
+ */
+import { EventEmitter } from "node:events";
+import type { ServerResponse } from "node:http";
+import { describe, expect, it } from "vitest";
+import { IN_FLIGHT, KeyRequests, LOCAL_AT_ONCE } from "../../src/server/key-requests.js";
+
+class Response extends EventEmitter {
+  destroyed = false;
+  headersSent = false;
+  status = 0;
+  body = "";
+  writeHead(status: number) {
+    this.status = status;
+    this.headersSent = true;
+    return this;
+  }
+  end(body = "") {
+    this.body = body;
+    this.close();
+  }
+  close() {
+    this.destroyed = true;
+    this.emit("close");
+  }
+}
+const res = () => new Response() as Response & ServerResponse;
+const TOOLS_LIST = { jsonrpc: "2.0", id: 1, method: "tools/list" };
+const CALL = {
+  jsonrpc: "2.0",
+  id: 2,
+  method: "tools/call",
+  params: { name: "notebooks-list", arguments: {} },
+};
+
+/** Whether `promise` has settled by the time the event loop has turned once. */
+async function settled(promise: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  void promise.then(() => {
+    done = true;
+  });
+  await new Promise((resolve) => setImmediate(resolve));
+  return done;
+}
+
+describe("KeyRequests", () => {
+  it(`answers ${LOCAL_AT_ONCE} of a key's protocol requests at once; the next waits for one to finish`, async () => {
+    const requests = new KeyRequests();
+    const running = [res(), res()];
+    for (const one of running) expect(await requests.admit("a", undefined, TOOLS_LIST, one)).toBe(true);
+    const third = res();
+    const waiting = requests.admit("a", undefined, TOOLS_LIST, third);
+    expect(await settled(waiting)).toBe(false);
+    // Another key's, and the same key's tool calls, do not wait for them.
+    expect(await requests.admit("b", undefined, TOOLS_LIST, res())).toBe(true);
+    expect(await requests.admit("a", undefined, CALL, res())).toBe(true);
+    running[0]?.close();
+    expect(await waiting).toBe(true);
+  });
+
+  it("a waiting request whose client went gives its turn to the next", async () => {
+    const requests = new KeyRequests();
+    const running = [res(), res()];
+    for (const one of running) await requests.admit("a", undefined, TOOLS_LIST, one);
+    const gone = res();
+    const first = requests.admit("a", undefined, TOOLS_LIST, gone);
+    const next = res();
+    const second = requests.admit("a", undefined, TOOLS_LIST, next);
+    gone.destroyed = true;
+    running[0]?.close();
+    expect(await first).toBe(false);
+    expect(await second).toBe(true);
+  });
+
+  it(`counts at most ${IN_FLIGHT} of a key's requests in flight, refusing the next with a sentence`, () => {
+    const requests = new KeyRequests();
+    const held = Array.from({ length: IN_FLIGHT }, () => res());
+    for (const one of held) expect(requests.enter("a", one)).toBeTypeOf("function");
+    const refused = res();
+    expect(requests.enter("a", refused)).toBeUndefined();
+    expect(refused.status).toBe(429);
+    expect(JSON.parse(refused.body).error.message).toMatch(/^This key has 16 requests in flight/);
+    expect(requests.enter("b", res())).toBeTypeOf("function");
+    held[0]?.close();
+    expect(requests.enter("a", res())).toBeTypeOf("function");
+    expect(requests.inFlight).toBe(IN_FLIGHT + 1);
+  });
+});
