@@ -6,7 +6,8 @@
  *   of a big notebook holds its notebook and answer while it runs (about 9 MB for one of 4 MB), and
  *   one key's hundred reads at once held a gigabyte; past it, 429 saying so.
  * - **Protocol requests charged to the key**: those that call nothing upstream (initialize, ping,
- *   tools/list, server/discover, notifications...) spend only this server's thread, building a
+ *   tools/list, server/discover, notifications, a call of a tool that does not exist...) spend
+ *   only this server's thread, building a
  *   server and an answer for each; their time, from the body read to the answer sent (at most
  *   MAX_CHARGE_MS a message), counts against the key's share of processing time. One key looping
  *   batches of tools/list kept the server's thread busy and was never counted. A key over its
@@ -14,6 +15,7 @@
  *   most LOCAL_AT_ONCE of a key's at once.
  */
 import type { ServerResponse } from "node:http";
+import { OPERATIONS } from "../operations/index.js";
 import { refuse } from "./http-refusal.js";
 import type { BodyAccount } from "./request-body.js";
 
@@ -33,6 +35,8 @@ interface Lane {
 }
 /** What one protocol message is charged at most (the rest of its time was waiting). */
 const MAX_CHARGE_MS = 50;
+/** What any other message is charged for this server's part around its tool (read, answer, redact). */
+const OTHER_CHARGE_MS = 1;
 
 /** Methods answered by this server alone: nothing is asked of PostHog for them. */
 const LOCAL_METHODS = new Set([
@@ -52,9 +56,14 @@ function messagesOf(body: unknown): unknown[] {
   return Array.isArray(body) ? body : [body];
 }
 
+/** The tools there are: a call of any other is answered here, as a protocol request is. */
+const TOOL_NAMES = new Set(OPERATIONS.map((op) => op.name));
+
 function isLocal(message: unknown): boolean {
-  const method = (message as { method?: unknown } | null)?.method;
-  return typeof method === "string" && (LOCAL_METHODS.has(method) || method.startsWith("notifications/"));
+  const { method, params } = (message ?? {}) as { method?: unknown; params?: { name?: unknown } };
+  if (typeof method !== "string") return true;
+  if (method === "tools/call") return typeof params?.name !== "string" || !TOOL_NAMES.has(params.name);
+  return LOCAL_METHODS.has(method) || method.startsWith("notifications/");
 }
 
 function idOf(body: unknown): string | number | null {
@@ -119,7 +128,14 @@ export class KeyRequests {
     res: ServerResponse,
   ): Promise<boolean> {
     const messages = messagesOf(body);
-    if (messages.length === 0 || !messages.every(isLocal)) return true;
+    // Messages answered here alone (a batch may mix them with calls that go to PostHog); the others
+    // are charged a millisecond each for what this server does around their tools' own work.
+    const local = messages.filter(isLocal).length;
+    const others = messages.length - local;
+    if (local === 0) {
+      if (account && others > 0) res.once("close", () => account.chargeCpu(OTHER_CHARGE_MS * others));
+      return true;
+    }
     const wait = account?.cpuWaitMs() ?? 0;
     if (wait > 0) {
       const seconds = Math.ceil(wait / 1000);
@@ -136,7 +152,8 @@ export class KeyRequests {
     if (!(await this.#turn(hash, res))) return false;
     const started = performance.now();
     res.once("close", () => {
-      account?.chargeCpu(Math.min(performance.now() - started, MAX_CHARGE_MS * messages.length));
+      const protocol = Math.min(performance.now() - started, MAX_CHARGE_MS * local);
+      account?.chargeCpu(protocol + OTHER_CHARGE_MS * others);
     });
     return true;
   }

@@ -61,6 +61,40 @@ describe("KeyRequests", () => {
     expect(await waiting).toBe(true);
   });
 
+  it("counts as protocol a call of a tool that does not exist, and a batch holding any protocol message", async () => {
+    const requests = new KeyRequests();
+    const unknown = {
+      jsonrpc: "2.0",
+      id: 3,
+      method: "tools/call",
+      params: { name: "no-such-tool", arguments: {} },
+    };
+    const charged: number[] = [];
+    const account = { chargeCpu: (ms: number) => charged.push(ms), cpuWaitMs: () => 0 };
+    const running = [res(), res()];
+    expect(await requests.admit("a", account, unknown, running[0] as Response & ServerResponse)).toBe(true);
+    expect(
+      await requests.admit("a", account, [CALL, TOOLS_LIST], running[1] as Response & ServerResponse),
+    ).toBe(true);
+    const waiting = requests.admit("a", account, unknown, res());
+    expect(await settled(waiting)).toBe(false);
+    for (const one of running) one.close();
+    expect(await waiting).toBe(true);
+    // Each was charged (the batch's tool call a millisecond, on top of its protocol message's time).
+    expect(charged).toHaveLength(2);
+    expect(charged[1]).toBeGreaterThanOrEqual(1);
+    // A key over its share has them refused, saying when to try again.
+    const over = res();
+    expect(
+      await requests.admit("a", { chargeCpu: () => undefined, cpuWaitMs: () => 12_000 }, unknown, over),
+    ).toBe(false);
+    expect(over.status).toBe(429);
+    expect(JSON.parse(over.body)).toMatchObject({
+      id: 3,
+      error: { message: expect.stringMatching(/Try again in 12 seconds\.$/) },
+    });
+  });
+
   it("a waiting request whose client went gives its turn to the next", async () => {
     const requests = new KeyRequests();
     const running = [res(), res()];
