@@ -117,7 +117,7 @@ export async function serveHttp(
     if (apiKey === undefined) return;
     const hash = hashOf(apiKey);
     // Counted in flight before anything of its body is read (a key over its count costs nothing more).
-    const leave = req.method === "POST" ? requests.enter(hash, res) : undefined;
+    const leave = req.method === "POST" ? await requests.enter(hash, res) : undefined;
     if (req.method === "POST" && !leave) return void req.resume();
     const body =
       req.method === "POST"
@@ -127,6 +127,12 @@ export async function serveHttp(
         : null;
     if (body === undefined) return;
     const parsed = body ?? undefined;
+    if (req.method === "POST") {
+      // A stream stays open as long as its client wants: not a request in flight. Whatever is
+      // answered from here on (refusals of its params included) is charged as its messages are.
+      if (isListen(parsed)) leave?.();
+      if (!(await requests.admit(hash, keys.accountOf(apiKey), parsed, res))) return;
+    }
     // The request is classified from its headers and the body already parsed: the probe carries no
     // body (made from `null`, not from a copy of a body of up to 20 MB written out again as JSON).
     const era = (await isLegacyRequest(await toWebRequest(req, null), parsed)) ? "legacy" : "modern";
@@ -155,11 +161,6 @@ export async function serveHttp(
       return void res.end(
         new Secrets([apiKey]).redact(JSON.stringify({ jsonrpc: "2.0", id, result: refused })),
       );
-    }
-    if (req.method === "POST") {
-      // A stream stays open as long as its client wants: not a request in flight.
-      if (isListen(parsed)) leave?.();
-      if (!(await requests.admit(hash, keys.accountOf(apiKey), parsed, res))) return;
     }
     if (era === "legacy" && !http.stateless) return sessions.answer(apiKey, req, res, body);
     const key = await keys.admit(apiKey, res);
@@ -193,6 +194,7 @@ export async function serveHttp(
             keptBytes: memory.usedBytes,
             readingBytes: bodies.buffered,
             inFlight: requests.inFlight,
+            waiting: requests.waiting,
           }
         : undefined;
       return answerHealthz(res, drain.draining, local);

@@ -17,7 +17,7 @@ export interface Kept<Owner> {
   readonly owner: Owner;
   /** The most it may hold, in bytes. */
   readonly bytes: number;
-  /** When it was last used (the least recently used is let go first). */
+  /** When it was last used, as `KeptMemory.stamp` marks it (the least recently used goes first). */
   lastUsed(): number;
   /** Whether it may be let go now (a session answering a request may not). */
   idle(): boolean;
@@ -28,8 +28,19 @@ export interface Kept<Owner> {
 export class KeptMemory<Owner> {
   readonly #held = new Map<Owner, { bytes: number; items: Set<Kept<Owner>> }>();
   #used = 0;
+  #uses = 0;
 
   constructor(readonly budgetBytes: number) {}
+
+  /**
+   * A mark of "now" for `lastUsed`, larger at each call: what every kept thing's use is told in,
+   * so that sessions and streams are ordered by one clock (a session's count of uses against a
+   * stream's time in milliseconds always let the session go first).
+   */
+  stamp(): number {
+    this.#uses += 1;
+    return this.#uses;
+  }
 
   /** Bytes counted now, for all keys. */
   get usedBytes(): number {

@@ -4,7 +4,8 @@
  *
  * - **At most IN_FLIGHT requests of a key at once** (listen streams and GET streams aside): a read
  *   of a big notebook holds its notebook and answer while it runs (about 9 MB for one of 4 MB), and
- *   one key's hundred reads at once held a gigabyte; past it, 429 saying so.
+ *   one key's hundred reads at once held a gigabyte. The next ones wait their turn, their bodies
+ *   unread (an agent's forty calls at once are all answered); past WAITING of them, 429 saying so.
  * - **Protocol requests charged to the key**: those that call nothing upstream (initialize, ping,
  *   tools/list, server/discover, notifications, a call of a tool that does not exist...) spend
  *   only this server's thread, building a
@@ -21,6 +22,8 @@ import type { BodyAccount } from "./request-body.js";
 
 /** Requests of one key in flight at once, at most. */
 export const IN_FLIGHT = 16;
+/** Requests of one key waiting for a place in flight, at most (their bodies unread); past them, 429. */
+export const WAITING = 48;
 /**
  * Protocol requests of one key answered at once, at most (the rest wait their turn, within the
  * key's IN_FLIGHT): what waits behind them on the server's thread (another key's call, /healthz) is
@@ -72,11 +75,18 @@ function idOf(body: unknown): string | number | null {
 }
 
 export class KeyRequests {
-  /** Requests in flight, by key hash. */
-  readonly #inFlight = new Map<string, number>();
+  /** Requests in flight, and waiting to be, by key hash. */
+  readonly #lanes = new Map<string, Lane>();
   #total = 0;
   /** Protocol requests of each key running, and waiting for their turn. */
   readonly #local = new Map<string, Lane>();
+
+  /** Requests waiting for a place in flight now, of every key. */
+  get waiting(): number {
+    let n = 0;
+    for (const lane of this.#lanes.values()) n += lane.waiting.length;
+    return n;
+  }
 
   /** Requests in flight now, of every key (streams aside). */
   get inFlight(): number {
@@ -84,32 +94,44 @@ export class KeyRequests {
   }
 
   /**
-   * Counts a POST of the key `hash` in flight before its body is read (a refusal then costs no
-   * reading), or refuses it (answered). Returns how to stop counting it (a stream, once known), or
-   * undefined when refused.
+   * Counts a POST of the key `hash` in flight before its body is read, once there is room: past
+   * IN_FLIGHT of the key's, it waits its turn (its body unread, left in its connection), and past
+   * WAITING more, it is refused (answered). Returns how to stop counting it (a stream, once known),
+   * or undefined when refused or its client went while it waited.
    */
-  enter(hash: string, res: ServerResponse): (() => void) | undefined {
-    const now = this.#inFlight.get(hash) ?? 0;
-    if (now >= IN_FLIGHT) {
-      refuse(
-        res,
-        429,
-        -32000,
-        `This key has ${IN_FLIGHT} requests in flight on this server, the most one key may have at once: wait for some of them to be answered, then send more.`,
-        { "retry-after": "1" },
-      );
-      return undefined;
+  async enter(hash: string, res: ServerResponse): Promise<(() => void) | undefined> {
+    let lane = this.#lanes.get(hash);
+    if (!lane) {
+      lane = { running: 0, waiting: [] };
+      this.#lanes.set(hash, lane);
     }
-    this.#inFlight.set(hash, now + 1);
+    const own = lane;
+    while (own.running >= IN_FLIGHT) {
+      if (own.waiting.length >= WAITING) {
+        refuse(
+          res,
+          429,
+          -32000,
+          `This key has ${IN_FLIGHT} requests in flight on this server and ${WAITING} more waiting, the most one key may have: wait for some of them to be answered, then send more.`,
+          { "retry-after": "1" },
+        );
+        return undefined;
+      }
+      await new Promise<void>((resolve) => own.waiting.push(resolve));
+      if (res.destroyed) {
+        this.#wake(hash, own, this.#lanes);
+        return undefined;
+      }
+    }
+    own.running += 1;
     this.#total += 1;
     let counted = true;
     const leave = () => {
       if (!counted) return;
       counted = false;
+      own.running -= 1;
       this.#total -= 1;
-      const left = (this.#inFlight.get(hash) ?? 1) - 1;
-      if (left > 0) this.#inFlight.set(hash, left);
-      else this.#inFlight.delete(hash);
+      this.#wake(hash, own, this.#lanes);
     };
     res.once("close", leave);
     return leave;
@@ -172,22 +194,22 @@ export class KeyRequests {
     while (own.running >= LOCAL_AT_ONCE) {
       await new Promise<void>((resolve) => own.waiting.push(resolve));
       if (res.destroyed) {
-        this.#next(hash, own);
+        this.#wake(hash, own, this.#local);
         return false;
       }
     }
     own.running += 1;
     res.once("close", () => {
       own.running -= 1;
-      this.#next(hash, own);
+      this.#wake(hash, own, this.#local);
     });
     return true;
   }
 
-  /** Wakes the next of a key's waiting protocol requests; forgets the key's turns when none is left. */
-  #next(hash: string, lane: Lane): void {
+  /** Wakes the next request waiting in `lane`; forgets the lane when nothing is left in it. */
+  #wake(hash: string, lane: Lane, lanes: Map<string, Lane>): void {
     const next = lane.waiting.shift();
     if (next) next();
-    else if (lane.running === 0 && this.#local.get(hash) === lane) this.#local.delete(hash);
+    else if (lane.running === 0 && lanes.get(hash) === lane) lanes.delete(hash);
   }
 }

@@ -47,7 +47,6 @@ export interface SessionLimits {
 
 export class LegacySessions {
   readonly #sessions = new Map<string, SessionEntry>();
-  #uses = 0;
 
   /** `serverFor` builds a new session's server (`id`: the session's id, for its logs). */
   constructor(
@@ -106,13 +105,13 @@ export class LegacySessions {
     if (counted) entry.active += 1;
     else this.streamOpened(entry.key, res);
     entry.lastSeen = Date.now();
-    entry.used = ++this.#uses;
+    entry.used = this.memory.stamp();
     try {
       await entry.transport.handleRequest(req, res, body ?? undefined);
     } finally {
       if (counted) entry.active -= 1;
       entry.lastSeen = Date.now();
-      entry.used = ++this.#uses;
+      entry.used = this.memory.stamp();
     }
   }
 
@@ -146,7 +145,7 @@ export class LegacySessions {
       server,
       transport,
       lastSeen: Date.now(),
-      used: ++this.#uses,
+      used: this.memory.stamp(),
       active: 1,
       kept,
     };
@@ -161,7 +160,7 @@ export class LegacySessions {
     } finally {
       entry.active -= 1;
       entry.lastSeen = Date.now();
-      entry.used = ++this.#uses;
+      entry.used = this.memory.stamp();
       if (!this.#sessions.has(id)) {
         // The initialize was refused: nothing to keep.
         this.memory.release(kept);

@@ -111,7 +111,8 @@ export class ModernRequests {
     if (isListen(body)) {
       body = watchedOnly(body);
       streaming();
-      const opened = Date.now();
+      const { memory } = this.options;
+      const opened = memory.stamp();
       const kept: Kept<KeyEntry> = {
         owner: key,
         bytes: listenBytes(body),
@@ -123,7 +124,6 @@ export class ModernRequests {
           res.destroy();
         },
       };
-      const { memory } = this.options;
       if (!memory.take(kept)) {
         return refuse(res, 503, -32000, memoryFull(memory, "listen stream"), { "retry-after": "30" });
       }

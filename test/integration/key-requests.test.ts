@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { CpuShares } from "../../src/posthog/rate-limit.js";
 import type { HttpServing } from "../../src/server/http.js";
-import { IN_FLIGHT } from "../../src/server/key-requests.js";
+import { IN_FLIGHT, WAITING } from "../../src/server/key-requests.js";
 import { type SandboxUpstream, sandboxUpstream, serveOnLoopback } from "../helpers/in-process-http.js";
 import { rawPost } from "../helpers/raw-post.js";
 
@@ -29,33 +29,36 @@ const call = (id: number, name: string, args: Record<string, unknown> = {}) =>
 const TOOLS_LIST = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" });
 
 describe("one key's requests", () => {
-  it(`at most ${IN_FLIGHT} in flight at once: the next is refused, saying so; other keys are served`, async () => {
+  it(`at most ${IN_FLIGHT} in flight at once: the next wait their turn and are answered; past ${WAITING} waiting, refused with a sentence`, async () => {
     up = await sandboxUpstream([A, B]);
     serving = await serveOnLoopback(up.base, true);
     const url = serving.url;
     // Both keys checked, their grants read, before PostHog is made slow.
     for (const key of [A, B]) expect((await rawPost(url, key, call(1, "notebooks-list"))).status).toBe(200);
-    up.sandbox.fault({ kind: "latency", ms: 5_000, count: IN_FLIGHT });
+    up.sandbox.fault({ kind: "latency", ms: 3_000, count: IN_FLIGHT });
     const held = Array.from({ length: IN_FLIGHT }, (_, i) => rawPost(url, A, call(10 + i, "notebooks-list")));
     // Every one of them is in flight (waiting on PostHog).
-    await expect.poll(inFlight, { timeout: 30_000, interval: 20 }).toBe(IN_FLIGHT);
-    const refused = await rawPost(url, A, call(99, "notebooks-list"));
+    await expect.poll(() => health("inFlight"), { timeout: 30_000, interval: 20 }).toBe(IN_FLIGHT);
+    const waiting = Array.from({ length: WAITING }, (_, i) =>
+      rawPost(url, A, call(100 + i, "notebooks-list")),
+    );
+    await expect.poll(() => health("waiting"), { timeout: 30_000, interval: 20 }).toBe(WAITING);
+    const refused = await rawPost(url, A, call(999, "notebooks-list"));
     expect(refused.status).toBe(429);
     expect(refused.headers.get("retry-after")).toBe("1");
     // Refused before its body is read (a refusal costs nothing more): the id is not known.
     expect(refused.answer).toMatchObject({ id: null, error: { code: -32000 } });
-    expect(refused.answer.error?.message).toMatch(
-      /^This key has 16 requests in flight on this server, the most one key may have at once: wait for some of them to be answered, then send more\.$/,
+    expect(refused.answer.error?.message).toBe(
+      "This key has 16 requests in flight on this server and 48 more waiting, the most one key may have: wait for some of them to be answered, then send more.",
     );
     // Another key is served meanwhile (PostHog is quick again for it: the faults are used up).
     expect((await rawPost(url, B, call(1, "notebooks-list"))).status).toBe(200);
-    for (const answer of await Promise.all(held)) expect(answer.status).toBe(200);
-    // Answered: the key may send again.
-    expect((await rawPost(url, A, call(100, "notebooks-list"))).status).toBe(200);
+    // Every one in flight and every one that waited is answered.
+    for (const answer of await Promise.all([...held, ...waiting])) expect(answer.status).toBe(200);
 
-    async function inFlight(): Promise<number> {
-      const health = await fetch(url.replace(/\/mcp$/, "/healthz"));
-      return ((await health.json()) as { inFlight: number }).inFlight;
+    async function health(count: "inFlight" | "waiting"): Promise<number> {
+      const answer = await fetch(url.replace(/\/mcp$/, "/healthz"));
+      return ((await answer.json()) as Record<typeof count, number>)[count];
     }
   }, 60_000);
 

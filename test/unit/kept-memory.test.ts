@@ -88,6 +88,23 @@ describe("KeptMemory", () => {
     expect(memory.take(item("huge", 31))).toBe(false);
   });
 
+  it("orders what it keeps by one clock, its own stamps: a stream opened long ago goes before a session used just now", () => {
+    const memory = new KeptMemory<string>(30);
+    const stream = item("a");
+    stream.used = memory.stamp();
+    const session = item("a");
+    session.used = memory.stamp();
+    memory.take(stream);
+    memory.take(session);
+    memory.take(item("b"));
+    // The session is used again; then a new key asks: a holds the most, and its least recently
+    // used, the stream, gives way.
+    session.used = memory.stamp();
+    expect(memory.take(item("c"))).toBe(true);
+    expect(stream.gone).toBeDefined();
+    expect(session.gone).toBeUndefined();
+  });
+
   it("says what happened and what to do in its refusal, with the budget in MB", () => {
     const text = memoryFull(new KeptMemory(256 * 1024 * 1024), "listen stream");
     expect(text).toMatch(/cannot keep another listen stream.*\(256 MB\).*Close a session or stream/);

@@ -6,7 +6,7 @@
 import { EventEmitter } from "node:events";
 import type { ServerResponse } from "node:http";
 import { describe, expect, it } from "vitest";
-import { IN_FLIGHT, KeyRequests, LOCAL_AT_ONCE } from "../../src/server/key-requests.js";
+import { IN_FLIGHT, KeyRequests, LOCAL_AT_ONCE, WAITING } from "../../src/server/key-requests.js";
 
 class Response extends EventEmitter {
   destroyed = false;
@@ -109,17 +109,37 @@ describe("KeyRequests", () => {
     expect(await second).toBe(true);
   });
 
-  it(`counts at most ${IN_FLIGHT} of a key's requests in flight, refusing the next with a sentence`, () => {
+  it(`counts at most ${IN_FLIGHT} of a key's requests in flight; the next wait their turn, and past ${WAITING} waiting are refused`, async () => {
     const requests = new KeyRequests();
     const held = Array.from({ length: IN_FLIGHT }, () => res());
-    for (const one of held) expect(requests.enter("a", one)).toBeTypeOf("function");
+    for (const one of held) expect(await requests.enter("a", one)).toBeTypeOf("function");
+    const waiting = Array.from({ length: WAITING }, () => requests.enter("a", res()));
+    expect(await settled(waiting[0] as Promise<unknown>)).toBe(false);
     const refused = res();
-    expect(requests.enter("a", refused)).toBeUndefined();
+    expect(await requests.enter("a", refused)).toBeUndefined();
     expect(refused.status).toBe(429);
-    expect(JSON.parse(refused.body).error.message).toMatch(/^This key has 16 requests in flight/);
-    expect(requests.enter("b", res())).toBeTypeOf("function");
+    expect(JSON.parse(refused.body).error.message).toBe(
+      "This key has 16 requests in flight on this server and 48 more waiting, the most one key may have: wait for some of them to be answered, then send more.",
+    );
+    // Another key's are not held by them.
+    expect(await requests.enter("b", res())).toBeTypeOf("function");
+    // One answered: the first waiting goes in flight.
     held[0]?.close();
-    expect(requests.enter("a", res())).toBeTypeOf("function");
+    expect(await waiting[0]).toBeTypeOf("function");
     expect(requests.inFlight).toBe(IN_FLIGHT + 1);
+  });
+
+  it("a request whose client went while it waited takes no place", async () => {
+    const requests = new KeyRequests();
+    const held = Array.from({ length: IN_FLIGHT }, () => res());
+    for (const one of held) await requests.enter("a", one);
+    const gone = res();
+    const first = requests.enter("a", gone);
+    const next = requests.enter("a", res());
+    gone.destroyed = true;
+    held[0]?.close();
+    expect(await first).toBeUndefined();
+    expect(await next).toBeTypeOf("function");
+    expect(requests.inFlight).toBe(IN_FLIGHT);
   });
 });
