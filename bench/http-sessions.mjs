@@ -12,7 +12,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { notebookUri, openMany, openSession, openStream } from "./raw-clients.mjs";
+import { notebookUri, openMany, openSession, openWatchingStream } from "./raw-clients.mjs";
 
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const args = process.argv.slice(2).filter((a) => !a.startsWith("--"));
@@ -74,8 +74,7 @@ const openSessionOf = (i, watch = 0) =>
   );
 const streams = [];
 async function openStreamOf(i) {
-  const watched = Array.from({ length: HEAVY ? 1_000 : 1 }, (_, n) => notebookUri(i, n));
-  const answer = await openStream(url, KEYS[i % KEYS.length], i + 1, watched, HEAVY ? 4_000 : 0);
+  const answer = await openWatchingStream(url, KEYS[i % KEYS.length], i, HEAVY);
   if (answer.abort) streams.push(answer.abort);
   return answer;
 }

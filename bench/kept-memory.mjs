@@ -62,7 +62,7 @@ const { startSandbox } = await load("sandbox");
 const { openUpstreamBase } = await load("upstream");
 const { serveHttp } = await load("http");
 const { default: pino } = await import("pino");
-const { notebookUri, openMany, openSession, openStream } = await import("./raw-clients.mjs");
+const { notebookUri, openMany, openSession, openWatchingStream } = await import("./raw-clients.mjs");
 const KEYS = Array.from({ length: 20 }, (_, i) =>
   `phx_measure${String(i).padStart(4, "0")}abcdefghijklmnopqrstuvwxyz01234567`.slice(0, 47),
 );
@@ -98,8 +98,7 @@ const openSessionOf = (i, watch = 0) =>
   );
 const streams = [];
 async function openStreamOf(i) {
-  const watched = Array.from({ length: HEAVY ? 1_000 : 1 }, (_, n) => notebookUri(i, n));
-  const answer = await openStream(url, KEYS[i % KEYS.length], i + 1, watched, HEAVY ? 4_000 : 0);
+  const answer = await openWatchingStream(url, KEYS[i % KEYS.length], i, HEAVY);
   if (answer.abort) streams.push(answer.abort);
   else console.log(answer.status, answer.text.slice(0, 300));
 }

@@ -89,3 +89,9 @@ export async function openMany(count, open, from = 0) {
   }
   return statuses;
 }
+
+/** Stream `i` of `key`, watching one notebook, or (`heavy`) 1,000 and 4 KB of protocol `_meta`. */
+export function openWatchingStream(url, key, i, heavy) {
+  const watched = Array.from({ length: heavy ? 1_000 : 1 }, (_, n) => notebookUri(i, n));
+  return openStream(url, key, i + 1, watched, heavy ? 4_000 : 0);
+}

@@ -10,6 +10,14 @@ import { assertBuilt, BIN, childEnv, ROOT } from "../helpers/binary.js";
 
 const HEADERS = { "content-type": "application/json", accept: "application/json, text/event-stream" };
 
+/** A 2025 client's initialize, its client named `name`. */
+const initialize = (name: string) => ({
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name, version: "1" } },
+});
+
 describe("stderr not being read", () => {
   it("the server goes on, and its lines come out when stderr is read again", async () => {
     assertBuilt();
@@ -54,16 +62,7 @@ describe("stderr not being read", () => {
       // Sessions opened and closed (info lines each) and pings (debug lines): well over the
       // 64 KB a pipe holds.
       for (let i = 0; i < 150; i++) {
-        const session = await post({
-          jsonrpc: "2.0",
-          id: 1,
-          method: "initialize",
-          params: {
-            protocolVersion: "2025-11-25",
-            capabilities: {},
-            clientInfo: { name: `quiet-${i}`, version: "1" },
-          },
-        });
+        const session = await post(initialize(`quiet-${i}`));
         for (let p = 0; p < 5; p++) await post({ jsonrpc: "2.0", id: 2 + p, method: "ping" }, session);
         await fetch(url, {
           method: "DELETE",
@@ -79,16 +78,7 @@ describe("stderr not being read", () => {
         rest += chunk.toString();
       });
       child.stderr.resume();
-      await post({
-        jsonrpc: "2.0",
-        id: 1,
-        method: "initialize",
-        params: {
-          protocolVersion: "2025-11-25",
-          capabilities: {},
-          clientInfo: { name: "last", version: "1" },
-        },
-      });
+      await post(initialize("last"));
       await expect
         .poll(() => rest.includes('"msg":"session opened"') && rest.endsWith("\n"), { timeout: 20_000 })
         .toBe(true);
