@@ -8,12 +8,10 @@
  *   unread (an agent's forty calls at once are all answered); past WAITING of them, 429 saying so.
  * - **Protocol requests charged to the key**: those that call nothing upstream (initialize, ping,
  *   tools/list, server/discover, notifications, a call of a tool that does not exist...) spend
- *   only this server's thread, building a
- *   server and an answer for each; their time, from the body read to the answer sent (at most
- *   MAX_CHARGE_MS a message), counts against the key's share of processing time. One key looping
- *   batches of tools/list kept the server's thread busy and was never counted. A key over its
- *   share has such requests refused (429, saying when to try again). They also take turns: at
- *   most LOCAL_AT_ONCE of a key's at once.
+ *   only this server's thread, building a server and an answer for each; their time, from the body
+ *   read to the answer sent (at most MAX_CHARGE_MS a message), counts against the key's share of
+ *   processing time. One key looping batches of tools/list kept the server's thread busy and was
+ *   never counted. A key over its share has such requests refused (429, saying when to try again).
  */
 import type { ServerResponse } from "node:http";
 import { OPERATIONS } from "../operations/index.js";
@@ -24,14 +22,7 @@ import type { BodyAccount } from "./request-body.js";
 export const IN_FLIGHT = 16;
 /** Requests of one key waiting for a place in flight, at most (their bodies unread); past them, 429. */
 export const WAITING = 48;
-/**
- * Protocol requests of one key answered at once, at most (the rest wait their turn, within the
- * key's IN_FLIGHT): what waits behind them on the server's thread (another key's call, /healthz) is
- * then at most two of them, not sixteen. Sixteen sessions of one key looping batches of tools/list
- * held /healthz 321 ms and other keys' calls 357 ms (median) while they went on.
- */
-export const LOCAL_AT_ONCE = 2;
-
+/** A key's requests in flight, and those waiting for a place. */
 interface Lane {
   running: number;
   waiting: Array<() => void>;
@@ -78,8 +69,6 @@ export class KeyRequests {
   /** Requests in flight, and waiting to be, by key hash. */
   readonly #lanes = new Map<string, Lane>();
   #total = 0;
-  /** Protocol requests of each key running, and waiting for their turn. */
-  readonly #local = new Map<string, Lane>();
 
   /** Requests waiting for a place in flight now, of every key. */
   get waiting(): number {
@@ -119,7 +108,7 @@ export class KeyRequests {
       }
       await new Promise<void>((resolve) => own.waiting.push(resolve));
       if (res.destroyed) {
-        this.#wake(hash, own, this.#lanes);
+        this.#wake(hash, own);
         return undefined;
       }
     }
@@ -131,7 +120,7 @@ export class KeyRequests {
       counted = false;
       own.running -= 1;
       this.#total -= 1;
-      this.#wake(hash, own, this.#lanes);
+      this.#wake(hash, own);
     };
     res.once("close", leave);
     return leave;
@@ -139,26 +128,21 @@ export class KeyRequests {
 
   /**
    * Lets the request (its body read) go on, or refuses it (answered): protocol requests are
-   * refused once the key has spent its share of processing time, take turns (LOCAL_AT_ONCE of a
-   * key's at once, the others waiting for them), and are charged for their time. `account`: the
-   * key's, once PostHog has accepted it (and when its processing time is rationed).
+   * refused once the key has spent its share of processing time, and charged for their time.
+   * `account`: the key's, once PostHog has accepted it (and when its processing time is rationed).
    */
-  async admit(
-    hash: string,
-    account: BodyAccount | undefined,
-    body: unknown,
-    res: ServerResponse,
-  ): Promise<boolean> {
+  admit(account: BodyAccount | undefined, body: unknown, res: ServerResponse): boolean {
+    if (!account) return true;
     const messages = messagesOf(body);
     // Messages answered here alone (a batch may mix them with calls that go to PostHog); the others
     // are charged a millisecond each for what this server does around their tools' own work.
     const local = messages.filter(isLocal).length;
     const others = messages.length - local;
     if (local === 0) {
-      if (account && others > 0) res.once("close", () => account.chargeCpu(OTHER_CHARGE_MS * others));
+      if (others > 0) res.once("close", () => account.chargeCpu(OTHER_CHARGE_MS * others));
       return true;
     }
-    const wait = account?.cpuWaitMs() ?? 0;
+    const wait = account.cpuWaitMs();
     if (wait > 0) {
       const seconds = Math.ceil(wait / 1000);
       refuse(
@@ -171,45 +155,18 @@ export class KeyRequests {
       );
       return false;
     }
-    if (!(await this.#turn(hash, res))) return false;
     const started = performance.now();
     res.once("close", () => {
       const protocol = Math.min(performance.now() - started, MAX_CHARGE_MS * local);
-      account?.chargeCpu(protocol + OTHER_CHARGE_MS * others);
-    });
-    return true;
-  }
-
-  /**
-   * Waits for one of the key's LOCAL_AT_ONCE places for protocol requests, held until `res`
-   * closes; false when its client went while it waited.
-   */
-  async #turn(hash: string, res: ServerResponse): Promise<boolean> {
-    let lane = this.#local.get(hash);
-    if (!lane) {
-      lane = { running: 0, waiting: [] };
-      this.#local.set(hash, lane);
-    }
-    const own = lane;
-    while (own.running >= LOCAL_AT_ONCE) {
-      await new Promise<void>((resolve) => own.waiting.push(resolve));
-      if (res.destroyed) {
-        this.#wake(hash, own, this.#local);
-        return false;
-      }
-    }
-    own.running += 1;
-    res.once("close", () => {
-      own.running -= 1;
-      this.#wake(hash, own, this.#local);
+      account.chargeCpu(protocol + OTHER_CHARGE_MS * others);
     });
     return true;
   }
 
   /** Wakes the next request waiting in `lane`; forgets the lane when nothing is left in it. */
-  #wake(hash: string, lane: Lane, lanes: Map<string, Lane>): void {
+  #wake(hash: string, lane: Lane): void {
     const next = lane.waiting.shift();
     if (next) next();
-    else if (lane.running === 0 && lanes.get(hash) === lane) lanes.delete(hash);
+    else if (lane.running === 0 && this.#lanes.get(hash) === lane) this.#lanes.delete(hash);
   }
 }

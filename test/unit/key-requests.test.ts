@@ -1,12 +1,12 @@
 /**
- * A key's requests on the HTTP server (KeyRequests, with stand-in responses): protocol requests
- * take turns, two of a key's at once, so that what waits behind them on the server's thread is at
- * most two of them; other keys' never wait for them; one whose client went gives its turn on.
+ * A key's requests on the HTTP server (KeyRequests, with stand-in responses): at most 16 in flight,
+ * the next waiting their turn (48 at most); protocol requests charged to the key's share of
+ * processing time, and refused once it is spent.
  */
 import { EventEmitter } from "node:events";
 import type { ServerResponse } from "node:http";
 import { describe, expect, it } from "vitest";
-import { IN_FLIGHT, KeyRequests, LOCAL_AT_ONCE, WAITING } from "../../src/server/key-requests.js";
+import { IN_FLIGHT, KeyRequests, WAITING } from "../../src/server/key-requests.js";
 
 class Response extends EventEmitter {
   destroyed = false;
@@ -47,66 +47,47 @@ async function settled(promise: Promise<unknown>): Promise<boolean> {
 }
 
 describe("KeyRequests", () => {
-  it(`answers ${LOCAL_AT_ONCE} of a key's protocol requests at once; the next waits for one to finish`, async () => {
-    const requests = new KeyRequests();
-    const running = [res(), res()];
-    for (const one of running) expect(await requests.admit("a", undefined, TOOLS_LIST, one)).toBe(true);
-    const third = res();
-    const waiting = requests.admit("a", undefined, TOOLS_LIST, third);
-    expect(await settled(waiting)).toBe(false);
-    // Another key's, and the same key's tool calls, do not wait for them.
-    expect(await requests.admit("b", undefined, TOOLS_LIST, res())).toBe(true);
-    expect(await requests.admit("a", undefined, CALL, res())).toBe(true);
-    running[0]?.close();
-    expect(await waiting).toBe(true);
-  });
-
-  it("counts as protocol a call of a tool that does not exist, and a batch holding any protocol message", async () => {
-    const requests = new KeyRequests();
-    const unknown = {
-      jsonrpc: "2.0",
-      id: 3,
-      method: "tools/call",
-      params: { name: "no-such-tool", arguments: {} },
-    };
+  const unknown = {
+    jsonrpc: "2.0",
+    id: 3,
+    method: "tools/call",
+    params: { name: "no-such-tool", arguments: {} },
+  };
+  /** An account that records its charges, `waitMs` from its share. */
+  const account = (waitMs = 0) => {
     const charged: number[] = [];
-    const account = { chargeCpu: (ms: number) => charged.push(ms), cpuWaitMs: () => 0 };
-    const running = [res(), res()];
-    expect(await requests.admit("a", account, unknown, running[0] as Response & ServerResponse)).toBe(true);
-    expect(
-      await requests.admit("a", account, [CALL, TOOLS_LIST], running[1] as Response & ServerResponse),
-    ).toBe(true);
-    const waiting = requests.admit("a", account, unknown, res());
-    expect(await settled(waiting)).toBe(false);
-    for (const one of running) one.close();
-    expect(await waiting).toBe(true);
-    // Each was charged (the batch's tool call a millisecond, on top of its protocol message's time).
-    expect(charged).toHaveLength(2);
-    expect(charged[1]).toBeGreaterThanOrEqual(1);
-    // A key over its share has them refused, saying when to try again.
-    const over = res();
-    expect(
-      await requests.admit("a", { chargeCpu: () => undefined, cpuWaitMs: () => 12_000 }, unknown, over),
-    ).toBe(false);
-    expect(over.status).toBe(429);
-    expect(JSON.parse(over.body)).toMatchObject({
-      id: 3,
-      error: { message: expect.stringMatching(/Try again in 12 seconds\.$/) },
-    });
+    return { charged, chargeCpu: (ms: number) => void charged.push(ms), cpuWaitMs: () => waitMs };
+  };
+
+  it("charges protocol requests (a call of a tool that does not exist among them) once answered, other calls a millisecond", () => {
+    const requests = new KeyRequests();
+    const key = account();
+    const answers = [res(), res(), res()];
+    expect(requests.admit(key, TOOLS_LIST, answers[0] as Response & ServerResponse)).toBe(true);
+    expect(requests.admit(key, unknown, answers[1] as Response & ServerResponse)).toBe(true);
+    expect(requests.admit(key, CALL, answers[2] as Response & ServerResponse)).toBe(true);
+    expect(key.charged).toEqual([]);
+    for (const one of answers) one.close();
+    expect(key.charged).toHaveLength(3);
+    expect(key.charged[2]).toBe(1);
   });
 
-  it("a waiting request whose client went gives its turn to the next", async () => {
+  it("refuses a key over its share its protocol requests, a batch holding any, saying when to try again; its tool calls go to their tools", () => {
     const requests = new KeyRequests();
-    const running = [res(), res()];
-    for (const one of running) await requests.admit("a", undefined, TOOLS_LIST, one);
-    const gone = res();
-    const first = requests.admit("a", undefined, TOOLS_LIST, gone);
-    const next = res();
-    const second = requests.admit("a", undefined, TOOLS_LIST, next);
-    gone.destroyed = true;
-    running[0]?.close();
-    expect(await first).toBe(false);
-    expect(await second).toBe(true);
+    const over = account(12_000);
+    for (const body of [TOOLS_LIST, unknown, [CALL, TOOLS_LIST]]) {
+      const refused = res();
+      expect(requests.admit(over, body, refused)).toBe(false);
+      expect(refused.status).toBe(429);
+      expect(JSON.parse(refused.body).error.message).toMatch(/Try again in 12 seconds\.$/);
+    }
+    const refused = res();
+    requests.admit(over, unknown, refused);
+    expect(JSON.parse(refused.body)).toMatchObject({ id: 3, error: { code: -32000 } });
+    // A call of a tool there is: its tool says so, in its own words (src/server/request-guard.ts).
+    expect(requests.admit(over, CALL, res())).toBe(true);
+    // A key not accepted yet (or unrationed) has nothing to charge.
+    expect(requests.admit(undefined, TOOLS_LIST, res())).toBe(true);
   });
 
   it(`counts at most ${IN_FLIGHT} of a key's requests in flight; the next wait their turn, and past ${WAITING} waiting are refused`, async () => {
