@@ -1,14 +1,15 @@
 /**
  * Reading request bodies within a budget, so that slow or large bodies cannot pile up in memory:
  * each body at most `maxBodyBytes`, all bodies being read at once at most 64 MiB, one key's at most
- * 16 MiB (so that no key, however slowly it sends, holds the others' share). Nothing of a body is
+ * 16 MiB (so that no key, however slowly it sends, holds the others' share); when all of them fill
+ * the 64 MiB, the most stalled body of the key reading the most gives way. Nothing of a body is
  * read before PostHog has accepted its key: made-up keys spend none of the reading budget.
  *
- * A long body (128 KB or more) is decoded and parsed in a worker of the body readers' own, not on the server's
- * thread, and the time is charged to its key like any other work: four 4 MB bodies dense with
- * escaped quotes took 260 ms of the server's thread to read, and every other tenant's requests
- * waited behind them. A key over its share of processing time has its long bodies refused unread
- * (from their declared length when they have one) until it has room again.
+ * A long body (128 KB or more) is decoded and parsed in a worker of the body readers' own, not on
+ * the server's thread, and the time is charged to its key like any other work: four 4 MB bodies
+ * dense with escaped quotes took 260 ms of the server's thread to read, and every other tenant's
+ * requests waited behind them. A key over its share of processing time has its long bodies refused
+ * unread (from their declared length when they have one) until it has room again.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { accountedTo, metered } from "../cpu-account.js";
@@ -55,9 +56,15 @@ const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
  */
 export const MAX_KEY_BUFFERED = 16 * 1024 * 1024;
 
+/** One key's bodies being read: their bytes in all, and each. */
+interface KeyReading {
+  bytes: number;
+  uploads: Set<Upload>;
+}
+
 /** A body being read: how much of it is in, when its last bytes came, and how to stop it. */
 interface Upload {
-  key: string;
+  reading: KeyReading;
   size: number;
   /** Its place in the order bodies last received bytes (the most stalled gives way first). */
   seen: number;
@@ -72,10 +79,8 @@ interface Upload {
 export class BodyBudget {
   /** Bytes being read at once, of every key's bodies. */
   #buffered = 0;
-  /** Bytes being read of each key's bodies (by the key's hash). */
-  readonly #perKey = new Map<string, number>();
-  /** The bodies being read, by key. */
-  readonly #uploads = new Map<string, Set<Upload>>();
+  /** Each key's bodies being read (by the key's hash). */
+  readonly #keys = new Map<string, KeyReading>();
   #seen = 0;
 
   constructor(
@@ -128,8 +133,10 @@ export class BodyBudget {
       return undefined;
     };
     const chunks: Buffer[] = [];
+    const reading = this.#keys.get(key) ?? { bytes: 0, uploads: new Set<Upload>() };
+    this.#keys.set(key, reading);
     const upload: Upload = {
-      key,
+      reading,
       size: 0,
       seen: ++this.#seen,
       done: false,
@@ -143,19 +150,16 @@ export class BodyBudget {
         );
       },
     };
-    const own = this.#uploads.get(key) ?? new Set<Upload>();
-    this.#uploads.set(key, own);
-    own.add(upload);
+    reading.uploads.add(upload);
     try {
       for await (const chunk of req as AsyncIterable<Buffer>) {
         if (upload.stopped) return undefined;
         upload.size += chunk.length;
         upload.seen = ++this.#seen;
         this.#buffered += chunk.length;
-        const keyBuffered = (this.#perKey.get(key) ?? 0) + chunk.length;
-        this.#perKey.set(key, keyBuffered);
+        reading.bytes += chunk.length;
         if (upload.size > maxBodyBytes) return refused(413, `Request body over ${maxBodyBytes} bytes.`);
-        if (keyBuffered > MAX_KEY_BUFFERED) {
+        if (reading.bytes > MAX_KEY_BUFFERED) {
           return refused(
             503,
             `This key's requests are sending more than ${MAX_KEY_BUFFERED / 1024 / 1024} MiB of bodies at once: let them finish, then try again.`,
@@ -178,8 +182,8 @@ export class BodyBudget {
       throw error;
     } finally {
       this.#giveBack(upload);
-      own.delete(upload);
-      if (own.size === 0 && this.#uploads.get(key) === own) this.#uploads.delete(key);
+      reading.uploads.delete(upload);
+      if (reading.uploads.size === 0 && this.#keys.get(key) === reading) this.#keys.delete(key);
     }
     if (upload.stopped) return undefined;
     const size = upload.size;
@@ -211,9 +215,7 @@ export class BodyBudget {
     if (upload.done) return;
     upload.done = true;
     this.#buffered -= upload.size;
-    const left = (this.#perKey.get(upload.key) ?? 0) - upload.size;
-    if (left > 0) this.#perKey.set(upload.key, left);
-    else this.#perKey.delete(upload.key);
+    upload.reading.bytes -= upload.size;
   }
 
   /**
@@ -223,19 +225,19 @@ export class BodyBudget {
    * budget, and every other key's requests were refused until they ended.)
    */
   #makeRoom(upload: Upload): boolean {
-    const asking = this.#perKey.get(upload.key) ?? 0;
+    const asking = upload.reading.bytes;
     while (this.#buffered > MAX_BUFFERED_BYTES) {
       let victim: Upload | undefined;
       let most = 0;
-      for (const [key, held] of this.#perKey) {
-        if (key === upload.key || held <= most) continue;
+      for (const reading of this.#keys.values()) {
+        if (reading === upload.reading || reading.bytes <= most) continue;
         let stalled: Upload | undefined;
-        for (const other of this.#uploads.get(key) ?? []) {
+        for (const other of reading.uploads) {
           if (!other.done && (!stalled || other.seen < stalled.seen)) stalled = other;
         }
-        if (stalled && held - stalled.size >= asking) {
+        if (stalled && reading.bytes - stalled.size >= asking) {
           victim = stalled;
-          most = held;
+          most = reading.bytes;
         }
       }
       if (!victim) return false;
