@@ -187,8 +187,9 @@ function seconds(ms: number): number {
 export class RateLimiter {
   readonly #windows: SlidingWindow[];
   readonly #cpu: CpuWindow;
-
   readonly #shares: CpuShares;
+  /** The process is this key's alone (stdio): its processing time is neither rationed nor shared. */
+  readonly #alone: boolean;
 
   constructor(
     limits: RateLimits = POSTHOG_PERSONAL_KEY_LIMITS,
@@ -205,9 +206,6 @@ export class RateLimiter {
     this.#cpu = new CpuWindow(() => shares.shareMs(this, most), 60_000, now);
     this.#alone = most === Number.POSITIVE_INFINITY;
   }
-
-  /** The process is this key's alone (stdio): its processing time is neither rationed nor shared. */
-  readonly #alone: boolean;
 
   /** Counts `ms` of processing time (this server's thread or a conversion worker) against the key. */
   chargeCpu(ms: number): void {

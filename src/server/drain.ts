@@ -49,16 +49,8 @@ export class Drain {
 export function answerHealthz(
   res: ServerResponse,
   draining: boolean,
-  local:
-    | {
-        sessions: number;
-        listening: number;
-        keys: number;
-        keptBytes: number;
-        readingBytes: number;
-        inFlight: number;
-      }
-    | undefined,
+  /** What only this machine is told: counts of what the server holds now. */
+  local: Record<string, number> | undefined,
 ): void {
   res.writeHead(draining ? 503 : 200, { "content-type": "application/json" });
   res.end(JSON.stringify({ status: draining ? "draining" : "ok", version: VERSION, ...local }));

@@ -53,8 +53,8 @@ export interface HttpOptions {
 }
 
 /**
- * What sessions and listen streams may hold in all: 1,024 sessions or 819 listen streams, each
- * counted at the most it can hold.
+ * What sessions and listen streams may hold in all, each counted at the most it can hold: about
+ * 1,260 sessions or 2,340 listen streams of short requests (src/server/kept-memory.ts).
  */
 export const KEPT_BYTES = 256 * 1024 * 1024;
 

@@ -3,13 +3,14 @@
  * 2026 listen streams), held to one budget in bytes for the whole process and shared out fairly
  * among the keys holding it.
  *
- * Each thing kept counts what it holds at most, as measured (`bench/http-sessions.mjs`): its SDK
+ * Each thing kept counts what it holds at most, as measured (`bench/kept-memory.mjs`): its SDK
  * server and handlers, what it keeps of its request, by the request's length, and (a session) the
- * most it may watch, so that the budget bounds what they all hold whatever their clients send. When the budget is full, a new one is made room for by letting
- * go of the least recently used of the biggest holder's, as long as that holder would still hold as
- * much as the key asking; otherwise of the key's own least recently used. A key holding little
- * always finds room, and a key holding the most cannot keep others out. A key with nothing of its
- * own to give up, when no holder holds more, is refused (503): every key then holds an equal part.
+ * most it may watch, so that the budget bounds what they all hold whatever their clients send.
+ * When the budget is full, a new one is made room for by letting go of the least recently used of
+ * the biggest holder's, as long as that holder would still hold as much as the key asking;
+ * otherwise of the key's own least recently used. A key holding little always finds room, and a
+ * key holding the most cannot keep others out. A key with nothing of its own to give up, when no
+ * holder holds more, is refused (503): every key then holds an equal part.
  */
 
 /** Something kept, as the budget sees it. */

@@ -21,7 +21,7 @@ const SESSIONS_PER_KEY = 100;
  * What a session holds, as the memory budget counts it: its SDK server, transport and handlers
  * (56-59 KB measured, on the heap), its initialize as kept (client name and capabilities: about its
  * length), and the most it may watch (1,000 notebooks: 66-114 KB measured, counted 128 KB). Measured in
- * bench/http-sessions.mjs.
+ * bench/kept-memory.mjs.
  */
 export function sessionBytes(initialize: unknown): number {
   return inSteps(64 * 1024 + 128 * 1024 + jsonLength(initialize));

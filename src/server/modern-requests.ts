@@ -35,7 +35,7 @@ const LISTENS_PER_KEY = 100;
  * What a listen stream holds, as the memory budget counts it: the SDK's server and handlers for it
  * (94 KB measured), and its request as kept (`watchedOnly`), which the SDK holds in a few forms
  * (a filter of 1,000 notebook URIs, 59 KB as JSON, held 240 KB more). Measured in
- * bench/http-sessions.mjs.
+ * bench/kept-memory.mjs.
  */
 export function listenBytes(kept: unknown): number {
   return inSteps(96 * 1024 + 5 * jsonLength(kept));
