@@ -17,33 +17,20 @@
 // keep RSS under 400 MB, and back under 150 MB within 10 s after; 100 sessions of one key reading
 // big notebooks stay under the same ceiling.
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { rssMB, startProcess } from "./processes.mjs";
 
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const children = [];
 
-function start(args, env, pattern, stream) {
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let text = "";
-    child[stream].on("data", (chunk) => {
-      text += chunk;
-      const match = pattern.exec(text);
-      if (match) resolve({ child, match });
-    });
-    child.once("exit", () => reject(new Error(`exited: ${text}`)));
-    setTimeout(() => reject(new Error(`did not start: ${text}`)), 15_000);
-  });
+async function start(args, env, pattern, stream) {
+  const started = await startProcess(ROOT, args, env, pattern, stream);
+  children.push(started.child);
+  return started;
 }
 
 const threshold = process.argv.includes("--malloc-threshold");
@@ -75,11 +62,6 @@ for (const child of children) {
 }
 const url = server.match[1];
 const healthz = url.replace(/\/mcp$/, "/healthz");
-
-function rssMB() {
-  const status = readFileSync(`/proc/${server.child.pid}/status`, "utf8");
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) / 1024;
-}
 
 /** A poller in its own process: /healthz every 25 ms, one at a time; reports the slowest answers. */
 function poll() {
@@ -166,7 +148,7 @@ async function scenario(name, run) {
 // 4 MB requests: the Markdown as large as the 4 MiB body limit allows once JSON-escaped.
 const WRITE = 3.7 * 1024 * 1024;
 await new Promise((r) => setTimeout(r, 1_000));
-const idle = rssMB();
+const idle = rssMB(server.child.pid);
 
 // `--memory`: the memory runs alone, on a server fresh from its start (otherwise they follow
 // (a)–(e), and start from the heap those left).
@@ -271,10 +253,10 @@ for (const c of writers) await c.close();
 
 // Memory: eight concurrent 4 MB writes.
 await new Promise((r) => setTimeout(r, 2_000));
-const before = rssMB();
+const before = rssMB(server.child.pid);
 let peak = before;
 const sampler = setInterval(() => {
-  peak = Math.max(peak, rssMB());
+  peak = Math.max(peak, rssMB(server.child.pid));
 }, 50);
 const eight = await Promise.all(KEYS.map((key) => connect(key)));
 const results = await Promise.all(
@@ -288,7 +270,7 @@ const ended = performance.now();
 let backUnder150 = null;
 const after = [];
 while (performance.now() - ended < 10_000) {
-  const rss = rssMB();
+  const rss = rssMB(server.child.pid);
   after.push(Math.round(rss));
   if (rss < 150 && backUnder150 === null) backUnder150 = Math.round(performance.now() - ended);
   await new Promise((r) => setTimeout(r, 250));
@@ -317,10 +299,10 @@ for (let i = 0; i < 4; i++) {
 }
 await owner.close();
 await new Promise((r) => setTimeout(r, 2_000));
-const readersBefore = rssMB();
+const readersBefore = rssMB(server.child.pid);
 let readersPeak = readersBefore;
 const readSampler = setInterval(() => {
-  readersPeak = Math.max(readersPeak, rssMB());
+  readersPeak = Math.max(readersPeak, rssMB(server.child.pid));
 }, 50);
 const sessions = [];
 let readErrors = 0;
@@ -340,7 +322,7 @@ for (let batch = 0; batch < 10; batch++) {
 const readMs = Math.round(performance.now() - readStarted);
 const readPolled = await readPoller.stop();
 clearInterval(readSampler);
-const readersHeld = rssMB();
+const readersHeld = rssMB(server.child.pid);
 for (const c of sessions) await c.close();
 const readersEnded = performance.now();
 while (performance.now() - readersEnded < 10_000) await new Promise((r) => setTimeout(r, 250));
@@ -352,7 +334,7 @@ const readers = {
   beforeMB: Math.round(readersBefore),
   peakMB: Math.round(readersPeak),
   withSessionsOpenMB: Math.round(readersHeld),
-  rss10sAfterClosingMB: Math.round(rssMB()),
+  rss10sAfterClosingMB: Math.round(rssMB(server.child.pid)),
   slowestHealthzMs: Math.round(readPolled.max),
   over200: readPolled.over200,
 };

@@ -8,10 +8,9 @@
 // --heavy: each session's initialize carries a 60 KB client name and watches 1,000 notebooks (a
 // sample of 20 sessions), each stream's request 60 KB of protocol `_meta` and 1,000 notebook URIs:
 // the most either may hold. At the end, sessions are opened past the budget, to show what happens.
-import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { rssMB, startProcess } from "./processes.mjs";
 import { notebookUri, openMany, openSession, openWatchingStream } from "./raw-clients.mjs";
 
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -21,22 +20,8 @@ const SESSIONS = Number(args[0] ?? 800);
 const STREAMS = Number(args[1] ?? 400);
 const KEY_COUNT = 40;
 
-function start(script, argv, env, pattern, stream) {
-  const child = spawn(process.execPath, [path.join(ROOT, script), ...argv], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, ...env },
-  });
-  return new Promise((resolve, reject) => {
-    let text = "";
-    child[stream].on("data", (chunk) => {
-      text += chunk;
-      const match = pattern.exec(text);
-      if (match) resolve({ child, match });
-    });
-    child.once("exit", () => reject(new Error(`${script} exited: ${text}`)));
-    setTimeout(() => reject(new Error(`${script} did not start: ${text}`)), 15_000);
-  });
-}
+const start = (script, argv, env, pattern, stream) =>
+  startProcess(ROOT, [path.join(ROOT, script), ...argv], env, pattern, stream);
 
 const sandbox = await start(
   "dist/sandbox/cli.js",
@@ -57,10 +42,6 @@ const server = await start(
 server.child.stderr.resume();
 const url = server.match[1];
 
-function rssMB() {
-  const status = readFileSync(`/proc/${server.child.pid}/status`, "utf8");
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) / 1024;
-}
 const settle = () => new Promise((resolve) => setTimeout(resolve, 1_500));
 const health = async () => (await fetch(url.replace(/\/mcp$/, "/healthz"))).json();
 
@@ -84,27 +65,27 @@ const perKB = (rss, base, n) => (((rss - base) * 1024) / n).toFixed(1);
 // Every key's first session, so that what keys cost is in the baseline.
 await openMany(KEYS.length, (i) => openSessionOf(i));
 await settle();
-const baseline = rssMB();
+const baseline = rssMB(server.child.pid);
 console.log(`${KEYS.length} keys, one session each: RSS ${baseline.toFixed(1)} MB`);
 
 await openMany(SESSIONS, (i) => openSessionOf(i), KEYS.length);
 await settle();
-const afterSessions = rssMB();
+const afterSessions = rssMB(server.child.pid);
 console.log(
   `+${SESSIONS} sessions${HEAVY ? " (60 KB client names)" : ""}: RSS ${afterSessions.toFixed(1)} MB, ${perKB(afterSessions, baseline, SESSIONS)} KB a session; ${JSON.stringify(await health())}`,
 );
 if (HEAVY) {
   await openMany(20, (i) => openSessionOf(i, 1_000), 100_000);
   await settle();
-  const watching = rssMB();
+  const watching = rssMB(server.child.pid);
   console.log(
     `+20 sessions watching 1,000 notebooks each: ${perKB(watching, afterSessions, 20)} KB a session`,
   );
 }
-const beforeStreams = rssMB();
+const beforeStreams = rssMB(server.child.pid);
 const streamStatuses = await openMany(STREAMS, openStreamOf);
 await settle();
-const afterStreams = rssMB();
+const afterStreams = rssMB(server.child.pid);
 console.log(
   `+${STREAMS} listen streams${HEAVY ? " (4 KB of protocol _meta, 1,000 URIs)" : ""}: ${JSON.stringify(streamStatuses)}, RSS ${afterStreams.toFixed(1)} MB, ${perKB(afterStreams, beforeStreams, STREAMS)} KB a stream; ${JSON.stringify(await health())}`,
 );
@@ -112,7 +93,7 @@ console.log(
 const past = await openMany(KEYS.length * 40, (i) => openSessionOf(i), 200_000);
 await settle();
 console.log(
-  `+${KEYS.length * 40} sessions more: ${JSON.stringify(past)}, RSS ${rssMB().toFixed(1)} MB; ${JSON.stringify(await health())}`,
+  `+${KEYS.length * 40} sessions more: ${JSON.stringify(past)}, RSS ${rssMB(server.child.pid).toFixed(1)} MB; ${JSON.stringify(await health())}`,
 );
 for (const abort of streams) abort.abort();
 console.log(`${((performance.now() - started) / 1000).toFixed(1)} s`);
