@@ -35,7 +35,9 @@ describe("one key's requests", () => {
     const url = serving.url;
     // Both keys checked, their grants read, before PostHog is made slow.
     for (const key of [A, B]) expect((await rawPost(url, key, call(1, "notebooks-list"))).status).toBe(200);
-    up.sandbox.fault({ kind: "latency", ms: 3_000, count: IN_FLIGHT });
+    // Held long enough for the steps below to be taken on a busy machine: what is asserted waits
+    // on the server's counts, never on this time.
+    up.sandbox.fault({ kind: "latency", ms: 12_000, count: IN_FLIGHT });
     const held = Array.from({ length: IN_FLIGHT }, (_, i) => rawPost(url, A, call(10 + i, "notebooks-list")));
     // Every one of them is in flight (waiting on PostHog).
     await expect.poll(() => health("inFlight"), { timeout: 30_000, interval: 20 }).toBe(IN_FLIGHT);
