@@ -130,8 +130,9 @@ export async function serveHttp(
     if (req.method === "POST") {
       // A stream stays open as long as its client wants: not a request in flight. Whatever is
       // answered from here on (refusals of its params included) is charged as its messages are.
-      if (isListen(parsed)) leave?.();
-      if (!requests.admit(keys.accountOf(apiKey), parsed, res)) return;
+      const listen = isListen(parsed);
+      if (listen) leave?.();
+      if (!(await requests.admit(hash, keys.accountOf(apiKey), parsed, res, listen))) return;
     }
     // The request is classified from its headers and the body already parsed: the probe carries no
     // body (made from `null`, not from a copy of a body of up to 20 MB written out again as JSON).

@@ -12,6 +12,12 @@
  *   read to the answer sent (at most MAX_CHARGE_MS a message), counts against the key's share of
  *   processing time. One key looping batches of tools/list kept the server's thread busy and was
  *   never counted. A key over its share has such requests refused (429, saying when to try again).
+ * - **One protocol request of a key answered at a time, one per round of the event loop**: a
+ *   place is given back only on the loop's next round (`setImmediate`), so whatever else arrived
+ *   meanwhile (another key's call, `/healthz`) is served between two of them. Without it, the
+ *   sixteen answers one key's sessions asked for were all built in one round, back to back: 150–280
+ *   ms in which nothing else ran (the place alone, given back at once, changed nothing: each next
+ *   request arrived to find it free).
  */
 import type { ServerResponse } from "node:http";
 import { OPERATIONS } from "../operations/index.js";
@@ -22,7 +28,12 @@ import type { BodyAccount } from "./request-body.js";
 export const IN_FLIGHT = 16;
 /** Requests of one key waiting for a place in flight, at most (their bodies unread); past them, 429. */
 export const WAITING = 48;
-/** A key's requests in flight, and those waiting for a place. */
+/**
+ * How long a protocol request keeps its key's place at most: until its answer is written, or this
+ * (a batch that also calls PostHog, or a client that does not read its answer, holds it no longer).
+ */
+export const PLACE_MS = 1_000;
+/** A key's requests in flight (or protocol requests being answered), and those waiting for a place. */
 interface Lane {
   running: number;
   waiting: Array<() => void>;
@@ -69,6 +80,8 @@ export class KeyRequests {
   /** Requests in flight, and waiting to be, by key hash. */
   readonly #lanes = new Map<string, Lane>();
   #total = 0;
+  /** Protocol requests being answered (one a key), and waiting for their place, by key hash. */
+  readonly #local = new Map<string, Lane>();
 
   /** Requests waiting for a place in flight now, of every key. */
   get waiting(): number {
@@ -89,12 +102,7 @@ export class KeyRequests {
    * or undefined when refused or its client went while it waited.
    */
   async enter(hash: string, res: ServerResponse): Promise<(() => void) | undefined> {
-    let lane = this.#lanes.get(hash);
-    if (!lane) {
-      lane = { running: 0, waiting: [] };
-      this.#lanes.set(hash, lane);
-    }
-    const own = lane;
+    const own = laneOf(this.#lanes, hash);
     while (own.running >= IN_FLIGHT) {
       if (own.waiting.length >= WAITING) {
         refuse(
@@ -108,7 +116,7 @@ export class KeyRequests {
       }
       await new Promise<void>((resolve) => own.waiting.push(resolve));
       if (res.destroyed) {
-        this.#wake(hash, own);
+        wake(this.#lanes, hash, own);
         return undefined;
       }
     }
@@ -120,7 +128,7 @@ export class KeyRequests {
       counted = false;
       own.running -= 1;
       this.#total -= 1;
-      this.#wake(hash, own);
+      wake(this.#lanes, hash, own);
     };
     res.once("close", leave);
     return leave;
@@ -128,21 +136,28 @@ export class KeyRequests {
 
   /**
    * Lets the request (its body read) go on, or refuses it (answered): protocol requests are
-   * refused once the key has spent its share of processing time, and charged for their time.
-   * `account`: the key's, once PostHog has accepted it (and when its processing time is rationed).
+   * refused once the key has spent its share of processing time, wait for the key's place (one at a
+   * time; a listen stream, which lasts, takes none), and are charged for their time. `account`: the
+   * key's, once PostHog has accepted it (and when its processing time is rationed). False when
+   * refused, or when its client went while it waited.
    */
-  admit(account: BodyAccount | undefined, body: unknown, res: ServerResponse): boolean {
-    if (!account) return true;
+  async admit(
+    hash: string,
+    account: BodyAccount | undefined,
+    body: unknown,
+    res: ServerResponse,
+    listen = false,
+  ): Promise<boolean> {
     const messages = messagesOf(body);
     // Messages answered here alone (a batch may mix them with calls that go to PostHog); the others
     // are charged a millisecond each for what this server does around their tools' own work.
     const local = messages.filter(isLocal).length;
     const others = messages.length - local;
     if (local === 0) {
-      if (others > 0) res.once("close", () => account.chargeCpu(OTHER_CHARGE_MS * others));
+      if (account && others > 0) res.once("close", () => account.chargeCpu(OTHER_CHARGE_MS * others));
       return true;
     }
-    const wait = account.cpuWaitMs();
+    const wait = account?.cpuWaitMs() ?? 0;
     if (wait > 0) {
       const seconds = Math.ceil(wait / 1000);
       refuse(
@@ -155,6 +170,8 @@ export class KeyRequests {
       );
       return false;
     }
+    if (!listen && !(await this.#place(hash, res))) return false;
+    if (!account) return true;
     const started = performance.now();
     res.once("close", () => {
       const protocol = Math.min(performance.now() - started, MAX_CHARGE_MS * local);
@@ -163,10 +180,49 @@ export class KeyRequests {
     return true;
   }
 
-  /** Wakes the next request waiting in `lane`; forgets the lane when nothing is left in it. */
-  #wake(hash: string, lane: Lane): void {
-    const next = lane.waiting.shift();
-    if (next) next();
-    else if (lane.running === 0 && this.#lanes.get(hash) === lane) this.#lanes.delete(hash);
+  /**
+   * Waits for the key's place for a protocol request, held until its answer is written (or
+   * PLACE_MS) and given back on the event loop's next round; false when its client went meanwhile.
+   */
+  async #place(hash: string, res: ServerResponse): Promise<boolean> {
+    const own = laneOf(this.#local, hash);
+    while (own.running > 0) {
+      await new Promise<void>((resolve) => own.waiting.push(resolve));
+      if (res.destroyed) {
+        wake(this.#local, hash, own);
+        return false;
+      }
+    }
+    own.running = 1;
+    let held = true;
+    const giveBack = () => {
+      if (!held) return;
+      held = false;
+      clearTimeout(timer);
+      setImmediate(() => {
+        own.running = 0;
+        wake(this.#local, hash, own);
+      });
+    };
+    const timer = setTimeout(giveBack, PLACE_MS);
+    res.once("finish", giveBack);
+    res.once("close", giveBack);
+    return true;
   }
+}
+
+function laneOf(lanes: Map<string, Lane>, hash: string): Lane {
+  let lane = lanes.get(hash);
+  if (!lane) {
+    lane = { running: 0, waiting: [] };
+    lanes.set(hash, lane);
+  }
+  return lane;
+}
+
+/** Wakes the next request waiting in `lane`; forgets the lane when nothing is left in it. */
+function wake(lanes: Map<string, Lane>, hash: string, lane: Lane): void {
+  const next = lane.waiting.shift();
+  if (next) next();
+  else if (lane.running === 0 && lanes.get(hash) === lane) lanes.delete(hash);
 }

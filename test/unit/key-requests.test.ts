@@ -1,12 +1,13 @@
 /**
  * A key's requests on the HTTP server (KeyRequests, with stand-in responses): at most 16 in flight,
  * the next waiting their turn (48 at most); protocol requests charged to the key's share of
- * processing time, and refused once it is spent.
+ * processing time, refused once it is spent, and answered one at a time, one per round of the
+ * event loop.
  */
 import { EventEmitter } from "node:events";
 import type { ServerResponse } from "node:http";
-import { describe, expect, it } from "vitest";
-import { IN_FLIGHT, KeyRequests, WAITING } from "../../src/server/key-requests.js";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { IN_FLIGHT, KeyRequests, PLACE_MS, WAITING } from "../../src/server/key-requests.js";
 
 class Response extends EventEmitter {
   destroyed = false;
@@ -20,6 +21,7 @@ class Response extends EventEmitter {
   }
   end(body = "") {
     this.body = body;
+    this.emit("finish");
     this.close();
   }
   close() {
@@ -59,35 +61,87 @@ describe("KeyRequests", () => {
     return { charged, chargeCpu: (ms: number) => void charged.push(ms), cpuWaitMs: () => waitMs };
   };
 
-  it("charges protocol requests (a call of a tool that does not exist among them) once answered, other calls a millisecond", () => {
+  it("charges protocol requests (a call of a tool that does not exist among them) once answered, other calls a millisecond", async () => {
     const requests = new KeyRequests();
     const key = account();
     const answers = [res(), res(), res()];
-    expect(requests.admit(key, TOOLS_LIST, answers[0] as Response & ServerResponse)).toBe(true);
-    expect(requests.admit(key, unknown, answers[1] as Response & ServerResponse)).toBe(true);
-    expect(requests.admit(key, CALL, answers[2] as Response & ServerResponse)).toBe(true);
+    expect(await requests.admit("a", key, TOOLS_LIST, answers[0] as Response & ServerResponse)).toBe(true);
+    expect(await requests.admit("b", key, unknown, answers[1] as Response & ServerResponse)).toBe(true);
+    expect(await requests.admit("a", key, CALL, answers[2] as Response & ServerResponse)).toBe(true);
     expect(key.charged).toEqual([]);
     for (const one of answers) one.close();
     expect(key.charged).toHaveLength(3);
     expect(key.charged[2]).toBe(1);
   });
 
-  it("refuses a key over its share its protocol requests, a batch holding any, saying when to try again; its tool calls go to their tools", () => {
+  it("refuses a key over its share its protocol requests, a batch holding any, saying when to try again; its tool calls go to their tools", async () => {
     const requests = new KeyRequests();
     const over = account(12_000);
     for (const body of [TOOLS_LIST, unknown, [CALL, TOOLS_LIST]]) {
       const refused = res();
-      expect(requests.admit(over, body, refused)).toBe(false);
+      expect(await requests.admit("a", over, body, refused)).toBe(false);
       expect(refused.status).toBe(429);
       expect(JSON.parse(refused.body).error.message).toMatch(/Try again in 12 seconds\.$/);
     }
     const refused = res();
-    requests.admit(over, unknown, refused);
+    await requests.admit("a", over, unknown, refused);
     expect(JSON.parse(refused.body)).toMatchObject({ id: 3, error: { code: -32000 } });
     // A call of a tool there is: its tool says so, in its own words (src/server/request-guard.ts).
-    expect(requests.admit(over, CALL, res())).toBe(true);
+    expect(await requests.admit("a", over, CALL, res())).toBe(true);
     // A key not accepted yet (or unrationed) has nothing to charge.
-    expect(requests.admit(undefined, TOOLS_LIST, res())).toBe(true);
+    expect(await requests.admit("a", undefined, TOOLS_LIST, res())).toBe(true);
+  });
+
+  describe("a key's protocol requests, one at a time", () => {
+    afterEach(() => void vi.useRealTimers());
+
+    it("the next waits until the answer is written and the event loop has gone round once; another key's and tool calls do not wait", async () => {
+      const requests = new KeyRequests();
+      const first = res();
+      expect(await requests.admit("a", account(), TOOLS_LIST, first)).toBe(true);
+      const next = requests.admit("a", account(), [TOOLS_LIST, TOOLS_LIST], res());
+      expect(await settled(next)).toBe(false);
+      expect(await requests.admit("b", account(), TOOLS_LIST, res())).toBe(true);
+      expect(await requests.admit("a", account(), CALL, res())).toBe(true);
+      expect(
+        await requests.admit("a", account(), { ...TOOLS_LIST, method: "subscriptions/listen" }, res(), true),
+      ).toBe(true);
+      let admitted = false;
+      void next.then(() => {
+        admitted = true;
+      });
+      first.end("{}");
+      // Not within the same round: whatever else is ready (another key's request, /healthz) goes first.
+      for (let i = 0; i < 20; i++) await Promise.resolve();
+      expect(admitted).toBe(false);
+      expect(await next).toBe(true);
+    });
+
+    it(`a place is held ${PLACE_MS} ms at most (an answer not read, a batch waiting for PostHog)`, async () => {
+      vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+      const requests = new KeyRequests();
+      expect(await requests.admit("a", account(), TOOLS_LIST, res())).toBe(true);
+      const next = requests.admit("a", account(), TOOLS_LIST, res());
+      vi.advanceTimersByTime(PLACE_MS - 1);
+      expect(await settled(next)).toBe(false);
+      vi.advanceTimersByTime(1);
+      expect(await next).toBe(true);
+    });
+
+    it("one whose client went while it waited takes no place, and is charged nothing", async () => {
+      const requests = new KeyRequests();
+      const first = res();
+      await requests.admit("a", account(), TOOLS_LIST, first);
+      const gone = res();
+      const key = account();
+      const left = requests.admit("a", key, TOOLS_LIST, gone);
+      const after = requests.admit("a", account(), TOOLS_LIST, res());
+      gone.close();
+      first.close();
+      expect(await left).toBe(false);
+      expect(await after).toBe(true);
+      expect(key.charged).toEqual([]);
+    });
   });
 
   it(`counts at most ${IN_FLIGHT} of a key's requests in flight; the next wait their turn, and past ${WAITING} waiting are refused`, async () => {
