@@ -223,6 +223,13 @@ export class RateLimiter {
     return this.#cpu.waitMs();
   }
 
+  /** What the key spent, and when it has room again, while it is over its share (else undefined). */
+  overShare(): CpuBudgetSpent | undefined {
+    const wait = this.#cpu.waitMs();
+    if (wait === 0) return undefined;
+    return new CpuBudgetSpent(wait, this.#cpu.spentMs(), this.#cpu.budgetMs(), this.#shares.busy(this));
+  }
+
   /**
    * Whether a call may start its work: room for a request in every window and the key under its
    * share of processing time, waiting for them if the wait is short. Takes nothing (the call's
@@ -235,9 +242,7 @@ export class RateLimiter {
       for (const window of this.#windows) requests = Math.max(requests, window.waitMs());
       const cpu = this.#cpu.waitMs();
       if (requests === 0 && cpu === 0) return;
-      if (cpu > this.maxWaitMs) {
-        throw new CpuBudgetSpent(cpu, this.#cpu.spentMs(), this.#cpu.budgetMs(), this.#shares.busy(this));
-      }
+      if (cpu > this.maxWaitMs) throw this.overShare();
       if (requests > this.maxWaitMs) throw new RateLimitExceeded(requests);
       await sleep(Math.max(requests, cpu), signal);
     }

@@ -154,6 +154,9 @@ export class KeyRequests {
     const local = messages.filter(isLocal).length;
     const others = messages.length - local;
     if (local === 0) {
+      // Its start waits for the key's place all the same, and gives it back on the next round: one
+      // key's calls answered without PostHog (arguments refused, say) are one a round, as above.
+      if (!listen && !(await this.#place(hash, res, false))) return false;
       if (account && others > 0) res.once("close", () => account.chargeCpu(OTHER_CHARGE_MS * others));
       return true;
     }
@@ -181,10 +184,11 @@ export class KeyRequests {
   }
 
   /**
-   * Waits for the key's place for a protocol request, held until its answer is written (or
-   * PLACE_MS) and given back on the event loop's next round; false when its client went meanwhile.
+   * Waits for the key's place, held until the answer is written (or PLACE_MS) when `hold`, else
+   * only for this round, and given back on the event loop's next round; false when its client went
+   * meanwhile.
    */
-  async #place(hash: string, res: ServerResponse): Promise<boolean> {
+  async #place(hash: string, res: ServerResponse, hold = true): Promise<boolean> {
     const own = laneOf(this.#local, hash);
     while (own.running > 0) {
       await new Promise<void>((resolve) => own.waiting.push(resolve));
@@ -194,15 +198,22 @@ export class KeyRequests {
       }
     }
     own.running = 1;
+    // Given back on the next round: what else was read in this one is served before the key's next.
+    const free = () =>
+      setImmediate(() => {
+        own.running = 0;
+        wake(this.#local, hash, own);
+      });
+    if (!hold) {
+      free();
+      return true;
+    }
     let held = true;
     const giveBack = () => {
       if (!held) return;
       held = false;
       clearTimeout(timer);
-      setImmediate(() => {
-        own.running = 0;
-        wake(this.#local, hash, own);
-      });
+      free();
     };
     const timer = setTimeout(giveBack, PLACE_MS);
     res.once("finish", giveBack);

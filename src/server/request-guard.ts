@@ -69,14 +69,7 @@ export async function budget(
     await session.client.admit(signal);
     return undefined;
   } catch (error) {
-    if (error instanceof CpuBudgetSpent) {
-      const wait = Math.ceil(error.waitMs / 1000);
-      return {
-        reason: "busy",
-        message: `This key has used ${Math.round(error.spentMs / 1000)} s of this server's processing time in the last minute, over its share of ${Math.ceil(error.budgetMs / 1000)} s a minute${error.busy > 1 ? ` (this server's time is shared among the ${error.busy} keys busy on it)` : ""}, so ${request.name} was not run and nothing was sent to PostHog. Try again in ${wait} second${wait === 1 ? "" : "s"}; big notebooks (converting, editing, searching them) cost the most.`,
-        retryAfterSeconds: wait,
-      };
-    }
+    if (error instanceof CpuBudgetSpent) return overShareFailure(error, request.name);
     if (error instanceof UpstreamError) {
       return describeTransportError(error, {
         tool: request.name,
@@ -86,4 +79,23 @@ export async function budget(
     }
     throw error;
   }
+}
+
+/**
+ * Whether the key is over its share of processing time now, as the sentence to answer with: for
+ * calls refused before their budget (arguments, scope, project), which would otherwise cost this
+ * server's thread without end once the share is spent.
+ */
+export function overShare(session: Session, name: string): ToolFailure | undefined {
+  const spent = session.client.cpuAccount?.overShare();
+  return spent && overShareFailure(spent, name);
+}
+
+function overShareFailure(error: CpuBudgetSpent, name: string): ToolFailure {
+  const wait = Math.ceil(error.waitMs / 1000);
+  return {
+    reason: "busy",
+    message: `This key has used ${Math.round(error.spentMs / 1000)} s of this server's processing time in the last minute, over its share of ${Math.ceil(error.budgetMs / 1000)} s a minute${error.busy > 1 ? ` (this server's time is shared among the ${error.busy} keys busy on it)` : ""}, so ${name} was not run and nothing was sent to PostHog. Try again in ${wait} second${wait === 1 ? "" : "s"}; big notebooks (converting, editing, searching them) cost the most.`,
+    retryAfterSeconds: wait,
+  };
 }

@@ -19,7 +19,7 @@ import { describeTransportError, ToolError } from "../posthog/errors.js";
 import { NotebookPageSchema } from "../posthog/schemas.js";
 import type { Session } from "../session.js";
 import { createOpContext } from "./op-context.js";
-import { budget, guard } from "./request-guard.js";
+import { budget, guard, overShare } from "./request-guard.js";
 
 export const NOTEBOOK_URI_TEMPLATE = "posthog://notebooks/{short_id}";
 export const NOTEBOOK_MARKDOWN_URI_TEMPLATE = "posthog://notebooks/{short_id}/markdown";
@@ -146,6 +146,9 @@ export async function readResource(
   const match = URI_PATTERN.exec(uri);
   const shortId = match?.[1] ? decodeURIComponent(match[1]) : undefined;
   if (!shortId || !ShortId.safeParse(shortId).success) {
+    // Refused before the key's budget: once the key is over its share, it is told that instead.
+    const over = overShare(session, "resources/read");
+    if (over) throw new ProtocolError(ProtocolErrorCode.InternalError, over.message, { reason: over.reason });
     throw new ResourceNotFoundError(
       uri,
       `Resource not found: ${uri} is not a notebook URI (posthog://notebooks/{short_id}).`,

@@ -25,7 +25,7 @@ import type { Session } from "../session.js";
 import type { BeforeRun } from "./confirm.js";
 import { inputJsonSchema, outputJsonSchema, standardSchema } from "./json-schema.js";
 import { createOpContext } from "./op-context.js";
-import { admit, budget, reach } from "./request-guard.js";
+import { admit, budget, overShare, reach } from "./request-guard.js";
 import { cleanStringsDeep, untrustedBlock } from "./untrusted.js";
 
 interface Compiled {
@@ -173,6 +173,35 @@ export async function callTool(
   return result;
 }
 
+/** Mode, key, scope, arguments and project: the call's arguments, or why it is refused. */
+async function checkCall(
+  session: Session,
+  op: Operation,
+  rawArgs: Record<string, unknown> | undefined,
+): Promise<{ failure: ToolFailure } | { args: Record<string, unknown>; projectId: ProjectId }> {
+  const refused = await admit(session, { name: op.name, scope: op.scope, writes: op.writes });
+  if (refused) return { failure: refused };
+  const { schema } = compile(op);
+  // A `__proto__` key (kept by JSON.parse, dropped or misread by object code) is refused by name.
+  const proto = protoKeyPaths(rawArgs ?? {});
+  if (proto.length > 0) {
+    return { failure: { reason: "invalid_arguments", message: describeProtoKeys(op.name, proto) } };
+  }
+  const parsed = schema.safeParse(rawArgs ?? {});
+  if (!parsed.success) {
+    return {
+      failure: {
+        reason: "invalid_arguments",
+        message: describeInvalidArguments(op.name, parsed.error, schema, rawArgs ?? {}),
+      },
+    };
+  }
+  const { project_id, ...args } = parsed.data as Record<string, unknown> & { project_id?: ProjectId };
+  const projectId: ProjectId = project_id ?? session.config.projectId;
+  const unreachable = reach(session, projectId);
+  return unreachable ? { failure: unreachable } : { args, projectId };
+}
+
 async function dispatch(
   session: Session,
   op: Operation,
@@ -180,27 +209,12 @@ async function dispatch(
   signal: AbortSignal,
   before: BeforeRun | undefined,
 ): Promise<CallToolResult | InputRequiredResult> {
-  const { config, logger } = session;
-  const refused = await admit(session, { name: op.name, scope: op.scope, writes: op.writes });
-  if (refused) return errorResult(refused);
-  const { schema } = compile(op);
-  // A `__proto__` key (kept by JSON.parse, dropped or misread by object code) is refused by name.
-  const proto = protoKeyPaths(rawArgs ?? {});
-  if (proto.length > 0) {
-    return errorResult({ reason: "invalid_arguments", message: describeProtoKeys(op.name, proto) });
-  }
-  const parsed = schema.safeParse(rawArgs ?? {});
-  if (!parsed.success) {
-    return errorResult({
-      reason: "invalid_arguments",
-      message: describeInvalidArguments(op.name, parsed.error, schema, rawArgs ?? {}),
-    });
-  }
-  const { project_id, ...args } = parsed.data as Record<string, unknown> & { project_id?: ProjectId };
-  const projectId: ProjectId = project_id ?? config.projectId;
-
-  const unreachable = reach(session, projectId);
-  if (unreachable) return errorResult(unreachable);
+  const { logger } = session;
+  const checked = await checkCall(session, op, rawArgs);
+  // A call refused before its budget costs this server's thread alone: once the key is over its
+  // share of that, it is told so instead (such calls are otherwise never refused for it).
+  if ("failure" in checked) return errorResult(overShare(session, op.name) ?? checked.failure);
+  const { args, projectId } = checked;
   // The key's request and processing budgets, before any work (a conversion, a search).
   const spent = await budget(session, op, signal);
   if (spent) return errorResult(spent);

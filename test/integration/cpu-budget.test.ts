@@ -165,6 +165,28 @@ describe("through the server", () => {
     expect(h.upstream()).toEqual([]);
   });
 
+  it("a key over its share is told so for calls refused before their budget too (arguments, project), and nothing is sent", async () => {
+    h = await startHarness({
+      app: { rateLimits: { perMinute: 480, perHour: 4_800, cpuMsPerMinute: 30_000, shares: unshared() } },
+    });
+    await h.toolNames();
+    // Under its share: the arguments' own refusal.
+    const wrong = await h.call("notebooks-list", { limit: "x" });
+    expect(textOf(wrong)).not.toMatch(/processing time/);
+    expect(textOf(wrong)).toMatch(/limit/);
+    h.app.session.client.cpuAccount?.chargeCpu(200_000);
+    h.mark();
+    for (const args of [{ limit: "x" }, { project_id: 999_999 }, JSON.parse('{"__proto__": 1}')]) {
+      const result = await h.call("notebooks-list", args);
+      expect(result.isError).toBe(true);
+      expect(textOf(result)).toMatch(
+        /^This key has used 20\d s of this server's processing time in the last minute, over its share of 30 s a minute, so notebooks-list was not run and nothing was sent to PostHog\. Try again in (59|60) seconds/,
+      );
+    }
+    await expect(h.client.readResource({ uri: "posthog://nothing/here" })).rejects.toThrow(/processing time/);
+    expect(h.upstream()).toEqual([]);
+  });
+
   it("a process serving one key (stdio) rations none of its processing time", async () => {
     h = await startHarness();
     await h.toolNames();

@@ -67,7 +67,7 @@ describe("KeyRequests", () => {
     const answers = [res(), res(), res()];
     expect(await requests.admit("a", key, TOOLS_LIST, answers[0] as Response & ServerResponse)).toBe(true);
     expect(await requests.admit("b", key, unknown, answers[1] as Response & ServerResponse)).toBe(true);
-    expect(await requests.admit("a", key, CALL, answers[2] as Response & ServerResponse)).toBe(true);
+    expect(await requests.admit("c", key, CALL, answers[2] as Response & ServerResponse)).toBe(true);
     expect(key.charged).toEqual([]);
     for (const one of answers) one.close();
     expect(key.charged).toHaveLength(3);
@@ -95,14 +95,15 @@ describe("KeyRequests", () => {
   describe("a key's protocol requests, one at a time", () => {
     afterEach(() => void vi.useRealTimers());
 
-    it("the next waits until the answer is written and the event loop has gone round once; another key's and tool calls do not wait", async () => {
+    it("the next waits until the answer is written and the event loop has gone round once; another key's do not wait, a listen stream takes no place", async () => {
       const requests = new KeyRequests();
       const first = res();
       expect(await requests.admit("a", account(), TOOLS_LIST, first)).toBe(true);
       const next = requests.admit("a", account(), [TOOLS_LIST, TOOLS_LIST], res());
+      const call = requests.admit("a", account(), CALL, res());
       expect(await settled(next)).toBe(false);
+      expect(await settled(call)).toBe(false);
       expect(await requests.admit("b", account(), TOOLS_LIST, res())).toBe(true);
-      expect(await requests.admit("a", account(), CALL, res())).toBe(true);
       expect(
         await requests.admit("a", account(), { ...TOOLS_LIST, method: "subscriptions/listen" }, res(), true),
       ).toBe(true);
@@ -115,6 +116,22 @@ describe("KeyRequests", () => {
       for (let i = 0; i < 20; i++) await Promise.resolve();
       expect(admitted).toBe(false);
       expect(await next).toBe(true);
+      expect(await settled(call)).toBe(false);
+    });
+
+    it("a key's tool calls start one a round, holding nothing while PostHog answers", async () => {
+      const requests = new KeyRequests();
+      expect(await requests.admit("a", account(), CALL, res())).toBe(true);
+      let started = 0;
+      const calls = [0, 1, 2].map(() => requests.admit("a", account(), CALL, res()).then(() => started++));
+      for (let i = 0; i < 20; i++) await Promise.resolve();
+      expect(started).toBe(0);
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(started).toBeGreaterThanOrEqual(1);
+      expect(started).toBeLessThan(3);
+      await Promise.all(calls);
+      expect(started).toBe(3);
     });
 
     it(`a place is held ${PLACE_MS} ms at most (an answer not read, a batch waiting for PostHog)`, async () => {
