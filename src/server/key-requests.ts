@@ -14,7 +14,9 @@
  *   never counted. A key over its share has such requests refused (429, saying when to try again).
  * - **One protocol request of a key answered at a time, one per round of the event loop**: a
  *   place is given back only on the loop's next round (`setImmediate`), so whatever else arrived
- *   meanwhile (another key's call, `/healthz`) is served between two of them. Without it, the
+ *   meanwhile (another key's call, `/healthz`) is served between two of them. A key's other
+ *   requests (tool calls) take the same place to start, and give it back on the next round
+ *   without waiting for PostHog: sixteen calls refused for their arguments ran in one round too. Without it, the
  *   sixteen answers one key's sessions asked for were all built in one round, back to back: 150–280
  *   ms in which nothing else ran (the place alone, given back at once, changed nothing: each next
  *   request arrived to find it free).
@@ -33,7 +35,15 @@ export const WAITING = 48;
  * (a batch that also calls PostHog, or a client that does not read its answer, holds it no longer).
  */
 export const PLACE_MS = 1_000;
-/** A key's requests in flight (or protocol requests being answered), and those waiting for a place. */
+/**
+ * Requests started in one round of the event loop, at most, of all keys: a round runs each one's
+ * start (a protocol request's whole answer, about 10 ms for a batch of tools/list) before it reads
+ * anything else, so one key's flood, or eight keys', holds another tenant's request a round or two.
+ */
+export const PER_ROUND = 2;
+/** What a key's requests are charged to, and how much it spent (whose request starts first). */
+type KeyAccount = BodyAccount & { cpuSpentMs?(): number };
+/** A key's requests in flight, and those waiting for a place. */
 interface Lane {
   running: number;
   waiting: Array<() => void>;
@@ -80,8 +90,8 @@ export class KeyRequests {
   /** Requests in flight, and waiting to be, by key hash. */
   readonly #lanes = new Map<string, Lane>();
   #total = 0;
-  /** Protocol requests being answered (one a key), and waiting for their place, by key hash. */
-  readonly #local = new Map<string, Lane>();
+  /** Which requests start in each round of the event loop. */
+  readonly #rounds = new Rounds();
 
   /** Requests waiting for a place in flight now, of every key. */
   get waiting(): number {
@@ -143,7 +153,7 @@ export class KeyRequests {
    */
   async admit(
     hash: string,
-    account: BodyAccount | undefined,
+    account: KeyAccount | undefined,
     body: unknown,
     res: ServerResponse,
     listen = false,
@@ -156,7 +166,7 @@ export class KeyRequests {
     if (local === 0) {
       // Its start waits for the key's place all the same, and gives it back on the next round: one
       // key's calls answered without PostHog (arguments refused, say) are one a round, as above.
-      if (!listen && !(await this.#place(hash, res, false))) return false;
+      if (!listen && !(await this.#place(hash, res, false, account))) return false;
       if (account && others > 0) res.once("close", () => account.chargeCpu(OTHER_CHARGE_MS * others));
       return true;
     }
@@ -173,7 +183,7 @@ export class KeyRequests {
       );
       return false;
     }
-    if (!listen && !(await this.#place(hash, res))) return false;
+    if (!listen && !(await this.#place(hash, res, true, account))) return false;
     if (!account) return true;
     const started = performance.now();
     res.once("close", () => {
@@ -188,24 +198,10 @@ export class KeyRequests {
    * only for this round, and given back on the event loop's next round; false when its client went
    * meanwhile.
    */
-  async #place(hash: string, res: ServerResponse, hold = true): Promise<boolean> {
-    const own = laneOf(this.#local, hash);
-    while (own.running > 0) {
-      await new Promise<void>((resolve) => own.waiting.push(resolve));
-      if (res.destroyed) {
-        wake(this.#local, hash, own);
-        return false;
-      }
-    }
-    own.running = 1;
-    // Given back on the next round: what else was read in this one is served before the key's next.
-    const free = () =>
-      setImmediate(() => {
-        own.running = 0;
-        wake(this.#local, hash, own);
-      });
+  async #place(hash: string, res: ServerResponse, hold: boolean, account: KeyAccount | undefined) {
+    if (!(await this.#rounds.start(hash, res, account))) return false;
     if (!hold) {
-      free();
+      this.#rounds.giveBack(hash);
       return true;
     }
     let held = true;
@@ -213,13 +209,95 @@ export class KeyRequests {
       if (!held) return;
       held = false;
       clearTimeout(timer);
-      free();
+      this.#rounds.giveBack(hash);
     };
     const timer = setTimeout(giveBack, PLACE_MS);
     res.once("finish", giveBack);
     res.once("close", giveBack);
     return true;
   }
+}
+
+/**
+ * Which requests start in each round of the event loop: at most PER_ROUND of all keys' (the work
+ * a round does before it reads anything else), one of each key at a time (its place, given back
+ * on the round after its last), the key that spent least processing time in the last minute first
+ * (in turn among equals). Another tenant's request, however many keys flood, waits a round or two.
+ */
+class Rounds {
+  /** Keys holding their place (or given back, until the next round). */
+  readonly #busy = new Set<string>();
+  /** Requests waiting to start, by key, in the order keys first waited (moved back when served). */
+  readonly #waiting = new Map<string, { account: KeyAccount | undefined; next: Waiter[] }>();
+  /** Requests started in this round. */
+  #started = 0;
+  #nextRound = false;
+
+  /** Resolves true once the request may start, false when its client went before. */
+  start(hash: string, res: ServerResponse, account: KeyAccount | undefined): Promise<boolean> {
+    return new Promise<boolean>((go) => {
+      const line = this.#waiting.get(hash) ?? { account, next: [] };
+      line.next.push({ res, go });
+      this.#waiting.set(hash, line);
+      // Now, if the round has room and no key that spent less waits; else when a place comes free.
+      this.#serve();
+    });
+  }
+
+  /** The key's place, given back: free again from the next round. */
+  giveBack(hash: string): void {
+    setImmediate(() => {
+      this.#busy.delete(hash);
+      this.#serve();
+    });
+  }
+
+  #grant(hash: string): void {
+    this.#busy.add(hash);
+    this.#started += 1;
+    this.#roundOver();
+  }
+
+  /** Counts the next round from zero once this one is over (what it read has been dispatched). */
+  #roundOver(): void {
+    if (this.#nextRound) return;
+    this.#nextRound = true;
+    setImmediate(() => {
+      this.#nextRound = false;
+      this.#started = 0;
+      this.#serve();
+    });
+  }
+
+  /** Starts waiting requests while the round has room: of the free key that spent least first. */
+  #serve(): void {
+    while (this.#started < PER_ROUND) {
+      let chosen: string | undefined;
+      let least = Number.POSITIVE_INFINITY;
+      for (const [hash, line] of this.#waiting) {
+        if (this.#busy.has(hash)) continue;
+        const spent = line.account?.cpuSpentMs?.() ?? 0;
+        if (spent < least) [chosen, least] = [hash, spent];
+      }
+      if (chosen === undefined) return;
+      const line = this.#waiting.get(chosen) as { account: KeyAccount | undefined; next: Waiter[] };
+      const waiter = line.next.shift() as Waiter;
+      this.#waiting.delete(chosen);
+      // Its next ones wait behind the other keys' (in turn among equals).
+      if (line.next.length > 0) this.#waiting.set(chosen, line);
+      if (waiter.res.destroyed) {
+        waiter.go(false);
+        continue;
+      }
+      this.#grant(chosen);
+      waiter.go(true);
+    }
+  }
+}
+
+interface Waiter {
+  res: ServerResponse;
+  go: (started: boolean) => void;
 }
 
 function laneOf(lanes: Map<string, Lane>, hash: string): Lane {

@@ -7,7 +7,7 @@
 import { EventEmitter } from "node:events";
 import type { ServerResponse } from "node:http";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { IN_FLIGHT, KeyRequests, PLACE_MS, WAITING } from "../../src/server/key-requests.js";
+import { IN_FLIGHT, KeyRequests, PER_ROUND, PLACE_MS, WAITING } from "../../src/server/key-requests.js";
 
 class Response extends EventEmitter {
   destroyed = false;
@@ -55,11 +55,17 @@ describe("KeyRequests", () => {
     method: "tools/call",
     params: { name: "no-such-tool", arguments: {} },
   };
-  /** An account that records its charges, `waitMs` from its share. */
-  const account = (waitMs = 0) => {
+  /** An account that records its charges, `waitMs` from its share, `spentMs` in the last minute. */
+  const account = (waitMs = 0, spentMs = 0) => {
     const charged: number[] = [];
-    return { charged, chargeCpu: (ms: number) => void charged.push(ms), cpuWaitMs: () => waitMs };
+    return {
+      charged,
+      chargeCpu: (ms: number) => void charged.push(ms),
+      cpuWaitMs: () => waitMs,
+      cpuSpentMs: () => spentMs,
+    };
   };
+  const nextRound = () => new Promise((resolve) => setImmediate(resolve));
 
   it("charges protocol requests (a call of a tool that does not exist among them) once answered, other calls a millisecond", async () => {
     const requests = new KeyRequests();
@@ -132,6 +138,32 @@ describe("KeyRequests", () => {
       expect(started).toBeLessThan(3);
       await Promise.all(calls);
       expect(started).toBe(3);
+    });
+
+    it(`at most ${PER_ROUND} requests of all keys start in one round; the rest in the next ones`, async () => {
+      const requests = new KeyRequests();
+      const started: string[] = [];
+      const all = ["a", "b", "c", "d", "e"].map((hash) =>
+        requests.admit(hash, account(), CALL, res()).then(() => started.push(hash)),
+      );
+      for (let i = 0; i < 20; i++) await Promise.resolve();
+      expect(started).toEqual(["a", "b"]);
+      await nextRound();
+      expect(started).toEqual(["a", "b", "c", "d"]);
+      await Promise.all(all);
+      expect(started).toEqual(["a", "b", "c", "d", "e"]);
+    });
+
+    it("of the keys waiting, the one that spent least processing time in the last minute starts first", async () => {
+      const requests = new KeyRequests();
+      const started: string[] = [];
+      const go = (hash: string, spent: number) =>
+        requests.admit(hash, account(0, spent), CALL, res()).then(() => started.push(hash));
+      const all = [go("a", 0), go("b", 0), go("heavy", 40_000), go("heavier", 50_000), go("light", 10)];
+      for (let i = 0; i < 20; i++) await Promise.resolve();
+      expect(started).toEqual(["a", "b"]);
+      await Promise.all(all);
+      expect(started).toEqual(["a", "b", "light", "heavy", "heavier"]);
     });
 
     it(`a place is held ${PLACE_MS} ms at most (an answer not read, a batch waiting for PostHog)`, async () => {
