@@ -13,7 +13,8 @@
 // review's hostile edit at the body limit, (c) a 1 MB read full of pieces of the key, (d) eight
 // 130 KB writes (just over what used to run on the server's thread), (e) four 4 MB JSON documents
 // sent as `content` (dense with marks), (f) eight sessions looping 4 MB bodies dense with escapes
-// (the densest to read); eight concurrent 4 MB writes
+// (the densest to read), (g) one tenant's sixteen sessions looping batches of tools/list (and
+// another tenant's calls meanwhile within 200 ms too); eight concurrent 4 MB writes
 // keep RSS under 400 MB, and back under 150 MB within 10 s after; 100 sessions of one key reading
 // big notebooks stay under the same ceiling.
 import { spawn } from "node:child_process";
@@ -35,7 +36,7 @@ async function start(args, env, pattern, stream) {
 
 const threshold = process.argv.includes("--malloc-threshold");
 const sandbox = await start(
-  [path.join(ROOT, "dist/sandbox/cli.js"), "--port", "0", "--no-seed", "--keys", "8"],
+  [path.join(ROOT, "dist/sandbox/cli.js"), "--port", "0", "--no-seed", "--keys", "11"],
   {},
   /base URL: (\S+)[\s\S]*curl/,
   "stdout",
@@ -101,6 +102,35 @@ async function connect(key = KEY) {
     }),
   );
   return client;
+}
+
+/** A 2025 session opened over plain HTTP (a client that sends batches): the headers to use it. */
+async function rawSession(key) {
+  const headers = {
+    "content-type": "application/json",
+    accept: "application/json, text/event-stream",
+    authorization: `Bearer ${key}`,
+  };
+  const initialize = {
+    jsonrpc: "2.0",
+    id: 0,
+    method: "initialize",
+    params: {
+      protocolVersion: "2025-06-18",
+      capabilities: {},
+      clientInfo: { name: "batches", version: "1" },
+    },
+  };
+  const opened = await fetch(url, { method: "POST", headers, body: JSON.stringify(initialize) });
+  await opened.text();
+  const session = {
+    ...headers,
+    "mcp-session-id": opened.headers.get("mcp-session-id"),
+    "mcp-protocol-version": "2025-06-18",
+  };
+  const initialized = JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" });
+  await (await fetch(url, { method: "POST", headers: session, body: initialized })).text();
+  return session;
 }
 
 const call = (client, name, args) =>
@@ -251,14 +281,15 @@ if (!memoryOnly) {
 }
 for (const c of writers) await c.close();
 
-// Memory: eight concurrent 4 MB writes.
-await new Promise((r) => setTimeout(r, 2_000));
+// Memory: eight concurrent 4 MB writes, once (a)–(f)'s processing time has left the minute each
+// key's share is counted over (their keys would be over it: refused, as they should be).
+await new Promise((r) => setTimeout(r, memoryOnly ? 2_000 : 60_000));
 const before = rssMB(server.child.pid);
 let peak = before;
 const sampler = setInterval(() => {
   peak = Math.max(peak, rssMB(server.child.pid));
 }, 50);
-const eight = await Promise.all(KEYS.map((key) => connect(key)));
+const eight = await Promise.all(KEYS.slice(0, 8).map((key) => connect(key)));
 const results = await Promise.all(
   eight.map((c, i) =>
     call(c, "notebooks-create", { title: `Eight ${i}`, markdown: markdownOf(WRITE, `e${i}`) }),
@@ -287,8 +318,11 @@ const memory = {
 console.error(JSON.stringify({ memory }));
 
 // Memory: 100 sessions of one key, each reading one of four 1 MB notebooks (the first 20,000
-// characters: the whole notebook is read, converted and remembered), ten sessions at a time.
-const owner = await connect();
+// characters: the whole notebook is read, converted and remembered), ten sessions at a time: a key
+// of its own, once the writers' processing time has left the minute (the keys busy in it share).
+const READER = KEYS[10];
+await new Promise((r) => setTimeout(r, 60_000));
+const owner = await connect(READER);
 const big = [];
 for (let i = 0; i < 4; i++) {
   const r = await call(owner, "notebooks-create", {
@@ -310,7 +344,7 @@ const readPoller = poll();
 await readPoller.ready;
 const readStarted = performance.now();
 for (let batch = 0; batch < 10; batch++) {
-  const opened = await Promise.all(Array.from({ length: 10 }, () => connect()));
+  const opened = await Promise.all(Array.from({ length: 10 }, () => connect(READER)));
   sessions.push(...opened);
   await Promise.all(
     opened.map(async (c, i) => {
@@ -338,6 +372,47 @@ const readers = {
   slowestHealthzMs: Math.round(readPolled.max),
   over200: readPolled.over200,
 };
+
+if (!memoryOnly) {
+  // (g) one tenant's sixteen sessions looping batches of ten tools/list for 10 s (the sixth probe
+  // pass's: answered by this server alone, about 200 KB each), while another tenant lists its
+  // notebooks every 200 ms: how long that takes it. Last, with two keys of its own: the keys
+  // busy at once share the processing time, and the memory runs above need theirs.
+  await scenario("(g) sixteen sessions looping batches of ten tools/list for 10 s", async () => {
+    const sessions = await Promise.all(Array.from({ length: 16 }, () => rawSession(KEYS[8])));
+    const other = await connect(KEYS[9]);
+    const batch = JSON.stringify(
+      Array.from({ length: 10 }, (_, i) => ({ jsonrpc: "2.0", id: i + 1, method: "tools/list" })),
+    );
+    const until = performance.now() + 10_000;
+    let sent = 0;
+    let refused = 0;
+    const listed = [];
+    const lister = (async () => {
+      while (performance.now() < until) {
+        const started = performance.now();
+        await call(other, "notebooks-list", { limit: 1 });
+        listed.push(performance.now() - started);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+    await Promise.all(
+      sessions.map(async (headers) => {
+        while (performance.now() < until) {
+          const response = await fetch(url, { method: "POST", headers, body: batch });
+          await response.text();
+          sent++;
+          if (response.status !== 200) refused++;
+        }
+      }),
+    );
+    await lister;
+    await other.close();
+    listed.sort((a, b) => a - b);
+    const median = Math.round(listed[Math.floor(listed.length / 2)]);
+    return `${sent} batches, ${refused} refused; another tenant's notebooks-list: median ${median} ms, slowest ${Math.round(listed.at(-1))} ms`;
+  });
+}
 
 console.log(
   JSON.stringify(

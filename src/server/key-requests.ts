@@ -16,7 +16,9 @@
  *   place is given back only on the loop's next round (`setImmediate`), so whatever else arrived
  *   meanwhile (another key's call, `/healthz`) is served between two of them. A key's other
  *   requests (tool calls) take the same place to start, and give it back on the next round
- *   without waiting for PostHog: sixteen calls refused for their arguments ran in one round too. Without it, the
+ *   without waiting for PostHog: sixteen calls refused for their arguments ran in one round too.
+ *   And at most PER_ROUND requests of all keys start in a round, the key that spent least first,
+ *   so that many keys flooding at once do not make each round long (`Rounds`). Without it, the
  *   sixteen answers one key's sessions asked for were all built in one round, back to back: 150–280
  *   ms in which nothing else ran (the place alone, given back at once, changed nothing: each next
  *   request arrived to find it free).
