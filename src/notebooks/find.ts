@@ -9,8 +9,10 @@
  * out what needs backtracking (backreferences, lookaround); `(?i)` ignores case. Its time is the
  * text's length times, at worst, the size of the pattern's program: that size is capped
  * (MAX_PROGRAM), a pattern is matched line by line (as grep does) in slices between which other
- * calls run, and it searches for REGEX_BUDGET_MS at most, saying where it stopped. Text is found
- * as written (as edits match it) in one linear pass (Knuth–Morris–Pratt). The engine loads on first use.
+ * calls run, a line only if its length times that size is within LINE_STEPS (one search of a line
+ * cannot be cut short), and it searches for REGEX_BUDGET_MS at most, saying where it stopped.
+ * Text is found as written (as edits match it) in one linear pass (Knuth–Morris–Pratt). The
+ * engine loads on first use.
  */
 import { chargeCpu } from "../cpu-account.js";
 import { toolError } from "../posthog/errors.js";
@@ -147,8 +149,10 @@ export interface Found {
   next: number | null;
   /** Where a pattern's search stopped for time (null: it searched to the end). */
   stoppedAt: number | null;
-  /** Lines too long for a pattern, not searched. */
+  /** Lines a pattern did not search: longer than `longestLine`, or alone longer than its time. */
   skipped: number;
+  /** The longest line a pattern searches (LINE_STEPS over its program's size); null for text. */
+  longestLine: number | null;
 }
 
 /** Matches are counted up to here (the search stops after it). */
@@ -165,8 +169,13 @@ function re2(): Promise<Re2> {
 
 /** Largest RE2 program a pattern may compile to: the most threads a line's match can run at once. */
 export const MAX_PROGRAM = 100;
-/** Lines longer than this are not searched by a pattern (their cost would be one long stretch). */
-export const MAX_LINE = 20_000;
+/**
+ * Most steps (a line's length times the pattern's program size) one search of a line may take:
+ * that search runs whole, other calls waiting, so a line costing more is not searched by the
+ * pattern. A step takes 20-50 ns here (re2js, 2 cores), so a search holds the thread 5 ms at most:
+ * a pattern of 5 steps (`hit`) searches lines of 20,000 characters, one of 100 lines of 1,000.
+ */
+export const LINE_STEPS = 100_000;
 /** Time a pattern may search for in one call; the answer then says where it stopped. */
 export const REGEX_BUDGET_MS = 2_000;
 /** Time a pattern runs before letting other calls run. */
@@ -176,8 +185,9 @@ interface Spans {
   spans: Array<[number, number]>;
   /** Where a pattern's search stopped for time (null: it searched to the end). */
   stoppedAt: number | null;
-  /** Lines a pattern did not search: over MAX_LINE characters, or alone longer than its time. */
+  /** Lines a pattern did not search: over its longest line, or alone longer than its time. */
   skipped: number;
+  longestLine: number | null;
 }
 
 /**
@@ -185,17 +195,18 @@ interface Spans {
  * Text is found in one linear pass over the whole text. A pattern is matched line by line from the line
  * holding `from` (as grep does: a match does not span lines), in slices of SLICE_MS between which
  * other calls run (within a line too), for at most REGEX_BUDGET_MS: one search of a line costs at
- * most the line's length times its program's size (MAX_PROGRAM), a line's matches up to the square
- * of its length (each may read on to its end), so the time is what bounds it.
+ * most the line's length times its program's size, kept within LINE_STEPS (longer lines are
+ * skipped, counted), a line's matches up to that times their number (each may read on to its
+ * end), so the time is what bounds them.
  */
 async function spans(text: string, spec: FindSpec, cap: number): Promise<Spans> {
-  const out: Array<[number, number]> = [];
   if (!spec.regex) {
     // A literal, as edits take it: one pass, linear in the text and the passage whatever they hold
     // (indexOf in a loop costs their product on a passage such as 500 `a`s, a `b`, 499 `a`s).
     const needle = spec.find;
+    const out: Array<[number, number]> = [];
     for (const i of findApart(text, needle, undefined, cap)) out.push([i, i + needle.length]);
-    return { spans: out, stoppedAt: null, skipped: 0 };
+    return { spans: out, stoppedAt: null, skipped: 0, longestLine: null };
   }
   const RE2JS = await re2();
   let compiled: InstanceType<Re2>;
@@ -214,12 +225,18 @@ async function spans(text: string, spec: FindSpec, cap: number): Promise<Spans> 
       `find is a pattern too costly to run here (it compiles to ${size} steps; at most ${MAX_PROGRAM}): use fewer or smaller counted repetitions ({n}) and alternatives, or leave regex out to find the text as written. Nothing was searched.`,
     );
   }
+  const longestLine = Math.floor(LINE_STEPS / size);
+  const out: Array<[number, number]> = [];
   const deadline = performance.now() + (spec.budgetMs ?? REGEX_BUDGET_MS);
   let started = performance.now();
   let slice = started + SLICE_MS;
   let skipped = 0;
   let at = text.lastIndexOf("\n", spec.from - 1) + 1;
   const first = at;
+  const stopped = (stoppedAt: number | null): Spans => {
+    chargeCpu(performance.now() - started);
+    return { spans: out, stoppedAt, skipped, longestLine };
+  };
   /**
    * Lets other calls run when the slice is over; false when the search is out of time (inside a
    * line, `since` it began: a line is given at least a slice).
@@ -236,14 +253,10 @@ async function spans(text: string, spec: FindSpec, cap: number): Promise<Spans> 
     }
     return true;
   };
-  const stopped = (stoppedAt: number | null): Spans => {
-    chargeCpu(performance.now() - started);
-    return { spans: out, stoppedAt, skipped };
-  };
   while (out.length < cap) {
     const nl = text.indexOf("\n", at);
     const end = nl === -1 ? text.length : nl;
-    if (end - at > MAX_LINE) skipped += 1;
+    if (end - at > longestLine) skipped += 1;
     else if (end > at) {
       // Within a line too the search yields and keeps to its time: each match of a pattern such
       // as `x*y|x` reads on to the line's end, so one line's matches cost its length squared (one
@@ -311,5 +324,6 @@ export async function findPassages(
     next: following ? following[0] : null,
     stoppedAt: searched.stoppedAt,
     skipped: searched.skipped,
+    longestLine: searched.longestLine,
   };
 }

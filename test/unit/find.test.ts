@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { editDiff } from "../../src/notebooks/edit-diff.js";
-import { type FindSpec, findPassages, headingAt, outlineOf } from "../../src/notebooks/find.js";
+import { type FindSpec, findPassages, headingAt, LINE_STEPS, outlineOf } from "../../src/notebooks/find.js";
 
 const DOC = [
   "# Report",
@@ -144,6 +144,21 @@ describe("findPassages", () => {
     expect((await findPassages(long, spec("hit"), [])).total).toBe(3);
   });
 
+  it("leaves out a line whose length times the pattern's size is over LINE_STEPS; a simpler pattern searches it", async () => {
+    // One search of a line runs whole: `(?:a?){40}a{3}b` (86 steps) over 5,004 characters is
+    // 430,000 steps (a line of 20,000 held the thread 40-90 ms).
+    const line = `${"ab".repeat(2_500)}aaab`;
+    const text = `${line}\nshort aaab`;
+    const costly = await findPassages(text, spec("(?:a?){40}a{3}b", { regex: true }), []);
+    expect(costly.skipped).toBe(1);
+    expect(costly.matches.map((m) => m.offset)).toEqual([text.lastIndexOf("aaab")]);
+    expect(costly.longestLine).toBe(Math.floor(LINE_STEPS / 86));
+    const simple = await findPassages(text, spec("a{3}b", { regex: true }), []);
+    expect(simple.skipped).toBe(0);
+    expect(simple.matches.map((m) => m.offset)).toEqual([line.length - 4, text.lastIndexOf("aaab")]);
+    expect(simple.longestLine).toBeGreaterThan(line.length);
+  });
+
   it("says where a pattern stopped when its time ran out, and starts again there", async () => {
     const text = "alpha 1\nalpha 2\nalpha 3";
     const first = await findPassages(text, spec("alpha \\d", { regex: true, budgetMs: 0 }), []);
@@ -156,12 +171,12 @@ describe("findPassages", () => {
 
   it("keeps to its time inside a line too: a line whose matches cost its length squared is left out, counted", async () => {
     // Each match of `x*y|x` reads on to the line's end: 20,000 of them on one line of `x`s held
-    // the server's thread 10-14 s.
-    const text = `${"x".repeat(19_999)}\nx then y`;
+    // the server's thread 10-14 s. (9,999 of them: a line within LINE_STEPS for this pattern.)
+    const text = `${"x".repeat(9_999)}\nx then y`;
     const found = await findPassages(text, spec("x*y|x", { regex: true, budgetMs: 50 }), []);
     expect(found.total).toBe(0);
     expect(found.skipped).toBe(1);
-    expect(found.stoppedAt).toBe(20_000);
+    expect(found.stoppedAt).toBe(10_000);
     const rest = await findPassages(text, spec("x*y|x", { regex: true, from: found.stoppedAt ?? 0 }), []);
     expect(rest.matches.map((m) => text.slice(m.offset, m.offset + m.length))).toEqual(["x", "y"]);
   });
