@@ -10,11 +10,11 @@
  * text's length times, at worst, the size of the pattern's program: that size is capped
  * (MAX_PROGRAM), a pattern is matched line by line (as grep does) in slices between which other
  * calls run, a line only if its length times that size is within LINE_STEPS (one search of a line
- * cannot be cut short), and it searches for REGEX_BUDGET_MS at most, saying where it stopped.
- * Text is found as written (as edits match it) in one linear pass (Knuth–Morris–Pratt). The
- * engine loads on first use.
+ * cannot be cut short), one search of a key at a time, and it searches for REGEX_BUDGET_MS at
+ * most, saying where it stopped. Text is found as written (as edits match it) in one linear pass
+ * (Knuth–Morris–Pratt). The engine loads on first use.
  */
-import { chargeCpu } from "../cpu-account.js";
+import { type CpuAccount, chargeCpu, currentAccount } from "../cpu-account.js";
 import { toolError } from "../posthog/errors.js";
 import { findApart } from "../text-search.js";
 
@@ -124,6 +124,8 @@ export interface FindSpec {
   from: number;
   /** How long a pattern may search (default REGEX_BUDGET_MS). */
   budgetMs?: number;
+  /** The call's: once aborted, a pattern searches no further (nor starts, if it is waiting). */
+  signal?: AbortSignal;
 }
 
 export interface Match {
@@ -190,14 +192,37 @@ interface Spans {
   longestLine: number | null;
 }
 
+/** The last search in line of each account: searches charged to one key take turns. */
+const lastInLine = new WeakMap<CpuAccount, Promise<void>>();
+
+/**
+ * Waits for the searches charged to `account` that started before this one (first come, first
+ * served), and returns what ends this one's turn; no account, no wait. So that one key's many
+ * searches run one slice between two rounds of the event loop, as one search would, not one each.
+ */
+async function turn(account: CpuAccount | undefined): Promise<() => void> {
+  if (!account) return () => {};
+  const before = lastInLine.get(account);
+  let done = () => {};
+  const mine = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  lastInLine.set(account, mine);
+  await before;
+  return () => {
+    if (lastInLine.get(account) === mine) lastInLine.delete(account);
+    done();
+  };
+}
+
 /**
  * Every match of `spec` in `text`, as [start, end) pairs, up to `cap`; empty matches are skipped.
  * Text is found in one linear pass over the whole text. A pattern is matched line by line from the line
  * holding `from` (as grep does: a match does not span lines), in slices of SLICE_MS between which
- * other calls run (within a line too), for at most REGEX_BUDGET_MS: one search of a line costs at
- * most the line's length times its program's size, kept within LINE_STEPS (longer lines are
- * skipped, counted), a line's matches up to that times their number (each may read on to its
- * end), so the time is what bounds them.
+ * other calls run (within a line too), for at most REGEX_BUDGET_MS from its turn (one search of a
+ * key at a time): one search of a line costs at most the line's length times its program's size,
+ * kept within LINE_STEPS (longer lines are skipped, counted), a line's matches up to that times
+ * their number (each may read on to its end), so the time is what bounds them.
  */
 async function spans(text: string, spec: FindSpec, cap: number): Promise<Spans> {
   if (!spec.regex) {
@@ -226,6 +251,22 @@ async function spans(text: string, spec: FindSpec, cap: number): Promise<Spans> 
     );
   }
   const longestLine = Math.floor(LINE_STEPS / size);
+  const endTurn = await turn(currentAccount());
+  try {
+    return await search(text, spec, cap, compiled, longestLine);
+  } finally {
+    endTurn();
+  }
+}
+
+/** A pattern's search, in its turn (see `spans`). */
+async function search(
+  text: string,
+  spec: FindSpec,
+  cap: number,
+  compiled: InstanceType<Re2>,
+  longestLine: number,
+): Promise<Spans> {
   const out: Array<[number, number]> = [];
   const deadline = performance.now() + (spec.budgetMs ?? REGEX_BUDGET_MS);
   let started = performance.now();
@@ -237,12 +278,15 @@ async function spans(text: string, spec: FindSpec, cap: number): Promise<Spans> 
     chargeCpu(performance.now() - started);
     return { spans: out, stoppedAt, skipped, longestLine };
   };
+  // Its call was given up while it waited: nothing searched.
+  if (spec.signal?.aborted) return stopped(at);
   /**
    * Lets other calls run when the slice is over; false when the search is out of time (inside a
-   * line, `since` it began: a line is given at least a slice).
+   * line, `since` it began: a line is given at least a slice) or its call was given up.
    */
   const onTime = async (since?: number): Promise<boolean> => {
     const now = performance.now();
+    if (spec.signal?.aborted) return false;
     if (now >= deadline && (since === undefined || now - since >= SLICE_MS)) return false;
     if (now >= slice) {
       // The slice's time is the key's; the pause between slices is not.
@@ -272,7 +316,7 @@ async function spans(text: string, spec: FindSpec, cap: number): Promise<Spans> 
         // Out of time inside the line: its matches are dropped, and the next call searches it
         // from its start; a line that alone takes longer than the whole time is left out, counted.
         out.length = found;
-        if (at !== first) return stopped(at);
+        if (at !== first || spec.signal?.aborted) return stopped(at);
         skipped += 1;
         return stopped(nl === -1 ? null : nl + 1);
       }

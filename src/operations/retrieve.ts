@@ -178,7 +178,7 @@ const MAX_MATCH_SHOWN = 1_000;
  */
 async function locate(
   args: LocateArgs,
-  ctx: { maxResultChars: number },
+  ctx: { maxResultChars: number; signal?: AbortSignal },
   out: NotebookOut,
   markdown: string,
   held: boolean,
@@ -198,6 +198,7 @@ async function locate(
         context: CONTEXT,
         maxMatches: MAX_MATCHES,
         from,
+        signal: ctx.signal,
       },
       outline,
     );

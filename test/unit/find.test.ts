@@ -3,7 +3,9 @@
  * offsets and sizes), literal and RE2 matches with their line's context and heading, patterns a
  * backtracking engine could not finish (answered all the same), and the diff of replacements.
  */
-import { describe, expect, it } from "vitest";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { accountedTo, type CpuAccount } from "../../src/cpu-account.js";
 import { editDiff } from "../../src/notebooks/edit-diff.js";
 import { type FindSpec, findPassages, headingAt, LINE_STEPS, outlineOf } from "../../src/notebooks/find.js";
 
@@ -184,6 +186,60 @@ describe("findPassages", () => {
   it("refuses what RE2 does not read (backreferences, lookaround), with what to do instead", async () => {
     await expect(findPassages("aa", spec("(a)\\1", { regex: true }), [])).rejects.toThrow(/RE2 syntax/);
     await expect(findPassages("aa", spec("a(?=a)", { regex: true }), [])).rejects.toThrow(/leave regex out/);
+  });
+});
+
+describe("searches charged to one key", () => {
+  // A clock that moves one millisecond each time it is read: a search's slices (SLICE_MS) end
+  // after the same steps on any machine, however fast.
+  let clock = 0;
+  // Which search each slice's charge comes from.
+  const searching = new AsyncLocalStorage<string>();
+  const order: string[] = [];
+  beforeEach(() => {
+    order.length = 0;
+    vi.spyOn(performance, "now").mockImplementation(() => {
+      clock += 1;
+      return clock;
+    });
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+  const account = (): CpuAccount => ({ chargeCpu: () => order.push(searching.getStore() ?? "?") });
+  const text = Array.from({ length: 200 }, (_, i) => `line ${i}`).join("\n");
+  const search = (name: string, charged: CpuAccount | undefined, signal?: AbortSignal) =>
+    searching.run(name, () =>
+      accountedTo(charged, () =>
+        findPassages(
+          text,
+          spec("line \\d+", { regex: true, budgetMs: 1e9, ...(signal ? { signal } : {}) }),
+          [],
+        ),
+      ),
+    );
+
+  it("take turns: one search's slices, then the next one's, none interleaved", async () => {
+    const key = account();
+    const [a, b] = await Promise.all([search("A", key), search("B", key)]);
+    expect(order.join("")).toMatch(/^A{5,}B{5,}$/);
+    expect([a.total, b.total]).toEqual([200, 200]);
+  });
+
+  it("do not hold back another key's searches: their slices alternate", async () => {
+    const [a, b] = await Promise.all([search("A", account()), search("B", account())]);
+    expect(order.join("").match(/AB|BA/g)?.length ?? 0).toBeGreaterThan(4);
+    expect([a.total, b.total]).toEqual([200, 200]);
+  });
+
+  it("a waiting search whose call is given up searches nothing and lets the next one run", async () => {
+    const key = account();
+    const givenUp = new AbortController();
+    const running = Promise.all([search("A", key), search("B", key, givenUp.signal), search("C", key)]);
+    givenUp.abort();
+    const [a, b, c] = await running;
+    expect(order.join("")).toMatch(/^A{5,}BC{5,}$/);
+    expect([a.total, b.total, b.stoppedAt, c.total]).toEqual([200, 0, 0, 200]);
   });
 });
 
