@@ -226,7 +226,7 @@ async function locate(
       found.stoppedAt !== null ? `, as far as it searched (up to offset ${found.stoppedAt})` : "";
     if (found.total === 0 && found.stoppedAt === null) {
       said.push(
-        `${what} does not occur in its Markdown${region}${args.regex ? "" : " (found as written, case included: regex with (?i) ignores case)"}.`,
+        `${what} does not occur in ${found.skipped > 0 ? "the lines it searched of " : ""}its Markdown${region}${args.regex ? "" : " (found as written, case included: regex with (?i) ignores case)"}.`,
       );
     } else {
       const earlier = found.before > 0 ? ` (${found.before} before offset ${from})` : "";

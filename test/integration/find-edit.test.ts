@@ -105,6 +105,10 @@ describe("notebooks-retrieve with find", () => {
     expect(textOf(costly)).toMatch(
       /1 line was not searched by the pattern: over 1,162 characters .* find the text as written \(leave regex out\) or use a simpler pattern\./,
     );
+    const none = await h.call("notebooks-retrieve", { short_id: id, find: "(?:a?){40}a{3}c", regex: true });
+    expect(textOf(none)).toMatch(
+      /the pattern does not occur in the lines it searched of its Markdown\. 1 line was not searched/,
+    );
     const written = await h.call("notebooks-retrieve", { short_id: id, find: "aaab" });
     expect(structured<Located>(written).total_matches).toBe(2);
   });
