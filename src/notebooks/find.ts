@@ -9,10 +9,12 @@
  * out what needs backtracking (backreferences, lookaround); `(?i)` ignores case. Its time is the
  * text's length times, at worst, the size of the pattern's program: that size is capped
  * (MAX_PROGRAM), a pattern is matched line by line (as grep does) in slices between which other
- * calls run, and it searches for REGEX_BUDGET_MS at most, saying where it stopped. Text is found
- * as written (as edits match it) in one linear pass (Knuth–Morris–Pratt). The engine loads on first use.
+ * calls run, a line only if its length times that size is within LINE_STEPS (one search of a line
+ * cannot be cut short), one search of a key at a time, and it searches for REGEX_BUDGET_MS at
+ * most, saying where it stopped. Text is found as written (as edits match it) in one linear pass
+ * (Knuth–Morris–Pratt). The engine loads on first use.
  */
-import { chargeCpu } from "../cpu-account.js";
+import { type CpuAccount, chargeCpu, currentAccount } from "../cpu-account.js";
 import { toolError } from "../posthog/errors.js";
 import { findApart } from "../text-search.js";
 
@@ -122,6 +124,8 @@ export interface FindSpec {
   from: number;
   /** How long a pattern may search (default REGEX_BUDGET_MS). */
   budgetMs?: number;
+  /** The call's: once aborted, a pattern searches no further (nor starts, if it is waiting). */
+  signal?: AbortSignal;
 }
 
 export interface Match {
@@ -147,8 +151,10 @@ export interface Found {
   next: number | null;
   /** Where a pattern's search stopped for time (null: it searched to the end). */
   stoppedAt: number | null;
-  /** Lines too long for a pattern, not searched. */
+  /** Lines a pattern did not search: longer than `longestLine`, or alone longer than its time. */
   skipped: number;
+  /** The longest line a pattern searches (LINE_STEPS over its program's size); null for text. */
+  longestLine: number | null;
 }
 
 /** Matches are counted up to here (the search stops after it). */
@@ -165,8 +171,13 @@ function re2(): Promise<Re2> {
 
 /** Largest RE2 program a pattern may compile to: the most threads a line's match can run at once. */
 export const MAX_PROGRAM = 100;
-/** Lines longer than this are not searched by a pattern (their cost would be one long stretch). */
-export const MAX_LINE = 20_000;
+/**
+ * Most steps (a line's length times the pattern's program size) one search of a line may take:
+ * that search runs whole, other calls waiting, so a line costing more is not searched by the
+ * pattern. A step takes 20-50 ns here (re2js, 2 cores), so a search holds the thread 5 ms at most:
+ * a pattern of 5 steps (`hit`) searches lines of 20,000 characters, one of 100 lines of 1,000.
+ */
+export const LINE_STEPS = 100_000;
 /** Time a pattern may search for in one call; the answer then says where it stopped. */
 export const REGEX_BUDGET_MS = 2_000;
 /** Time a pattern runs before letting other calls run. */
@@ -176,26 +187,51 @@ interface Spans {
   spans: Array<[number, number]>;
   /** Where a pattern's search stopped for time (null: it searched to the end). */
   stoppedAt: number | null;
-  /** Lines a pattern did not search: over MAX_LINE characters, or alone longer than its time. */
+  /** Lines a pattern did not search: over its longest line, or alone longer than its time. */
   skipped: number;
+  longestLine: number | null;
+}
+
+/** The last search in line of each account: searches charged to one key take turns. */
+const lastInLine = new WeakMap<CpuAccount, Promise<void>>();
+
+/**
+ * Waits for the searches charged to `account` that started before this one (first come, first
+ * served), and returns what ends this one's turn; no account, no wait. So that one key's many
+ * searches run one slice between two rounds of the event loop, as one search would, not one each.
+ */
+async function turn(account: CpuAccount | undefined): Promise<() => void> {
+  if (!account) return () => {};
+  const before = lastInLine.get(account);
+  let done = () => {};
+  const mine = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  lastInLine.set(account, mine);
+  await before;
+  return () => {
+    if (lastInLine.get(account) === mine) lastInLine.delete(account);
+    done();
+  };
 }
 
 /**
  * Every match of `spec` in `text`, as [start, end) pairs, up to `cap`; empty matches are skipped.
  * Text is found in one linear pass over the whole text. A pattern is matched line by line from the line
  * holding `from` (as grep does: a match does not span lines), in slices of SLICE_MS between which
- * other calls run (within a line too), for at most REGEX_BUDGET_MS: one search of a line costs at
- * most the line's length times its program's size (MAX_PROGRAM), a line's matches up to the square
- * of its length (each may read on to its end), so the time is what bounds it.
+ * other calls run (within a line too), for at most REGEX_BUDGET_MS from its turn (one search of a
+ * key at a time): one search of a line costs at most the line's length times its program's size,
+ * kept within LINE_STEPS (longer lines are skipped, counted), a line's matches up to that times
+ * their number (each may read on to its end), so the time is what bounds them.
  */
 async function spans(text: string, spec: FindSpec, cap: number): Promise<Spans> {
-  const out: Array<[number, number]> = [];
   if (!spec.regex) {
     // A literal, as edits take it: one pass, linear in the text and the passage whatever they hold
     // (indexOf in a loop costs their product on a passage such as 500 `a`s, a `b`, 499 `a`s).
     const needle = spec.find;
+    const out: Array<[number, number]> = [];
     for (const i of findApart(text, needle, undefined, cap)) out.push([i, i + needle.length]);
-    return { spans: out, stoppedAt: null, skipped: 0 };
+    return { spans: out, stoppedAt: null, skipped: 0, longestLine: null };
   }
   const RE2JS = await re2();
   let compiled: InstanceType<Re2>;
@@ -214,18 +250,43 @@ async function spans(text: string, spec: FindSpec, cap: number): Promise<Spans> 
       `find is a pattern too costly to run here (it compiles to ${size} steps; at most ${MAX_PROGRAM}): use fewer or smaller counted repetitions ({n}) and alternatives, or leave regex out to find the text as written. Nothing was searched.`,
     );
   }
+  const longestLine = Math.floor(LINE_STEPS / size);
+  const endTurn = await turn(currentAccount());
+  try {
+    return await search(text, spec, cap, compiled, longestLine);
+  } finally {
+    endTurn();
+  }
+}
+
+/** A pattern's search, in its turn (see `spans`). */
+async function search(
+  text: string,
+  spec: FindSpec,
+  cap: number,
+  compiled: InstanceType<Re2>,
+  longestLine: number,
+): Promise<Spans> {
+  const out: Array<[number, number]> = [];
   const deadline = performance.now() + (spec.budgetMs ?? REGEX_BUDGET_MS);
   let started = performance.now();
   let slice = started + SLICE_MS;
   let skipped = 0;
   let at = text.lastIndexOf("\n", spec.from - 1) + 1;
   const first = at;
+  const stopped = (stoppedAt: number | null): Spans => {
+    chargeCpu(performance.now() - started);
+    return { spans: out, stoppedAt, skipped, longestLine };
+  };
+  // Its call was given up while it waited: nothing searched.
+  if (spec.signal?.aborted) return stopped(at);
   /**
    * Lets other calls run when the slice is over; false when the search is out of time (inside a
-   * line, `since` it began: a line is given at least a slice).
+   * line, `since` it began: a line is given at least a slice) or its call was given up.
    */
   const onTime = async (since?: number): Promise<boolean> => {
     const now = performance.now();
+    if (spec.signal?.aborted) return false;
     if (now >= deadline && (since === undefined || now - since >= SLICE_MS)) return false;
     if (now >= slice) {
       // The slice's time is the key's; the pause between slices is not.
@@ -236,14 +297,10 @@ async function spans(text: string, spec: FindSpec, cap: number): Promise<Spans> 
     }
     return true;
   };
-  const stopped = (stoppedAt: number | null): Spans => {
-    chargeCpu(performance.now() - started);
-    return { spans: out, stoppedAt, skipped };
-  };
   while (out.length < cap) {
     const nl = text.indexOf("\n", at);
     const end = nl === -1 ? text.length : nl;
-    if (end - at > MAX_LINE) skipped += 1;
+    if (end - at > longestLine) skipped += 1;
     else if (end > at) {
       // Within a line too the search yields and keeps to its time: each match of a pattern such
       // as `x*y|x` reads on to the line's end, so one line's matches cost its length squared (one
@@ -259,7 +316,7 @@ async function spans(text: string, spec: FindSpec, cap: number): Promise<Spans> 
         // Out of time inside the line: its matches are dropped, and the next call searches it
         // from its start; a line that alone takes longer than the whole time is left out, counted.
         out.length = found;
-        if (at !== first) return stopped(at);
+        if (at !== first || spec.signal?.aborted) return stopped(at);
         skipped += 1;
         return stopped(nl === -1 ? null : nl + 1);
       }
@@ -311,5 +368,6 @@ export async function findPassages(
     next: following ? following[0] : null,
     stoppedAt: searched.stoppedAt,
     skipped: searched.skipped,
+    longestLine: searched.longestLine,
   };
 }

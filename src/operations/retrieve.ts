@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { revealInvisible } from "../content/invisible.js";
 import { formatOfSnapshot, shownMarkdown } from "../notebooks/documents.js";
-import { findPassages, type Heading, MAX_LINE, outlineOf, REGEX_BUDGET_MS } from "../notebooks/find.js";
+import { findPassages, type Heading, outlineOf, REGEX_BUDGET_MS } from "../notebooks/find.js";
 import { readNotebook } from "../notebooks/io.js";
 import { toolError } from "../posthog/errors.js";
 import { NotebookRef } from "./shared/args.js";
@@ -178,7 +178,7 @@ const MAX_MATCH_SHOWN = 1_000;
  */
 async function locate(
   args: LocateArgs,
-  ctx: { maxResultChars: number },
+  ctx: { maxResultChars: number; signal?: AbortSignal },
   out: NotebookOut,
   markdown: string,
   held: boolean,
@@ -198,6 +198,7 @@ async function locate(
         context: CONTEXT,
         maxMatches: MAX_MATCHES,
         from,
+        signal: ctx.signal,
       },
       outline,
     );
@@ -225,7 +226,7 @@ async function locate(
       found.stoppedAt !== null ? `, as far as it searched (up to offset ${found.stoppedAt})` : "";
     if (found.total === 0 && found.stoppedAt === null) {
       said.push(
-        `${what} does not occur in its Markdown${region}${args.regex ? "" : " (found as written, case included: regex with (?i) ignores case)"}.`,
+        `${what} does not occur in ${found.skipped > 0 ? "the lines it searched of " : ""}its Markdown${region}${args.regex ? "" : " (found as written, case included: regex with (?i) ignores case)"}.`,
       );
     } else {
       const earlier = found.before > 0 ? ` (${found.before} before offset ${from})` : "";
@@ -244,7 +245,7 @@ async function locate(
     }
     if (found.skipped > 0) {
       said.push(
-        `${found.skipped} line${found.skipped === 1 ? "" : "s"} ${found.skipped === 1 ? "was" : "were"} not searched by the pattern: over ${MAX_LINE.toLocaleString("en")} characters, or too costly for it to search within ${REGEX_BUDGET_MS / 1_000} s (text as written, without regex, is found in them).`,
+        `${found.skipped} line${found.skipped === 1 ? "" : "s"} ${found.skipped === 1 ? "was" : "were"} not searched by the pattern: over ${(found.longestLine ?? 0).toLocaleString("en")} characters (the longest line a pattern this costly searches; fewer repetitions, alternatives and classes search longer ones), or too costly to search within ${REGEX_BUDGET_MS / 1_000} s. To search ${found.skipped === 1 ? "it" : "them"}, find the text as written (leave regex out) or use a simpler pattern.`,
       );
     }
   }

@@ -97,6 +97,22 @@ describe("notebooks-retrieve with find", () => {
     expect(textOf(bad)).toMatch(/RE2 syntax: no backreferences/);
   });
 
+  it("says which lines a pattern too costly for them left out, and how to search them", async () => {
+    // `(?:a?){40}a{3}b` compiles to 86 steps: lines up to 1,162 characters (LINE_STEPS / 86).
+    const id = await created(`# Long\n\n${"ab".repeat(2_500)} aaab\n\nshort aaab`);
+    const costly = await h.call("notebooks-retrieve", { short_id: id, find: "(?:a?){40}a{3}b", regex: true });
+    expect(structured<Located>(costly).total_matches).toBe(1);
+    expect(textOf(costly)).toMatch(
+      /1 line was not searched by the pattern: over 1,162 characters .* find the text as written \(leave regex out\) or use a simpler pattern\./,
+    );
+    const none = await h.call("notebooks-retrieve", { short_id: id, find: "(?:a?){40}a{3}c", regex: true });
+    expect(textOf(none)).toMatch(
+      /the pattern does not occur in the lines it searched of its Markdown\. 1 line was not searched/,
+    );
+    const written = await h.call("notebooks-retrieve", { short_id: id, find: "aaab" });
+    expect(structured<Located>(written).total_matches).toBe(2);
+  });
+
   it("refuses find with a JSON format, and regex without find, before reading anything", async () => {
     const id = await created();
     h.mark();

@@ -3,9 +3,11 @@
  * offsets and sizes), literal and RE2 matches with their line's context and heading, patterns a
  * backtracking engine could not finish (answered all the same), and the diff of replacements.
  */
-import { describe, expect, it } from "vitest";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { accountedTo, type CpuAccount } from "../../src/cpu-account.js";
 import { editDiff } from "../../src/notebooks/edit-diff.js";
-import { type FindSpec, findPassages, headingAt, outlineOf } from "../../src/notebooks/find.js";
+import { type FindSpec, findPassages, headingAt, LINE_STEPS, outlineOf } from "../../src/notebooks/find.js";
 
 const DOC = [
   "# Report",
@@ -144,6 +146,21 @@ describe("findPassages", () => {
     expect((await findPassages(long, spec("hit"), [])).total).toBe(3);
   });
 
+  it("leaves out a line whose length times the pattern's size is over LINE_STEPS; a simpler pattern searches it", async () => {
+    // One search of a line runs whole: `(?:a?){40}a{3}b` (86 steps) over 5,004 characters is
+    // 430,000 steps (a line of 20,000 held the thread 40-90 ms).
+    const line = `${"ab".repeat(2_500)}aaab`;
+    const text = `${line}\nshort aaab`;
+    const costly = await findPassages(text, spec("(?:a?){40}a{3}b", { regex: true }), []);
+    expect(costly.skipped).toBe(1);
+    expect(costly.matches.map((m) => m.offset)).toEqual([text.lastIndexOf("aaab")]);
+    expect(costly.longestLine).toBe(Math.floor(LINE_STEPS / 86));
+    const simple = await findPassages(text, spec("a{3}b", { regex: true }), []);
+    expect(simple.skipped).toBe(0);
+    expect(simple.matches.map((m) => m.offset)).toEqual([line.length - 4, text.lastIndexOf("aaab")]);
+    expect(simple.longestLine).toBeGreaterThan(line.length);
+  });
+
   it("says where a pattern stopped when its time ran out, and starts again there", async () => {
     const text = "alpha 1\nalpha 2\nalpha 3";
     const first = await findPassages(text, spec("alpha \\d", { regex: true, budgetMs: 0 }), []);
@@ -156,12 +173,12 @@ describe("findPassages", () => {
 
   it("keeps to its time inside a line too: a line whose matches cost its length squared is left out, counted", async () => {
     // Each match of `x*y|x` reads on to the line's end: 20,000 of them on one line of `x`s held
-    // the server's thread 10-14 s.
-    const text = `${"x".repeat(19_999)}\nx then y`;
+    // the server's thread 10-14 s. (9,999 of them: a line within LINE_STEPS for this pattern.)
+    const text = `${"x".repeat(9_999)}\nx then y`;
     const found = await findPassages(text, spec("x*y|x", { regex: true, budgetMs: 50 }), []);
     expect(found.total).toBe(0);
     expect(found.skipped).toBe(1);
-    expect(found.stoppedAt).toBe(20_000);
+    expect(found.stoppedAt).toBe(10_000);
     const rest = await findPassages(text, spec("x*y|x", { regex: true, from: found.stoppedAt ?? 0 }), []);
     expect(rest.matches.map((m) => text.slice(m.offset, m.offset + m.length))).toEqual(["x", "y"]);
   });
@@ -169,6 +186,60 @@ describe("findPassages", () => {
   it("refuses what RE2 does not read (backreferences, lookaround), with what to do instead", async () => {
     await expect(findPassages("aa", spec("(a)\\1", { regex: true }), [])).rejects.toThrow(/RE2 syntax/);
     await expect(findPassages("aa", spec("a(?=a)", { regex: true }), [])).rejects.toThrow(/leave regex out/);
+  });
+});
+
+describe("searches charged to one key", () => {
+  // A clock that moves one millisecond each time it is read: a search's slices (SLICE_MS) end
+  // after the same steps on any machine, however fast.
+  let clock = 0;
+  // Which search each slice's charge comes from.
+  const searching = new AsyncLocalStorage<string>();
+  const order: string[] = [];
+  beforeEach(() => {
+    order.length = 0;
+    vi.spyOn(performance, "now").mockImplementation(() => {
+      clock += 1;
+      return clock;
+    });
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+  const account = (): CpuAccount => ({ chargeCpu: () => order.push(searching.getStore() ?? "?") });
+  const text = Array.from({ length: 200 }, (_, i) => `line ${i}`).join("\n");
+  const search = (name: string, charged: CpuAccount | undefined, signal?: AbortSignal) =>
+    searching.run(name, () =>
+      accountedTo(charged, () =>
+        findPassages(
+          text,
+          spec("line \\d+", { regex: true, budgetMs: 1e9, ...(signal ? { signal } : {}) }),
+          [],
+        ),
+      ),
+    );
+
+  it("take turns: one search's slices, then the next one's, none interleaved", async () => {
+    const key = account();
+    const [a, b] = await Promise.all([search("A", key), search("B", key)]);
+    expect(order.join("")).toMatch(/^A{5,}B{5,}$/);
+    expect([a.total, b.total]).toEqual([200, 200]);
+  });
+
+  it("do not hold back another key's searches: their slices alternate", async () => {
+    const [a, b] = await Promise.all([search("A", account()), search("B", account())]);
+    expect(order.join("").match(/AB|BA/g)?.length ?? 0).toBeGreaterThan(4);
+    expect([a.total, b.total]).toEqual([200, 200]);
+  });
+
+  it("a waiting search whose call is given up searches nothing and lets the next one run", async () => {
+    const key = account();
+    const givenUp = new AbortController();
+    const running = Promise.all([search("A", key), search("B", key, givenUp.signal), search("C", key)]);
+    givenUp.abort();
+    const [a, b, c] = await running;
+    expect(order.join("")).toMatch(/^A{5,}BC{5,}$/);
+    expect([a.total, b.total, b.stoppedAt, c.total]).toEqual([200, 0, 0, 200]);
   });
 });
 
