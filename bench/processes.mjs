@@ -14,6 +14,8 @@ export function startProcess(cwd, args, env, pattern, stream) {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  // A bench that fails midway leaves no server or sandbox running behind it.
+  process.once("exit", () => child.kill());
   return new Promise((resolve, reject) => {
     let text = "";
     child[stream].on("data", (chunk) => {
