@@ -17,7 +17,7 @@
  *   meanwhile (another key's call, `/healthz`) is served between two of them. A key's other
  *   requests (tool calls) take the same place to start, and give it back on the next round
  *   without waiting for PostHog: sixteen calls refused for their arguments ran in one round too.
- *   And at most PER_ROUND requests of all keys start in a round, the key that spent least first,
+ *   And at most PER_ROUND requests of all keys start in a round, keys in turn,
  *   so that many keys flooding at once do not make each round long (`Rounds`). Without it, the
  *   sixteen answers one key's sessions asked for were all built in one round, back to back: 150–280
  *   ms in which nothing else ran (the place alone, given back at once, changed nothing: each next
@@ -43,8 +43,6 @@ export const PLACE_MS = 1_000;
  * anything else, so one key's flood, or eight keys', holds another tenant's request a round or two.
  */
 export const PER_ROUND = 2;
-/** What a key's requests are charged to, and how much it spent (whose request starts first). */
-type KeyAccount = BodyAccount & { cpuSpentMs?(): number };
 /** A key's requests in flight, and those waiting for a place. */
 interface Lane {
   running: number;
@@ -67,6 +65,8 @@ const LOCAL_METHODS = new Set([
   "completion/complete",
   "resources/subscribe",
   "resources/unsubscribe",
+  // Answered here (a stream of notifications, or a refusal of its params): nothing asked of PostHog.
+  "subscriptions/listen",
 ]);
 
 function messagesOf(body: unknown): unknown[] {
@@ -155,7 +155,7 @@ export class KeyRequests {
    */
   async admit(
     hash: string,
-    account: KeyAccount | undefined,
+    account: BodyAccount | undefined,
     body: unknown,
     res: ServerResponse,
     listen = false,
@@ -168,8 +168,9 @@ export class KeyRequests {
     if (local === 0) {
       // Its start waits for the key's place all the same, and gives it back on the next round: one
       // key's calls answered without PostHog (arguments refused, say) are one a round, as above.
-      if (!listen && !(await this.#place(hash, res, false, account))) return false;
-      if (account && others > 0) res.once("close", () => account.chargeCpu(OTHER_CHARGE_MS * others));
+      // Whatever takes a place is charged (an empty batch too: it was charged nothing).
+      if (!(await this.#place(hash, res, false))) return false;
+      if (account) res.once("close", () => account.chargeCpu(OTHER_CHARGE_MS * Math.max(1, others)));
       return true;
     }
     const wait = account?.cpuWaitMs() ?? 0;
@@ -185,7 +186,8 @@ export class KeyRequests {
       );
       return false;
     }
-    if (!listen && !(await this.#place(hash, res, true, account))) return false;
+    // A listen stream lasts: it starts in its round, and holds no place after it.
+    if (!(await this.#place(hash, res, !listen))) return false;
     if (!account) return true;
     const started = performance.now();
     res.once("close", () => {
@@ -200,8 +202,8 @@ export class KeyRequests {
    * only for this round, and given back on the event loop's next round; false when its client went
    * meanwhile.
    */
-  async #place(hash: string, res: ServerResponse, hold: boolean, account: KeyAccount | undefined) {
-    if (!(await this.#rounds.start(hash, res, account))) return false;
+  async #place(hash: string, res: ServerResponse, hold: boolean) {
+    if (!(await this.#rounds.start(hash, res))) return false;
     if (!hold) {
       this.#rounds.giveBack(hash);
       return true;
@@ -223,25 +225,26 @@ export class KeyRequests {
 /**
  * Which requests start in each round of the event loop: at most PER_ROUND of all keys' (the work
  * a round does before it reads anything else), one of each key at a time (its place, given back
- * on the round after its last), the key that spent least processing time in the last minute first
- * (in turn among equals). Another tenant's request, however many keys flood, waits a round or two.
+ * on the round after its last), keys in turn (a key served goes behind the others waiting). So
+ * another tenant's request, however many keys flood, waits a few rounds at most. (Serving the key
+ * that spent least first let keys flooding requests charged nothing hold another's forever.)
  */
 class Rounds {
   /** Keys holding their place (or given back, until the next round). */
   readonly #busy = new Set<string>();
-  /** Requests waiting to start, by key, in the order keys first waited (moved back when served). */
-  readonly #waiting = new Map<string, { account: KeyAccount | undefined; next: Waiter[] }>();
+  /** Requests waiting to start, by key, in the order keys are served next. */
+  readonly #waiting = new Map<string, Waiter[]>();
   /** Requests started in this round. */
   #started = 0;
   #nextRound = false;
 
   /** Resolves true once the request may start, false when its client went before. */
-  start(hash: string, res: ServerResponse, account: KeyAccount | undefined): Promise<boolean> {
+  start(hash: string, res: ServerResponse): Promise<boolean> {
     return new Promise<boolean>((go) => {
-      const line = this.#waiting.get(hash) ?? { account, next: [] };
-      line.next.push({ res, go });
+      const line = this.#waiting.get(hash) ?? [];
+      line.push({ res, go });
       this.#waiting.set(hash, line);
-      // Now, if the round has room and no key that spent less waits; else when a place comes free.
+      // Now, if the round has room and no key before it waits; else when a place comes free.
       this.#serve();
     });
   }
@@ -252,12 +255,6 @@ class Rounds {
       this.#busy.delete(hash);
       this.#serve();
     });
-  }
-
-  #grant(hash: string): void {
-    this.#busy.add(hash);
-    this.#started += 1;
-    this.#roundOver();
   }
 
   /** Counts the next round from zero once this one is over (what it read has been dispatched). */
@@ -271,27 +268,29 @@ class Rounds {
     });
   }
 
-  /** Starts waiting requests while the round has room: of the free key that spent least first. */
+  /** Starts waiting requests while the round has room: of the first free key in turn. */
   #serve(): void {
     while (this.#started < PER_ROUND) {
       let chosen: string | undefined;
-      let least = Number.POSITIVE_INFINITY;
-      for (const [hash, line] of this.#waiting) {
-        if (this.#busy.has(hash)) continue;
-        const spent = line.account?.cpuSpentMs?.() ?? 0;
-        if (spent < least) [chosen, least] = [hash, spent];
+      for (const hash of this.#waiting.keys()) {
+        if (!this.#busy.has(hash)) {
+          chosen = hash;
+          break;
+        }
       }
       if (chosen === undefined) return;
-      const line = this.#waiting.get(chosen) as { account: KeyAccount | undefined; next: Waiter[] };
-      const waiter = line.next.shift() as Waiter;
+      const line = this.#waiting.get(chosen) as Waiter[];
+      const waiter = line.shift() as Waiter;
       this.#waiting.delete(chosen);
-      // Its next ones wait behind the other keys' (in turn among equals).
-      if (line.next.length > 0) this.#waiting.set(chosen, line);
+      // Its next ones wait behind the other keys'.
+      if (line.length > 0) this.#waiting.set(chosen, line);
       if (waiter.res.destroyed) {
         waiter.go(false);
         continue;
       }
-      this.#grant(chosen);
+      this.#busy.add(chosen);
+      this.#started += 1;
+      this.#roundOver();
       waiter.go(true);
     }
   }

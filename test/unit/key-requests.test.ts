@@ -101,7 +101,7 @@ describe("KeyRequests", () => {
   describe("a key's protocol requests, one at a time", () => {
     afterEach(() => void vi.useRealTimers());
 
-    it("the next waits until the answer is written and the event loop has gone round once; another key's do not wait, a listen stream takes no place", async () => {
+    it("the next waits until the answer is written and the event loop has gone round once; another key's do not wait, a listen stream holds no place", async () => {
       const requests = new KeyRequests();
       const first = res();
       expect(await requests.admit("a", account(), TOOLS_LIST, first)).toBe(true);
@@ -110,9 +110,13 @@ describe("KeyRequests", () => {
       expect(await settled(next)).toBe(false);
       expect(await settled(call)).toBe(false);
       expect(await requests.admit("b", account(), TOOLS_LIST, res())).toBe(true);
+      // A listen stream starts in its round, and holds no place after it (its key's next starts).
+      const stream = res();
       expect(
-        await requests.admit("a", account(), { ...TOOLS_LIST, method: "subscriptions/listen" }, res(), true),
+        await requests.admit("c", account(), { ...TOOLS_LIST, method: "subscriptions/listen" }, stream, true),
       ).toBe(true);
+      expect(await requests.admit("c", account(), TOOLS_LIST, res())).toBe(true);
+      expect(stream.destroyed).toBe(false);
       let admitted = false;
       void next.then(() => {
         admitted = true;
@@ -154,16 +158,23 @@ describe("KeyRequests", () => {
       expect(started).toEqual(["a", "b", "c", "d", "e"]);
     });
 
-    it("of the keys waiting, the one that spent least processing time in the last minute starts first", async () => {
+    it("keys take turns: a key's next request waits behind the other keys' waiting, whatever they spent", async () => {
       const requests = new KeyRequests();
       const started: string[] = [];
       const go = (hash: string, spent: number) =>
         requests.admit(hash, account(0, spent), CALL, res()).then(() => started.push(hash));
-      const all = [go("a", 0), go("b", 0), go("heavy", 40_000), go("heavier", 50_000), go("light", 10)];
-      for (let i = 0; i < 20; i++) await Promise.resolve();
-      expect(started).toEqual(["a", "b"]);
+      const all = [go("a", 0), go("a", 0), go("a", 0), go("b", 0), go("b", 0), go("heavy", 50_000)];
       await Promise.all(all);
-      expect(started).toEqual(["a", "b", "light", "heavy", "heavier"]);
+      expect(started).toEqual(["a", "b", "heavy", "a", "b", "a"]);
+    });
+
+    it("an empty batch takes a place and is charged, as a message is", async () => {
+      const requests = new KeyRequests();
+      const key = account();
+      const answer = res();
+      expect(await requests.admit("a", key, [], answer)).toBe(true);
+      answer.close();
+      expect(key.charged).toEqual([1]);
     });
 
     it(`a place is held ${PLACE_MS} ms at most (an answer not read, a batch waiting for PostHog)`, async () => {
