@@ -7,7 +7,14 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { accountedTo, type CpuAccount } from "../../src/cpu-account.js";
 import { editDiff } from "../../src/notebooks/edit-diff.js";
-import { type FindSpec, findPassages, headingAt, LINE_STEPS, outlineOf } from "../../src/notebooks/find.js";
+import {
+  type FindSpec,
+  findPassages,
+  headingAt,
+  LINE_STEPS,
+  outlineOf,
+  SEARCHES_AT_ONCE,
+} from "../../src/notebooks/find.js";
 
 const DOC = [
   "# Report",
@@ -230,6 +237,18 @@ describe("searches charged to one key", () => {
     const [a, b] = await Promise.all([search("A", account()), search("B", account())]);
     expect(order.join("").match(/AB|BA/g)?.length ?? 0).toBeGreaterThan(4);
     expect([a.total, b.total]).toEqual([200, 200]);
+  });
+
+  it(`of all keys, ${SEARCHES_AT_ONCE} search at once: a third key's waits for one of them to end`, async () => {
+    const [a, b, c] = await Promise.all([
+      search("A", account()),
+      search("B", account()),
+      search("C", account()),
+    ]);
+    const slices = order.join("");
+    // C's first slice comes after A's or B's last one.
+    expect(slices.indexOf("C")).toBeGreaterThan(Math.min(slices.lastIndexOf("A"), slices.lastIndexOf("B")));
+    expect([a.total, b.total, c.total]).toEqual([200, 200, 200]);
   });
 
   it("a waiting search whose call is given up searches nothing and lets the next one run", async () => {
