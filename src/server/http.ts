@@ -31,12 +31,13 @@ import { refuse } from "./http-refusal.js";
 import { createServer } from "./index.js";
 import { KeptMemory } from "./kept-memory.js";
 import { hashOf, KeyAdmission, type KeyEntry, TooManyKeys } from "./key-admission.js";
-import { KeyRequests } from "./key-requests.js";
+import { type Entered, KeyRequests } from "./key-requests.js";
 import { LegacySessions } from "./legacy-sessions.js";
 import { isListen, ModernRequests } from "./modern-requests.js";
 import { originChecks } from "./origins.js";
 import { invalidParams, refusedArguments } from "./params.js";
 import { BodyBudget } from "./request-body.js";
+import { withinRequest } from "./request-scope.js";
 
 export interface HttpOptions {
   /** Largest request body, in bytes (default 4 MiB). */
@@ -117,8 +118,27 @@ export async function serveHttp(
     if (apiKey === undefined) return;
     const hash = hashOf(apiKey);
     // Counted in flight before anything of its body is read (a key over its count costs nothing more).
-    const leave = req.method === "POST" ? await requests.enter(hash, res) : undefined;
-    if (req.method === "POST" && !leave) return void req.resume();
+    const entered = req.method === "POST" ? await requests.enter(hash, res) : undefined;
+    if (req.method === "POST" && !entered) return void req.resume();
+    if (!entered) return answerMcp(req, res, apiKey, hash, undefined);
+    // The call's work sees its request (src/server/request-scope.ts): aborted if its client goes
+    // before its answer is written, and counted in flight until it ends.
+    const gone = new AbortController();
+    res.once("close", () => {
+      if (!res.writableFinished) gone.abort();
+    });
+    return withinRequest({ gone: gone.signal, hold: entered.hold }, () =>
+      answerMcp(req, res, apiKey, hash, entered),
+    );
+  }
+
+  async function answerMcp(
+    req: IncomingMessage,
+    res: ServerResponse,
+    apiKey: string,
+    hash: string,
+    entered: Entered | undefined,
+  ): Promise<void> {
     const body =
       req.method === "POST"
         ? await bodies.read(req, res, keys.checkBeforeReading(apiKey, res), hash, () =>
@@ -131,7 +151,7 @@ export async function serveHttp(
       // A stream stays open as long as its client wants: not a request in flight. Whatever is
       // answered from here on (refusals of its params included) is charged as its messages are.
       const listen = isListen(parsed);
-      if (listen) leave?.();
+      if (listen) entered?.leave();
       if (!(await requests.admit(hash, keys.accountOf(apiKey), parsed, res, listen))) return;
     }
     // The request is classified from its headers and the body already parsed: the probe carries no

@@ -43,6 +43,13 @@ export const PLACE_MS = 1_000;
  * anything else, so one key's flood, or eight keys', holds another tenant's request a round or two.
  */
 export const PER_ROUND = 2;
+/** A request counted in flight: how to stop counting it, and to hold it while its work runs. */
+export interface Entered {
+  /** Stops counting it (a stream, once known). */
+  leave(): void;
+  /** Keeps it counted, its client gone or not, until the returned function is called. */
+  hold(): () => void;
+}
 /** A key's requests in flight, and those waiting for a place. */
 interface Lane {
   running: number;
@@ -110,10 +117,10 @@ export class KeyRequests {
   /**
    * Counts a POST of the key `hash` in flight before its body is read, once there is room: past
    * IN_FLIGHT of the key's, it waits its turn (its body unread, left in its connection), and past
-   * WAITING more, it is refused (answered). Returns how to stop counting it (a stream, once known),
+   * WAITING more, it is refused (answered). Returns how to stop counting it (a stream, once known) and to hold it while its work runs,
    * or undefined when refused or its client went while it waited.
    */
-  async enter(hash: string, res: ServerResponse): Promise<(() => void) | undefined> {
+  async enter(hash: string, res: ServerResponse): Promise<Entered | undefined> {
     const own = laneOf(this.#lanes, hash);
     while (own.running >= IN_FLIGHT) {
       if (own.waiting.length >= WAITING) {
@@ -142,8 +149,24 @@ export class KeyRequests {
       this.#total -= 1;
       wake(this.#lanes, hash, own);
     };
-    res.once("close", leave);
-    return leave;
+    // Counted until its response has closed and the work it started (held) has ended.
+    let holds = 0;
+    let closed = false;
+    res.once("close", () => {
+      closed = true;
+      if (holds === 0) leave();
+    });
+    const hold = () => {
+      holds += 1;
+      let held = true;
+      return () => {
+        if (!held) return;
+        held = false;
+        holds -= 1;
+        if (closed && holds === 0) leave();
+      };
+    };
+    return { leave, hold };
   }
 
   /**

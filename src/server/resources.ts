@@ -20,6 +20,7 @@ import { NotebookPageSchema } from "../posthog/schemas.js";
 import type { Session } from "../session.js";
 import { createOpContext } from "./op-context.js";
 import { budget, guard, overShare } from "./request-guard.js";
+import { holdRequest, requestSignal } from "./request-scope.js";
 
 export const NOTEBOOK_URI_TEMPLATE = "posthog://notebooks/{short_id}";
 export const NOTEBOOK_MARKDOWN_URI_TEMPLATE = "posthog://notebooks/{short_id}/markdown";
@@ -143,6 +144,16 @@ export async function readResource(
   uri: string,
   signal: AbortSignal,
 ): Promise<ReadResourceResult> {
+  // Over HTTP: aborted once the request's client is gone, and its place held until this ends.
+  const release = holdRequest();
+  try {
+    return await read(session, uri, requestSignal(signal));
+  } finally {
+    release();
+  }
+}
+
+async function read(session: Session, uri: string, signal: AbortSignal): Promise<ReadResourceResult> {
   const match = URI_PATTERN.exec(uri);
   const shortId = match?.[1] ? decodeURIComponent(match[1]) : undefined;
   if (!shortId || !ShortId.safeParse(shortId).success) {

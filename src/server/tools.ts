@@ -26,6 +26,7 @@ import type { BeforeRun } from "./confirm.js";
 import { inputJsonSchema, outputJsonSchema, standardSchema } from "./json-schema.js";
 import { createOpContext } from "./op-context.js";
 import { admit, budget, overShare, reach } from "./request-guard.js";
+import { holdRequest, requestSignal } from "./request-scope.js";
 import { cleanStringsDeep, untrustedBlock } from "./untrusted.js";
 
 interface Compiled {
@@ -165,7 +166,14 @@ export async function callTool(
   signal: AbortSignal,
   before?: BeforeRun,
 ): Promise<CallToolResult | InputRequiredResult> {
-  const result = await dispatch(session, op, rawArgs, signal, before);
+  // Over HTTP: aborted once the request's client is gone, and its place held until this ends.
+  const release = holdRequest();
+  let result: CallToolResult | InputRequiredResult;
+  try {
+    result = await dispatch(session, op, rawArgs, requestSignal(signal), before);
+  } finally {
+    release();
+  }
   // An error's sentence may repeat what people wrote (a title) or what was sent (an argument).
   if (!isInputRequiredResult(result) && result.isError) {
     for (const block of result.content) if (block.type === "text") block.text = revealInvisible(block.text);

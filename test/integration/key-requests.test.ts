@@ -5,10 +5,14 @@
  * (tools/list, ping…: this server's thread only) charged to the key's share of processing time (one
  * key looping batches of tools/list kept the thread busy, never counted).
  */
+import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { CpuShares } from "../../src/posthog/rate-limit.js";
+import { startSandbox } from "../../src/sandbox/index.js";
 import type { HttpServing } from "../../src/server/http.js";
 import { IN_FLIGHT, WAITING } from "../../src/server/key-requests.js";
+import { openUpstreamBase } from "../../src/upstream.js";
+import { testConfig } from "../helpers/harness.js";
 import { type SandboxUpstream, sandboxUpstream, serveOnLoopback } from "../helpers/in-process-http.js";
 import { rawPost } from "../helpers/raw-post.js";
 
@@ -28,6 +32,11 @@ const call = (id: number, name: string, args: Record<string, unknown> = {}) =>
   JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } });
 const TOOLS_LIST = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" });
 
+async function health(url: string, count: string): Promise<number> {
+  const answer = await fetch(url.replace(/\/mcp$/, "/healthz"));
+  return ((await answer.json()) as Record<string, number>)[count] as number;
+}
+
 describe("one key's requests", () => {
   it(`at most ${IN_FLIGHT} in flight at once: the next wait their turn and are answered; past ${WAITING} waiting, refused with a sentence`, async () => {
     up = await sandboxUpstream([A, B]);
@@ -40,11 +49,11 @@ describe("one key's requests", () => {
     up.sandbox.fault({ kind: "latency", ms: 12_000, count: IN_FLIGHT });
     const held = Array.from({ length: IN_FLIGHT }, (_, i) => rawPost(url, A, call(10 + i, "notebooks-list")));
     // Every one of them is in flight (waiting on PostHog).
-    await expect.poll(() => health("inFlight"), { timeout: 30_000, interval: 20 }).toBe(IN_FLIGHT);
+    await expect.poll(() => health(url, "inFlight"), { timeout: 30_000, interval: 20 }).toBe(IN_FLIGHT);
     const waiting = Array.from({ length: WAITING }, (_, i) =>
       rawPost(url, A, call(100 + i, "notebooks-list")),
     );
-    await expect.poll(() => health("waiting"), { timeout: 30_000, interval: 20 }).toBe(WAITING);
+    await expect.poll(() => health(url, "waiting"), { timeout: 30_000, interval: 20 }).toBe(WAITING);
     const refused = await rawPost(url, A, call(999, "notebooks-list"));
     expect(refused.status).toBe(429);
     expect(refused.headers.get("retry-after")).toBe("1");
@@ -57,12 +66,64 @@ describe("one key's requests", () => {
     expect((await rawPost(url, B, call(1, "notebooks-list"))).status).toBe(200);
     // Every one in flight and every one that waited is answered.
     for (const answer of await Promise.all([...held, ...waiting])) expect(answer.status).toBe(200);
-
-    async function health(count: "inFlight" | "waiting"): Promise<number> {
-      const answer = await fetch(url.replace(/\/mcp$/, "/healthz"));
-      return ((await answer.json()) as Record<typeof count, number>)[count];
-    }
   }, 60_000);
+
+  it("a call whose client goes away is stopped (its request to PostHog given up), and counted in flight until it is", async () => {
+    const lines: Array<{ msg?: string; tool?: string; reason?: string; ms?: number }> = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const sandbox = await startSandbox({ rateLimit: false, keys: [{ value: A, scopes: ["*"] }] });
+    const base = await openUpstreamBase(testConfig(sandbox.url, ""), { logger, rateLimits: false });
+    up = {
+      sandbox,
+      base,
+      async close() {
+        await base.close();
+        await sandbox.close();
+      },
+    };
+    // A 2025 session: its server lasts, whatever becomes of one of its requests.
+    serving = await serveOnLoopback(base);
+    const url = serving.url;
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${A}`,
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+    };
+    const initialize = {
+      jsonrpc: "2.0",
+      id: 0,
+      method: "initialize",
+      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } },
+    };
+    const opened = await fetch(url, { method: "POST", headers, body: JSON.stringify(initialize) });
+    await opened.text();
+    headers["mcp-session-id"] = opened.headers.get("mcp-session-id") as string;
+    headers["mcp-protocol-version"] = "2025-06-18";
+    const initialized = JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" });
+    await (await fetch(url, { method: "POST", headers, body: initialized })).text();
+    const first = await fetch(url, { method: "POST", headers, body: call(1, "notebooks-list") });
+    expect(first.status).toBe(200);
+    await first.text();
+    sandbox.fault({ kind: "latency", ms: 20_000, count: 1 });
+    sandbox.clearRequests();
+    const client = new AbortController();
+    const abandoned = fetch(url, {
+      method: "POST",
+      headers,
+      body: call(2, "notebooks-list"),
+      signal: client.signal,
+    }).catch(() => undefined);
+    // PostHog has the call's request (held 20 s); then the client goes.
+    await expect.poll(() => sandbox.requests.length, { timeout: 10_000, interval: 10 }).toBe(1);
+    client.abort();
+    await abandoned;
+    // The call is given up (before, the session's call ran on to the upstream timeout), and only
+    // then does its request stop counting in flight.
+    await expect
+      .poll(() => lines.find((line) => line.msg === "tool call failed"), { timeout: 10_000, interval: 20 })
+      .toMatchObject({ tool: "notebooks-list", reason: "cancelled" });
+    await expect.poll(() => health(url, "inFlight"), { timeout: 10_000, interval: 20 }).toBe(0);
+  }, 30_000);
 
   it("protocol requests count against the key's share of processing time: over it, refused with when to retry", async () => {
     // A share of a millisecond a minute, of its own: a few tools/list spend it.

@@ -207,7 +207,7 @@ describe("KeyRequests", () => {
   it(`counts at most ${IN_FLIGHT} of a key's requests in flight; the next wait their turn, and past ${WAITING} waiting are refused`, async () => {
     const requests = new KeyRequests();
     const held = Array.from({ length: IN_FLIGHT }, () => res());
-    for (const one of held) expect(await requests.enter("a", one)).toBeTypeOf("function");
+    for (const one of held) expect(await requests.enter("a", one)).toBeTypeOf("object");
     const waiting = Array.from({ length: WAITING }, () => requests.enter("a", res()));
     expect(await settled(waiting[0] as Promise<unknown>)).toBe(false);
     const refused = res();
@@ -217,11 +217,28 @@ describe("KeyRequests", () => {
       "This key has 16 requests in flight on this server and 48 more waiting, the most one key may have: wait for some of them to be answered, then send more.",
     );
     // Another key's are not held by them.
-    expect(await requests.enter("b", res())).toBeTypeOf("function");
+    expect(await requests.enter("b", res())).toBeTypeOf("object");
     // One answered: the first waiting goes in flight.
     held[0]?.close();
-    expect(await waiting[0]).toBeTypeOf("function");
+    expect(await waiting[0]).toBeTypeOf("object");
     expect(requests.inFlight).toBe(IN_FLIGHT + 1);
+  });
+
+  it("a request whose client went stays counted while the work it started runs (held), then leaves", async () => {
+    const requests = new KeyRequests();
+    const gone = res();
+    const entered = await requests.enter("a", gone);
+    const release = entered?.hold() as () => void;
+    gone.close();
+    expect(requests.inFlight).toBe(1);
+    release();
+    release();
+    expect(requests.inFlight).toBe(0);
+    // Not held: it leaves when its response closes.
+    const answered = res();
+    await requests.enter("a", answered);
+    answered.close();
+    expect(requests.inFlight).toBe(0);
   });
 
   it("a request whose client went while it waited takes no place", async () => {
@@ -234,7 +251,7 @@ describe("KeyRequests", () => {
     gone.destroyed = true;
     held[0]?.close();
     expect(await first).toBeUndefined();
-    expect(await next).toBeTypeOf("function");
+    expect(await next).toBeTypeOf("object");
     expect(requests.inFlight).toBe(IN_FLIGHT);
   });
 });
