@@ -43,6 +43,12 @@ export const PLACE_MS = 1_000;
  * anything else, so one key's flood, or eight keys', holds another tenant's request a round or two.
  */
 export const PER_ROUND = 2;
+/**
+ * How fast a key's count of requests started lately fades: the key that started fewest goes first,
+ * so a tenant's occasional request goes before flooding keys' next ones, and a key held back
+ * (starting none) soon has the fewest itself.
+ */
+const STARTS_HALF_LIFE_MS = 1_000;
 /** A request counted in flight: how to stop counting it, and to hold it while its work runs. */
 export interface Entered {
   /** Stops counting it (a stream, once known). */
@@ -248,9 +254,10 @@ export class KeyRequests {
 /**
  * Which requests start in each round of the event loop: at most PER_ROUND of all keys' (the work
  * a round does before it reads anything else), one of each key at a time (its place, given back
- * on the round after its last), keys in turn (a key served goes behind the others waiting). So
- * another tenant's request, however many keys flood, waits a few rounds at most. (Serving the key
- * that spent least first let keys flooding requests charged nothing hold another's forever.)
+ * on the round after its last), the key that started fewest lately first. So another tenant's
+ * request, however many keys flood, waits a round or two. (Serving the key that spent least
+ * processing time first let keys flooding requests charged nothing hold another's forever: a
+ * count of starts grows with every request, whatever it costs, and fades while a key waits.)
  */
 class Rounds {
   /** Keys holding their place (or given back, until the next round). */
@@ -260,6 +267,8 @@ class Rounds {
   /** Requests started in this round. */
   #started = 0;
   #nextRound = false;
+  /** Each key's count of requests started lately, fading (halved every STARTS_HALF_LIFE_MS). */
+  readonly #starts = new Map<string, { n: number; at: number }>();
 
   /** Resolves true once the request may start, false when its client went before. */
   start(hash: string, res: ServerResponse): Promise<boolean> {
@@ -291,15 +300,25 @@ class Rounds {
     });
   }
 
-  /** Starts waiting requests while the round has room: of the first free key in turn. */
+  /** The key's count of requests started lately, as of `now`. */
+  #recent(hash: string, now: number): number {
+    const starts = this.#starts.get(hash);
+    return starts ? starts.n * 2 ** (-(now - starts.at) / STARTS_HALF_LIFE_MS) : 0;
+  }
+
+  /**
+   * Starts waiting requests while the round has room: of the free key that started fewest lately
+   * (in turn among equals: a key served goes behind the others waiting).
+   */
   #serve(): void {
     while (this.#started < PER_ROUND) {
+      const now = performance.now();
       let chosen: string | undefined;
+      let fewest = Number.POSITIVE_INFINITY;
       for (const hash of this.#waiting.keys()) {
-        if (!this.#busy.has(hash)) {
-          chosen = hash;
-          break;
-        }
+        if (this.#busy.has(hash)) continue;
+        const recent = this.#recent(hash, now);
+        if (recent < fewest) [chosen, fewest] = [hash, recent];
       }
       if (chosen === undefined) return;
       const line = this.#waiting.get(chosen) as Waiter[];
@@ -313,8 +332,17 @@ class Rounds {
       }
       this.#busy.add(chosen);
       this.#started += 1;
+      this.#starts.set(chosen, { n: fewest + 1, at: now });
+      if (this.#starts.size > 256) this.#forgetFaded(now);
       this.#roundOver();
       waiter.go(true);
+    }
+  }
+
+  /** Forgets the counts that have faded to nothing (of keys gone quiet). */
+  #forgetFaded(now: number): void {
+    for (const hash of this.#starts.keys()) {
+      if (this.#recent(hash, now) < 0.01 && !this.#waiting.has(hash)) this.#starts.delete(hash);
     }
   }
 }

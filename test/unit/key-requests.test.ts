@@ -168,6 +168,22 @@ describe("KeyRequests", () => {
       expect(started).toEqual(["a", "b", "heavy", "a", "b", "a"]);
     });
 
+    it("a key that started few requests lately goes before keys that started many", async () => {
+      const requests = new KeyRequests();
+      const started: string[] = [];
+      const go = (hash: string) =>
+        requests.admit(hash, account(), CALL, res()).then(() => started.push(hash));
+      const flood = [..."ffffffffgggggggg"].map(go);
+      // Two rounds of the flooding keys' requests started; then another key's one arrives.
+      for (let i = 0; i < 20; i++) await Promise.resolve();
+      await nextRound();
+      const other = go("v");
+      await nextRound();
+      expect(started.slice(0, 4)).toEqual(["f", "g", "f", "g"]);
+      expect(started[4]).toBe("v");
+      await Promise.all([...flood, other]);
+    });
+
     it("an empty batch takes a place and is charged, as a message is", async () => {
       const requests = new KeyRequests();
       const key = account();
