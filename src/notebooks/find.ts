@@ -14,6 +14,7 @@
  * most, saying where it stopped. Text is found as written (as edits match it) in one linear pass
  * (Knuth–Morris–Pratt). The engine loads on first use.
  */
+import { AtMost } from "../at-most.js";
 import { type CpuAccount, chargeCpu, currentAccount } from "../cpu-account.js";
 import { toolError } from "../posthog/errors.js";
 import { findApart } from "../text-search.js";
@@ -200,9 +201,7 @@ const lastInLine = new WeakMap<CpuAccount, Promise<void>>();
  * event loop, so seven keys' searches made rounds of 70 ms and another tenant's call 0.2–0.4 s.
  */
 export const SEARCHES_AT_ONCE = 2;
-let searching = 0;
-/** Searches (each the first of its key's in line) waiting for one of SEARCHES_AT_ONCE, in order. */
-const waitingToSearch: Array<() => void> = [];
+const searches = new AtMost(SEARCHES_AT_ONCE);
 
 /**
  * Waits for the searches charged to `account` that started before this one (first come, first
@@ -218,13 +217,9 @@ async function turn(account: CpuAccount | undefined): Promise<() => void> {
   });
   if (account) lastInLine.set(account, mine);
   await before;
-  if (searching >= SEARCHES_AT_ONCE) await new Promise<void>((resolve) => waitingToSearch.push(resolve));
-  else searching += 1;
+  const giveBack = await searches.take();
   return () => {
-    // The place passes to the next waiting search (still counted), or is freed.
-    const next = waitingToSearch.shift();
-    if (next) next();
-    else searching -= 1;
+    giveBack();
     if (account && lastInLine.get(account) === mine) lastInLine.delete(account);
     done();
   };

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { AtMost } from "../at-most.js";
 import {
   NotebookPageSchema,
   NotebookSchema,
@@ -72,27 +73,11 @@ export const recordingComments = defineOperation({
  * its comments taken, and let go, so that what the fallback holds is bounded whatever the number
  * of notebooks that embed a recording or of calls at once.
  */
-const FALLBACK_READS = 4;
-let reading = 0;
-let peak = 0;
-const queued: Array<() => void> = [];
+const fallbackReads = new AtMost(4);
 
 /** The most notebooks the fallback held at once since the process started (for tests). */
 export function fallbackPeak(): number {
-  return peak;
-}
-
-async function oneOfFew<R>(task: () => Promise<R>): Promise<R> {
-  if (reading >= FALLBACK_READS) await new Promise<void>((resolve) => queued.push(resolve));
-  else reading += 1;
-  peak = Math.max(peak, reading);
-  try {
-    return await task();
-  } finally {
-    const next = queued.shift();
-    if (next) next();
-    else reading -= 1;
-  }
+  return fallbackReads.peak;
 }
 
 /** The comments, extracted as PostHog does from every notebook that embeds the recording. */
@@ -112,7 +97,7 @@ async function fromNotebooks(recordingId: string, ctx: OpContext): Promise<Recor
     // A page at a time, each notebook read and let go once its comments are out.
     const found = await Promise.all(
       page.results.map((listed) =>
-        oneOfFew(async () => {
+        fallbackReads.run(async () => {
           const nb = await ctx.call(
             { method: "GET", segments: ["notebooks", listed.short_id] },
             NotebookSchema,
