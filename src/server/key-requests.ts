@@ -14,14 +14,14 @@
  *   never counted. A key over its share has such requests refused (429, saying when to try again).
  * - **One protocol request of a key answered at a time, one per round of the event loop**: a
  *   place is given back only on the loop's next round (`setImmediate`), so whatever else arrived
- *   meanwhile (another key's call, `/healthz`) is served between two of them. A key's other
- *   requests (tool calls) take the same place to start, and give it back on the next round
- *   without waiting for PostHog: sixteen calls refused for their arguments ran in one round too.
- *   And at most PER_ROUND requests of all keys start in a round, keys in turn,
- *   so that many keys flooding at once do not make each round long (`Rounds`). Without it, the
+ *   meanwhile (another key's call, `/healthz`) is served between two of them. Without it, the
  *   sixteen answers one key's sessions asked for were all built in one round, back to back: 150–280
  *   ms in which nothing else ran (the place alone, given back at once, changed nothing: each next
- *   request arrived to find it free).
+ *   request arrived to find it free). A key's other requests (tool calls) take the same place to
+ *   start, and give it back on the next round without waiting for PostHog: sixteen calls refused
+ *   for their arguments ran in one round too. And at most PER_ROUND requests of all keys start in
+ *   a round, the key that started fewest lately first, so that many keys flooding at once do not
+ *   make each round long (`Rounds`).
  */
 import type { ServerResponse } from "node:http";
 import { OPERATIONS } from "../operations/index.js";
@@ -123,11 +123,12 @@ export class KeyRequests {
   /**
    * Counts a POST of the key `hash` in flight before its body is read, once there is room: past
    * IN_FLIGHT of the key's, it waits its turn (its body unread, left in its connection), and past
-   * WAITING more, it is refused (answered). Returns how to stop counting it (a stream, once known) and to hold it while its work runs,
-   * or undefined when refused or its client went while it waited.
+   * WAITING more, it is refused (answered). Returns how to stop counting it (a stream, once known)
+   * and to keep it counted while its work runs, or undefined when refused or its client went while
+   * it waited.
    */
   async enter(hash: string, res: ServerResponse): Promise<Entered | undefined> {
-    const own = laneOf(this.#lanes, hash);
+    const own = this.#laneOf(hash);
     while (own.running >= IN_FLIGHT) {
       if (own.waiting.length >= WAITING) {
         refuse(
@@ -141,7 +142,7 @@ export class KeyRequests {
       }
       await new Promise<void>((resolve) => own.waiting.push(resolve));
       if (res.destroyed) {
-        wake(this.#lanes, hash, own);
+        this.#wake(hash, own);
         return undefined;
       }
     }
@@ -153,7 +154,7 @@ export class KeyRequests {
       counted = false;
       own.running -= 1;
       this.#total -= 1;
-      wake(this.#lanes, hash, own);
+      this.#wake(hash, own);
     };
     // Counted until its response has closed and the work it started (held) has ended.
     let holds = 0;
@@ -178,7 +179,8 @@ export class KeyRequests {
   /**
    * Lets the request (its body read) go on, or refuses it (answered): protocol requests are
    * refused once the key has spent its share of processing time, wait for the key's place (one at a
-   * time; a listen stream, which lasts, takes none), and are charged for their time. `account`: the
+   * time, held until answered; a listen stream, which lasts, holds it for its round only), and are
+   * charged for their time; other requests take the place for their round. `account`: the
    * key's, once PostHog has accepted it (and when its processing time is rationed). False when
    * refused, or when its client went while it waited.
    */
@@ -224,6 +226,22 @@ export class KeyRequests {
       account.chargeCpu(protocol + OTHER_CHARGE_MS * others);
     });
     return true;
+  }
+
+  #laneOf(hash: string): Lane {
+    let lane = this.#lanes.get(hash);
+    if (!lane) {
+      lane = { running: 0, waiting: [] };
+      this.#lanes.set(hash, lane);
+    }
+    return lane;
+  }
+
+  /** Wakes the next request waiting in `lane`; forgets the lane when nothing is left in it. */
+  #wake(hash: string, lane: Lane): void {
+    const next = lane.waiting.shift();
+    if (next) next();
+    else if (lane.running === 0 && this.#lanes.get(hash) === lane) this.#lanes.delete(hash);
   }
 
   /**
@@ -350,20 +368,4 @@ class Rounds {
 interface Waiter {
   res: ServerResponse;
   go: (started: boolean) => void;
-}
-
-function laneOf(lanes: Map<string, Lane>, hash: string): Lane {
-  let lane = lanes.get(hash);
-  if (!lane) {
-    lane = { running: 0, waiting: [] };
-    lanes.set(hash, lane);
-  }
-  return lane;
-}
-
-/** Wakes the next request waiting in `lane`; forgets the lane when nothing is left in it. */
-function wake(lanes: Map<string, Lane>, hash: string, lane: Lane): void {
-  const next = lane.waiting.shift();
-  if (next) next();
-  else if (lane.running === 0 && lanes.get(hash) === lane) lanes.delete(hash);
 }

@@ -15,7 +15,7 @@ import { shownMarkdown } from "../notebooks/documents.js";
 import { readNotebook } from "../notebooks/io.js";
 import { ShortId } from "../operations/shared/args.js";
 import { UpstreamError } from "../posthog/client.js";
-import { describeTransportError, ToolError } from "../posthog/errors.js";
+import { describeTransportError, ToolError, type ToolFailure } from "../posthog/errors.js";
 import { NotebookPageSchema } from "../posthog/schemas.js";
 import type { Session } from "../session.js";
 import { createOpContext } from "./op-context.js";
@@ -80,6 +80,11 @@ function decodeCursor(cursor: string | undefined): number {
 }
 
 /** Turns a tool-style failure into the JSON-RPC error a resource request answers with (never the key). */
+/** A refusal's sentence, as the JSON-RPC error a resource read or listing answers with. */
+function asProtocolError(failure: ToolFailure): ProtocolError {
+  return new ProtocolError(ProtocolErrorCode.InternalError, failure.message, { reason: failure.reason });
+}
+
 function asMcpError(error: unknown, session: Session, uri?: string): ProtocolError {
   return describeFailure(error, session, uri);
 }
@@ -91,7 +96,7 @@ function describeFailure(error: unknown, session: Session, uri?: string): Protoc
     if ((reason === "not_found" || reason === "deleted") && uri) {
       return new ResourceNotFoundError(uri, `Resource not found: ${message}`);
     }
-    return new ProtocolError(-32603, message, { reason });
+    return asProtocolError(error.failure);
   }
   if (error instanceof UpstreamError) {
     const failure = describeTransportError(error, {
@@ -99,7 +104,7 @@ function describeFailure(error: unknown, session: Session, uri?: string): Protoc
       host: session.config.host,
       projectId: session.config.projectId,
     });
-    return new ProtocolError(-32603, failure.message, { reason: failure.reason });
+    return asProtocolError(failure);
   }
   session.logger.error({ err: error }, "unexpected error serving a resource");
   return new ProtocolError(-32603, "Reading the resource failed inside this server; try again.");
@@ -108,8 +113,7 @@ function describeFailure(error: unknown, session: Session, uri?: string): Protoc
 /** The guard tools pass, for resources: mode, key, scope and project, before anything is sent. */
 async function requireRead(session: Session): Promise<void> {
   const refused = await guard(session, { name: "resources", scope: "notebook:read", writes: false });
-  if (refused)
-    throw new ProtocolError(ProtocolErrorCode.InternalError, refused.message, { reason: refused.reason });
+  if (refused) throw asProtocolError(refused);
 }
 
 export async function listResources(
@@ -159,7 +163,7 @@ async function read(session: Session, uri: string, signal: AbortSignal): Promise
   if (!shortId || !ShortId.safeParse(shortId).success) {
     // Refused before the key's budget: once the key is over its share, it is told that instead.
     const over = overShare(session, "resources/read");
-    if (over) throw new ProtocolError(ProtocolErrorCode.InternalError, over.message, { reason: over.reason });
+    if (over) throw asProtocolError(over);
     throw new ResourceNotFoundError(
       uri,
       `Resource not found: ${uri} is not a notebook URI (posthog://notebooks/{short_id}).`,
@@ -167,8 +171,7 @@ async function read(session: Session, uri: string, signal: AbortSignal): Promise
   }
   await requireRead(session);
   const spent = await budget(session, { name: "resources/read" }, signal);
-  if (spent)
-    throw new ProtocolError(ProtocolErrorCode.InternalError, spent.message, { reason: spent.reason });
+  if (spent) throw asProtocolError(spent);
   const ctx = createOpContext(session, "resources/read", session.config.projectId, signal, shortId);
   try {
     return await accountedTo(session.client.cpuAccount, async (): Promise<ReadResourceResult> => {
