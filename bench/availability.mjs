@@ -24,6 +24,7 @@ import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { rssMB, startProcess } from "./processes.mjs";
+import { openSession, post } from "./raw-clients.mjs";
 
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const children = [];
@@ -102,35 +103,6 @@ async function connect(key = KEY) {
     }),
   );
   return client;
-}
-
-/** A 2025 session opened over plain HTTP (a client that sends batches): the headers to use it. */
-async function rawSession(key) {
-  const headers = {
-    "content-type": "application/json",
-    accept: "application/json, text/event-stream",
-    authorization: `Bearer ${key}`,
-  };
-  const initialize = {
-    jsonrpc: "2.0",
-    id: 0,
-    method: "initialize",
-    params: {
-      protocolVersion: "2025-06-18",
-      capabilities: {},
-      clientInfo: { name: "batches", version: "1" },
-    },
-  };
-  const opened = await fetch(url, { method: "POST", headers, body: JSON.stringify(initialize) });
-  await opened.text();
-  const session = {
-    ...headers,
-    "mcp-session-id": opened.headers.get("mcp-session-id"),
-    "mcp-protocol-version": "2025-06-18",
-  };
-  const initialized = JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" });
-  await (await fetch(url, { method: "POST", headers: session, body: initialized })).text();
-  return session;
 }
 
 const call = (client, name, args) =>
@@ -379,11 +351,12 @@ if (!memoryOnly) {
   // notebooks every 200 ms: how long that takes it. Last, with two keys of its own: the keys
   // busy at once share the processing time, and the memory runs above need theirs.
   await scenario("(g) sixteen sessions looping batches of ten tools/list for 10 s", async () => {
-    const sessions = await Promise.all(Array.from({ length: 16 }, () => rawSession(KEYS[8])));
-    const other = await connect(KEYS[9]);
-    const batch = JSON.stringify(
-      Array.from({ length: 10 }, (_, i) => ({ jsonrpc: "2.0", id: i + 1, method: "tools/list" })),
+    const flooder = KEYS[8];
+    const sessions = await Promise.all(
+      Array.from({ length: 16 }, (_, i) => openSession(url, flooder, `batches ${i}`)),
     );
+    const other = await connect(KEYS[9]);
+    const batch = Array.from({ length: 10 }, (_, i) => ({ jsonrpc: "2.0", id: i + 1, method: "tools/list" }));
     const until = performance.now() + 10_000;
     let sent = 0;
     let refused = 0;
@@ -397,12 +370,11 @@ if (!memoryOnly) {
       }
     })();
     await Promise.all(
-      sessions.map(async (headers) => {
+      sessions.map(async ({ session }) => {
         while (performance.now() < until) {
-          const response = await fetch(url, { method: "POST", headers, body: batch });
-          await response.text();
+          const answer = await post(url, flooder, batch, session);
           sent++;
-          if (response.status !== 200) refused++;
+          if (answer.status !== 200) refused++;
         }
       }),
     );

@@ -1,5 +1,5 @@
 // Sessions and listen streams opened as MCP clients open them, over raw HTTP (for the benches that
-// measure what they cost the server: bench/http-sessions.mjs, bench/kept-memory.mjs).
+// measure what they cost the server: bench/http-sessions.mjs, bench/kept-memory.mjs, and (g) of bench/availability.mjs).
 
 const headers = (key, extra = {}) => ({
   "content-type": "application/json",
