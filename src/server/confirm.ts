@@ -32,6 +32,8 @@ import { readNotebook } from "../notebooks/io.js";
 import type { OpContext, Operation } from "../operations/types.js";
 import type { Session } from "../session.js";
 import { findApart } from "../text-search.js";
+import { AWAITING } from "./key-requests.js";
+import { awaitClient } from "./request-scope.js";
 
 /** How long the user has to answer, in seconds. */
 export const CONFIRM_TTL_SECONDS = 300;
@@ -143,6 +145,19 @@ export function createConfirmations(session: Session): Confirmations {
       };
     },
   };
+}
+
+/**
+ * A form returned on a 2025 connection: the SDK now asks the user (`elicitation/create`) and waits
+ * for the answer, the call's request left open. Over HTTP the request meanwhile takes no place
+ * in flight, for the answer comes as another request of the same key; past AWAITING such calls of
+ * a key, the call is refused instead.
+ */
+export function askedOnConnection(result: InputRequiredResult): InputRequiredResult | CallToolResult {
+  if (awaitClient()) return result;
+  return refused(
+    `${AWAITING} calls of this key already wait for the user's confirmation on this server, the most one key may have: nothing was done. Have the user answer those first, then call again.`,
+  );
 }
 
 type Risk = "delete" | "replace" | "replace_all";

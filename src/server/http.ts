@@ -127,7 +127,8 @@ export async function serveHttp(
     res.once("close", () => {
       if (!res.writableFinished) gone.abort();
     });
-    return withinRequest({ gone: gone.signal, hold: entered.hold }, () =>
+    const { hold, awaitClient } = entered;
+    return withinRequest({ gone: gone.signal, hold, awaitClient }, () =>
       answerMcp(req, res, apiKey, hash, entered),
     );
   }

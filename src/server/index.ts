@@ -16,6 +16,7 @@
  */
 import {
   type CacheHint,
+  isInputRequiredResult,
   type LoggingLevel,
   McpServer,
   ProtocolError,
@@ -27,7 +28,7 @@ import { listenToLogs } from "../logger.js";
 import { OPERATIONS } from "../operations/index.js";
 import { keySettingsUrl } from "../posthog/scopes.js";
 import type { Session } from "../session.js";
-import { createConfirmations } from "./confirm.js";
+import { askedOnConnection, CONFIRM_TTL_SECONDS, createConfirmations } from "./confirm.js";
 import { serverInstructions } from "./instructions.js";
 import {
   completeShortId,
@@ -99,6 +100,8 @@ export function createServer(
       },
       cacheHints: CACHE_HINTS,
       requestState: { verify: confirmations.verify },
+      // On a 2025 connection the SDK asks the user itself: no longer than a form's answer is good for.
+      inputRequired: { roundTimeoutMs: CONFIRM_TTL_SECONDS * 1000 },
       instructions: serverInstructions({ ...situation, sandbox: session.config.mode === "sandbox" }),
     },
   );
@@ -106,15 +109,16 @@ export function createServer(
   // The notebook view (an MCP App), for clients that render one; undefined with --no-ui.
   const app = registerNotebookApp(server, session);
   for (const op of OPERATIONS) {
-    registerTableTool(server, app, op, (args, ctx) =>
-      callTool(
+    registerTableTool(server, app, op, async (args, ctx) => {
+      const result = await callTool(
         session,
         op,
         args,
         ctx.mcpReq.signal,
         confirmations.before(ctx, () => server.server.getClientCapabilities()),
-      ),
-    );
+      );
+      return legacyNotifying && isInputRequiredResult(result) ? askedOnConnection(result) : result;
+    });
   }
   server.server.setRequestHandler("tools/list", async (_request, ctx) => {
     await session.grants.settled();

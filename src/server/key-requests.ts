@@ -6,6 +6,10 @@
  *   of a big notebook holds its notebook and answer while it runs (about 9 MB for one of 4 MB), and
  *   one key's hundred reads at once held a gigabyte. The next ones wait their turn, their bodies
  *   unread (an agent's forty calls at once are all answered); past WAITING of them, 429 saying so.
+ *   A call waiting for its user's answer (a confirmation form, on a 2025 connection) is not counted
+ *   meanwhile: the answer is a POST of the same key, and it waited behind the calls it would
+ *   release (twenty deletes at once locked their key out). At most AWAITING of a key's calls wait
+ *   so; the next is told to have the user answer first.
  * - **Protocol requests charged to the key**: those that call nothing upstream (initialize, ping,
  *   tools/list, server/discover, notifications, a call of a tool that does not exist...) spend
  *   only this server's thread, building a server and an answer for each; their time, from the body
@@ -32,6 +36,8 @@ import type { BodyAccount } from "./request-body.js";
 export const IN_FLIGHT = 16;
 /** Requests of one key waiting for a place in flight, at most (their bodies unread); past them, 429. */
 export const WAITING = 48;
+/** A key's calls waiting for their user's answer (not counted in flight meanwhile), at most. */
+export const AWAITING = 32;
 /**
  * How long a protocol request keeps its key's place at most: until its answer is written, or this
  * (a batch that also calls PostHog, or a client that does not read its answer, holds it no longer).
@@ -53,13 +59,24 @@ const STARTS_HALF_LIFE_MS = 1_000;
 export interface Entered {
   /** Stops counting it (a stream, once known). */
   leave(): void;
-  /** Keeps it counted, its client gone or not, until the returned function is called. */
+  /**
+   * Keeps it counted, its client gone or not, until the returned function is called (and counts it
+   * again if it was waiting for its client).
+   */
   hold(): () => void;
+  /**
+   * Stops counting it while its call waits for its client's answer (a form shown to the user), until
+   * its work holds it again or it closes; false (still counted) when AWAITING of the key's calls
+   * already wait so.
+   */
+  awaitClient(): boolean;
 }
 /** A key's requests in flight, and those waiting for a place. */
 interface Lane {
   running: number;
   waiting: Array<() => void>;
+  /** Calls waiting for their client's answer, not counted in `running`. */
+  awaiting: number;
 }
 /** What one protocol message is charged at most (the rest of its time was waiting). */
 const MAX_CHARGE_MS = 50;
@@ -94,6 +111,12 @@ function isLocal(message: unknown): boolean {
   if (typeof method !== "string") return true;
   if (method === "tools/call") return typeof params?.name !== "string" || !TOOL_NAMES.has(params.name);
   return LOCAL_METHODS.has(method) || method.startsWith("notifications/");
+}
+
+/** A client's answer to what this server asked it (a form): a user may be waiting on it. */
+function isAnswer(message: unknown): boolean {
+  const m = (message ?? {}) as Record<string, unknown>;
+  return m.method === undefined && ("result" in m || "error" in m);
 }
 
 function idOf(body: unknown): string | number | null {
@@ -146,14 +169,23 @@ export class KeyRequests {
         return undefined;
       }
     }
-    own.running += 1;
-    this.#total += 1;
+    const count = (by: number) => {
+      own.running += by;
+      this.#total += by;
+    };
+    count(1);
     let counted = true;
+    // Waiting for its client's answer: counted in `own.awaiting` instead.
+    let awaiting = false;
+    const stopAwaiting = () => {
+      awaiting = false;
+      own.awaiting -= 1;
+    };
     const leave = () => {
       if (!counted) return;
       counted = false;
-      own.running -= 1;
-      this.#total -= 1;
+      if (awaiting) stopAwaiting();
+      else count(-1);
       this.#wake(hash, own);
     };
     // Counted until its response has closed and the work it started (held) has ended.
@@ -164,6 +196,10 @@ export class KeyRequests {
       if (holds === 0) leave();
     });
     const hold = () => {
+      if (counted && awaiting) {
+        stopAwaiting();
+        count(1);
+      }
       holds += 1;
       let held = true;
       return () => {
@@ -173,7 +209,16 @@ export class KeyRequests {
         if (closed && holds === 0) leave();
       };
     };
-    return { leave, hold };
+    const awaitClient = () => {
+      if (!counted || awaiting) return true;
+      if (own.awaiting >= AWAITING) return false;
+      awaiting = true;
+      own.awaiting += 1;
+      count(-1);
+      this.#wake(hash, own);
+      return true;
+    };
+    return { leave, hold, awaitClient };
   }
 
   /**
@@ -204,7 +249,8 @@ export class KeyRequests {
       if (account) res.once("close", () => account.chargeCpu(OTHER_CHARGE_MS * Math.max(1, others)));
       return true;
     }
-    const wait = account?.cpuWaitMs() ?? 0;
+    // A client's answers are never refused: the call that asked (a user's confirmation) waits on them.
+    const wait = messages.every(isAnswer) ? 0 : (account?.cpuWaitMs() ?? 0);
     if (wait > 0) {
       const seconds = Math.ceil(wait / 1000);
       refuse(
@@ -231,7 +277,7 @@ export class KeyRequests {
   #laneOf(hash: string): Lane {
     let lane = this.#lanes.get(hash);
     if (!lane) {
-      lane = { running: 0, waiting: [] };
+      lane = { running: 0, waiting: [], awaiting: 0 };
       this.#lanes.set(hash, lane);
     }
     return lane;
@@ -241,7 +287,9 @@ export class KeyRequests {
   #wake(hash: string, lane: Lane): void {
     const next = lane.waiting.shift();
     if (next) next();
-    else if (lane.running === 0 && this.#lanes.get(hash) === lane) this.#lanes.delete(hash);
+    else if (lane.running === 0 && lane.awaiting === 0 && this.#lanes.get(hash) === lane) {
+      this.#lanes.delete(hash);
+    }
   }
 
   /**

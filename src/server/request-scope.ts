@@ -12,6 +12,11 @@ export interface RequestScope {
   gone: AbortSignal;
   /** Holds the request's place in flight (its client gone or not) until the function returned. */
   hold(): () => void;
+  /**
+   * The call now waits for its client's answer (a form): its place in flight is given back until its
+   * work holds it again; false when its key has too many calls waiting so.
+   */
+  awaitClient(): boolean;
 }
 
 const current = new AsyncLocalStorage<RequestScope>();
@@ -30,4 +35,13 @@ export function requestSignal(signal: AbortSignal): AbortSignal {
 /** Holds the place in flight of the HTTP request the call arrived in, if any, until released. */
 export function holdRequest(): () => void {
   return current.getStore()?.hold() ?? (() => {});
+}
+
+/**
+ * The call of the current HTTP request now waits for its client's answer (on a 2025 connection, a
+ * form the SDK asks with `elicitation/create`): the answer arrives as another request of its key,
+ * which must not wait behind it. True over stdio; false when the key has too many calls waiting so.
+ */
+export function awaitClient(): boolean {
+  return current.getStore()?.awaitClient() ?? true;
 }

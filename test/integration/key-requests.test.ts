@@ -5,6 +5,9 @@
  * (tools/list, ping…: this server's thread only) charged to the key's share of processing time (one
  * key looping batches of tools/list kept the thread busy, never counted).
  */
+import { Client as V1Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport as V1HttpClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { CpuShares } from "../../src/posthog/rate-limit.js";
@@ -124,6 +127,61 @@ describe("one key's requests", () => {
       .toMatchObject({ tool: "notebooks-list", reason: "cancelled" });
     await expect.poll(() => health(url, "inFlight"), { timeout: 10_000, interval: 20 }).toBe(0);
   }, 30_000);
+
+  it(`calls waiting for the user's confirmation take no place in flight: ${IN_FLIGHT + 4} deletes at once in one 2025 session are all asked, and done once answered`, async () => {
+    up = await sandboxUpstream([A]);
+    serving = await serveOnLoopback(up.base);
+    const url = serving.url;
+    const count = IN_FLIGHT + 4;
+    // The user answers once every form is shown (before, the answers, POSTs of the same key,
+    // waited behind the sixteen calls waiting for them: the key was locked out).
+    let asked = 0;
+    let answer = () => {};
+    const answered = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    const client = new V1Client(
+      { name: "many-confirmations", version: "1.0.0" },
+      { capabilities: { elicitation: {} } },
+    );
+    client.setRequestHandler(ElicitRequestSchema, async () => {
+      asked += 1;
+      await answered;
+      return { action: "accept", content: { confirm: true } };
+    });
+    await client.connect(
+      new V1HttpClientTransport(new URL(url), {
+        requestInit: { headers: { authorization: `Bearer ${A}` } },
+      }),
+    );
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < count; i++) {
+        const created = await client.callTool({
+          name: "notebooks-create",
+          arguments: { title: `Doomed ${i}` },
+        });
+        ids.push((created.structuredContent as { short_id: string }).short_id);
+      }
+      up.sandbox.clearRequests();
+      const calls = ids.map((short_id) =>
+        client.callTool({ name: "notebooks-destroy", arguments: { short_id } }),
+      );
+      // Every form is asked (before, sixteen: the other calls waited behind them) and none is
+      // counted in flight while it waits.
+      await expect.poll(() => asked, { timeout: 20_000, interval: 20 }).toBe(count);
+      expect(await health(url, "inFlight")).toBe(0);
+      answer();
+      const results = await Promise.all(calls);
+      for (const result of results) expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
+      const deletes = up.sandbox.requests.filter((r) => r.method === "PATCH");
+      expect(deletes.map((r) => r.body)).toEqual(ids.map(() => ({ deleted: true })));
+      expect(new Set(deletes.map((r) => r.path.split("/").at(-2)))).toEqual(new Set(ids));
+      await expect.poll(() => health(url, "inFlight"), { timeout: 10_000, interval: 20 }).toBe(0);
+    } finally {
+      await client.close();
+    }
+  }, 60_000);
 
   it("protocol requests count against the key's share of processing time: over it, refused with when to retry", async () => {
     // A share of a millisecond a minute, of its own: a few tools/list spend it.

@@ -7,7 +7,14 @@
 import { EventEmitter } from "node:events";
 import type { ServerResponse } from "node:http";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { IN_FLIGHT, KeyRequests, PER_ROUND, PLACE_MS, WAITING } from "../../src/server/key-requests.js";
+import {
+  AWAITING,
+  IN_FLIGHT,
+  KeyRequests,
+  PER_ROUND,
+  PLACE_MS,
+  WAITING,
+} from "../../src/server/key-requests.js";
 
 class Response extends EventEmitter {
   destroyed = false;
@@ -92,6 +99,17 @@ describe("KeyRequests", () => {
     const refused = res();
     await requests.admit("a", over, unknown, refused);
     expect(JSON.parse(refused.body)).toMatchObject({ id: 3, error: { code: -32000 } });
+    // A client's answer to a form (a user's confirmation waits on it) is let through, and charged.
+    const answered = account(12_000);
+    const answer = res();
+    expect(
+      await requests.admit("a", answered, { jsonrpc: "2.0", id: 0, result: { action: "accept" } }, answer),
+    ).toBe(true);
+    answer.close();
+    expect(answered.charged).toHaveLength(1);
+    expect(
+      await requests.admit("a", over, [{ jsonrpc: "2.0", id: 0, error: { code: 1, message: "no" } }], res()),
+    ).toBe(true);
     // A call of a tool there is: its tool says so, in its own words (src/server/request-guard.ts).
     expect(await requests.admit("a", over, CALL, res())).toBe(true);
     // A key not accepted yet (or unrationed) has nothing to charge.
@@ -269,5 +287,34 @@ describe("KeyRequests", () => {
     expect(await first).toBeUndefined();
     expect(await next).toBeTypeOf("object");
     expect(requests.inFlight).toBe(IN_FLIGHT);
+  });
+
+  it(`a call waiting for its client's answer is not counted meanwhile (${AWAITING} of a key's at most), and counted again once its work goes on`, async () => {
+    const requests = new KeyRequests();
+    const calls = Array.from({ length: IN_FLIGHT }, () => res());
+    const entered = [];
+    for (const one of calls) entered.push(await requests.enter("a", one));
+    const answer = requests.enter("a", res());
+    expect(await settled(answer)).toBe(false);
+    // The first call shows its user a form: its client's answer goes in flight in its place.
+    expect(entered[0]?.awaitClient()).toBe(true);
+    expect(entered[0]?.awaitClient()).toBe(true);
+    expect(await answer).toBeTypeOf("object");
+    expect(requests.inFlight).toBe(IN_FLIGHT);
+    // Answered, the call goes on (its work holds it): counted again, without waiting.
+    const release = entered[0]?.hold() as () => void;
+    expect(requests.inFlight).toBe(IN_FLIGHT + 1);
+    release();
+    calls[0]?.close();
+    expect(requests.inFlight).toBe(IN_FLIGHT);
+    // One that closes while it waits for its client leaves once.
+    expect(entered[1]?.awaitClient()).toBe(true);
+    expect(requests.inFlight).toBe(IN_FLIGHT - 1);
+    calls[1]?.close();
+    expect(requests.inFlight).toBe(IN_FLIGHT - 1);
+    // Past AWAITING of the key's calls waiting so, the next stays counted (its call is refused).
+    for (let i = 0; i < AWAITING; i++) expect((await requests.enter("b", res()))?.awaitClient()).toBe(true);
+    expect((await requests.enter("b", res()))?.awaitClient()).toBe(false);
+    expect(requests.inFlight).toBe(IN_FLIGHT - 1 + 1);
   });
 });
