@@ -151,10 +151,18 @@ export function createConfirmations(session: Session): Confirmations {
  * A form returned on a 2025 connection: the SDK now asks the user (`elicitation/create`) and waits
  * for the answer, the call's request left open. Over HTTP the request meanwhile takes no place
  * in flight, for the answer comes as another request of the same key; past AWAITING such calls of
- * a key, the call is refused instead.
+ * a key, the call is refused instead. `givenUp` hears if the call is cancelled (`signal`, the
+ * SDK's for the call: its client cancelled it or went away) before the user answers.
  */
-export function askedOnConnection(result: InputRequiredResult): InputRequiredResult | CallToolResult {
-  if (awaitClient()) return result;
+export function askedOnConnection(
+  result: InputRequiredResult,
+  signal: AbortSignal,
+  givenUp: () => void,
+): InputRequiredResult | CallToolResult {
+  if (awaitClient()) {
+    signal.addEventListener("abort", givenUp, { once: true });
+    return result;
+  }
   return refused(
     `${AWAITING} calls of this key already wait for the user's confirmation on this server, the most one key may have: nothing was done. Have the user answer those first, then call again.`,
   );

@@ -117,7 +117,10 @@ export function createServer(
         ctx.mcpReq.signal,
         confirmations.before(ctx, () => server.server.getClientCapabilities()),
       );
-      return legacyNotifying && isInputRequiredResult(result) ? askedOnConnection(result) : result;
+      if (!legacyNotifying || !isInputRequiredResult(result)) return result;
+      return askedOnConnection(result, ctx.mcpReq.signal, () =>
+        session.logger.info({ tool: op.name }, "a confirmation was given up: the call was cancelled"),
+      );
     });
   }
   server.server.setRequestHandler("tools/list", async (_request, ctx) => {

@@ -4,7 +4,8 @@
  * session's stream, as 2025 clients expect. A session answers only the key that opened it; one key
  * holds at most 100 (its 101st closes its least recently used idle one); all of them, with the
  * listen streams, are held to one budget in bytes shared fairly among keys (src/server/kept-memory.ts);
- * a session unused for `idleMs` is closed.
+ * a session unused for `idleMs` is closed. A request whose client goes before its answer is
+ * cancelled in its session, as a client that gives up says (`notifications/cancelled`).
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -102,6 +103,7 @@ export class LegacySessions {
     // A GET is the session's stream, open for as long as the client listens: not a request in
     // flight (an idle session with a stream open can still be closed).
     const counted = req.method !== "GET";
+    if (counted) cancelIfGone(entry, res, body);
     if (counted) entry.active += 1;
     else this.streamOpened(entry.key, res);
     entry.lastSeen = Date.now();
@@ -179,4 +181,30 @@ export class LegacySessions {
     await entry.server.close().catch(() => undefined);
     this.keys.release(entry.key);
   }
+}
+
+/**
+ * Cancels the requests in `body` in the session once their client has gone (the response closed
+ * before it was written), as MCP's `notifications/cancelled` from that client would: the SDK then
+ * stops their handlers and what they wait for. A call waiting for its user's confirmation held its
+ * request (arguments of megabytes) for the SDK's 5 minutes otherwise, however many forms one key
+ * opened and dropped: one key's 241 such calls held 800 MB.
+ */
+function cancelIfGone(entry: SessionEntry, res: ServerResponse, body: unknown): void {
+  const ids = (Array.isArray(body) ? body : [body]).flatMap((message) => {
+    const { method, id } = (message ?? {}) as { method?: unknown; id?: unknown };
+    return typeof method === "string" && (typeof id === "string" || typeof id === "number") ? [id] : [];
+  });
+  if (ids.length === 0) return;
+  res.once("close", () => {
+    if (res.writableFinished) return;
+    for (const requestId of ids) {
+      // Delivered as the transport delivers what its client sends.
+      entry.transport.onmessage?.({
+        jsonrpc: "2.0",
+        method: "notifications/cancelled",
+        params: { requestId, reason: "The client went away before the answer." },
+      });
+    }
+  });
 }

@@ -183,6 +183,80 @@ describe("one key's requests", () => {
     }
   }, 60_000);
 
+  it("a call whose client goes while its user is asked is cancelled in its session: the SDK stops waiting for the form, and a late answer does nothing", async () => {
+    const lines: Array<{ msg?: string; tool?: string }> = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const sandbox = await startSandbox({ rateLimit: false, keys: [{ value: A, scopes: ["*"] }] });
+    const base = await openUpstreamBase(testConfig(sandbox.url, ""), { logger, rateLimits: false });
+    up = {
+      sandbox,
+      base,
+      async close() {
+        await base.close();
+        await sandbox.close();
+      },
+    };
+    serving = await serveOnLoopback(base);
+    const url = serving.url;
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${A}`,
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+    };
+    const send = (message: unknown, signal?: AbortSignal) =>
+      fetch(url, { method: "POST", headers, body: JSON.stringify(message), signal });
+    const opened = await send({
+      jsonrpc: "2.0",
+      id: 0,
+      method: "initialize",
+      params: {
+        protocolVersion: "2025-11-25",
+        capabilities: { elicitation: {} },
+        clientInfo: { name: "goes-away", version: "1" },
+      },
+    });
+    await opened.text();
+    headers["mcp-session-id"] = opened.headers.get("mcp-session-id") as string;
+    headers["mcp-protocol-version"] = "2025-11-25";
+    await (await send({ jsonrpc: "2.0", method: "notifications/initialized" })).text();
+    const created = await (await send(JSON.parse(call(1, "notebooks-create", { title: "Kept" })))).text();
+    const shortId = /short_id\\?":\\?"(\w+)/.exec(created)?.[1] as string;
+    expect(shortId).toMatch(/^\w{8}$/);
+    sandbox.clearRequests();
+    // The client reads its call's stream until the form is asked, then goes.
+    const client = new AbortController();
+    const destroy = await send(
+      JSON.parse(call(2, "notebooks-destroy", { short_id: shortId })),
+      client.signal,
+    );
+    const reader = (destroy.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let stream = "";
+    while (!stream.includes("elicitation/create")) stream += decoder.decode((await reader.read()).value);
+    const formId = JSON.parse(/^data: (.*)$/m.exec(stream)?.[1] as string).id;
+    client.abort();
+    // Cancelled in its session, as a client that gives up says (before, the SDK held the call,
+    // its arguments with it, for the 5 minutes a form may wait).
+    await expect
+      .poll(() => lines.find((line) => line.msg === "a confirmation was given up: the call was cancelled"), {
+        timeout: 10_000,
+        interval: 20,
+      })
+      .toMatchObject({ tool: "notebooks-destroy" });
+    expect(await health(url, "inFlight")).toBe(0);
+    // An answer that comes after is answered (202) and does nothing; the session goes on.
+    const late = await send({
+      jsonrpc: "2.0",
+      id: formId,
+      result: { action: "accept", content: { confirm: true } },
+    });
+    expect(late.status).toBe(202);
+    const ping = await send({ jsonrpc: "2.0", id: 3, method: "ping" });
+    expect(await ping.text()).toContain('"id":3');
+    expect(sandbox.requests.filter((r) => r.method !== "GET")).toEqual([]);
+    expect(lines.filter((line) => line.msg === "tool call failed")).toEqual([]);
+  }, 30_000);
+
   it("protocol requests count against the key's share of processing time: over it, refused with when to retry", async () => {
     // A share of a millisecond a minute, of its own: a few tools/list spend it.
     const shares = new CpuShares(Number.POSITIVE_INFINITY);

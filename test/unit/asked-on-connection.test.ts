@@ -26,12 +26,20 @@ const scope = (room: boolean) => {
 describe("askedOnConnection", () => {
   it("gives back the request's place and lets the form be asked", () => {
     const request = scope(true);
-    expect(withinRequest(request, () => askedOnConnection(form))).toBe(form);
+    const cancel = new AbortController();
+    let givenUp = 0;
+    expect(withinRequest(request, () => askedOnConnection(form, cancel.signal, () => givenUp++))).toBe(form);
     expect(request.asked).toEqual([true]);
+    // Cancelled before the user answers: heard once.
+    cancel.abort();
+    cancel.abort();
+    expect(givenUp).toBe(1);
   });
 
   it(`refuses the call, saying why, once ${AWAITING} of the key's calls wait for the user`, () => {
-    const result = withinRequest(scope(false), () => askedOnConnection(form));
+    const result = withinRequest(scope(false), () =>
+      askedOnConnection(form, new AbortController().signal, () => {}),
+    );
     expect(result).toEqual({
       isError: true,
       content: [
@@ -44,6 +52,6 @@ describe("askedOnConnection", () => {
   });
 
   it("over stdio (no HTTP request) asks as always", () => {
-    expect(askedOnConnection(form)).toBe(form);
+    expect(askedOnConnection(form, new AbortController().signal, () => {})).toBe(form);
   });
 });
