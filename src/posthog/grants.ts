@@ -102,7 +102,13 @@ export class KeyGrants {
           next = { status: "unknown", reason: "PostHog's description of the key had an unexpected shape" };
         }
       } else if (response.status === 401) {
-        next = { status: "rejected", reason: upstreamDetail(response.body) ?? "401 Unauthorized" };
+        // PostHog's sentence may repeat the key (a proxy's may): redacted before it is kept, logged or
+        // sent, even after the key has left the process's log redaction (a late answer).
+        const detail = upstreamDetail(response.body);
+        next = {
+          status: "rejected",
+          reason: detail ? this.client.secrets.redact(detail) : "401 Unauthorized",
+        };
       } else if (response.status === 404) {
         next = {
           status: "unknown",

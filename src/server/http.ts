@@ -164,6 +164,16 @@ export async function serveHttp(
     if (typeof version === "string" && !/^[\w.-]{1,20}$/.test(version)) {
       return refuse(res, 400, -32000, "Bad Request: unsupported MCP-Protocol-Version (e.g. 2025-11-25).");
     }
+    if (idHoldsKey(parsed, apiKey)) {
+      // Its answer would leave with the id redacted, and its client could never match it (a 2025
+      // session's request then waited for good, holding its place in flight).
+      return refuse(
+        res,
+        400,
+        -32600,
+        "Invalid Request: a request's id holds a piece of this API key, which this server never sends back: use other ids.",
+      );
+    }
     const invalid = invalidParams(body, era);
     if (invalid !== undefined) {
       // In-band for a 2025 client; 400 with the JSON-RPC error for a 2026 one, as its transport expects.
@@ -273,4 +283,15 @@ export async function serveHttp(
       return closing;
     },
   };
+}
+
+/** Whether a message's string id holds the key, or a piece or form of it. */
+function idHoldsKey(body: unknown, apiKey: string): boolean {
+  const ids = (Array.isArray(body) ? body : [body]).flatMap((message) => {
+    const id = (message as { id?: unknown } | null)?.id;
+    return typeof id === "string" ? [id] : [];
+  });
+  if (ids.length === 0) return false;
+  const secrets = new Secrets([apiKey]);
+  return ids.some((id) => secrets.redact(id) !== id);
 }

@@ -1,10 +1,11 @@
 /**
  * Who may reach the endpoint: the Host a request names and the Origin a browser sends, checked by
  * the SDK's DNS-rebinding guards (loopback names, the bound address, POSTHOG_MCP_ALLOWED_HOSTS), and
- * CORS for the browser origins configured (POSTHOG_MCP_CORS_ORIGINS; none by default).
+ * CORS for the browser origins configured (POSTHOG_MCP_CORS_ORIGINS; none by default). A refusal
+ * does not repeat the header refused (the SDK's guards do): it could hold anything, the key even.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { hostHeaderValidation, originValidation } from "@modelcontextprotocol/node";
+import { validateHostHeader, validateOriginHeader } from "@modelcontextprotocol/server";
 import type { HttpConfig } from "../config.js";
 import { refuse } from "./http-refusal.js";
 
@@ -24,9 +25,18 @@ export function originChecks(http: HttpConfig): OriginChecks {
   const bound = http.host.toLowerCase();
   if (bound !== "0.0.0.0" && bound !== "::") allowedHosts.add(bound.includes(":") ? `[${bound}]` : bound);
   const corsOrigins = new Set(http.corsOrigins);
-  const validateOrigin = originValidation([...allowedHosts]);
+  const hosts = [...allowedHosts];
   return {
-    host: hostHeaderValidation([...allowedHosts]),
+    host(req, res) {
+      if (validateHostHeader(req.headers.host, hosts).ok) return true;
+      refuse(
+        res,
+        403,
+        -32000,
+        "Invalid Host header: this server answers only loopback names, the address it is bound to and the names in POSTHOG_MCP_ALLOWED_HOSTS.",
+      );
+      return false;
+    },
     origin(req, res) {
       const origin = req.headers.origin;
       if (origin === undefined) return true;
@@ -36,7 +46,14 @@ export function originChecks(http: HttpConfig): OriginChecks {
         res.setHeader("access-control-expose-headers", "Mcp-Session-Id, WWW-Authenticate");
         return true;
       }
-      return validateOrigin(req, res);
+      if (validateOriginHeader(origin, hosts).ok) return true;
+      refuse(
+        res,
+        403,
+        -32000,
+        "Invalid Origin header: this server takes no requests from that origin (its host name would need to be in POSTHOG_MCP_ALLOWED_HOSTS, or the origin in POSTHOG_MCP_CORS_ORIGINS for a browser app).",
+      );
+      return false;
     },
     preflight(req, res) {
       const origin = req.headers.origin;

@@ -91,6 +91,24 @@ describe("keys PostHog has not accepted", () => {
     expect(await healthz()).toMatchObject({ sessions: 0, keys: 0 });
   });
 
+  it("are refused without their key, even when PostHog's 401 sentence repeats it", async () => {
+    const key = madeUp(20);
+    sandbox.fault({
+      kind: "status",
+      status: 401,
+      count: 1,
+      body: JSON.stringify({ detail: `Invalid key ${key}` }),
+    });
+    const answer = await post(key, INITIALIZE);
+    sandbox.clearFaults();
+    expect(answer.status).toBe(401);
+    expect(JSON.parse(answer.body).error.message).toMatch(
+      /^PostHog rejected this personal API key \(Invalid key \[redacted\]\)\./,
+    );
+    expect(answer.body).not.toContain(key.slice(0, 10));
+    expect(answer.body).not.toContain(key.slice(-10));
+  });
+
   it("hold nothing when PostHog answers 404 for the key and then refuses it", async () => {
     sandbox.fault({ kind: "status", status: 404, count: 1 });
     const answer = await post(madeUp(10), INITIALIZE);
@@ -149,5 +167,64 @@ describe("what only this machine is told", () => {
     expect(clients.local(from("::ffff:192.168.1.2"))).toBe(false);
     // Over loopback (all a test may use), the counts are there.
     expect(await healthz()).toHaveProperty("sessions");
+  });
+});
+
+describe("what a request names that could hold the key", () => {
+  const lower = KEY.toLowerCase();
+  const shows = (text: string) =>
+    [KEY.slice(0, 10), KEY.slice(-10)].some((piece) => text.toLowerCase().includes(piece.toLowerCase()));
+
+  it("a request id holding a piece of the key is refused (its answer could never be matched), without the id", async () => {
+    for (const id of [KEY, KEY.slice(0, 12), `x-${KEY.slice(-12)}`]) {
+      const answer = await post(KEY, INITIALIZE.replace('"id":1', `"id":${JSON.stringify(id)}`));
+      expect(answer.status).toBe(400);
+      expect(JSON.parse(answer.body)).toMatchObject({ id: null, error: { code: -32600 } });
+      expect(JSON.parse(answer.body).error.message).toMatch(/id holds a piece of this API key/);
+      expect(shows(answer.body)).toBe(false);
+    }
+    // Any other id is answered.
+    expect((await post(KEY, INITIALIZE.replace('"id":1', '"id":"phx_but_not_the_key"'))).status).toBe(200);
+  });
+
+  it("a refused Origin or Host is not repeated", async () => {
+    const asked = async (headers: Record<string, string>) => {
+      const response = await fetch(serving.url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          authorization: `Bearer ${KEY}`,
+          ...headers,
+        },
+        body: INITIALIZE,
+      });
+      return { status: response.status, body: await response.text() };
+    };
+    const origin = await asked({ origin: `http://${lower}.example` });
+    expect(origin.status).toBe(403);
+    expect(JSON.parse(origin.body).error.message).toMatch(
+      /^Invalid Origin header: this server takes no requests from that origin/,
+    );
+    expect(shows(origin.body)).toBe(false);
+    const host = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        serving.url,
+        { method: "POST", headers: { host: `${lower}.example`, "content-type": "application/json" } },
+        (res) => {
+          let text = "";
+          res.setEncoding("utf8");
+          res.on("data", (chunk: string) => {
+            text += chunk;
+          });
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+        },
+      );
+      req.on("error", reject);
+      req.end(INITIALIZE);
+    });
+    expect(host.status).toBe(403);
+    expect(JSON.parse(host.body).error.message).toMatch(/^Invalid Host header/);
+    expect(shows(host.body)).toBe(false);
   });
 });
