@@ -249,7 +249,8 @@ export class KeyRequests {
       if (account) res.once("close", () => account.chargeCpu(OTHER_CHARGE_MS * Math.max(1, others)));
       return true;
     }
-    // A client's answers are never refused: the call that asked (a user's confirmation) waits on them.
+    // A client's answers, once read, are not refused for the share: the call that asked (a user's
+    // confirmation) waits on them. (A long body is not read while the key is over it: request-body.ts.)
     const wait = messages.every(isAnswer) ? 0 : (account?.cpuWaitMs() ?? 0);
     if (wait > 0) {
       const seconds = Math.ceil(wait / 1000);
