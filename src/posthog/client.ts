@@ -430,13 +430,17 @@ export class PostHogClient {
     return new UpstreamError("network", `could not reach ${host}: ${what}`, neverSent);
   }
 
-  async close(): Promise<void> {
+  /**
+   * Closes the connections once their requests are answered, or (`abort`) at once, giving up the
+   * requests still waiting for PostHog.
+   */
+  async close(abort = false): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
       // Another client of the same key (a key let go and admitted again) keeps it redacted.
       forgetSecret(this.#apiKey);
     }
-    await this.#agent.close();
+    await (abort ? this.#agent.destroy() : this.#agent.close());
   }
 }
 

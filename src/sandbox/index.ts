@@ -59,6 +59,8 @@ export interface Sandbox {
   setScopes(value: string, scopes: string[]): void;
   /** TCP connections accepted so far. */
   connections(): number;
+  /** TCP connections open now. */
+  openConnections(): number;
   /** Bulk-create `n` simple notebooks ("Notebook 1" oldest … "Notebook n" newest), without activity entries. */
   seedNotebooks(n: number, projectId?: number): Promise<void> | void;
   /** Insert a notebook directly (any owner, timestamps, content); returns it in the API's `Notebook` shape. */
@@ -135,6 +137,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const requests: RecordedRequest[] = [];
   const timers = new Set<NodeJS.Timeout>();
   let connectionCount = 0;
+  let openCount = 0;
   let closed = false;
 
   if (opts.seed && !loaded) {
@@ -358,8 +361,12 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       });
     });
   });
-  server.on("connection", (_socket: Socket) => {
+  server.on("connection", (socket: Socket) => {
     connectionCount += 1;
+    openCount += 1;
+    socket.once("close", () => {
+      openCount -= 1;
+    });
   });
   server.on("clientError", (_err, socket) => socket.destroy());
 
@@ -403,6 +410,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     },
     connections() {
       return connectionCount;
+    },
+    openConnections() {
+      return openCount;
     },
     seedNotebooks(n, projectId) {
       const teamId = projectOrCurrent(projectId);

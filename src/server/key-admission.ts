@@ -157,7 +157,9 @@ export class KeyAdmission {
     if (this.#keys.get(entry.hash) !== entry) return;
     this.#keys.delete(entry.hash);
     await this.onDrop(entry);
-    await entry.client.close().catch(() => undefined);
+    // A key PostHog never accepted has only its check in flight: given up (a check that hangs held
+    // its connection to PostHog for the upstream timeout, 30 s, after its client had its 503 at 5 s).
+    await entry.client.close(!entry.accepted).catch(() => undefined);
   }
 
   /** Lets go of the keys nothing has used for a while. */

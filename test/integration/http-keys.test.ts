@@ -109,6 +109,31 @@ describe("keys PostHog has not accepted", () => {
     expect(answer.body).not.toContain(key.slice(-10));
   });
 
+  it("hold no connection to PostHog once refused: a check that hangs is given up with its 503", async () => {
+    // A server of its own, whose only client is the made-up key's, with PostHog's timeouts as
+    // configured by default (30 s).
+    const own = await sandboxUpstream([], { timeouts: { connect: 2_000, headers: 30_000, body: 30_000 } });
+    const ownServing = await serveOnLoopback(own.base);
+    try {
+      own.sandbox.fault({ kind: "latency", ms: 25_000, count: 1 });
+      const answer = await fetch(ownServing.url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          authorization: `Bearer ${madeUp(30)}`,
+        },
+        body: INITIALIZE,
+      });
+      expect(answer.status).toBe(503);
+      // (Before, the check's connection stayed open for the upstream timeout, 30 s.)
+      await expect.poll(() => own.sandbox.openConnections(), { timeout: 10_000, interval: 20 }).toBe(0);
+    } finally {
+      await ownServing.close();
+      await own.close();
+    }
+  });
+
   it("hold nothing when PostHog answers 404 for the key and then refuses it", async () => {
     sandbox.fault({ kind: "status", status: 404, count: 1 });
     const answer = await post(madeUp(10), INITIALIZE);
