@@ -450,6 +450,18 @@ describe("HTTP-level protections", () => {
     expect(answer.status).toBe(413);
   });
 
+  /** Once the server has let go of every unfinished upload stopped (their sockets closed). */
+  const readingDrained = () =>
+    vi.waitFor(
+      async () => {
+        const health = JSON.parse((await raw(new URL("/healthz", server.url).href)).body) as {
+          readingBytes: number;
+        };
+        expect(health.readingBytes).toBe(0);
+      },
+      { timeout: 30_000, interval: 20 },
+    );
+
   /** The status another key's initialize gets while the uploads above are going on. */
   const anotherKeyStatus = async () =>
     (
@@ -471,6 +483,7 @@ describe("HTTP-level protections", () => {
       expect(await anotherKeyStatus()).toBe(200);
     } finally {
       for (const upload of uploads) upload.stop();
+      await readingDrained();
     }
   });
 
@@ -486,7 +499,7 @@ describe("HTTP-level protections", () => {
         headers: { ...POST_HEADERS, ...bearer(key) },
         body: INITIALIZE,
       });
-      expect(answer.status).toBe(200);
+      expect(answer.status, answer.body).toBe(200);
     }
     const size = 4 * 1024 * 1024 - 1;
     const uploads = keys.flatMap((key) =>
@@ -510,6 +523,7 @@ describe("HTTP-level protections", () => {
       );
     } finally {
       for (const upload of uploads) upload.stop();
+      await readingDrained();
     }
   });
 
@@ -525,6 +539,7 @@ describe("HTTP-level protections", () => {
       expect(await anotherKeyStatus()).toBe(200);
     } finally {
       for (const upload of uploads) upload.stop();
+      await readingDrained();
     }
   });
 
