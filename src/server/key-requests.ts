@@ -241,6 +241,17 @@ export class KeyRequests {
     // are charged a millisecond each for what this server does around their tools' own work.
     const local = messages.filter(isLocal).length;
     const others = messages.length - local;
+    if (others > 1) {
+      // A request takes one place in flight: ten reads of 4 MB notebooks in one batch held ten
+      // times what a place is for (one key's sixteen such batches: 1.5 GB).
+      refuse(
+        res,
+        400,
+        -32600,
+        `Invalid Request: a batch of ${others} calls that ask PostHog for something (tools/call, resources/read…); this server takes at most one in a batch, beside any other messages (a request is one of its key's ${IN_FLIGHT} places in flight): send them in several requests.`,
+      );
+      return false;
+    }
     if (local === 0) {
       // Its start waits for the key's place all the same, and gives it back on the next round: one
       // key's calls answered without PostHog (arguments refused, say) are one a round, as above.

@@ -116,6 +116,28 @@ describe("KeyRequests", () => {
     expect(await requests.admit("a", undefined, TOOLS_LIST, res())).toBe(true);
   });
 
+  it(`refuses a batch of more than one call that asks PostHog for something (a request is one place of ${IN_FLIGHT})`, async () => {
+    const requests = new KeyRequests();
+    const key = account();
+    const refused = res();
+    const read = {
+      jsonrpc: "2.0",
+      id: 4,
+      method: "resources/read",
+      params: { uri: "posthog://notebooks/a" },
+    };
+    expect(await requests.admit("a", key, [CALL, TOOLS_LIST, read], refused)).toBe(false);
+    expect(refused.status).toBe(400);
+    expect(JSON.parse(refused.body)).toMatchObject({ id: null, error: { code: -32600 } });
+    expect(JSON.parse(refused.body).error.message).toBe(
+      "Invalid Request: a batch of 2 calls that ask PostHog for something (tools/call, resources/read…); this server takes at most one in a batch, beside any other messages (a request is one of its key's 16 places in flight): send them in several requests.",
+    );
+    // One such call, with other messages, goes on.
+    const answer = res();
+    expect(await requests.admit("a", key, [CALL, TOOLS_LIST, unknown], answer)).toBe(true);
+    answer.close();
+  });
+
   describe("a key's protocol requests, one at a time", () => {
     afterEach(() => void vi.useRealTimers());
 
