@@ -32,7 +32,6 @@ import { readNotebook } from "../notebooks/io.js";
 import type { OpContext, Operation } from "../operations/types.js";
 import type { Session } from "../session.js";
 import { findApart } from "../text-search.js";
-import { AWAITING } from "./key-requests.js";
 import { awaitClient } from "./request-scope.js";
 
 /** How long the user has to answer, in seconds. */
@@ -150,22 +149,22 @@ export function createConfirmations(session: Session): Confirmations {
 /**
  * A form returned on a 2025 connection: the SDK now asks the user (`elicitation/create`) and waits
  * for the answer, the call's request left open. Over HTTP the request meanwhile takes no place
- * in flight, for the answer comes as another request of the same key; past AWAITING such calls of
- * a key, the call is refused instead. `givenUp` hears if the call is cancelled (`signal`, the
- * SDK's for the call: its client cancelled it or went away) before the user answers.
+ * in flight, for the answer comes as another request of the same key, and what it holds is
+ * counted in the memory kept for clients; when it may not wait so, the call is refused instead,
+ * saying why. `givenUp` hears if the call is cancelled (`signal`, the SDK's for the call: its client
+ * cancelled it or went away) before the user answers.
  */
 export function askedOnConnection(
   result: InputRequiredResult,
   signal: AbortSignal,
   givenUp: () => void,
 ): InputRequiredResult | CallToolResult {
-  if (awaitClient()) {
+  const why = awaitClient();
+  if (why === undefined) {
     signal.addEventListener("abort", givenUp, { once: true });
     return result;
   }
-  return refused(
-    `${AWAITING} calls of this key already wait for the user's confirmation on this server, the most one key may have: nothing was done. Have the user answer those first, then call again.`,
-  );
+  return refused(why);
 }
 
 type Risk = "delete" | "replace" | "replace_all";

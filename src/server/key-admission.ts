@@ -142,6 +142,12 @@ export class KeyAdmission {
     return undefined;
   }
 
+  /** The key's entry, once PostHog has accepted it. */
+  acceptedEntry(apiKey: string): KeyEntry | undefined {
+    const entry = this.#keys.get(hashOf(apiKey));
+    return entry?.accepted ? entry : undefined;
+  }
+
   /** Who a request's work is charged to: its key's account, once PostHog has accepted the key. */
   accountOf(apiKey: string): RateLimiter | undefined {
     const entry = this.#keys.get(hashOf(apiKey));

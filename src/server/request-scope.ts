@@ -14,9 +14,10 @@ export interface RequestScope {
   hold(): () => void;
   /**
    * The call now waits for its client's answer (a form): its place in flight is given back until its
-   * work holds it again; false when its key has too many calls waiting so.
+   * work holds it again; or, when it may not wait so (its key has too many calls waiting, or the
+   * memory kept for them is full), the sentence saying why.
    */
-  awaitClient(): boolean;
+  awaitClient(): string | undefined;
 }
 
 const current = new AsyncLocalStorage<RequestScope>();
@@ -40,8 +41,8 @@ export function holdRequest(): () => void {
 /**
  * The call of the current HTTP request now waits for its client's answer (on a 2025 connection, a
  * form the SDK asks with `elicitation/create`): the answer arrives as another request of its key,
- * which must not wait behind it. True over stdio; false when the key has too many calls waiting so.
+ * which must not wait behind it. Undefined when it may (always over stdio), else why not.
  */
-export function awaitClient(): boolean {
-  return current.getStore()?.awaitClient() ?? true;
+export function awaitClient(): string | undefined {
+  return current.getStore()?.awaitClient();
 }

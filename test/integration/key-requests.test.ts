@@ -12,8 +12,10 @@ import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { CpuShares } from "../../src/posthog/rate-limit.js";
 import { startSandbox } from "../../src/sandbox/index.js";
-import type { HttpServing } from "../../src/server/http.js";
+import { type HttpServing, serveHttp } from "../../src/server/http.js";
+import { inSteps } from "../../src/server/kept-memory.js";
 import { IN_FLIGHT, WAITING } from "../../src/server/key-requests.js";
+import { sessionBytes } from "../../src/server/legacy-sessions.js";
 import { openUpstreamBase } from "../../src/upstream.js";
 import { testConfig } from "../helpers/harness.js";
 import { type SandboxUpstream, sandboxUpstream, serveOnLoopback } from "../helpers/in-process-http.js";
@@ -255,6 +257,95 @@ describe("one key's requests", () => {
     expect(await ping.text()).toContain('"id":3');
     expect(sandbox.requests.filter((r) => r.method !== "GET")).toEqual([]);
     expect(lines.filter((line) => line.msg === "tool call failed")).toEqual([]);
+  }, 30_000);
+
+  it("what a call waiting for its user holds is counted with what sessions keep; when that is full, the oldest such call of the key holding the most gives way (cancelled)", async () => {
+    const lines: Array<{ msg?: string; tool?: string }> = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const sandbox = await startSandbox({ rateLimit: false, keys: [{ value: A, scopes: ["*"] }] });
+    const base = await openUpstreamBase(testConfig(sandbox.url, ""), { logger, rateLimits: false });
+    up = {
+      sandbox,
+      base,
+      async close() {
+        await base.close();
+        await sandbox.close();
+      },
+    };
+    const initialize = {
+      jsonrpc: "2.0",
+      id: 0,
+      method: "initialize",
+      params: {
+        protocolVersion: "2025-11-25",
+        capabilities: { elicitation: {} },
+        clientInfo: { name: "many-forms", version: "1" },
+      },
+    };
+    // Room for the session and three forms of 300 KB of Markdown, not four.
+    const markdown = "word ".repeat(60_000);
+    const replace = (id: number, shortId: string) =>
+      JSON.stringify({
+        jsonrpc: "2.0",
+        id,
+        method: "tools/call",
+        params: { name: "notebooks-partial-update", arguments: { short_id: shortId, markdown } },
+      });
+    const formBytes = inSteps(64 * 1024 + Buffer.byteLength(replace(10, "abcdefgh")) * 1.25);
+    const session = sessionBytes(initialize);
+    serving = await serveHttp(
+      base,
+      { host: "127.0.0.1", port: 0, stateless: false, allowedHosts: [], corsOrigins: [] },
+      // (Its forms still open when it closes: no drain of 10 s.)
+      { keptBytes: session + 3 * formBytes + formBytes / 2, drainMs: 200 },
+    );
+    const url = serving.url;
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${A}`,
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+    };
+    const send = (body: string) => fetch(url, { method: "POST", headers, body });
+    const opened = await send(JSON.stringify(initialize));
+    await opened.text();
+    headers["mcp-session-id"] = opened.headers.get("mcp-session-id") as string;
+    headers["mcp-protocol-version"] = "2025-11-25";
+    await (await send(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }))).text();
+    const created = await (await send(call(1, "notebooks-create", { title: "Target" }))).text();
+    const shortId = /short_id\\?":\\?"(\w+)/.exec(created)?.[1] as string;
+    expect(await health(url, "keptBytes")).toBe(session);
+    /** A call showing its form, its stream left open: resolves once the form is asked. */
+    const asked = async (id: number) => {
+      const response = await send(replace(id, shortId));
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+      const decoder = new TextDecoder();
+      let stream = "";
+      while (!stream.includes("elicitation/create")) stream += decoder.decode((await reader.read()).value);
+      return reader;
+    };
+    const first = await asked(10);
+    await asked(11);
+    await asked(12);
+    // Counted (before, nothing counted what they held: six keys' forms, 900 MB).
+    expect(await health(url, "keptBytes")).toBe(session + 3 * formBytes);
+    // A fourth makes room by letting go of the oldest: its request is closed, its call cancelled.
+    await asked(13);
+    expect(await health(url, "keptBytes")).toBe(session + 3 * formBytes);
+    await expect(
+      (async () => {
+        for (;;) if ((await first.read()).done) return "closed";
+      })(),
+    ).rejects.toThrow();
+    await expect
+      .poll(
+        () => lines.filter((line) => line.msg === "a confirmation was given up: the call was cancelled"),
+        {
+          timeout: 10_000,
+          interval: 20,
+        },
+      )
+      .toHaveLength(1);
+    expect(sandbox.requests.filter((r) => r.method === "PATCH")).toEqual([]);
   }, 30_000);
 
   it("protocol requests count against the key's share of processing time: over it, refused with when to retry", async () => {
