@@ -41,7 +41,12 @@ const INITIALIZE = JSON.stringify({
  * POSTs to /mcp: `body` whole, or (with `declared`) the first `body` of a body said to be
  * `declared` bytes, the rest never sent. Resolves with the answer.
  */
-function post(key: string, body: string, declared?: number): Promise<{ status: number; body: string }> {
+function post(
+  key: string,
+  body: string,
+  declared?: number,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
       serving.url,
@@ -52,6 +57,7 @@ function post(key: string, body: string, declared?: number): Promise<{ status: n
           accept: "application/json, text/event-stream",
           authorization: `Bearer ${key}`,
           ...(declared ? { "content-length": String(declared) } : {}),
+          ...headers,
         },
       },
       (res) => {
@@ -213,41 +219,13 @@ describe("what a request names that could hold the key", () => {
   });
 
   it("a refused Origin or Host is not repeated", async () => {
-    const asked = async (headers: Record<string, string>) => {
-      const response = await fetch(serving.url, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
-          authorization: `Bearer ${KEY}`,
-          ...headers,
-        },
-        body: INITIALIZE,
-      });
-      return { status: response.status, body: await response.text() };
-    };
-    const origin = await asked({ origin: `http://${lower}.example` });
+    const origin = await post(KEY, INITIALIZE, undefined, { origin: `http://${lower}.example` });
     expect(origin.status).toBe(403);
     expect(JSON.parse(origin.body).error.message).toMatch(
       /^Invalid Origin header: this server takes no requests from that origin/,
     );
     expect(shows(origin.body)).toBe(false);
-    const host = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request(
-        serving.url,
-        { method: "POST", headers: { host: `${lower}.example`, "content-type": "application/json" } },
-        (res) => {
-          let text = "";
-          res.setEncoding("utf8");
-          res.on("data", (chunk: string) => {
-            text += chunk;
-          });
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-        },
-      );
-      req.on("error", reject);
-      req.end(INITIALIZE);
-    });
+    const host = await post(KEY, INITIALIZE, undefined, { host: `${lower}.example` });
     expect(host.status).toBe(403);
     expect(JSON.parse(host.body).error.message).toMatch(/^Invalid Host header/);
     expect(shows(host.body)).toBe(false);

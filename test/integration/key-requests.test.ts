@@ -37,6 +37,54 @@ const call = (id: number, name: string, args: Record<string, unknown> = {}) =>
   JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } });
 const TOOLS_LIST = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" });
 
+/** The sandbox with key A, and an upstream for it logging to `logger` (closed after the test). */
+async function loggedUpstream(logger: pino.Logger): Promise<SandboxUpstream> {
+  const sandbox = await startSandbox({ rateLimit: false, keys: [{ value: A, scopes: ["*"] }] });
+  const base = await openUpstreamBase(testConfig(sandbox.url, ""), { logger, rateLimits: false });
+  up = {
+    sandbox,
+    base,
+    async close() {
+      await base.close();
+      await sandbox.close();
+    },
+  };
+  return up;
+}
+
+/** An initialize of a 2025-11-25 client declaring `capabilities`. */
+const initializeWith = (capabilities: Record<string, unknown> = {}) => ({
+  jsonrpc: "2.0",
+  id: 0,
+  method: "initialize",
+  params: { protocolVersion: "2025-11-25", capabilities, clientInfo: { name: "raw", version: "1" } },
+});
+
+/**
+ * A raw 2025 session of key A at `url` opened with `initialize`: sends a message (JSON, or an
+ * object made JSON) in it, with a signal to drop it.
+ */
+async function rawSession(url: string, initialize: unknown) {
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${A}`,
+    "content-type": "application/json",
+    accept: "application/json, text/event-stream",
+  };
+  const send = (message: unknown, signal?: AbortSignal) =>
+    fetch(url, {
+      method: "POST",
+      headers,
+      body: typeof message === "string" ? message : JSON.stringify(message),
+      signal,
+    });
+  const opened = await send(initialize);
+  await opened.text();
+  headers["mcp-session-id"] = opened.headers.get("mcp-session-id") as string;
+  headers["mcp-protocol-version"] = "2025-11-25";
+  await (await send({ jsonrpc: "2.0", method: "notifications/initialized" })).text();
+  return send;
+}
+
 async function health(url: string, count: string): Promise<number> {
   const answer = await fetch(url.replace(/\/mcp$/, "/healthz"));
   return ((await answer.json()) as Record<string, number>)[count] as number;
@@ -76,48 +124,18 @@ describe("one key's requests", () => {
   it("a call whose client goes away is stopped (its request to PostHog given up), and counted in flight until it is", async () => {
     const lines: Array<{ msg?: string; tool?: string; reason?: string; ms?: number }> = [];
     const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
-    const sandbox = await startSandbox({ rateLimit: false, keys: [{ value: A, scopes: ["*"] }] });
-    const base = await openUpstreamBase(testConfig(sandbox.url, ""), { logger, rateLimits: false });
-    up = {
-      sandbox,
-      base,
-      async close() {
-        await base.close();
-        await sandbox.close();
-      },
-    };
+    const { sandbox, base } = await loggedUpstream(logger);
     // A 2025 session: its server lasts, whatever becomes of one of its requests.
     serving = await serveOnLoopback(base);
     const url = serving.url;
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${A}`,
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-    };
-    const initialize = {
-      jsonrpc: "2.0",
-      id: 0,
-      method: "initialize",
-      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } },
-    };
-    const opened = await fetch(url, { method: "POST", headers, body: JSON.stringify(initialize) });
-    await opened.text();
-    headers["mcp-session-id"] = opened.headers.get("mcp-session-id") as string;
-    headers["mcp-protocol-version"] = "2025-06-18";
-    const initialized = JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" });
-    await (await fetch(url, { method: "POST", headers, body: initialized })).text();
-    const first = await fetch(url, { method: "POST", headers, body: call(1, "notebooks-list") });
+    const send = await rawSession(url, initializeWith());
+    const first = await send(call(1, "notebooks-list"));
     expect(first.status).toBe(200);
     await first.text();
     sandbox.fault({ kind: "latency", ms: 20_000, count: 1 });
     sandbox.clearRequests();
     const client = new AbortController();
-    const abandoned = fetch(url, {
-      method: "POST",
-      headers,
-      body: call(2, "notebooks-list"),
-      signal: client.signal,
-    }).catch(() => undefined);
+    const abandoned = send(call(2, "notebooks-list"), client.signal).catch(() => undefined);
     // PostHog has the call's request (held 20 s); then the client goes.
     await expect.poll(() => sandbox.requests.length, { timeout: 10_000, interval: 10 }).toBe(1);
     client.abort();
@@ -188,49 +206,17 @@ describe("one key's requests", () => {
   it("a call whose client goes while its user is asked is cancelled in its session: the SDK stops waiting for the form, and a late answer does nothing", async () => {
     const lines: Array<{ msg?: string; tool?: string }> = [];
     const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
-    const sandbox = await startSandbox({ rateLimit: false, keys: [{ value: A, scopes: ["*"] }] });
-    const base = await openUpstreamBase(testConfig(sandbox.url, ""), { logger, rateLimits: false });
-    up = {
-      sandbox,
-      base,
-      async close() {
-        await base.close();
-        await sandbox.close();
-      },
-    };
+    const { sandbox, base } = await loggedUpstream(logger);
     serving = await serveOnLoopback(base);
     const url = serving.url;
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${A}`,
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-    };
-    const send = (message: unknown, signal?: AbortSignal) =>
-      fetch(url, { method: "POST", headers, body: JSON.stringify(message), signal });
-    const opened = await send({
-      jsonrpc: "2.0",
-      id: 0,
-      method: "initialize",
-      params: {
-        protocolVersion: "2025-11-25",
-        capabilities: { elicitation: {} },
-        clientInfo: { name: "goes-away", version: "1" },
-      },
-    });
-    await opened.text();
-    headers["mcp-session-id"] = opened.headers.get("mcp-session-id") as string;
-    headers["mcp-protocol-version"] = "2025-11-25";
-    await (await send({ jsonrpc: "2.0", method: "notifications/initialized" })).text();
-    const created = await (await send(JSON.parse(call(1, "notebooks-create", { title: "Kept" })))).text();
+    const send = await rawSession(url, initializeWith({ elicitation: {} }));
+    const created = await (await send(call(1, "notebooks-create", { title: "Kept" }))).text();
     const shortId = /short_id\\?":\\?"(\w+)/.exec(created)?.[1] as string;
     expect(shortId).toMatch(/^\w{8}$/);
     sandbox.clearRequests();
     // The client reads its call's stream until the form is asked, then goes.
     const client = new AbortController();
-    const destroy = await send(
-      JSON.parse(call(2, "notebooks-destroy", { short_id: shortId })),
-      client.signal,
-    );
+    const destroy = await send(call(2, "notebooks-destroy", { short_id: shortId }), client.signal);
     const reader = (destroy.body as ReadableStream<Uint8Array>).getReader();
     const decoder = new TextDecoder();
     let stream = "";
@@ -262,26 +248,8 @@ describe("one key's requests", () => {
   it("what a call waiting for its user holds is counted with what sessions keep; when that is full, the oldest such call of the key holding the most gives way (cancelled)", async () => {
     const lines: Array<{ msg?: string; tool?: string }> = [];
     const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
-    const sandbox = await startSandbox({ rateLimit: false, keys: [{ value: A, scopes: ["*"] }] });
-    const base = await openUpstreamBase(testConfig(sandbox.url, ""), { logger, rateLimits: false });
-    up = {
-      sandbox,
-      base,
-      async close() {
-        await base.close();
-        await sandbox.close();
-      },
-    };
-    const initialize = {
-      jsonrpc: "2.0",
-      id: 0,
-      method: "initialize",
-      params: {
-        protocolVersion: "2025-11-25",
-        capabilities: { elicitation: {} },
-        clientInfo: { name: "many-forms", version: "1" },
-      },
-    };
+    const { sandbox, base } = await loggedUpstream(logger);
+    const initialize = initializeWith({ elicitation: {} });
     // Room for the session and three forms of 300 KB of Markdown, not four.
     const markdown = "word ".repeat(60_000);
     const replace = (id: number, shortId: string) =>
@@ -300,17 +268,7 @@ describe("one key's requests", () => {
       { keptBytes: session + 3 * formBytes + formBytes / 2, drainMs: 200 },
     );
     const url = serving.url;
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${A}`,
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-    };
-    const send = (body: string) => fetch(url, { method: "POST", headers, body });
-    const opened = await send(JSON.stringify(initialize));
-    await opened.text();
-    headers["mcp-session-id"] = opened.headers.get("mcp-session-id") as string;
-    headers["mcp-protocol-version"] = "2025-11-25";
-    await (await send(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }))).text();
+    const send = await rawSession(url, initialize);
     const created = await (await send(call(1, "notebooks-create", { title: "Target" }))).text();
     const shortId = /short_id\\?":\\?"(\w+)/.exec(created)?.[1] as string;
     expect(await health(url, "keptBytes")).toBe(session);
