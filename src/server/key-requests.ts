@@ -113,6 +113,14 @@ function isLocal(message: unknown): boolean {
   return LOCAL_METHODS.has(method) || method.startsWith("notifications/");
 }
 
+/**
+ * Whether the message asks PostHog for something: any but a protocol request, and a completion
+ * (answered here as a protocol request is, charged by its time, but from PostHog's list of notebooks).
+ */
+function asksPostHog(message: unknown): boolean {
+  return !isLocal(message) || (message as { method?: unknown } | null)?.method === "completion/complete";
+}
+
 /** A client's answer to what this server asked it (a form): a user may be waiting on it. */
 function isAnswer(message: unknown): boolean {
   const m = (message ?? {}) as Record<string, unknown>;
@@ -241,14 +249,15 @@ export class KeyRequests {
     // are charged a millisecond each for what this server does around their tools' own work.
     const local = messages.filter(isLocal).length;
     const others = messages.length - local;
-    if (others > 1) {
+    const asking = messages.filter(asksPostHog).length;
+    if (asking > 1) {
       // A request takes one place in flight: ten reads of 4 MB notebooks in one batch held ten
       // times what a place is for (one key's sixteen such batches: 1.5 GB).
       refuse(
         res,
         400,
         -32600,
-        `Invalid Request: a batch of ${others} calls that ask PostHog for something (tools/call, resources/read…); this server takes at most one in a batch, beside any other messages (a request is one of its key's ${IN_FLIGHT} places in flight): send them in several requests.`,
+        `Invalid Request: a batch of ${asking} calls that ask PostHog for something (tools/call, resources/read, completion/complete…); this server takes at most one in a batch, beside any other messages (a request is one of its key's ${IN_FLIGHT} places in flight): send them in several requests.`,
       );
       return false;
     }

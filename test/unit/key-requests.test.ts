@@ -130,8 +130,14 @@ describe("KeyRequests", () => {
     expect(refused.status).toBe(400);
     expect(JSON.parse(refused.body)).toMatchObject({ id: null, error: { code: -32600 } });
     expect(JSON.parse(refused.body).error.message).toBe(
-      "Invalid Request: a batch of 2 calls that ask PostHog for something (tools/call, resources/read…); this server takes at most one in a batch, beside any other messages (a request is one of its key's 16 places in flight): send them in several requests.",
+      "Invalid Request: a batch of 2 calls that ask PostHog for something (tools/call, resources/read, completion/complete…); this server takes at most one in a batch, beside any other messages (a request is one of its key's 16 places in flight): send them in several requests.",
     );
+    // A completion reads PostHog's list of notebooks: one such, not two, in a batch.
+    const complete = { jsonrpc: "2.0", id: 5, method: "completion/complete", params: {} };
+    const completions = res();
+    expect(await requests.admit("a", key, [complete, complete], completions)).toBe(false);
+    expect(completions.status).toBe(400);
+    expect(await requests.admit("a", key, [complete, TOOLS_LIST], res())).toBe(true);
     // One such call, with other messages, goes on.
     const answer = res();
     expect(await requests.admit("a", key, [CALL, TOOLS_LIST, unknown], answer)).toBe(true);
