@@ -36,6 +36,7 @@ import { LegacySessions } from "./legacy-sessions.js";
 import { isListen, ModernRequests } from "./modern-requests.js";
 import { originChecks } from "./origins.js";
 import { invalidParams, refusedArguments } from "./params.js";
+import { messagesOf } from "./read-message.js";
 import { BodyBudget } from "./request-body.js";
 import { withinRequest } from "./request-scope.js";
 
@@ -165,6 +166,7 @@ export async function serveHttp(
           letGo: () => void res.destroy(),
         };
         if (!memory.take(item)) {
+          // Counted in flight again (held, and let go at once): it is answered now, not waiting.
           entered.hold()();
           return `This server cannot keep another call waiting for its user's confirmation just now: what it keeps for sessions, streams and such calls is full, shared equally among keys, and this key holds its part: nothing was done. Have the user answer the confirmations shown, or try again in a minute.`;
         }
@@ -328,7 +330,7 @@ export async function serveHttp(
 
 /** Whether a message's string id holds the key, or a piece or form of it. */
 function idHoldsKey(body: unknown, apiKey: string): boolean {
-  const ids = (Array.isArray(body) ? body : [body]).flatMap((message) => {
+  const ids = messagesOf(body).flatMap((message) => {
     const id = (message as { id?: unknown } | null)?.id;
     return typeof id === "string" ? [id] : [];
   });

@@ -30,6 +30,7 @@
 import type { ServerResponse } from "node:http";
 import { OPERATIONS } from "../operations/index.js";
 import { refuse } from "./http-refusal.js";
+import { messagesOf } from "./read-message.js";
 import type { BodyAccount } from "./request-body.js";
 
 /** Requests of one key in flight at once, at most. */
@@ -98,10 +99,6 @@ const LOCAL_METHODS = new Set([
   // Answered here (a stream of notifications, or a refusal of its params): nothing asked of PostHog.
   "subscriptions/listen",
 ]);
-
-function messagesOf(body: unknown): unknown[] {
-  return Array.isArray(body) ? body : [body];
-}
 
 /** The tools there are: a call of any other is answered here, as a protocol request is. */
 const TOOL_NAMES = new Set(OPERATIONS.map((op) => op.name));

@@ -14,6 +14,7 @@ import { isInitializeRequest, type McpServer } from "@modelcontextprotocol/serve
 import { refuse } from "./http-refusal.js";
 import { inSteps, jsonLength, type Kept, type KeptMemory, memoryFull } from "./kept-memory.js";
 import { hashOf, type KeyAdmission, type KeyEntry } from "./key-admission.js";
+import { messagesOf } from "./read-message.js";
 import { redactingTransport } from "./redacting-transport.js";
 
 /** Sessions one key holds at once; past it, its least recently used idle session is closed. */
@@ -103,9 +104,10 @@ export class LegacySessions {
     // A GET is the session's stream, open for as long as the client listens: not a request in
     // flight (an idle session with a stream open can still be closed).
     const counted = req.method !== "GET";
-    if (counted) cancelIfGone(entry, res, body);
-    if (counted) entry.active += 1;
-    else this.streamOpened(entry.key, res);
+    if (counted) {
+      cancelIfGone(entry, res, body);
+      entry.active += 1;
+    } else this.streamOpened(entry.key, res);
     entry.lastSeen = Date.now();
     entry.used = this.memory.stamp();
     try {
@@ -191,7 +193,7 @@ export class LegacySessions {
  * opened and dropped: one key's 241 such calls held 800 MB.
  */
 function cancelIfGone(entry: SessionEntry, res: ServerResponse, body: unknown): void {
-  const ids = (Array.isArray(body) ? body : [body]).flatMap((message) => {
+  const ids = messagesOf(body).flatMap((message) => {
     const { method, id } = (message ?? {}) as { method?: unknown; id?: unknown };
     return typeof method === "string" && (typeof id === "string" || typeof id === "number") ? [id] : [];
   });

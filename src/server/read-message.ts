@@ -11,6 +11,11 @@ export type ReadMessage =
   | { code: -32700 }
   | { code: -32600; error: string; id?: string | number };
 
+/** The messages of a body: a batch's, or the one message it is. */
+export function messagesOf(body: unknown): unknown[] {
+  return Array.isArray(body) ? body : [body];
+}
+
 /**
  * Messages in one JSON-RPC batch, at most (2025-03-26 clients may batch; later ones do not). A
  * batch's messages are answered one after another with nothing else in between: 100 `tools/list`
@@ -96,7 +101,7 @@ const MAX_FIELDS = 100;
  * nested deeper are not walked field by field; they count in the shape's bound of values.)
  */
 function crowdedEnvelope(message: unknown): string | undefined {
-  for (const one of Array.isArray(message) ? message : [message]) {
+  for (const one of messagesOf(message)) {
     const params = fieldsOf(one)?.params;
     const places: Array<[string, unknown]> = [
       ["the message", one],
@@ -131,7 +136,7 @@ const MAX_ID = 256;
  * framed on the server's thread). Undefined when every id is fine.
  */
 function overlongId(message: unknown): string | undefined {
-  for (const one of Array.isArray(message) ? message : [message]) {
+  for (const one of messagesOf(message)) {
     const id = (one as { id?: unknown } | null)?.id;
     if (typeof id === "string" && id.length > MAX_ID) {
       return `Invalid Request: an id of ${id.length.toLocaleString("en-US")} characters; this server takes ids of at most ${MAX_ID} (a number, or a short string).`;

@@ -79,17 +79,13 @@ function decodeCursor(cursor: string | undefined): number {
   return Number(match[1]);
 }
 
-/** Turns a tool-style failure into the JSON-RPC error a resource request answers with (never the key). */
 /** A refusal's sentence, as the JSON-RPC error a resource read or listing answers with. */
 function asProtocolError(failure: ToolFailure): ProtocolError {
   return new ProtocolError(ProtocolErrorCode.InternalError, failure.message, { reason: failure.reason });
 }
 
+/** Turns a failure into the JSON-RPC error a resource request answers with (never the key). */
 function asMcpError(error: unknown, session: Session, uri?: string): ProtocolError {
-  return describeFailure(error, session, uri);
-}
-
-function describeFailure(error: unknown, session: Session, uri?: string): ProtocolError {
   if (error instanceof ProtocolError) return error;
   if (error instanceof ToolError) {
     const { reason, message } = error.failure;
